@@ -1,0 +1,63 @@
+# Cầu Nối — the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYVERSION := $(shell cat .python-version)
+# pyenv (if present) resolves .python-version; otherwise look for python3.12 on PATH.
+PYTHON ?= $(shell (pyenv which python 2>/dev/null | grep -F "$(PYVERSION)") || command -v python$(PYVERSION) || echo python$(PYVERSION))
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: help demo test lint typecheck migrations-check unit setup messages compilemessages benchmark clean
+
+help:
+	@echo "make demo   set up and run Cầu Nối with the demo network on http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the whole suite (lint, types, migrations, tests)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = "$(PYVERSION)".split("."); sys.exit(0 if list(map(str, sys.version_info[:2])) == v[:2] else "Python $(PYVERSION) is needed (found " + sys.version.split()[0] + "): install it or set PYTHON=/path/to/python$(PYVERSION)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/caunoi migrate --no-input --verbosity 0
+	$(BIN)/caunoi collectstatic --no-input --verbosity 0
+	$(BIN)/caunoi seed --demo
+	$(BIN)/caunoi serve --with-worker --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy caunoi
+
+migrations-check: $(STAMP)
+	DJANGO_SETTINGS_MODULE=caunoi.config.test_settings $(BIN)/caunoi makemigrations --check --dry-run
+
+unit: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck migrations-check unit
+
+# Developers: refresh the translation catalogues after changing user-facing strings.
+messages: $(STAMP)
+	cd caunoi && ../$(BIN)/caunoi makemessages --locale vi --locale en --no-obsolete --add-location file
+	cd caunoi && ../$(BIN)/caunoi makemessages --locale vi --locale en --no-obsolete --add-location file -d djangojs
+
+compilemessages: $(STAMP)
+	cd caunoi && ../$(BIN)/caunoi compilemessages
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from caunoi.accounts.models import ApiToken, User
+from caunoi.network.admin import NetworkAdminMixin
+from caunoi.network.models import Membership
+
+
+class CaunoiUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = ("username", "full_name", "email")
+
+
+class CaunoiUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["facility"]
+    fields = ["role", "facility", "organisation", "profession", "title", "licence_number", "is_active"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+
+@admin.register(User)
+class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
+    form = CaunoiUserChangeForm
+    add_form = CaunoiUserCreationForm
+    list_display = ["username", "full_name", "email", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff", "memberships__role"]
+    search_fields = ["username", "search_name", "email"]
+    ordering = ["username"]
+    readonly_fields = ["public_id", "last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Person"), {"fields": ["full_name", "email", "phone", "language"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Record"), {"fields": ["public_id", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "full_name", "email", "password1", "password2"]}),
+    ]
+    inlines = [MembershipInline]
+    show_full_result_count = False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(NetworkAdminMixin, admin.ModelAdmin):
+    """Administrators may see and revoke tokens, never read or create them."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Create")
+    UPDATE = "update", _("Update")
+    DELETE = "delete", _("Delete")
+    VIEW = "view", _("View")
+    EXPORT = "export", _("Export")
+    LOGIN = "login", _("Log in")
+    LOGIN_FAILED = "login_failed", _("Failed log-in")
+    LOGOUT = "logout", _("Log out")
+    TOKEN_CREATE = "token_create", _("API token created")
+    TOKEN_REVOKE = "token_revoke", _("API token revoked")
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def for_object(self, object_type: str, object_id: str) -> AuditEventQuerySet:
+        return self.filter(object_type=object_type, object_id=object_id)
+
+
+class AuditEvent(models.Model):
+    """One append-only row per access or change that matters.
+
+    Rows are chained: ``row_hash`` covers the row's content and the previous row's hash, so a
+    row edited or deleted after the fact breaks the chain (``caunoi audit verify`` finds it).
+    Circular 49/2017 asks for telehealth records kept ten years; Law 91/2025 asks who
+    processed health data, when and why. Both are answered from this table.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept as text too, so the trail still names the person after an account is removed.
+    actor_label = models.CharField(_("actor name"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_label = models.CharField(_("object"), max_length=300, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
+
+
+class AuditChainHead(models.Model):
+    """The last hash of the chain; its row lock serialises appends to the chain."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_hash = models.CharField(max_length=64)
+    length = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.length}"

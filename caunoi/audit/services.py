@@ -1,0 +1,96 @@
+"""Writing to the audit trail. Every service that changes or reveals data calls ``audit_record``
+inside its own transaction, so the change and its audit row commit or roll back together."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from caunoi.audit.models import AuditChainHead, AuditEvent
+
+CHAIN = "main"
+GENESIS = "0" * 64
+
+
+def _row_digest(event: AuditEvent) -> str:
+    payload = [
+        event.prev_hash,
+        event.at.isoformat(),
+        event.actor_id,
+        event.actor_label,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.object_label,
+        event.purpose,
+        event.detail,
+        event.ip_address,
+    ]
+    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_label: str = "",
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Must run inside the caller's transaction."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
+        object_label = object_label or str(obj)[:300]
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        # The head row's lock orders every append. It is always the last lock a service takes,
+        # so it cannot deadlock with the domain rows the service locked before.
+        head = AuditChainHead.objects.select_for_update().get(name=CHAIN)
+        event = AuditEvent(
+            at=timezone.now(),
+            actor_id=actor_id,
+            actor_label=(actor.get_full_name() or actor.get_username())[:200] if actor_id else "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_label=object_label[:300],
+            purpose=purpose[:200],
+            detail=detail or {},
+            ip_address=client_ip(request),
+            prev_hash=head.last_hash,
+        )
+        event.row_hash = _row_digest(event)
+        event.save(force_insert=True)
+        head.last_hash = event.row_hash
+        head.length += 1
+        head.save(update_fields=["last_hash", "length"])
+    return event
+
+
+def audit_verify() -> Iterator[tuple[AuditEvent, str]]:
+    """Yield every event whose hash or link to the previous event does not hold."""
+    previous = GENESIS
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != previous:
+            yield event, "broken link"
+        elif _row_digest(event) != event.row_hash:
+            yield event, "content changed"
+        previous = event.row_hash

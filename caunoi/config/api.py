@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from caunoi.core.api import BearerTokenAuth, install_error_handlers
+from caunoi.network.api import router as network_router
+from caunoi.places.api import router as places_router
+
+api = NinjaAPI(
+    title="Cầu Nối API",
+    version="1",
+    description=(
+        "The JSON API of Cầu Nối. Authenticate with your session or a personal token "
+        "(`Authorization: Bearer <token>`, created on your profile page or with "
+        "`caunoi token create <username>`). Lists answer `{\"items\": [...], \"count\": N}` and "
+        "take `limit` and `offset`. Errors answer `{\"code\", \"message\", \"errors\"}`."
+    ),
+    auth=[BearerTokenAuth(), django_auth],
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("", places_router)
+api.add_router("", network_router)

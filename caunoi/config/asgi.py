@@ -1,0 +1,23 @@
+"""ASGI entry point: Django for HTTP, Channels for websockets (notifications and WebRTC
+signalling arrive in later apps and are added to ``websocket_urlpatterns``)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caunoi.config.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from caunoi.config.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

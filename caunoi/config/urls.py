@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from caunoi.accounts import views as account_views
+from caunoi.config.api import api
+from caunoi.core import views as core_views
+from caunoi.core.health import healthz
+
+admin.site.site_header = _("Cầu Nối — network administration")
+admin.site.site_title = _("Cầu Nối administration")
+admin.site.index_title = _("Network registry")
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/profile/", account_views.profile, name="profile"),
+    path(
+        "accounts/tokens/<uuid:public_id>/revoke/",
+        account_views.token_revoke,
+        name="token_revoke",
+    ),
+    path("i18n/setlang/", account_views.language_switch, name="set_language"),
+    path("network/", include("caunoi.network.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

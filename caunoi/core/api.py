@@ -1,0 +1,166 @@
+"""The JSON API's shared parts: one error shape for every failure, translated messages,
+session or bearer-token authentication, and refusal of unknown parameters."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from caunoi.accounts.services import api_token_authenticate
+
+
+class ErrorCode(StrEnum):
+    VALIDATION = "validation_error"
+    NOT_FOUND = "not_found"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+    ERROR = "error"
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    code: ErrorCode
+    message: str
+    errors: list[FieldErrorOut] = []
+
+
+class FieldErrors(Exception):
+    """Bad input found by our own checks: answered with 422 and one message per field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    if kind.startswith("uuid"):
+        return _("Enter a valid id (UUID).")
+    if kind.startswith("int"):
+        return _("Enter a whole number.")
+    if kind.startswith("bool"):
+        return _("Enter true or false.")
+    if kind in ("enum", "literal_error"):
+        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+    if kind == "string_too_long":
+        return _("Use at most %(limit)s characters.") % {"limit": ctx.get("max_length", "")}
+    if kind == "string_too_short":
+        return _("Use at least %(limit)s characters.") % {"limit": ctx.get("min_length", "")}
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("Enter a number of at least %(limit)s.") % {
+            "limit": ctx.get("ge", ctx.get("gt", ""))
+        }
+    if kind in ("less_than_equal", "less_than"):
+        return _("Enter a number of at most %(limit)s.") % {"limit": ctx.get("le", ctx.get("lt", ""))}
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
+    return _("Enter a valid value.")
+
+
+def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    # Ninja prefixes the location with the parameter source and its model name.
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header", "form", "file")]
+    if len(parts) > 1 and parts[0] in ("filters", "payload", "data"):
+        parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: ErrorCode,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+) -> HttpResponse:
+    body = {"code": code.value, "message": message, "errors": errors or []}
+    return api.create_response(request, body, status=status)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(NinjaValidationError)
+    def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [
+            {"field": _field_name(e.get("loc", ())), "message": _pydantic_message(e)}
+            for e in exc.errors
+        ]
+        return error_response(
+            api,
+            request,
+            status=422,
+            code=ErrorCode.VALIDATION,
+            message=_("Some values are not valid."),
+            errors=errors,
+        )
+
+    @api.exception_handler(FieldErrors)
+    def _field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=422,
+            code=ErrorCode.VALIDATION,
+            message=_("Some values are not valid."),
+            errors=[{"field": name, "message": str(msg)} for name, msg in exc.errors.items()],
+        )
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(
+            api, request, status=404, code=ErrorCode.NOT_FOUND, message=_("Not found.")
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=401,
+            code=ErrorCode.UNAUTHENTICATED,
+            message=_("Sign in, or send a valid API token as 'Authorization: Bearer <token>'."),
+        )
+
+    @api.exception_handler(HttpError)
+    def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        codes = {403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND, 409: ErrorCode.CONFLICT}
+        return error_response(
+            api,
+            request,
+            status=exc.status_code,
+            code=codes.get(exc.status_code, ErrorCode.ERROR),
+            message=str(exc.message),
+        )
+
+
+def reject_unknown_params(request: HttpRequest, allowed: set[str]) -> None:
+    """Refuse query parameters the endpoint does not know: a misspelt filter (``provice=``)
+    would otherwise silently return the unfiltered list."""
+    unknown = sorted(set(request.GET) - allowed)
+    if unknown:
+        raise FieldErrors({name: _("Unknown field.") for name in unknown})
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from caunoi.network.demo import PERSONAS, demo_network_load
+from caunoi.network.scale import scale_workers_load
+from caunoi.places.loader import places_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the 34 provinces and 3,321 communes and the demo network (idempotent). "
+        "With --workers N, add N generated health workers for benchmarks."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-demo", action="store_true", help="Load places only.")
+        parser.add_argument(
+            "--workers", type=int, default=0, metavar="N", help="Add N generated health workers."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+
+        def say(message: str) -> None:
+            self.stdout.write(f"  {message}")
+            self.stdout.flush()
+
+        self.stdout.write("Places (vietnam-provinces):")
+        places_load(progress=say)
+        if not options["no_demo"]:
+            self.stdout.write("Demo network:")
+            result = demo_network_load(progress=say)
+            if not result.skipped:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"  {result.facilities} facilities, {result.links} support links, "
+                        f"{result.users} people"
+                    )
+                )
+        if options["workers"]:
+            self.stdout.write(f"Scale data: {options['workers']} health workers:")
+            scale_workers_load(count=options["workers"], progress=say)
+        self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
+        if not options["no_demo"]:
+            self.stdout.write("\nDemo accounts (password: caunoi-demo):")
+            for username, full_name, role, *_rest in PERSONAS:
+                self.stdout.write(f"  {username:<12} {full_name} — {role.label}")

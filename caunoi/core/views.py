@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from caunoi.network.access import user_scope
+from caunoi.network.models import Facility, Role
+from caunoi.network.selectors import hubs_by_specialty, network_totals, spokes_of
+from caunoi.places.models import Province
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on the page that fits its work."""
+    scope = user_scope(request.user)
+    role = scope.primary_role
+    context: dict[str, object] = {"scope": scope, "role": role}
+    facilities = [m.facility for m in scope.memberships if m.facility is not None]
+    facility: Facility | None = facilities[0] if facilities else None
+    context["facility"] = facility
+    if role == Role.WORKER and facility is not None:
+        context["hubs"] = hubs_by_specialty(facility)
+    elif role in (Role.SPECIALIST, Role.COORDINATOR) and facility is not None:
+        context["spoke_count"] = spokes_of(facility).count()
+        context["specialties"] = [s for m in scope.memberships for s in m.specialties.all()]
+    elif role == Role.OFFICER and scope.province_ids:
+        province = Province.objects.get(id=min(scope.province_ids))
+        context["province"] = province
+        context["totals"] = network_totals(province.id)
+    elif role in (Role.DONOR, Role.ADMIN):
+        context["totals"] = network_totals()
+    return render(request, "core/home.html", context)
