@@ -1,6 +1,6 @@
 """The ``caunoi`` command: Django's management commands with the project's settings.
 
-    caunoi migrate | seed | serve | worker | token create <username> | audit verify | …
+caunoi migrate | seed | serve | worker | token create <username> | audit verify | …
 """
 
 from __future__ import annotations

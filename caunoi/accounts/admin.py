@@ -13,13 +13,13 @@ from caunoi.network.admin import NetworkAdminMixin
 from caunoi.network.models import Membership
 
 
-class CaunoiUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
+class CaunoiUserCreationForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("username", "full_name", "email")
 
 
-class CaunoiUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+class CaunoiUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
@@ -29,7 +29,15 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["facility"]
-    fields = ["role", "facility", "organisation", "profession", "title", "licence_number", "is_active"]
+    fields = [
+        "role",
+        "facility",
+        "organisation",
+        "profession",
+        "title",
+        "licence_number",
+        "is_active",
+    ]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
@@ -45,7 +53,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):
     form = CaunoiUserChangeForm
     add_form = CaunoiUserCreationForm
     list_display = ["username", "full_name", "email", "is_active", "is_staff", "last_login"]
@@ -60,7 +68,13 @@ class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
         (_("Record"), {"fields": ["public_id", "last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["username", "full_name", "email", "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "full_name", "email", "password1", "password2"],
+            },
+        ),
     ]
     inlines = [MembershipInline]
     show_full_result_count = False

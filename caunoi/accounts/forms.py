@@ -8,7 +8,7 @@ class TokenCreateForm(forms.Form):
     name = forms.CharField(
         label=_("Token name"),
         max_length=100,
-        help_text=_("What the token is for, e.g. \"DHIS2 sync script\"."),
+        help_text=_('What the token is for, e.g. "DHIS2 sync script".'),
     )
 
     def clean_name(self) -> str:

@@ -27,7 +27,7 @@ class UserLanguageMiddleware:
                 settings.LANGUAGE_COOKIE_NAME,
                 pending,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite="Lax",
                 secure=settings.LANGUAGE_COOKIE_SECURE,
             )
         return response

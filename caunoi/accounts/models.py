@@ -41,7 +41,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
-    objects: UserManager[User] = UserManager()
+    objects = UserManager["User"]()
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "username"

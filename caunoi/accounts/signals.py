@@ -18,7 +18,7 @@ from caunoi.audit.services import audit_record
 def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.LOGIN, obj=user, request=request)
-    if request is not None and getattr(user, "language", ""):
+    if request is not None and getattr(user, "language", None):
         request.session["caunoi_language"] = user.language
 
 

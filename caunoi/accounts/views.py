@@ -15,18 +15,19 @@ from caunoi.accounts.access import access_own_token
 from caunoi.accounts.forms import TokenCreateForm
 from caunoi.accounts.models import ApiToken
 from caunoi.accounts.services import api_token_create, api_token_revoke, user_set_language
+from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     form = TokenCreateForm()
     new_token = None
     if request.method == "POST":
         form = TokenCreateForm(request.POST)
         if form.is_valid():
-            token, new_token = api_token_create(
-                user=request.user,  # type: ignore[arg-type]
+            _token, new_token = api_token_create(
+                user=request.user,
                 name=form.cleaned_data["name"],
                 actor=request.user,
                 request=request,
@@ -48,7 +49,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+def token_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
     token = access_own_token(request.user, public_id)
     if api_token_revoke(token=token, actor=request.user, request=request):
         messages.success(request, _("Token \u201c%(name)s\u201d revoked.") % {"name": token.name})
@@ -64,7 +65,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     response = set_language(request)
     if language in dict(settings.LANGUAGES) and request.user.is_authenticated:
-        user_set_language(user=request.user, language=language, actor=request.user)  # type: ignore[arg-type]
+        user_set_language(user=request.user, language=language, actor=request.user)
     if not isinstance(response, HttpResponseRedirect):
         return response
     target = response.url

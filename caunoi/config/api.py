@@ -13,8 +13,8 @@ api = NinjaAPI(
     description=(
         "The JSON API of Cầu Nối. Authenticate with your session or a personal token "
         "(`Authorization: Bearer <token>`, created on your profile page or with "
-        "`caunoi token create <username>`). Lists answer `{\"items\": [...], \"count\": N}` and "
-        "take `limit` and `offset`. Errors answer `{\"code\", \"message\", \"errors\"}`."
+        '`caunoi token create <username>`). Lists answer `{"items": [...], "count": N}` and '
+        'take `limit` and `offset`. Errors answer `{"code", "message", "errors"}`.'
     ),
     auth=[BearerTokenAuth(), django_auth],
     urls_namespace="api",

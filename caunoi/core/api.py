@@ -68,7 +68,9 @@ def _pydantic_message(error: dict[str, Any]) -> str:
             "limit": ctx.get("ge", ctx.get("gt", ""))
         }
     if kind in ("less_than_equal", "less_than"):
-        return _("Enter a number of at most %(limit)s.") % {"limit": ctx.get("le", ctx.get("lt", ""))}
+        return _("Enter a number of at most %(limit)s.") % {
+            "limit": ctx.get("le", ctx.get("lt", ""))
+        }
     if kind == "value_error" and ctx.get("error"):
         return str(ctx["error"])
     return _("Enter a valid value.")

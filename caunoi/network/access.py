@@ -129,6 +129,8 @@ def visible_facilities(user: Any) -> Any:
 
 def access_facility(user: Any, public_id: UUID | str) -> Facility:
     try:
-        return visible_facilities(user).select_related("province", "commune").get(public_id=public_id)
+        return (
+            visible_facilities(user).select_related("province", "commune").get(public_id=public_id)
+        )
     except (Facility.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404 from exc

@@ -36,7 +36,9 @@ class NetworkAdminMixin:
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # The admin saves many-to-many fields in save_related(); the audit row is written by
         # registry_save and the admin's own transaction wraps both.
-        registry_save(obj=obj, actor=request.user, changed_fields=list(form.changed_data), request=request)
+        registry_save(
+            obj=obj, actor=request.user, changed_fields=list(form.changed_data), request=request
+        )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save(commit=False)
@@ -123,7 +125,12 @@ class SupportLinkAdmin(NetworkAdminMixin, admin.ModelAdmin):
 class MembershipAdmin(NetworkAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "profession", "facility", "licence_number", "is_active"]
     list_filter = ["role", "profession", "is_active"]
-    search_fields = ["user__search_name", "user__username", "licence_number", "facility__search_name"]
+    search_fields = [
+        "user__search_name",
+        "user__username",
+        "licence_number",
+        "facility__search_name",
+    ]
     autocomplete_fields = ["user", "facility"]
     filter_horizontal = ["specialties"]
     list_select_related = ["user", "facility"]

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from vietnam_provinces.legacy import District
+from vietnam_provinces.legacy import District, DistrictCode
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
@@ -88,26 +88,64 @@ class HubSpec:
 
 HUBS = [
     HubSpec(
-        "hue", "46901", "Bệnh viện Trung ương Huế", "BV TW Huế", FacilityKind.CENTRAL_HOSPITAL,
-        HUE, 19789, "16 Lê Lợi, phường Thuận Hóa, thành phố Huế", "16.46290", "107.58810",
+        "hue",
+        "46901",
+        "Bệnh viện Trung ương Huế",
+        "BV TW Huế",
+        FacilityKind.CENTRAL_HOSPITAL,
+        HUE,
+        19789,
+        "16 Lê Lợi, phường Thuận Hóa, thành phố Huế",
+        "16.46290",
+        "107.58810",
     ),
     HubSpec(
-        "bach_mai", "01901", "Bệnh viện Bạch Mai", "BV Bạch Mai", FacilityKind.CENTRAL_HOSPITAL,
-        HA_NOI, 229, "78 Giải Phóng, phường Kim Liên, Hà Nội", "21.00140", "105.84080",
+        "bach_mai",
+        "01901",
+        "Bệnh viện Bạch Mai",
+        "BV Bạch Mai",
+        FacilityKind.CENTRAL_HOSPITAL,
+        HA_NOI,
+        229,
+        "78 Giải Phóng, phường Kim Liên, Hà Nội",
+        "21.00140",
+        "105.84080",
     ),
     HubSpec(
-        "nhi_tw", "01902", "Bệnh viện Nhi Trung ương", "BV Nhi TW", FacilityKind.SPECIALTY_HOSPITAL,
-        HA_NOI, 199, "18/879 La Thành, phường Láng, Hà Nội", "21.02460", "105.80790",
+        "nhi_tw",
+        "01902",
+        "Bệnh viện Nhi Trung ương",
+        "BV Nhi TW",
+        FacilityKind.SPECIALTY_HOSPITAL,
+        HA_NOI,
+        199,
+        "18/879 La Thành, phường Láng, Hà Nội",
+        "21.02460",
+        "105.80790",
     ),
     HubSpec(
-        "nghe_an", "40901", "Bệnh viện Hữu nghị Đa khoa Nghệ An", "BV HNĐK Nghệ An",
-        FacilityKind.PROVINCIAL_HOSPITAL, NGHE_AN, 16702,
-        "Km5 Đại lộ Lê Nin, phường Vinh Phú, tỉnh Nghệ An", "18.70840", "105.71260",
+        "nghe_an",
+        "40901",
+        "Bệnh viện Hữu nghị Đa khoa Nghệ An",
+        "BV HNĐK Nghệ An",
+        FacilityKind.PROVINCIAL_HOSPITAL,
+        NGHE_AN,
+        16702,
+        "Km5 Đại lộ Lê Nin, phường Vinh Phú, tỉnh Nghệ An",
+        "18.70840",
+        "105.71260",
     ),
     HubSpec(
-        "cho_ray", "79901", "Bệnh viện Chợ Rẫy", "BV Chợ Rẫy", FacilityKind.CENTRAL_HOSPITAL,
-        HO_CHI_MINH, 27343, "201B Nguyễn Chí Thanh, phường Chợ Lớn, TP. Hồ Chí Minh",
-        "10.75790", "106.65940",
+        "cho_ray",
+        "79901",
+        "Bệnh viện Chợ Rẫy",
+        "BV Chợ Rẫy",
+        FacilityKind.CENTRAL_HOSPITAL,
+        HO_CHI_MINH,
+        27343,
+        "201B Nguyễn Chí Thanh, phường Chợ Lớn, TP. Hồ Chí Minh",
+        "10.75790",
+        "106.65940",
     ),
 ]
 PAEDIATRICS = "paediatrics"
@@ -129,35 +167,159 @@ HUB_PLAN: dict[int, list[tuple[str, int, str | None]]] = {
     TAY_NINH: [("cho_ray", 1, None)],
 }
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
-          "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Trương", "Mai", "Cao"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Trương",
+    "Mai",
+    "Cao",
+]
 # Family names common among ethnic minorities of the northern mountains (Tày, Nùng, H'Mông, Dao).
-FAMILY_NORTH = ["Hoàng", "Nông", "Lục", "Triệu", "Ma", "Lò", "Giàng", "Vàng", "Sùng", "Thào",
-                "Lầu", "Bàn", "Hà", "Lương"]
+FAMILY_NORTH = [
+    "Hoàng",
+    "Nông",
+    "Lục",
+    "Triệu",
+    "Ma",
+    "Lò",
+    "Giàng",
+    "Vàng",
+    "Sùng",
+    "Thào",
+    "Lầu",
+    "Bàn",
+    "Hà",
+    "Lương",
+]
 MIDDLE_F = ["Thị", "Thị", "Thị Thu", "Ngọc", "Thị Hồng", "Thị Thanh", "Thùy", "Minh"]
 MIDDLE_M = ["Văn", "Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Công", "Xuân"]
-GIVEN_F = ["Anh", "Chi", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hoa", "Hương", "Huyền", "Lan",
-           "Liên", "Linh", "Loan", "Mai", "Ngân", "Nhung", "Oanh", "Phương", "Quyên", "Thảo",
-           "Thủy", "Trang", "Vân", "Yến"]
-GIVEN_M = ["An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hòa", "Hùng", "Huy", "Khang",
-           "Khoa", "Long", "Minh", "Nam", "Phong", "Phúc", "Quân", "Sơn", "Tài", "Thắng", "Thành",
-           "Trung", "Tuấn", "Việt"]
+GIVEN_F = [
+    "Anh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hoa",
+    "Hương",
+    "Huyền",
+    "Lan",
+    "Liên",
+    "Linh",
+    "Loan",
+    "Mai",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phương",
+    "Quyên",
+    "Thảo",
+    "Thủy",
+    "Trang",
+    "Vân",
+    "Yến",
+]
+GIVEN_M = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hiếu",
+    "Hòa",
+    "Hùng",
+    "Huy",
+    "Khang",
+    "Khoa",
+    "Long",
+    "Minh",
+    "Nam",
+    "Phong",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tài",
+    "Thắng",
+    "Thành",
+    "Trung",
+    "Tuấn",
+    "Việt",
+]
 
 PERSONAS = [
     # username, full name, role, where, profession, title, specialty codes
-    ("worker", "Sùng Thị Mai", Role.WORKER, "station:715", Profession.ASSISTANT_DOCTOR,
-     "Y sĩ đa khoa", []),
-    ("specialist", "Trần Văn Phúc", Role.SPECIALIST, "hub:hue", Profession.DOCTOR,
-     "BS CKII Nội khoa", ["internal-medicine"]),
-    ("coordinator", "Lê Thị Hồng Nhung", Role.COORDINATOR, "hub:hue", Profession.NURSE,
-     "Điều phối Trung tâm Y tế từ xa", []),
-    ("receiver", "Phạm Quốc Khánh", Role.CLINICIAN, f"provincial:{TUYEN_QUANG}", Profession.DOCTOR,
-     "BS CKI Nội tổng hợp", ["internal-medicine"]),
-    ("officer", "Hoàng Minh Tuấn", Role.OFFICER, f"department:{TUYEN_QUANG}",
-     Profession.PUBLIC_HEALTH, "Chuyên viên giám sát và đánh giá", []),
+    (
+        "worker",
+        "Sùng Thị Mai",
+        Role.WORKER,
+        "station:715",
+        Profession.ASSISTANT_DOCTOR,
+        "Y sĩ đa khoa",
+        [],
+    ),
+    (
+        "specialist",
+        "Trần Văn Phúc",
+        Role.SPECIALIST,
+        "hub:hue",
+        Profession.DOCTOR,
+        "BS CKII Nội khoa",
+        ["internal-medicine"],
+    ),
+    (
+        "coordinator",
+        "Lê Thị Hồng Nhung",
+        Role.COORDINATOR,
+        "hub:hue",
+        Profession.NURSE,
+        "Điều phối Trung tâm Y tế từ xa",
+        [],
+    ),
+    (
+        "receiver",
+        "Phạm Quốc Khánh",
+        Role.CLINICIAN,
+        f"provincial:{TUYEN_QUANG}",
+        Profession.DOCTOR,
+        "BS CKI Nội tổng hợp",
+        ["internal-medicine"],
+    ),
+    (
+        "officer",
+        "Hoàng Minh Tuấn",
+        Role.OFFICER,
+        f"department:{TUYEN_QUANG}",
+        Profession.PUBLIC_HEALTH,
+        "Chuyên viên giám sát và đánh giá",
+        [],
+    ),
     ("donor", "Kim Ji-won", Role.DONOR, "org:KOFIH", Profession.OTHER, "Programme officer", []),
-    ("admin", "Đỗ Văn Hải", Role.ADMIN, "org:Sở Y tế tỉnh Tuyên Quang", Profession.IT,
-     "Quản trị mạng lưới", []),
+    (
+        "admin",
+        "Đỗ Văn Hải",
+        Role.ADMIN,
+        "org:Sở Y tế tỉnh Tuyên Quang",
+        Profession.IT,
+        "Quản trị mạng lưới",
+        [],
+    ),
 ]
 
 
@@ -226,7 +388,7 @@ class DemoBuilder:
     # --- facilities ------------------------------------------------------------------------
     def facility(self, **fields: object) -> Facility:
         code = str(fields["code"])
-        f = Facility(public_id=stable_uuid("facility", code), **fields)  # type: ignore[arg-type]
+        f = Facility(public_id=stable_uuid("facility", code), **fields)
         f.search_name = fold(f"{f.name} {f.short_name} {f.code}")
         self.facilities.append(f)
         return f
@@ -294,7 +456,7 @@ class DemoBuilder:
                     districts[c.legacy_district_codes[0]].append(c)
             for index, district_code in enumerate(sorted(districts), start=1):
                 seat = districts[district_code][0]
-                short = _district_short(District.from_code(district_code).name)
+                short = _district_short(District.from_code(DistrictCode(district_code)).name)
                 named[f"regional:{code}:{district_code}"] = self.facility(
                     code=f"{code:02d}{200 + index:03d}",
                     name=f"Trung tâm Y tế khu vực {short}",
@@ -428,9 +590,15 @@ class DemoBuilder:
                 organisation=key if kind == "org" else "",
                 is_staff=role == Role.ADMIN,
             )
-        specialty_codes = list(Specialty.objects.filter(is_common=True).values_list("code", flat=True))
+        specialty_codes = list(
+            Specialty.objects.filter(is_common=True).values_list("code", flat=True)
+        )
         for key, facility in named.items():
-            if facility.kind == FacilityKind.PROVINCIAL_HOSPITAL and facility.is_hub and key.startswith("provincial:"):
+            if (
+                facility.kind == FacilityKind.PROVINCIAL_HOSPITAL
+                and facility.is_hub
+                and key.startswith("provincial:")
+            ):
                 continue  # Staffed once, as a hub.
             names = NameMaker(f"staff:{facility.code}")
             north = facility.province.code in (TUYEN_QUANG, THAI_NGUYEN, LANG_SON)
@@ -444,7 +612,9 @@ class DemoBuilder:
                 staff = [(Role.CLINICIAN, Profession.DOCTOR, "", ["internal-medicine"])] * 3
                 staff += [(Role.CLINICIAN, Profession.NURSE, "", [])] * 2
             elif facility.kind == FacilityKind.PROVINCIAL_HOSPITAL and not facility.is_hub:
-                staff = [(Role.CLINICIAN, Profession.DOCTOR, "", [code]) for code in specialty_codes]
+                staff = [
+                    (Role.CLINICIAN, Profession.DOCTOR, "", [code]) for code in specialty_codes
+                ]
                 staff += [(Role.CLINICIAN, Profession.NURSE, "", [])] * 2
             elif facility.is_hub:
                 for code in specialty_codes:
@@ -452,16 +622,18 @@ class DemoBuilder:
                 staff += [(Role.COORDINATOR, Profession.NURSE, "", [])]
             elif facility.kind == FacilityKind.HEALTH_DEPARTMENT:
                 staff = [(Role.OFFICER, Profession.PUBLIC_HEALTH, "", [])] * 2
-            for index, (role, profession, title, specs) in enumerate(staff, start=1):
+            for index, (staff_role, staff_profession, staff_title, staff_specs) in enumerate(
+                staff, start=1
+            ):
                 full_name = names.person(north=north)
                 self.person(
                     username=_username(full_name, facility.code, index),
                     full_name=full_name,
-                    role=role,
+                    role=staff_role,
                     facility=facility,
-                    profession=profession,
-                    title=title,
-                    specialties=specs,
+                    profession=staff_profession,
+                    title=staff_title,
+                    specialties=staff_specs,
                 )
         User.objects.bulk_create(self.users, batch_size=2000)
         memberships = [m for m, _ in self.memberships]

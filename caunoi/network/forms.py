@@ -19,8 +19,12 @@ class FacilityFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": _("Name or code, e.g. tram y te lung cu")}
         ),
     )
-    province = forms.TypedChoiceField(label=_("Province"), required=False, coerce=int, empty_value=None)
-    commune = forms.TypedChoiceField(label=_("Commune"), required=False, coerce=int, empty_value=None)
+    province = forms.TypedChoiceField(
+        label=_("Province"), required=False, coerce=int, empty_value=None
+    )
+    commune = forms.TypedChoiceField(
+        label=_("Commune"), required=False, coerce=int, empty_value=None
+    )
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *FacilityKind.choices]
     )
@@ -32,7 +36,11 @@ class FacilityFilterForm(forms.Form):
     hub = forms.ChoiceField(
         label=_("Role in the network"),
         required=False,
-        choices=[("", _("Hubs and supported facilities")), ("1", _("Hubs")), ("0", _("Supported facilities"))],
+        choices=[
+            ("", _("Hubs and supported facilities")),
+            ("1", _("Hubs")),
+            ("0", _("Supported facilities")),
+        ],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

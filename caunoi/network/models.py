@@ -129,9 +129,13 @@ class Facility(TimeStampedModel):
         validators=[MinValueValidator(102), MaxValueValidator(118)],
     )
     is_hub = models.BooleanField(
-        _("hub"), default=False, help_text=_("A hub answers consults from the facilities it supports.")
+        _("hub"),
+        default=False,
+        help_text=_("A hub answers consults from the facilities it supports."),
     )
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
     search_name = models.CharField(max_length=300, editable=False, db_index=True)
 
     objects = FacilityQuerySet.as_manager()
@@ -153,7 +157,8 @@ class Facility(TimeStampedModel):
             ),
             # A health department is an authority, not a place of care: it has no level.
             models.CheckConstraint(
-                condition=Q(kind="health_department", level="") | ~Q(kind="health_department") & ~Q(level=""),
+                condition=Q(kind="health_department", level="")
+                | ~Q(kind="health_department") & ~Q(level=""),
                 name="facility_level_matches_kind",
             ),
         ]
@@ -173,7 +178,8 @@ class Facility(TimeStampedModel):
             raise ValidationError({"level": _("A health department has no technical level.")})
         if self.kind != FacilityKind.HEALTH_DEPARTMENT and not self.level:
             raise ValidationError({"level": _("Choose the technical level of the facility.")})
-        if self.commune_id and self.province_id and self.commune.province_id != self.province_id:
+        commune = self.commune if self.commune_id else None
+        if commune is not None and self.province_id and commune.province_id != self.province_id:
             raise ValidationError({"commune": _("The commune is not in the chosen province.")})
 
 
@@ -200,7 +206,10 @@ class SupportLink(TimeStampedModel):
         Facility, verbose_name=_("hub"), on_delete=models.PROTECT, related_name="spoke_links"
     )
     spoke = models.ForeignKey(
-        Facility, verbose_name=_("supported facility"), on_delete=models.PROTECT, related_name="hub_links"
+        Facility,
+        verbose_name=_("supported facility"),
+        on_delete=models.PROTECT,
+        related_name="hub_links",
     )
     specialties = models.ManyToManyField(
         Specialty, verbose_name=_("specialties"), related_name="support_links"
@@ -210,7 +219,9 @@ class SupportLink(TimeStampedModel):
     )
     valid_from = models.DateField(_("valid from"), default=timezone.localdate)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
 
     objects = SupportLinkQuerySet.as_manager()
 
@@ -219,7 +230,9 @@ class SupportLink(TimeStampedModel):
         verbose_name_plural = _("support links")
         ordering = ["spoke__name", "priority"]
         constraints = [
-            models.CheckConstraint(condition=~Q(hub=models.F("spoke")), name="support_link_not_self"),
+            models.CheckConstraint(
+                condition=~Q(hub=models.F("spoke")), name="support_link_not_self"
+            ),
             models.UniqueConstraint(fields=["hub", "spoke"], name="support_link_unique_pair"),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
@@ -339,17 +352,20 @@ class Membership(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        place = self.facility.name if self.facility_id else self.organisation
+        place = self.facility.name if self.facility is not None else self.organisation
         return f"{self.user} · {self.get_role_display()} · {place}"
 
     def clean(self) -> None:
         if self.role not in (Role.DONOR, Role.ADMIN) and not self.facility_id:
             raise ValidationError({"facility": _("This role needs a facility.")})
-        if self.role in (Role.SPECIALIST, Role.COORDINATOR) and self.facility_id:
-            if not self.facility.is_hub:
-                raise ValidationError({"role": _("Specialists and coordinators work at a hub.")})
-        if self.role == Role.OFFICER and self.facility_id:
-            if self.facility.kind != FacilityKind.HEALTH_DEPARTMENT:
-                raise ValidationError(
-                    {"facility": _("An M&E officer belongs to a provincial health department.")}
-                )
+        facility = self.facility if self.facility_id else None
+        if self.role in (Role.SPECIALIST, Role.COORDINATOR) and facility and not facility.is_hub:
+            raise ValidationError({"role": _("Specialists and coordinators work at a hub.")})
+        if (
+            self.role == Role.OFFICER
+            and facility
+            and facility.kind != FacilityKind.HEALTH_DEPARTMENT
+        ):
+            raise ValidationError(
+                {"facility": _("An M&E officer belongs to a provincial health department.")}
+            )

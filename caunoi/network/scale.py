@@ -24,7 +24,9 @@ PROFESSIONS = [Profession.DOCTOR, Profession.ASSISTANT_DOCTOR, Profession.NURSE,
 def scale_workers_load(*, count: int, progress: Callable[[str], None] | None = None) -> float:
     """Add ``count`` generated workers to the active stations, round-robin. Returns rows/s."""
     say = progress or (lambda _message: None)
-    stations = list(Facility.objects.active().filter(kind=FacilityKind.STATION).values_list("id", flat=True))
+    stations = list(
+        Facility.objects.active().filter(kind=FacilityKind.STATION).values_list("id", flat=True)
+    )
     if not stations:
         raise ValueError("Load the demo network first: there are no stations to staff.")
     start = User.objects.filter(username__startswith="scale.").count()

@@ -85,7 +85,9 @@ def facility_staff(facility: Facility) -> QuerySet[Membership]:
         Membership.objects.active()
         .filter(facility=facility)
         .select_related("user")
-        .prefetch_related(Prefetch("specialties", queryset=Specialty.objects.order_by("sort_order")))
+        .prefetch_related(
+            Prefetch("specialties", queryset=Specialty.objects.order_by("sort_order"))
+        )
         .order_by("role", "user__full_name")
     )
 

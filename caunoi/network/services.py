@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 
+
 def registry_save(
     *,
     obj: models.Model,
@@ -45,6 +46,10 @@ def registry_save(
 def registry_delete(*, obj: models.Model, actor: Any, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         audit_record(
-            actor=actor, action=AuditAction.DELETE, obj=obj, purpose="network registry", request=request
+            actor=actor,
+            action=AuditAction.DELETE,
+            obj=obj,
+            purpose="network registry",
+            request=request,
         )
         obj.delete()

@@ -56,9 +56,7 @@ def province_list(request: HttpRequest) -> HttpResponse:
     provinces = Province.objects.order_by("name")
     counts = {
         row["province_id"]: row
-        for row in visible_facilities(request.user)
-        .values("province_id")
-        .annotate(n=Count("id"))
+        for row in visible_facilities(request.user).values("province_id").annotate(n=Count("id"))
     }
     rows = [(p, counts.get(p.id, {}).get("n", 0)) for p in provinces]
     return render(request, "network/province_list.html", {"rows": rows})

@@ -13,7 +13,15 @@ from caunoi.places.models import Commune, Province
 class ProvinceAdmin(NetworkAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "division_type", "phone_code"]
     search_fields = ["search_name", "code"]
-    readonly_fields = ["code", "name", "short_name", "division_type", "codename", "phone_code", "legacy_codes"]
+    readonly_fields = [
+        "code",
+        "name",
+        "short_name",
+        "division_type",
+        "codename",
+        "phone_code",
+        "legacy_codes",
+    ]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # Loaded from the official list by `caunoi seed`.
@@ -29,7 +37,13 @@ class CommuneAdmin(NetworkAdminMixin, admin.ModelAdmin):
     list_select_related = ["province"]
     search_fields = ["search_name", "code"]
     readonly_fields = [
-        "code", "name", "division_type", "codename", "province", "legacy_codes", "legacy_district_codes"
+        "code",
+        "name",
+        "division_type",
+        "codename",
+        "province",
+        "legacy_codes",
+        "legacy_district_codes",
     ]
     fields = [*readonly_fields, "is_remote", "is_island"]
 

@@ -43,7 +43,9 @@ def _short(name: str) -> str:
     return name
 
 
-def places_load(*, actor: object = None, progress: Callable[[str], None] | None = None) -> PlacesLoaded:
+def places_load(
+    *, actor: object = None, progress: Callable[[str], None] | None = None
+) -> PlacesLoaded:
     say = progress or (lambda _message: None)
     with transaction.atomic():
         existing_p = {p.code: p for p in Province.objects.all()}

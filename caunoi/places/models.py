@@ -77,9 +77,7 @@ class Commune(models.Model):
         Province, verbose_name=_("province"), on_delete=models.PROTECT, related_name="communes"
     )
     legacy_codes = models.JSONField(_("pre-2025 commune codes"), default=list, blank=True)
-    legacy_district_codes = models.JSONField(
-        _("pre-2025 district codes"), default=list, blank=True
-    )
+    legacy_district_codes = models.JSONField(_("pre-2025 district codes"), default=list, blank=True)
     is_remote = models.BooleanField(
         _("remote or extremely difficult area"),
         default=False,

@@ -43,7 +43,9 @@ class Command(BaseCommand):
         elif action == "revoke":
             matches = list(ApiToken.objects.filter(prefix=options["prefix"]))
             if len(matches) != 1:
-                raise CommandError(f"{len(matches)} tokens start with {options['prefix']!r}; need exactly one.")
+                raise CommandError(
+                    f"{len(matches)} tokens start with {options['prefix']!r}; need exactly one."
+                )
             if api_token_revoke(token=matches[0], actor=None):
                 self.stdout.write(f"Revoked {matches[0]}.")
             else:

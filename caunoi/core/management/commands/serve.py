@@ -27,13 +27,20 @@ class Command(BaseCommand):
 
         task_worker = None
         if options["with_worker"]:
-            task_worker = subprocess.Popen(  # noqa: S603 -- our own interpreter and command
+            task_worker = subprocess.Popen(
                 [sys.executable, "-m", "caunoi.cli", "worker"],
-                env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "caunoi.config.settings")},
+                env={
+                    **os.environ,
+                    "DJANGO_SETTINGS_MODULE": os.environ.get(
+                        "DJANGO_SETTINGS_MODULE", "caunoi.config.settings"
+                    ),
+                },
             )
             self.stdout.write(f"Task worker started (pid {task_worker.pid}).")
         self.stdout.write(
-            self.style.SUCCESS(f"Cầu Nối is serving at http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
+            self.style.SUCCESS(
+                f"Cầu Nối is serving at http://{options['host']}:{options['port']}/ (Ctrl-C stops)"
+            )
         )
         try:
             uvicorn.run(

@@ -1,0 +1,265 @@
+"""Shared test fixtures: the seeded test database, the personas, API and page clients, and the
+real ASGI server and Chromium used by browser tests.
+
+The test database is created once per session and loaded with the 34 provinces, the 3,321
+communes and the demo network, exactly as `make demo` loads them; each test then runs in a
+transaction that is rolled back. Browser and concurrency tests need committed rows visible to
+other threads, so they write through ``committed_db`` and clean up after themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+# Playwright's synchronous API keeps an event loop in the main thread; Django would otherwise
+# refuse ORM calls from test code that runs between browser steps.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PERSONA_NAMES = ["worker", "specialist", "coordinator", "receiver", "officer", "donor", "admin"]
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: Any, django_test_environment: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Create the test database for every session, whichever tests were selected.
+
+    pytest-django creates it only when a selected test is marked for the database; browser
+    and concurrency tests are not (they must not run inside a rolled-back transaction), and
+    would otherwise reach the developer's own database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    from caunoi.network.demo import demo_network_load
+    from caunoi.places.loader import places_load
+
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=verbosity, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
+        name = str(connection.settings_dict["NAME"])
+        assert name.startswith("test_") or "memory" in name, f"not a test database: {name}"
+        places_load()
+        demo_network_load()
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=verbosity)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if "browser" in item.keywords and not shutil.which(CHROMIUM) and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
+        if "postgres" in item.keywords and connection.vendor != "postgresql" and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+
+
+# --- personas ---------------------------------------------------------------------------------
+
+
+def _persona(username: str) -> Any:
+    from caunoi.accounts.models import User
+
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def worker(db: None) -> Any:
+    """Commune health worker at Trạm Y tế xã Lũng Cú (Tuyên Quang)."""
+    return _persona("worker")
+
+
+@pytest.fixture
+def specialist(db: None) -> Any:
+    """Internal-medicine specialist at Bệnh viện Trung ương Huế."""
+    return _persona("specialist")
+
+
+@pytest.fixture
+def coordinator(db: None) -> Any:
+    return _persona("coordinator")
+
+
+@pytest.fixture
+def receiver(db: None) -> Any:
+    """Clinician at Bệnh viện Đa khoa tỉnh Tuyên Quang."""
+    return _persona("receiver")
+
+
+@pytest.fixture
+def officer(db: None) -> Any:
+    """M&E officer of the Tuyên Quang Department of Health."""
+    return _persona("officer")
+
+
+@pytest.fixture
+def donor(db: None) -> Any:
+    return _persona("donor")
+
+
+@pytest.fixture
+def network_admin(db: None) -> Any:
+    return _persona("admin")
+
+
+@pytest.fixture
+def outsider(db: None) -> Any:
+    """A signed-up person who belongs to no facility."""
+    from caunoi.accounts.models import User
+
+    return User.objects.create_user(username="outsider", full_name="Người Ngoài", password="x")
+
+
+@pytest.fixture
+def login() -> Callable[[Any], Client]:
+    """A page client signed in as the given user."""
+
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client() -> Callable[[Any], Client]:
+    """An API client carrying a fresh personal token of the given user."""
+    from caunoi.accounts.services import api_token_create
+
+    def make(user: Any) -> Client:
+        _row, token = api_token_create(user=user, name="test", actor=user)
+        return Client(headers={"Authorization": f"Bearer {token}"})
+
+    return make
+
+
+# --- real server and browser --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class AsgiServer:
+    """The real ASGI application (pages, API, websockets) under uvicorn in a thread."""
+
+    def __init__(self) -> None:
+        import uvicorn
+
+        from caunoi.config.asgi import application
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            application, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    django_db_blocker.unblock()
+    server = AsgiServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        django_db_blocker.restore()
+
+
+@pytest.fixture
+def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Database access without the rolled-back transaction: rows are committed and seen by
+    other threads (the live server, concurrent clients). Tests must clean up what they add."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server_url: str) -> Iterator[Callable[..., Any]]:
+    """Open pages in fresh browser contexts (each its own cookies), closed after the test."""
+    contexts: list[Any] = []
+
+    def make(locale: str = "vi-VN") -> Any:
+        context = browser.new_context(base_url=live_server_url, locale=locale)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def sign_in() -> Callable[[Any, str], None]:
+    """Sign in through the real login page with the demo password."""
+
+    def do(page: Any, username: str) -> None:
+        page.goto("/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", "caunoi-demo")
+        page.click("button[type=submit].primary")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return do
+
+
+def pytest_report_header(config: Any) -> list[str]:
+    db = settings.DATABASES["default"]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    return [f"caunoi: database {db['ENGINE']} · channel layer {layer}"]
