@@ -51,7 +51,6 @@ test: lint typecheck migrations-check unit
 # Developers: refresh the translation catalogues after changing user-facing strings.
 messages: $(STAMP)
 	cd caunoi && ../$(BIN)/caunoi makemessages --locale vi --locale en --no-obsolete --add-location file
-	cd caunoi && ../$(BIN)/caunoi makemessages --locale vi --locale en --no-obsolete --add-location file -d djangojs
 
 compilemessages: $(STAMP)
 	cd caunoi && ../$(BIN)/caunoi compilemessages
