@@ -60,7 +60,9 @@ def main() -> None:
             cdp = context.new_cdp_session(page)
             cdp.send("Network.enable")
             transferred: list[int] = []
-            cdp.on("Network.loadingFinished", lambda e: transferred.append(int(e["encodedDataLength"])))
+            cdp.on(
+                "Network.loadingFinished", lambda e: transferred.append(int(e["encodedDataLength"]))
+            )
             print(f"{'page':32} {'first visit':>12} {'repeat':>10} {'load at 256 kbit/s':>20}")
             for label, path in PAGES:
                 cdp.send("Network.clearBrowserCache")
@@ -85,9 +87,16 @@ def main() -> None:
                 slow = time.perf_counter() - started
                 cdp.send(
                     "Network.emulateNetworkConditions",
-                    {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+                    {
+                        "offline": False,
+                        "latency": 0,
+                        "downloadThroughput": -1,
+                        "uploadThroughput": -1,
+                    },
                 )
-                print(f"{label:32} {first / 1024:>9.1f} KB {repeat / 1024:>7.1f} KB {slow:>18.1f} s")
+                print(
+                    f"{label:32} {first / 1024:>9.1f} KB {repeat / 1024:>7.1f} KB {slow:>18.1f} s"
+                )
             browser.close()
     finally:
         server.terminate()

@@ -1,7 +1,7 @@
 """Rows per second of the bulk scale seed on PostgreSQL.
 
-    createdb caunoi_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1/caunoi_bench .venv/bin/python benchmarks/seed_rate.py 50000
+createdb caunoi_bench
+DATABASE_URL=postgres://postgres@127.0.0.1/caunoi_bench .venv/bin/python benchmarks/seed_rate.py 50000
 """
 
 from __future__ import annotations
@@ -24,12 +24,17 @@ def main() -> None:
     print(f"places + demo network: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     out = subprocess.run(
-        [CAUNOI, "seed", "--no-demo", "--workers", str(count)], check=True, capture_output=True, text=True
+        [CAUNOI, "seed", "--no-demo", "--workers", str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     elapsed = time.perf_counter() - started
     print(out.strip().splitlines()[-2].strip())
-    print(f"{count} workers ({2 * count} rows: users + memberships) in {elapsed:.1f} s "
-          f"= {2 * count / elapsed:,.0f} rows/s including start-up")
+    print(
+        f"{count} workers ({2 * count} rows: users + memberships) in {elapsed:.1f} s "
+        f"= {2 * count / elapsed:,.0f} rows/s including start-up"
+    )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):
         (None, {"fields": ["username", "password"]}),
         (_("Person"), {"fields": ["full_name", "email", "phone", "language"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        (_("Record"), {"fields": ["public_id", "last_login", "date_joined"]}),
+        (_("Identifiers and dates"), {"fields": ["public_id", "last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (

@@ -52,7 +52,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
 def token_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
     token = access_own_token(request.user, public_id)
     if api_token_revoke(token=token, actor=request.user, request=request):
-        messages.success(request, _("Token \u201c%(name)s\u201d revoked.") % {"name": token.name})
+        messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     else:
         messages.info(request, _("That token was already revoked."))
     return redirect("profile")

@@ -137,7 +137,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request,
             status=401,
             code=ErrorCode.UNAUTHENTICATED,
-            message=_("Sign in, or send a valid API token as 'Authorization: Bearer <token>'."),
+            message=_("Log in, or send a valid API token as 'Authorization: Bearer <token>'."),
         )
 
     @api.exception_handler(HttpError)

@@ -98,7 +98,7 @@ class FacilityAdmin(NetworkAdminMixin, admin.ModelAdmin):
             _("Place"),
             {"fields": ["province", "commune", "address", "phone", "latitude", "longitude"]},
         ),
-        (_("Record"), {"fields": ["public_id", "created_at", "updated_at"]}),
+        (_("Identifiers and dates"), {"fields": ["public_id", "created_at", "updated_at"]}),
     ]
     inlines = [HubLinkInline]
     show_full_result_count = False

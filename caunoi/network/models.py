@@ -46,7 +46,7 @@ class Specialty(models.Model):
     name_vi = models.CharField(_("name (Vietnamese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
     is_common = models.BooleanField(
-        _("common"),
+        _("common specialty"),
         default=False,
         help_text=_("Every station should have a hub for each common specialty."),
     )
@@ -129,7 +129,7 @@ class Facility(TimeStampedModel):
         validators=[MinValueValidator(102), MaxValueValidator(118)],
     )
     is_hub = models.BooleanField(
-        _("hub"),
+        _("hub hospital"),
         default=False,
         help_text=_("A hub answers consults from the facilities it supports."),
     )
@@ -203,7 +203,10 @@ class SupportLink(TimeStampedModel):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     hub = models.ForeignKey(
-        Facility, verbose_name=_("hub"), on_delete=models.PROTECT, related_name="spoke_links"
+        Facility,
+        verbose_name=_("hub hospital"),
+        on_delete=models.PROTECT,
+        related_name="spoke_links",
     )
     spoke = models.ForeignKey(
         Facility,
