@@ -43,6 +43,7 @@ def django_db_setup(
     """
     from django.test.utils import setup_databases, teardown_databases
 
+    from caunoi.codes.loader import icd_load
     from caunoi.network.demo import demo_network_load
     from caunoi.places.loader import places_load
 
@@ -54,6 +55,7 @@ def django_db_setup(
         name = str(connection.settings_dict["NAME"])
         assert name.startswith("test_") or "memory" in name, f"not a test database: {name}"
         places_load()
+        icd_load()
         demo_network_load()
     yield
     with django_db_blocker.unblock():

@@ -1,3 +1,9 @@
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from caunoi.notifications.consumers import LiveConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+]

@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "caunoi.accounts",
     "caunoi.places",
     "caunoi.network",
+    "caunoi.codes",
+    "caunoi.patients",
+    "caunoi.consults",
+    "caunoi.notifications",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +110,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "caunoi.notifications.views.unread_count",
+                "caunoi.core.context.navigation",
             ],
         },
     }
@@ -240,6 +246,12 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", False)
 
+# --- Consultations --------------------------------------------------------------------------------
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
+ATTACHMENTS_PER_CONSULT = env_int("ATTACHMENTS_PER_CONSULT", 20, minimum=1)
+DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENTS_PER_CONSULT
+FILE_UPLOAD_PERMISSIONS = 0o640
+
 # --- Email --------------------------------------------------------------------------------------
 # Django 6.1's MAILERS. With no EMAIL_HOST, mail is printed on the console (the embedded
 # default); production points EMAIL_HOST at its SMTP relay.
@@ -261,6 +273,8 @@ if _email_host:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cầu Nối <no-reply@caunoi.local>")
+# The address people reach the platform at, for links in emails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # --- API ----------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = env_int("API_PAGE_SIZE", 50, minimum=1)

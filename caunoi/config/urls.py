@@ -7,6 +7,7 @@ from caunoi.accounts import views as account_views
 from caunoi.config.api import api
 from caunoi.core import views as core_views
 from caunoi.core.health import healthz
+from caunoi.places import views as place_views
 
 admin.site.site_header = _("Cầu Nối — network administration")
 admin.site.site_title = _("Cầu Nối administration")
@@ -29,6 +30,10 @@ urlpatterns = [
     ),
     path("i18n/setlang/", account_views.language_switch, name="set_language"),
     path("network/", include("caunoi.network.urls")),
+    path("patients/", include("caunoi.patients.urls")),
+    path("consults/", include("caunoi.consults.urls")),
+    path("notifications/", include("caunoi.notifications.urls")),
+    path("places/communes/", place_views.commune_options, name="commune_options"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

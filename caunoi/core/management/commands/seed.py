@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from caunoi.codes.loader import icd_load
 from caunoi.network.demo import PERSONAS, demo_network_load
 from caunoi.network.scale import scale_workers_load
 from caunoi.places.loader import places_load
@@ -31,6 +32,8 @@ class Command(BaseCommand):
 
         self.stdout.write("Places (vietnam-provinces):")
         places_load(progress=say)
+        self.stdout.write("Code tables:")
+        icd_load(progress=say)
         if not options["no_demo"]:
             self.stdout.write("Demo network:")
             result = demo_network_load(progress=say)

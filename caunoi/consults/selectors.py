@@ -1,0 +1,72 @@
+"""The lists people work from. Each is one query with its related rows joined, whatever its
+length (the query count is pinned by tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from caunoi.consults.access import visible_consultations
+from caunoi.consults.models import Consultation, OPEN_STATUSES, Status
+from caunoi.network.access import user_scope
+from caunoi.network.models import Role
+
+QUEUES = {
+    "mine": _("My consultations"),
+    "hub": _("Specialty queue"),
+    "triage": _("Triage"),
+    "overdue": _("Overdue"),
+}
+
+
+def queues_for(user: Any) -> list[str]:
+    scope = user_scope(user)
+    names = []
+    if scope.facility_ids:
+        names.append("mine")
+    if Role.SPECIALIST in scope.roles and scope.hub_ids:
+        names.append("hub")
+    if scope.coordinator_hub_ids:
+        names.append("triage")
+    if scope.is_clinical:
+        names.append("overdue")
+    return names
+
+
+def _rows(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
+    return qs.select_related("patient", "specialty", "hub", "requester_facility", "specialist")
+
+
+def queue(user: Any, name: str) -> QuerySet[Consultation]:
+    scope = user_scope(user)
+    visible = visible_consultations(user)
+    urgency_rank = Case(
+        When(urgency="emergency", then=Value(0)),
+        When(urgency="urgent", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    if name == "mine":
+        # The requesting side's cases and, for specialists, the ones assigned to them.
+        qs = visible.filter(Q(requester_facility_id__in=scope.facility_ids) | Q(specialist_id=scope.user_id))
+        qs = qs.exclude(status=Status.CANCELLED).order_by("-updated_at", "-id")
+    elif name == "hub":
+        qs = visible.filter(
+            hub_id__in=scope.hub_ids, status=Status.SUBMITTED, specialist__isnull=True,
+            specialty_id__in=scope.specialty_ids,
+        ).annotate(rank=urgency_rank).order_by("rank", "deadline_at", "id")
+    elif name == "triage":
+        qs = visible.filter(hub_id__in=scope.coordinator_hub_ids, status__in=OPEN_STATUSES).annotate(
+            unassigned=Case(When(specialist__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            rank=urgency_rank,
+        ).order_by("unassigned", "rank", "deadline_at", "id")
+    elif name == "overdue":
+        qs = visible.filter(
+            status__in=OPEN_STATUSES, first_response_at__isnull=True, deadline_at__lt=timezone.now()
+        ).order_by("deadline_at", "id")
+    else:
+        qs = visible.none()
+    return _rows(qs)

@@ -1,0 +1,658 @@
+"""Every change to a consultation. Each function takes the acting user, checks what they may
+do (``consult_permissions``), runs in one transaction with its timeline event and audit row,
+and notifies people after the commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caunoi.accounts.models import User
+from caunoi.audit.models import AuditAction
+from caunoi.audit.services import audit_record
+from caunoi.codes.models import IcdCode
+from caunoi.consults.access import consult_permissions
+from caunoi.consults.files import process_upload
+from caunoi.consults.models import (
+    Attachment,
+    Consultation,
+    ConsultationEvent,
+    EventKind,
+    Message,
+    OnCallShift,
+    Outcome,
+    Participant,
+    Status,
+    Urgency,
+    deadline_minutes,
+)
+from caunoi.consults.routing import hub_staff, route
+from caunoi.network.access import user_scope
+from caunoi.network.models import Facility, Membership, Role, Specialty
+from caunoi.notifications.live import consult_group, hub_group, push
+from caunoi.notifications.services import notify
+from caunoi.patients.access import visible_patients
+from caunoi.patients.models import Patient
+from caunoi.patients.services import has_consent
+
+SUMMARY_FIELDS = [
+    "reason",
+    "history",
+    "examination",
+    "current_treatment",
+    "question",
+    "temperature",
+    "pulse",
+    "systolic",
+    "diastolic",
+    "respiratory_rate",
+    "spo2",
+    "weight",
+    "height",
+    "glucose",
+]
+
+
+@dataclass
+class Upload:
+    name: str
+    data: bytes
+
+
+@dataclass
+class ConsultationInput:
+    patient: Patient
+    specialty: Specialty
+    urgency: str = Urgency.ROUTINE
+    summary: dict[str, Any] = field(default_factory=dict)
+    uploads: list[Upload] = field(default_factory=list)
+
+
+def _event(c: Consultation, kind: str, actor: Any, **detail: Any) -> ConsultationEvent:
+    return ConsultationEvent.objects.create(
+        consultation=c, kind=kind, actor=actor if getattr(actor, "pk", None) else None, detail=detail
+    )
+
+
+def _audit(c: Consultation, actor: Any, action: str, purpose: str, request: HttpRequest | None, **detail: Any) -> None:
+    audit_record(actor=actor, action=action, obj=c, purpose=purpose, detail=detail, request=request)
+
+
+def _broadcast(c: Consultation, event: str) -> None:
+    """After commit: tell open pages of this consult, its hub's queues and the requesting
+    facility's lists that something changed (they fetch the new state themselves)."""
+    payload = {"type": "consult", "id": str(c.public_id), "event": event}
+
+    def send() -> None:
+        push(consult_group(c.public_id), payload)
+        if c.hub_id:
+            push(hub_group(c.hub_id), payload)
+        push(f"facility.{c.requester_facility_id}", payload)
+
+    transaction.on_commit(send)
+
+
+def _lock(c: Consultation) -> Consultation:
+    return Consultation.objects.select_for_update().get(pk=c.pk)
+
+
+def _refuse(message: str) -> PermissionDenied:
+    return PermissionDenied(message)
+
+
+# --- drafts and submission -------------------------------------------------------------------
+
+
+def consultation_submit(
+    *,
+    actor: Any,
+    client_id: uuid.UUID,
+    data: ConsultationInput,
+    submit: bool,
+    request: HttpRequest | None = None,
+) -> Consultation:
+    """Save a draft (``submit=False``) or submit. Idempotent on (actor, client_id): the same id
+    again updates the same draft, and once submitted returns the consult unchanged — so a double
+    click or a retry after a dropped connection makes exactly one consultation."""
+    existing = Consultation.objects.filter(requester=actor, client_id=client_id).first()
+    if existing is not None and existing.status != Status.DRAFT:
+        return existing
+    patient = data.patient
+    if not visible_patients(actor).filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids).exists():
+        raise ValidationError({"patient": _("Choose a patient of your facility.")})
+    errors: dict[str, list[str]] = {}
+    if data.urgency not in Urgency.values:
+        errors["urgency"] = [_("Choose the urgency.")]
+    hub: Facility | None = None
+    if submit:
+        if not has_consent(patient):
+            errors["patient"] = [
+                _("Record the patient's consent to teleconsultation before sending the case.")
+            ]
+        if not str(data.summary.get("question") or "").strip():
+            errors["question"] = [_("Write the question to the specialist.")]
+        hub = route(patient.facility, data.specialty)
+        if hub is None:
+            errors["specialty"] = [
+                _("No hub supports your facility in this specialty. Choose another specialty or ask your network administrator.")
+            ]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with _files_removed_on_error(), transaction.atomic():
+            if existing is not None:
+                c = _lock(existing)
+                if c.status != Status.DRAFT:
+                    return c
+            else:
+                c = Consultation(client_id=client_id, requester=actor, requester_facility=patient.facility)
+            c.patient = patient
+            c.requester_facility = patient.facility
+            c.specialty = data.specialty
+            c.urgency = data.urgency
+            for name in SUMMARY_FIELDS:
+                value = data.summary.get(name)
+                if name in _TEXT:
+                    value = str(value or "").strip()
+                elif value == "":
+                    value = None
+                setattr(c, name, value)
+            c.full_clean(exclude=["requester", "requester_facility", "patient", "specialty", "client_id"])
+            creating = c.pk is None
+            c.save()
+            if creating:
+                _event(c, EventKind.CREATED, actor)
+            _add_uploads(c, actor, data.uploads, request=request)
+            if submit and hub is not None:
+                now = timezone.now()
+                c.status = Status.SUBMITTED
+                c.hub = hub
+                c.submitted_at = now
+                c.deadline_at = now + timedelta(minutes=deadline_minutes(hub.id, c.urgency))
+                c.save(update_fields=["status", "hub", "submitted_at", "deadline_at", "updated_at"])
+                _event(c, EventKind.SUBMITTED, actor)
+                _event(c, EventKind.ROUTED, actor, hub=hub.name)
+                _audit(c, actor, AuditAction.CREATE, "teleconsultation request", request, hub=hub.name)
+                _schedule_deadline(c)
+                _notify_hub(c, actor)
+                _broadcast(c, "submitted")
+            else:
+                _audit(c, actor, AuditAction.UPDATE if not creating else AuditAction.CREATE, "draft", request)
+    except IntegrityError:
+        # Two requests with the same id at once: the database let one in; answer with it.
+        winner = Consultation.objects.filter(requester=actor, client_id=client_id).first()
+        if winner is None:
+            raise
+        return winner
+    return c
+
+
+_TEXT = {"reason", "history", "examination", "current_treatment", "question"}
+
+
+def _schedule_deadline(c: Consultation) -> None:
+    from caunoi.consults.tasks import consultation_deadline_check
+
+    consult_id, when = c.pk, c.deadline_at
+    transaction.on_commit(lambda: consultation_deadline_check.using(run_after=when).enqueue(consult_id))
+
+
+def _notify_hub(c: Consultation, actor: Any) -> None:
+    people = hub_staff(c.hub_id, roles=(Role.COORDINATOR, Role.SPECIALIST), specialty_id=c.specialty_id)  # type: ignore[arg-type]
+    urgency = c.get_urgency_display
+    specialty = c.specialty
+    facility = c.requester_facility.name
+
+    def message() -> tuple[str, str]:
+        # No patient identifiers: notifications may leave the platform by email.
+        return (
+            _("New %(urgency)s consultation in %(specialty)s") % {"urgency": urgency(), "specialty": specialty.name},
+            _("From %(facility)s. Answer due %(deadline)s.")
+            % {"facility": facility, "deadline": timezone.localtime(c.deadline_at).strftime("%d/%m/%Y %H:%M")},
+        )
+
+    notify(users=people, kind="consult.new", message=message, url=c.get_absolute_url(), exclude=actor)
+
+
+def consultation_cancel(*, consultation: Consultation, actor: Any, request: HttpRequest | None = None) -> Consultation:
+    if not consult_permissions(actor, consultation).can_cancel:
+        raise _refuse(_("This consultation can no longer be cancelled."))
+    with transaction.atomic():
+        c = _lock(consultation)
+        if c.status not in (Status.DRAFT, Status.SUBMITTED):
+            raise _refuse(_("This consultation can no longer be cancelled."))
+        c.status = Status.CANCELLED
+        c.closed_at = timezone.now()
+        c.save(update_fields=["status", "closed_at", "updated_at"])
+        _event(c, EventKind.CANCELLED, actor)
+        _audit(c, actor, AuditAction.UPDATE, "cancelled", request)
+        _broadcast(c, "cancelled")
+    return c
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+
+def _add_uploads(c: Consultation, actor: Any, uploads: Iterable[Upload], *, message: Message | None = None,
+                 request: HttpRequest | None = None) -> list[Attachment]:
+    uploads = list(uploads)
+    if not uploads:
+        return []
+    count = Attachment.objects.filter(consultation=c).count()
+    if count + len(uploads) > settings.ATTACHMENTS_PER_CONSULT:
+        raise ValidationError(
+            {"files": [_("A consultation holds at most %(limit)s files.") % {"limit": settings.ATTACHMENTS_PER_CONSULT}]}
+        )
+    added = []
+    errors = []
+    processed = []
+    for upload in uploads:
+        try:
+            processed.append((upload, process_upload(upload.data, upload.name)))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        # One bad file refuses the whole submission: nothing half-saved.
+        raise ValidationError({"files": errors})
+    for upload, p in processed:
+        if Attachment.objects.filter(consultation=c, sha256=p.sha256).exists():
+            continue  # The same photo sent again (a retry): keep one.
+        a = Attachment(
+            consultation=c,
+            message=message,
+            uploaded_by=actor,
+            original_name=upload.name[:200],
+            kind=p.kind,
+            content_type=p.content_type,
+            size=len(p.content),
+            sha256=p.sha256,
+            width=p.width,
+            height=p.height,
+        )
+        a.file.save(f"{p.sha256}.{p.extension}", ContentFile(p.content), save=False)
+        if p.thumbnail is not None:
+            a.thumbnail.save(f"{p.sha256}_thumb.jpg", ContentFile(p.thumbnail), save=False)
+        a.save()
+        _remove_file_on_rollback(a)
+        added.append(a)
+        _event(c, EventKind.ATTACHMENT, actor, name=a.original_name, file_kind=a.kind)
+    if added:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=c,
+            purpose="attachment",
+            detail={"files": [a.original_name for a in added]},
+            request=request,
+        )
+    return added
+
+
+_WRITTEN: ContextVar[list[tuple[Any, str]] | None] = ContextVar("caunoi_written_files", default=None)
+
+
+def _remove_file_on_rollback(a: Attachment) -> None:
+    written = _WRITTEN.get()
+    if written is not None:
+        written.extend((a.file.storage, f.name) for f in (a.file, a.thumbnail) if f)
+
+
+@contextmanager
+def _files_removed_on_error() -> Iterator[None]:
+    """Files are written before the transaction commits. If the transaction fails, remove them,
+    so no orphan patient photo stays on disk without a record pointing to it."""
+    written: list[tuple[Any, str]] = []
+    token = _WRITTEN.set(written)
+    try:
+        yield
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+    finally:
+        _WRITTEN.reset(token)
+
+
+def attachments_add(
+    *, consultation: Consultation, actor: Any, uploads: list[Upload], request: HttpRequest | None = None
+) -> list[Attachment]:
+    if not consult_permissions(actor, consultation).can_attach:
+        raise _refuse(_("You cannot add files to this consultation."))
+    with _files_removed_on_error(), transaction.atomic():
+        c = _lock(consultation)
+        added = _add_uploads(c, actor, uploads, request=request)
+        _first_response_if_hub(c, actor)
+        _broadcast(c, "attachment")
+    return added
+
+
+# --- discussion ------------------------------------------------------------------------------
+
+
+def _is_hub_person(c: Consultation, actor: Any) -> bool:
+    scope = user_scope(actor)
+    return (c.hub_id in scope.hub_ids) or Participant.objects.filter(consultation=c, user_id=actor.pk).exists()
+
+
+def _first_response_if_hub(c: Consultation, actor: Any) -> None:
+    """The first word from the hub side (message, file or advice) stops the deadline clock."""
+    if c.first_response_at is None and c.is_open and _is_hub_person(c, actor):
+        c.first_response_at = timezone.now()
+        c.save(update_fields=["first_response_at", "updated_at"])
+
+
+def _thread_people(c: Consultation) -> list[User]:
+    people: dict[int, User] = {c.requester_id: c.requester}
+    if c.specialist_id:
+        people[c.specialist_id] = c.specialist  # type: ignore[assignment]
+    for p in Participant.objects.filter(consultation=c).select_related("user"):
+        people[p.user_id] = p.user
+    for m in Message.objects.filter(consultation=c).select_related("author"):
+        people[m.author_id] = m.author
+    if c.specialist_id is None and c.hub_id:
+        for u in hub_staff(c.hub_id, roles=(Role.COORDINATOR,)):
+            people[u.pk] = u
+    return list(people.values())
+
+
+def message_post(
+    *,
+    consultation: Consultation,
+    actor: Any,
+    body: str,
+    parent: Message | None = None,
+    uploads: list[Upload] | None = None,
+    client_id: uuid.UUID | None = None,
+    request: HttpRequest | None = None,
+) -> Message:
+    if not consult_permissions(actor, consultation).can_message:
+        raise _refuse(_("You cannot write in this consultation."))
+    body = body.strip()
+    if not body and not uploads:
+        raise ValidationError({"body": [_("Write a message or attach a file.")]})
+    if len(body) > 10_000:
+        raise ValidationError({"body": [_("A message holds at most 10,000 characters.")]})
+    if parent is not None and parent.consultation_id != consultation.pk:
+        raise ValidationError({"parent": [_("That message belongs to another consultation.")]})
+    if client_id is not None:
+        existing = Message.objects.filter(author=actor, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    with _files_removed_on_error(), transaction.atomic():
+        c = _lock(consultation)
+        m = Message.objects.create(consultation=c, author=actor, body=body, parent=parent, client_id=client_id)
+        _add_uploads(c, actor, uploads or [], message=m, request=request)
+        _event(c, EventKind.MESSAGE, actor)
+        _first_response_if_hub(c, actor)
+        _audit(c, actor, AuditAction.UPDATE, "message", request)
+        author = actor.get_full_name()
+
+        def text() -> tuple[str, str]:
+            return _("New message in a consultation"), _("%(author)s wrote in a consultation about %(specialty)s.") % {
+                "author": author,
+                "specialty": c.specialty.name,
+            }
+
+        notify(users=_thread_people(c), kind="consult.message", message=text, url=c.get_absolute_url(), exclude=actor)
+        _broadcast(c, "message")
+    return m
+
+
+def second_opinion_invite(
+    *, consultation: Consultation, actor: Any, invitee: User, request: HttpRequest | None = None
+) -> Participant:
+    if not consult_permissions(actor, consultation).can_invite:
+        raise _refuse(_("You cannot invite colleagues to this consultation."))
+    clinical = Membership.objects.active().filter(
+        user=invitee, role__in=[Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN], facility__isnull=False
+    )
+    if not clinical.exists():
+        raise ValidationError({"invitee": [_("Only specialists and clinicians can be invited for a second opinion.")]})
+    with transaction.atomic():
+        c = _lock(consultation)
+        participant, created = Participant.objects.get_or_create(consultation=c, user=invitee, defaults={"invited_by": actor})
+        if created:
+            _event(c, EventKind.INVITED, actor, invitee=invitee.get_full_name())
+            _audit(c, actor, AuditAction.UPDATE, "second opinion", request, invitee=invitee.username)
+            specialty = c.specialty
+
+            def text() -> tuple[str, str]:
+                return _("You are asked for a second opinion"), _("A consultation in %(specialty)s.") % {
+                    "specialty": specialty.name
+                }
+
+            notify(users=[invitee], kind="consult.invited", message=text, url=c.get_absolute_url())
+            _broadcast(c, "invited")
+    return participant
+
+
+# --- the hub: triage, assignment, advice ---------------------------------------------------------
+
+
+def consultation_assign(
+    *, consultation: Consultation, actor: Any, specialist: User, request: HttpRequest | None = None
+) -> Consultation:
+    if not consult_permissions(actor, consultation).can_assign:
+        raise _refuse(_("Only the hub's coordinators assign consultations."))
+    if not Membership.objects.active().filter(user=specialist, facility_id=consultation.hub_id, role=Role.SPECIALIST).exists():
+        raise ValidationError({"specialist": [_("Choose a specialist of this hub.")]})
+    with transaction.atomic():
+        c = _lock(consultation)
+        c.specialist = specialist
+        c.assigned_at = timezone.now()
+        if c.status == Status.SUBMITTED:
+            c.status = Status.ASSIGNED
+        c.save(update_fields=["specialist", "assigned_at", "status", "updated_at"])
+        _event(c, EventKind.ASSIGNED, actor, specialist=specialist.get_full_name())
+        _audit(c, actor, AuditAction.UPDATE, "assignment", request, specialist=specialist.username)
+        urgency = c.get_urgency_display
+
+        def text() -> tuple[str, str]:
+            return _("A consultation was assigned to you"), _("%(urgency)s, %(specialty)s.") % {
+                "urgency": urgency(),
+                "specialty": c.specialty.name,
+            }
+
+        notify(users=[specialist], kind="consult.assigned", message=text, url=c.get_absolute_url(), exclude=actor)
+        _broadcast(c, "assigned")
+    return c
+
+
+def consultation_claim(*, consultation: Consultation, actor: Any, request: HttpRequest | None = None) -> Consultation:
+    """A specialist takes an unassigned consult of their specialty. Two specialists claiming at
+    once: the row lock lets one in; the other is told it is taken."""
+    if not consult_permissions(actor, consultation).can_claim:
+        raise _refuse(_("You cannot take this consultation."))
+    with transaction.atomic():
+        c = _lock(consultation)
+        if c.specialist_id is not None or c.status != Status.SUBMITTED:
+            raise _refuse(_("Another specialist has already taken this consultation."))
+        c.specialist = actor
+        c.assigned_at = timezone.now()
+        c.status = Status.ASSIGNED
+        c.save(update_fields=["specialist", "assigned_at", "status", "updated_at"])
+        _event(c, EventKind.CLAIMED, actor)
+        _audit(c, actor, AuditAction.UPDATE, "claimed", request)
+        _broadcast(c, "assigned")
+    return c
+
+
+def consultation_reroute(
+    *,
+    consultation: Consultation,
+    actor: Any,
+    hub: Facility,
+    specialty: Specialty,
+    request: HttpRequest | None = None,
+) -> Consultation:
+    """The coordinator sends the consult to another hub or specialty. The answer is still due
+    counting from the original submission, with the new hub's deadline for the urgency."""
+    if not consult_permissions(actor, consultation).can_reroute:
+        raise _refuse(_("Only the hub's coordinators re-route consultations."))
+    if not hub.is_hub or hub.status != "active":
+        raise ValidationError({"hub": [_("Choose an active hub.")]})
+    if hub.pk == consultation.hub_id and specialty.pk == consultation.specialty_id:
+        raise ValidationError({"hub": [_("Choose another hub or specialty.")]})
+    with transaction.atomic():
+        c = _lock(consultation)
+        before = (c.hub.name if c.hub else "", c.specialty.name)
+        c.hub = hub
+        c.specialty = specialty
+        c.specialist = None
+        c.assigned_at = None
+        c.status = Status.SUBMITTED
+        c.deadline_at = c.submitted_at + timedelta(minutes=deadline_minutes(hub.id, c.urgency))  # type: ignore[operator]
+        c.escalated_at = None if c.first_response_at is None and c.deadline_at > timezone.now() else c.escalated_at
+        c.save(update_fields=["hub", "specialty", "specialist", "assigned_at", "status", "deadline_at", "escalated_at", "updated_at"])
+        _event(c, EventKind.REROUTED, actor, hub=hub.name, specialty=specialty.name, before=list(before))
+        _audit(c, actor, AuditAction.UPDATE, "re-routed", request, hub=hub.name, specialty=specialty.code)
+        _schedule_deadline(c)
+        _notify_hub(c, actor)
+        _broadcast(c, "rerouted")
+    return c
+
+
+def advice_record(
+    *,
+    consultation: Consultation,
+    actor: Any,
+    advice: str,
+    outcome: str,
+    diagnoses: list[IcdCode],
+    request: HttpRequest | None = None,
+) -> Consultation:
+    if not consult_permissions(actor, consultation).can_advise:
+        raise _refuse(_("Only the hub's specialists give advice on this consultation."))
+    errors: dict[str, list[str]] = {}
+    if not advice.strip():
+        errors["advice"] = [_("Write your advice.")]
+    if outcome not in Outcome.values:
+        errors["outcome"] = [_("Choose the recommended outcome.")]
+    if len(diagnoses) > 12:
+        errors["diagnoses"] = [_("At most 12 diagnosis codes.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        c = _lock(consultation)
+        now = timezone.now()
+        c.advice = advice.strip()
+        c.recommended_outcome = outcome
+        if c.specialist_id is None and _is_hub_person(c, actor):
+            c.specialist = actor
+            c.assigned_at = now
+        c.status = Status.ANSWERED
+        c.answered_at = now
+        if c.first_response_at is None:
+            c.first_response_at = now
+        c.save(update_fields=["advice", "recommended_outcome", "specialist", "assigned_at", "status",
+                              "answered_at", "first_response_at", "updated_at"])
+        c.diagnoses.set(diagnoses)
+        _event(c, EventKind.ADVICE, actor, outcome=outcome, diagnoses=[d.code for d in diagnoses])
+        _audit(c, actor, AuditAction.UPDATE, "advice", request, outcome=outcome)
+        specialty = c.specialty
+
+        def text() -> tuple[str, str]:
+            return _("A specialist answered your consultation"), _("%(specialty)s: the advice is ready.") % {
+                "specialty": specialty.name
+            }
+
+        notify(users=[c.requester], kind="consult.answered", message=text, url=c.get_absolute_url(), exclude=actor)
+        _broadcast(c, "answered")
+    return c
+
+
+def consultation_close(
+    *, consultation: Consultation, actor: Any, action_taken: str, request: HttpRequest | None = None
+) -> Consultation:
+    """The requesting side acknowledges the advice, records what was done, and closes
+    (Circular 49/2017 Art. 3: the requester decides and reports the outcome back)."""
+    if not consult_permissions(actor, consultation).can_close:
+        raise _refuse(_("Only the requesting facility closes an answered consultation."))
+    if not action_taken.strip():
+        raise ValidationError({"action_taken": [_("Write what was done for the patient.")]})
+    with transaction.atomic():
+        c = _lock(consultation)
+        if c.status != Status.ANSWERED:
+            raise _refuse(_("Only an answered consultation can be closed."))
+        c.action_taken = action_taken.strip()
+        c.status = Status.CLOSED
+        c.closed_at = timezone.now()
+        c.save(update_fields=["action_taken", "status", "closed_at", "updated_at"])
+        _event(c, EventKind.CLOSED, actor)
+        _audit(c, actor, AuditAction.UPDATE, "closed", request)
+        specialist = c.specialist
+
+        def text() -> tuple[str, str]:
+            return _("A consultation you answered was closed"), _("The station recorded what was done.")
+
+        notify(users=[specialist] if specialist else [], kind="consult.closed", message=text, url=c.get_absolute_url(), exclude=actor)
+        _broadcast(c, "closed")
+    return c
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+def consultation_escalate(*, consultation_id: int) -> bool:
+    """Run by the deadline task: flag the consult overdue and alert the hub's coordinators and
+    whoever is on call. Does nothing when it was answered, closed, re-scheduled or already
+    escalated — the task may run late, twice, or after a re-route."""
+    with transaction.atomic():
+        c = Consultation.objects.select_for_update().select_related("specialty", "hub").filter(pk=consultation_id).first()
+        now = timezone.now()
+        if (
+            c is None
+            or not c.is_open
+            or c.first_response_at is not None
+            or c.escalated_at is not None
+            or c.deadline_at is None
+            or c.deadline_at > now
+        ):
+            return False
+        c.escalated_at = now
+        c.save(update_fields=["escalated_at", "updated_at"])
+        _event(c, EventKind.ESCALATED, None)
+        audit_record(actor=None, action=AuditAction.UPDATE, obj=c, purpose="deadline passed")
+        on_call = OnCallShift.objects.at(now).filter(hub_id=c.hub_id).select_related("user")
+        on_call = [s.user for s in on_call if s.specialty_id in (None, c.specialty_id)]
+        people = hub_staff(c.hub_id, roles=(Role.COORDINATOR,)) + on_call  # type: ignore[arg-type]
+        if c.specialist is not None:
+            people.append(c.specialist)
+        urgency = c.get_urgency_display
+        specialty = c.specialty
+
+        def text() -> tuple[str, str]:
+            return _("Overdue: %(urgency)s consultation in %(specialty)s") % {
+                "urgency": urgency(),
+                "specialty": specialty.name,
+            }, _("No specialist has answered within the deadline.")
+
+        notify(users=people, kind="consult.overdue", message=text, url=c.get_absolute_url())
+        _broadcast(c, "escalated")
+    return True
+
+
+def consultation_view_record(*, consultation: Consultation, actor: Any, request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditAction.VIEW, obj=consultation, purpose="teleconsultation", request=request)
+        audit_record(
+            actor=actor,
+            action=AuditAction.VIEW,
+            obj=consultation.patient,
+            purpose="teleconsultation",
+            detail={"consultation": str(consultation.public_id)},
+            request=request,
+        )

@@ -1,0 +1,336 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from caunoi.codes.models import IcdCode
+from caunoi.consults.access import access_consultation, consult_permissions
+from caunoi.consults.forms import (
+    AdviceForm,
+    AssignForm,
+    CloseForm,
+    ConsultationForm,
+    InviteForm,
+    MessageForm,
+    RerouteForm,
+    uploads_from,
+)
+from caunoi.consults.minutes import minutes_pdf
+from caunoi.consults.models import Attachment, Consultation, Message, Status
+from caunoi.consults.selectors import QUEUES, queue, queues_for
+from caunoi.consults.services import (
+    ConsultationInput,
+    advice_record,
+    attachments_add,
+    consultation_assign,
+    consultation_cancel,
+    consultation_claim,
+    consultation_close,
+    consultation_reroute,
+    consultation_submit,
+    consultation_view_record,
+    message_post,
+    second_opinion_invite,
+)
+from caunoi.core.http import AuthedRequest
+from caunoi.network.access import user_scope
+from caunoi.patients.access import access_patient
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def consult_list(request: AuthedRequest) -> HttpResponse:
+    available = queues_for(request.user)
+    if not available:
+        raise Http404
+    name = request.GET.get("queue") or available[0]
+    if name not in available:
+        name = available[0]
+    qs = queue(request.user, name)
+    page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "consults/consult_list.html"
+    if request.headers.get("HX-Target") == "queue":
+        template += "#queue"
+    return render(
+        request,
+        template,
+        {"queues": [(q, QUEUES[q]) for q in available], "current": name, "page": page, "query": f"queue={name}"},
+    )
+
+
+@login_required
+def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpResponse:
+    """New consultation, or edit a draft. The form carries a client id: sending it twice (a
+    double click, a retry after the connection dropped) saves one consultation."""
+    draft: Consultation | None = None
+    if public_id is not None:
+        draft = access_consultation(request.user, public_id)
+        if not consult_permissions(request.user, draft).can_edit_draft:
+            return redirect(draft.get_absolute_url())
+        patient = draft.patient
+    else:
+        patient = access_patient(request.user, request.GET.get("patient") or request.POST.get("patient") or "")
+    if patient.facility_id not in user_scope(request.user).facility_ids:
+        raise Http404
+    if request.method == "POST":
+        form = ConsultationForm(request.POST, request.FILES, instance=draft, facility=patient.facility)
+        if form.is_valid():
+            d = form.cleaned_data
+            summary = {name: d.get(name) for name in ConsultationForm.Meta.fields if name not in ("specialty", "urgency")}
+            data = ConsultationInput(
+                patient=patient, specialty=d["specialty"], urgency=d["urgency"], summary=summary,
+                uploads=uploads_from(d["files"]),
+            )
+            submit = "submit" in request.POST
+            try:
+                consult = consultation_submit(
+                    actor=request.user, client_id=d["client_id"], data=data, submit=submit, request=request
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                if consult.status == Status.DRAFT:
+                    messages.success(request, _("Draft saved."))
+                    return redirect("consults:edit", public_id=consult.public_id)
+                messages.success(
+                    request,
+                    _("Sent to %(hub)s. An answer is due by %(deadline)s.")
+                    % {"hub": consult.hub.name if consult.hub else "", "deadline": _local(consult.deadline_at)},
+                )
+                return redirect(consult.get_absolute_url())
+    else:
+        form = ConsultationForm(
+            instance=draft,
+            facility=patient.facility,
+            initial={"client_id": draft.client_id if draft else uuid.uuid4()},
+        )
+    return render(request, "consults/consult_form.html", {"form": form, "patient": patient, "draft": draft})
+
+
+def _local(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+@login_required
+def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
+    c = access_consultation(request.user, public_id)
+    perms = consult_permissions(request.user, c)
+    if perms.can_edit_draft:
+        return redirect("consults:edit", public_id=c.public_id)
+    if request.headers.get("HX-Request") is None:
+        consultation_view_record(consultation=c, actor=request.user, request=request)
+    thread = list(
+        Message.objects.filter(consultation=c).select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+    )
+    context: dict[str, Any] = {
+        "c": c,
+        "perms": perms,
+        "thread": thread,
+        "attachments": [a for a in c.attachments.all() if a.message_id is None],
+        "events": c.events.select_related("actor"),
+        "diagnoses": c.diagnoses.all(),
+        "participants": c.participants.select_related("user"),
+        "message_form": MessageForm(initial={"client_id": uuid.uuid4()}),
+    }
+    if perms.can_advise:
+        context["advice_form"] = AdviceForm(initial={"advice": c.advice, "outcome": c.recommended_outcome,
+                                                     "diagnoses": ", ".join(d.code for d in context["diagnoses"])})
+    if perms.can_close:
+        context["close_form"] = CloseForm()
+    if perms.can_assign and c.hub_id:
+        context["assign_form"] = AssignForm(hub_id=c.hub_id, specialty_id=c.specialty_id)
+    if perms.can_reroute:
+        context["reroute_form"] = RerouteForm(initial={"hub": c.hub_id, "specialty": c.specialty_id})
+    if perms.can_invite:
+        exclude = [c.requester_id, *(p.user_id for p in context["participants"])]
+        if c.specialist_id:
+            exclude.append(c.specialist_id)
+        context["invite_form"] = InviteForm(exclude_ids=exclude)
+    template = "consults/consult_detail.html"
+    target = request.headers.get("HX-Target")
+    if target in ("consult-live", "consult-actions"):
+        template += "#" + target.replace("consult-", "")
+    return render(request, template, context)
+
+
+def _action(
+    request: AuthedRequest, public_id: str, run: Callable[[Consultation], str | None]
+) -> HttpResponse:
+    c = access_consultation(request.user, public_id)
+    try:
+        done = run(c)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You cannot do this."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if done:
+            messages.success(request, done)
+    return redirect(c.get_absolute_url())
+
+
+@login_required
+@require_POST
+def consult_message(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = MessageForm(request.POST, request.FILES)
+        if not form.is_valid():
+            raise ValidationError(_("The message could not be sent: %(errors)s") % {"errors": form.errors.as_text()})
+        d = form.cleaned_data
+        parent = Message.objects.filter(consultation=c, public_id=d["parent"]).first() if d["parent"] else None
+        message_post(consultation=c, actor=request.user, body=d["body"], parent=parent,
+                     uploads=uploads_from(d["files"]), client_id=d["client_id"], request=request)
+        return None
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_attach(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = MessageForm(request.POST, request.FILES)
+        files = form.fields["files"].clean(request.FILES.getlist("files"))
+        attachments_add(consultation=c, actor=request.user, uploads=uploads_from(files), request=request)
+        return _("Files added.")
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_advice(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = AdviceForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        d = form.cleaned_data
+        advice_record(consultation=c, actor=request.user, advice=d["advice"], outcome=d["outcome"],
+                      diagnoses=d["diagnoses"], request=request)
+        return _("Advice sent to the requesting station.")
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_close(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = CloseForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Write what was done for the patient."))
+        consultation_close(consultation=c, actor=request.user, action_taken=form.cleaned_data["action_taken"], request=request)
+        return _("Consultation closed. The minutes can be downloaded.")
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_claim(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        consultation_claim(consultation=c, actor=request.user, request=request)
+        return _("You took this consultation.")
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_cancel(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        consultation_cancel(consultation=c, actor=request.user, request=request)
+        return _("Consultation cancelled.")
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_assign(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = AssignForm(request.POST, hub_id=c.hub_id or 0, specialty_id=c.specialty_id)
+        if not form.is_valid():
+            raise ValidationError(_("Choose a specialist of this hub."))
+        consultation_assign(consultation=c, actor=request.user, specialist=form.cleaned_data["specialist"], request=request)
+        return _("Assigned to %(name)s.") % {"name": form.cleaned_data["specialist"].full_name}
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_reroute(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = RerouteForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Choose a hub and a specialty."))
+        consultation_reroute(consultation=c, actor=request.user, hub=form.cleaned_data["hub"],
+                             specialty=form.cleaned_data["specialty"], request=request)
+        return _("Re-routed to %(hub)s.") % {"hub": form.cleaned_data["hub"].name}
+
+    return _action(request, public_id, run)
+
+
+@login_required
+@require_POST
+def consult_invite(request: AuthedRequest, public_id: str) -> HttpResponse:
+    def run(c: Consultation) -> str | None:
+        form = InviteForm(request.POST, exclude_ids=[])
+        if not form.is_valid():
+            raise ValidationError(_("Choose a colleague."))
+        second_opinion_invite(consultation=c, actor=request.user, invitee=form.cleaned_data["invitee"], request=request)
+        return _("%(name)s was invited for a second opinion.") % {"name": form.cleaned_data["invitee"].full_name}
+
+    return _action(request, public_id, run)
+
+
+@login_required
+def attachment_file(request: AuthedRequest, public_id: str, attachment_id: str, variant: str = "file") -> HttpResponse:
+    """Attachments are served only after the consult's access check, never from a public URL."""
+    c = access_consultation(request.user, public_id)
+    a = get_object_or_404(Attachment, consultation=c, public_id=attachment_id)
+    field = a.thumbnail if variant == "thumb" and a.thumbnail else a.file
+    response = FileResponse(field.open("rb"), content_type="image/jpeg" if variant == "thumb" else a.content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Disposition"] = "inline" if a.kind == "image" else f'inline; filename="{a.sha256[:12]}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def consult_minutes(request: AuthedRequest, public_id: str) -> HttpResponse:
+    c = access_consultation(request.user, public_id)
+    if c.status != Status.CLOSED:
+        raise Http404
+    consultation_view_record(consultation=c, actor=request.user, request=request)
+    pdf = minutes_pdf(c)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="bien-ban-hoi-chan-{str(c.public_id)[:8]}.pdf"'
+    return response
+
+
+@login_required
+def icd_search(request: AuthedRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:60]
+    codes = IcdCode.objects.search(q).order_by("code")[:20] if len(q.strip()) >= 2 else []
+    return render(request, "consults/_icd_results.html", {"codes": codes, "q": q})

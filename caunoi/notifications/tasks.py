@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.tasks import task
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from caunoi.notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def notification_email_send(notification_ids: list[int]) -> int:
+    """Mail notifications that are still unread and not yet mailed (people who were offline)."""
+    sent = 0
+    rows = Notification.objects.select_related("user").filter(
+        id__in=notification_ids, read_at__isnull=True, emailed_at__isnull=True
+    )
+    base = settings.SITE_URL.rstrip("/")
+    for row in rows:
+        if not row.user.email:
+            continue
+        with translation.override(row.user.language or "vi"):
+            link = f"{base}{row.url}" if row.url else base
+            body = f"{row.body}\n\n{link}\n\n— {_('Cầu Nối')}"
+            send_mail(row.title, body, settings.DEFAULT_FROM_EMAIL, [row.user.email])
+        # Marked one by one: a failure half-way leaves the rest to be retried, not lost.
+        Notification.objects.filter(pk=row.pk).update(emailed_at=timezone.now())
+        sent += 1
+    return sent

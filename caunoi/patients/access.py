@@ -1,0 +1,49 @@
+"""Who may read which patient.
+
+A patient is visible to the staff of the facility that registered them, and to the hub
+staff and invited colleagues of a consultation about them (the consult shares the case, as
+Circular 49/2017 intends). Everyone else gets 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from caunoi.network.access import user_scope
+from caunoi.patients.models import Patient
+
+
+def visible_patients(user: Any) -> QuerySet[Patient]:
+    from caunoi.consults.access import visible_consultations
+
+    scope = user_scope(user)
+    if not scope.is_clinical:
+        return Patient.objects.none()
+    shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
+    return Patient.objects.filter(
+        Q(facility_id__in=scope.facility_ids)
+        | Q(id__in=shared.values("patient_id"))
+    )
+
+
+def registrable_facility_ids(user: Any) -> frozenset[int]:
+    """Facilities at which the user may register patients and ask for consultations."""
+    return user_scope(user).facility_ids
+
+
+def access_patient(user: Any, public_id: UUID | str) -> Patient:
+    try:
+        return visible_patients(user).select_related("commune", "commune__province", "facility").get(
+            public_id=public_id
+        )
+    except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+
+
+def can_edit_patient(user: Any, patient: Patient) -> bool:
+    return patient.facility_id in user_scope(user).facility_ids
