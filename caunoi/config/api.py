@@ -4,7 +4,9 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from caunoi.core.api import BearerTokenAuth, install_error_handlers
+from caunoi.consults.api import router as consults_router
 from caunoi.network.api import router as network_router
+from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
 
 api = NinjaAPI(
@@ -24,3 +26,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", places_router)
 api.add_router("", network_router)
+api.add_router("", patients_router)
+api.add_router("", consults_router)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -122,6 +124,35 @@ def install_error_handlers(api: NinjaAPI) -> None:
             code=ErrorCode.VALIDATION,
             message=_("Some values are not valid."),
             errors=[{"field": name, "message": str(msg)} for name, msg in exc.errors.items()],
+        )
+
+    @api.exception_handler(DjangoValidationError)
+    def _domain_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        if hasattr(exc, "error_dict"):
+            errors = [
+                {"field": name, "message": str(message)}
+                for name, messages in exc.message_dict.items()
+                for message in messages
+            ]
+        else:
+            errors = [{"field": "__all__", "message": str(message)} for message in exc.messages]
+        return error_response(
+            api,
+            request,
+            status=422,
+            code=ErrorCode.VALIDATION,
+            message=_("Some values are not valid."),
+            errors=errors,
+        )
+
+    @api.exception_handler(PermissionDenied)
+    def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=403,
+            code=ErrorCode.FORBIDDEN,
+            message=str(exc) or _("You cannot do this."),
         )
 
     @api.exception_handler(Http404)

@@ -1,0 +1,100 @@
+"""Concurrency on PostgreSQL: committed rows and real parallel connections (no test
+transaction around these tests; they remove what they add)."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+
+from caunoi.consults.models import Consultation
+from caunoi.consults.tests.factories import make_patient, summary
+
+
+def _body(patient, **overrides):
+    return {"patient": str(patient.public_id), "specialty": "internal-medicine", "urgency": "urgent", **summary(), **overrides}
+
+
+@pytest.mark.postgres
+def test_twenty_parallel_submissions_with_one_key_make_one_consult(committed_db):
+    from caunoi.accounts.models import ApiToken, User
+    from caunoi.accounts.services import api_token_create
+    from django.test import Client
+
+    worker = User.objects.get(username="worker")
+    patient = make_patient(worker, name="Song Song Thử")
+    _row, token = api_token_create(user=worker, name="concurrency", actor=worker)
+    key = str(uuid.uuid4())
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def submit():
+        client = Client(headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+        barrier.wait()
+        try:
+            statuses.append(client.post("/api/consults", _body(patient), content_type="application/json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert Consultation.objects.filter(requester=worker, client_id=key).count() == 1, statuses
+        assert sorted(statuses).count(201) >= 1 and all(s in (200, 201) for s in statuses)
+    finally:
+        Consultation.objects.filter(patient=patient).delete()
+        patient.consents.all().delete()
+        patient.delete()
+        ApiToken.objects.filter(user=worker, name="concurrency").delete()
+
+
+@pytest.mark.postgres
+def test_two_specialists_claiming_at_once_end_with_one_owner(committed_db):
+    from caunoi.accounts.models import User
+    from caunoi.consults.services import ConsultationInput, consultation_claim
+    from caunoi.consults.services import consultation_submit as submit
+    from caunoi.network.models import Membership, Specialty
+    from django.core.exceptions import PermissionDenied
+
+    worker = User.objects.get(username="worker")
+    specialty = Specialty.objects.get(code="internal-medicine")
+    patient = make_patient(worker, name="Tranh Nhận Thử")
+    c = submit(actor=worker, client_id=uuid.uuid4(), submit=True,
+               data=ConsultationInput(patient=patient, specialty=specialty, summary=summary()))
+    ids = (
+        Membership.objects.active()
+        .filter(facility_id=c.hub_id, role="specialist", specialties=specialty)
+        .values_list("user_id", flat=True)[:2]
+    )
+    rivals = list(User.objects.filter(id__in=ids))
+    assert len(rivals) == 2
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def claim(user):
+        barrier.wait()
+        try:
+            consultation_claim(consultation=Consultation.objects.get(pk=c.pk), actor=user)
+            outcomes.append("won")
+        except PermissionDenied:
+            outcomes.append("lost")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(u,)) for u in rivals]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert sorted(outcomes) == ["lost", "won"]
+        c.refresh_from_db()
+        assert c.specialist_id in {u.id for u in rivals}
+        assert c.events.filter(kind="claimed").count() == 1
+    finally:
+        Consultation.objects.filter(pk=c.pk).delete()
+        patient.consents.all().delete()
+        patient.delete()

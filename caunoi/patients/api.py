@@ -1,0 +1,194 @@
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
+
+from caunoi.audit.models import AuditAction
+from caunoi.audit.services import audit_record
+from caunoi.core.api import FieldErrors, reject_unknown_params
+from caunoi.network.access import user_scope
+from caunoi.network.models import Facility
+from caunoi.patients.access import access_patient, visible_patients
+from caunoi.patients.ethnicity import Ethnicity
+from caunoi.patients.identifiers import insurance_decode
+from caunoi.patients.models import Household, Patient, PatientConsent, Sex
+from caunoi.patients.services import PatientInput, consent_record, has_consent, patient_register, patient_view_record
+from caunoi.places.models import Commune
+
+router = Router(tags=["patients"])
+
+
+class ConsentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["verbal", "written"]
+    given_by: str = Field("", max_length=200)
+
+
+class PatientIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    full_name: str = Field(..., min_length=2, max_length=200)
+    sex: Sex
+    birth_date: date | None = None
+    age_years: int | None = Field(None, ge=0, le=130)
+    citizen_id: str = Field("", max_length=20)
+    insurance_number: str = Field("", max_length=20)
+    phone: str = Field("", max_length=20)
+    commune: int = Field(..., description="Official code of the commune (GET /api/communes)")
+    address: str = Field("", max_length=300)
+    ethnicity: Ethnicity = Ethnicity("01")
+    household: Household = Household.NONE
+    has_disability: bool = False
+    consent: ConsentIn | None = Field(None, description="Consent to teleconsultation, recorded now")
+    allow_duplicate: bool = Field(False, description="Register even if the patient looks already registered")
+
+
+class InsuranceOut(Schema):
+    number: str
+    group: str
+    group_label: str
+    benefit_level: str
+    benefit_label: str
+    province_code: int
+
+
+class FacilityRef(Schema):
+    id: UUID
+    name: str
+
+
+class PatientOut(Schema):
+    id: UUID
+    full_name: str
+    sex: str
+    birth_date: date
+    birth_date_estimated: bool
+    age: int
+    citizen_id: str
+    insurance: InsuranceOut | None
+    phone: str
+    commune_code: int
+    province_code: int
+    address: str
+    ethnicity: str
+    household: str
+    has_disability: bool
+    facility: FacilityRef
+    consent_active: bool
+    vulnerabilities: list[str]
+    url: str
+
+
+def patient_out(p: Patient, *, consent_active: bool | None = None) -> dict[str, object]:
+    card = insurance_decode(p.insurance_number)
+    return {
+        "id": p.public_id,
+        "full_name": p.full_name,
+        "sex": p.sex,
+        "birth_date": p.birth_date,
+        "birth_date_estimated": p.birth_date_estimated,
+        "age": p.age(),
+        "citizen_id": p.citizen_id,
+        "insurance": card.__dict__ if card else None,
+        "phone": p.phone,
+        "commune_code": p.commune.code,
+        "province_code": p.commune.province.code,
+        "address": p.address,
+        "ethnicity": p.ethnicity,
+        "household": p.household,
+        "has_disability": p.has_disability,
+        "facility": {"id": p.facility.public_id, "name": p.facility.name},
+        "consent_active": has_consent(p) if consent_active is None else consent_active,
+        "vulnerabilities": p.vulnerabilities(),
+        "url": p.get_absolute_url(),
+    }
+
+
+def _home_facility(request: HttpRequest) -> Facility:
+    scope = user_scope(request.user)
+    for m in scope.memberships:
+        if m.facility is not None and m.facility_id in scope.facility_ids:
+            return m.facility
+    raise HttpError(403, _("Only staff of a health facility register patients."))
+
+
+@router.post("/patients", response={201: PatientOut}, summary="Register a patient")
+def create_patient(
+    request: HttpRequest,
+    payload: PatientIn,
+    idempotency_key: UUID | None = Header(None, alias="Idempotency-Key"),
+) -> Status[dict[str, object]]:
+    """Registers a patient at your facility. Send an `Idempotency-Key` (a UUID you generate) to
+    make a retry safe. A patient who looks already registered (same citizen ID, or same name,
+    date of birth and commune) is refused with 409 unless `allow_duplicate` is true."""
+    facility = _home_facility(request)
+    commune = Commune.objects.select_related("province").filter(code=payload.commune).first()
+    if commune is None:
+        raise FieldErrors({"commune": _("Unknown commune code.")})
+    data = PatientInput(
+        full_name=payload.full_name, sex=payload.sex, commune=commune, birth_date=payload.birth_date,
+        age_years=payload.age_years, citizen_id=payload.citizen_id, insurance_number=payload.insurance_number,
+        phone=payload.phone, address=payload.address, ethnicity=payload.ethnicity, household=payload.household,
+        has_disability=payload.has_disability,
+    )
+    try:
+        with transaction.atomic():
+            patient = patient_register(
+                actor=request.user, facility=facility, data=data, client_id=idempotency_key,
+                allow_duplicate=payload.allow_duplicate, request=request,
+            )
+            if payload.consent is not None:
+                consent_record(patient=patient, actor=request.user, method=payload.consent.method,
+                               given_by=payload.consent.given_by, request=request)
+    except ValidationError as exc:
+        if getattr(exc, "code", None) == "duplicate":
+            raise HttpError(409, " ".join(exc.messages)) from exc
+        raise
+    return Status(201, patient_out(patient))
+
+
+@router.get("/patients", response=list[PatientOut], summary="Find patients")
+@paginate(LimitOffsetPagination)
+def list_patients(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped-def]
+    """Patients you may see; `q` matches names ignoring diacritics, or a citizen ID or phone."""
+    reject_unknown_params(request, {"q", "limit", "offset"})
+    qs = visible_patients(request.user).select_related("commune", "commune__province", "facility")
+    if q:
+        qs = qs.search(q)
+    with transaction.atomic():
+        audit_record(actor=request.user, action=AuditAction.VIEW, object_type="patients.patient",
+                     object_label=f"search: {q}"[:300], purpose="patient search (API)", request=request)
+    return _Page(qs.order_by("full_name", "id"))
+
+
+class _Page:
+    """Patients sliced by the paginator, serialised with one consent query per page."""
+
+    def __init__(self, qs: QuerySet[Patient]) -> None:
+        self.qs = qs
+
+    def __len__(self) -> int:
+        return self.qs.count()
+
+    def __getitem__(self, item: slice) -> list[dict[str, object]]:
+        rows = list(self.qs[item])
+        active = set(
+            PatientConsent.objects.active().filter(patient__in=rows).values_list("patient_id", flat=True)
+        )
+        return [patient_out(p, consent_active=p.id in active) for p in rows]
+
+
+@router.get("/patients/{patient_id}", response=PatientOut, summary="One patient")
+def get_patient(request: HttpRequest, patient_id: UUID) -> dict[str, object]:
+    reject_unknown_params(request, set())
+    patient = access_patient(request.user, patient_id)
+    patient_view_record(patient=patient, actor=request.user, purpose="patient record (API)", request=request)
+    return patient_out(patient)
