@@ -22,7 +22,9 @@ class UserLanguageMiddleware:
             translation.activate(pending)
             request.LANGUAGE_CODE = pending
         response = self.get_response(request)
-        if pending and pending in dict(settings.LANGUAGES):
+        # A language switch in this very request wins over the remembered choice.
+        switched = settings.LANGUAGE_COOKIE_NAME in response.cookies
+        if pending and pending in dict(settings.LANGUAGES) and not switched:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
                 pending,

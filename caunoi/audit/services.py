@@ -85,12 +85,18 @@ def audit_record(
     return event
 
 
-def audit_verify() -> Iterator[tuple[AuditEvent, str]]:
-    """Yield every event whose hash or link to the previous event does not hold."""
+def audit_verify() -> Iterator[tuple[AuditEvent | None, str]]:
+    """Yield every event whose hash or link to the previous event does not hold, and a final
+    problem when the chain does not end where its head says (newest rows removed)."""
     previous = GENESIS
+    count = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        count += 1
         if event.prev_hash != previous:
             yield event, "broken link"
         elif _row_digest(event) != event.row_hash:
             yield event, "content changed"
         previous = event.row_hash
+    head = AuditChainHead.objects.filter(name=CHAIN).first()
+    if head is not None and (head.last_hash != previous or head.length != count):
+        yield None, f"chain ends after {count} events, its head records {head.length}: events were removed"

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "ninja",  # serves Swagger UI from our own static files (the CSP allows no CDN)
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",

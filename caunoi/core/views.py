@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from caunoi.consults.selectors import QUEUES, queue, queues_for
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
 from caunoi.network.selectors import hubs_by_specialty, network_totals, spokes_of
@@ -19,6 +20,10 @@ def home(request: HttpRequest) -> HttpResponse:
     facilities = [m.facility for m in scope.memberships if m.facility is not None]
     facility: Facility | None = facilities[0] if facilities else None
     context["facility"] = facility
+    if scope.is_clinical:
+        names = queues_for(request.user)
+        context["queues"] = [(name, QUEUES[name], queue(request.user, name).count()) for name in names]
+        context["recent"] = list(queue(request.user, names[0])[:5]) if names else []
     if role == Role.WORKER and facility is not None:
         context["hubs"] = hubs_by_specialty(facility)
     elif role in (Role.SPECIALIST, Role.COORDINATOR) and facility is not None:

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -88,6 +86,13 @@ class HubOut(Schema):
 class FacilityDetailOut(FacilityOut):
     hubs: list[HubOut]
 
+    @staticmethod
+    def resolve_hubs(obj: Facility) -> list[dict[str, object]]:
+        return [
+            {"specialty": entry.specialty.code, "hubs": [link.hub for link in entry.links]}
+            for entry in hubs_by_specialty(obj)
+        ]
+
 
 class SupportLinkOut(Schema):
     id: UUID
@@ -141,18 +146,10 @@ def list_facilities(  # type: ignore[no-untyped-def]
 
 
 @router.get("/facilities/{facility_id}", response=FacilityDetailOut, summary="One facility")
-def get_facility(request: HttpRequest, facility_id: UUID) -> dict[str, object]:
+def get_facility(request: HttpRequest, facility_id: UUID) -> Facility:
+    """With, for a supported facility, its hubs per specialty (first hub first)."""
     reject_unknown_params(request, set())
-    facility = access_facility(request.user, facility_id)
-    data = FacilityOut.from_orm(facility).model_dump()
-    data["hubs"] = [
-        {
-            "specialty": entry.specialty.code,
-            "hubs": [FacilityRefOut.from_orm(link.hub).model_dump() for link in entry.links],
-        }
-        for entry in hubs_by_specialty(facility)
-    ]
-    return data
+    return access_facility(request.user, facility_id)
 
 
 @router.get("/support-links", response=list[SupportLinkOut], summary="Hub ↔ spoke support links")

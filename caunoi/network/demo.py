@@ -398,8 +398,10 @@ class DemoBuilder:
         communes = list(
             Commune.objects.filter(province__code__in=DEMO_PROVINCES).select_related("province")
         )
+        known = {c.code for c in communes}
         for hub in HUBS:
-            communes.append(Commune.objects.select_related("province").get(code=hub.commune))
+            if hub.commune not in known:  # Hà Nội and HCMC hubs lie outside the demo provinces
+                communes.append(Commune.objects.select_related("province").get(code=hub.commune))
         self.communes_by_code = {c.code: c for c in communes}
         for spec in HUBS:
             commune = self.communes_by_code[spec.commune]

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         total = AuditEvent.objects.count()
         problems = list(audit_verify())
         for event, reason in problems[:50]:
-            self.stderr.write(f"event {event.pk} ({event.at:%Y-%m-%d %H:%M}): {reason}")
+            where = f"event {event.pk} ({event.at:%Y-%m-%d %H:%M})" if event is not None else "chain head"
+            self.stderr.write(f"{where}: {reason}")
         if problems:
             raise CommandError(f"{len(problems)} of {total} audit events fail the check.")
         self.stdout.write(self.style.SUCCESS(f"{total} audit events, chain intact."))
