@@ -99,4 +99,7 @@ def audit_verify() -> Iterator[tuple[AuditEvent | None, str]]:
         previous = event.row_hash
     head = AuditChainHead.objects.filter(name=CHAIN).first()
     if head is not None and (head.last_hash != previous or head.length != count):
-        yield None, f"chain ends after {count} events, its head records {head.length}: events were removed"
+        yield (
+            None,
+            f"chain ends after {count} events, its head records {head.length}: events were removed",
+        )

@@ -3,8 +3,8 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
-from caunoi.core.api import BearerTokenAuth, install_error_handlers
 from caunoi.consults.api import router as consults_router
+from caunoi.core.api import BearerTokenAuth, install_error_handlers
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router

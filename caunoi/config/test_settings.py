@@ -15,5 +15,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # Uploaded test files go to a scratch directory, never into the developer's var/media.
 import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-MEDIA_ROOT = tempfile.mkdtemp(prefix="caunoi-test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="caunoi-test-media-"))

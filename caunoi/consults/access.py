@@ -24,7 +24,7 @@ def visible_consultations(user: Any) -> QuerySet[Consultation]:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Consultation.objects.none()
-    invited = Participant.objects.filter(user_id=scope.user_id).values("consultation_id")
+    invited = Participant.objects.filter(user_id=scope.user_id or 0).values("consultation_id")
     return Consultation.objects.filter(
         Q(requester_facility_id__in=scope.facility_ids)
         | Q(hub_id__in=scope.hub_ids)
@@ -32,10 +32,18 @@ def visible_consultations(user: Any) -> QuerySet[Consultation]:
     ).exclude(~Q(requester_facility_id__in=scope.facility_ids), status=Status.DRAFT)
 
 
-def access_consultation(user: Any, public_id: UUID | str, *, for_update: bool = False) -> Consultation:
+def access_consultation(
+    user: Any, public_id: UUID | str, *, for_update: bool = False
+) -> Consultation:
     qs = visible_consultations(user).select_related(
-        "patient", "patient__commune", "patient__commune__province", "specialty", "hub",
-        "requester", "requester_facility", "specialist",
+        "patient",
+        "patient__commune",
+        "patient__commune__province",
+        "specialty",
+        "hub",
+        "requester",
+        "requester_facility",
+        "specialist",
     )
     try:
         return qs.get(public_id=public_id)
@@ -76,7 +84,7 @@ def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
     requester_side = c.requester_facility_id in scope.facility_ids
     hub_side = c.hub_id is not None and c.hub_id in scope.hub_ids
     coordinator = c.hub_id is not None and c.hub_id in scope.coordinator_hub_ids
-    invited = Participant.objects.filter(consultation=c, user_id=scope.user_id).exists()
+    invited = Participant.objects.filter(consultation=c, user_id=scope.user_id or 0).exists()
     is_open = c.is_open
     draft = c.status == Status.DRAFT
     return ConsultPermissions(

@@ -27,7 +27,7 @@ from caunoi.consults.services import (
     consultation_view_record,
     message_post,
 )
-from caunoi.core.api import FieldErrors, reject_unknown_params
+from caunoi.core.api import FieldErrors, api_user, reject_unknown_params
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
 
@@ -147,16 +147,35 @@ class ConsultOut(ConsultListOut):
     minutes_url: str | None
 
 
-VITALS = ["temperature", "pulse", "systolic", "diastolic", "respiratory_rate", "spo2", "weight", "height", "glucose"]
+VITALS = [
+    "temperature",
+    "pulse",
+    "systolic",
+    "diastolic",
+    "respiratory_rate",
+    "spo2",
+    "weight",
+    "height",
+    "glucose",
+]
 
 
 def attachment_out(c: Consultation, a: Attachment) -> dict[str, object]:
     url = reverse("consults:file", kwargs={"public_id": c.public_id, "attachment_id": a.public_id})
-    thumb = reverse("consults:thumb", kwargs={"public_id": c.public_id, "attachment_id": a.public_id})
+    thumb = reverse(
+        "consults:thumb", kwargs={"public_id": c.public_id, "attachment_id": a.public_id}
+    )
     return {
-        "id": a.public_id, "name": a.original_name, "kind": a.kind, "content_type": a.content_type,
-        "size": a.size, "sha256": a.sha256, "width": a.width, "height": a.height,
-        "url": url, "thumbnail_url": thumb if a.thumbnail else None,
+        "id": a.public_id,
+        "name": a.original_name,
+        "kind": a.kind,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "width": a.width,
+        "height": a.height,
+        "url": url,
+        "thumbnail_url": thumb if a.thumbnail else None,
     }
 
 
@@ -167,7 +186,10 @@ def consult_list_out(c: Consultation) -> dict[str, object]:
         "urgency": c.urgency,
         "specialty": c.specialty.code,
         "patient": {"id": c.patient.public_id, "name": c.patient.full_name},
-        "requester_facility": {"id": c.requester_facility.public_id, "name": c.requester_facility.name},
+        "requester_facility": {
+            "id": c.requester_facility.public_id,
+            "name": c.requester_facility.name,
+        },
         "hub": {"id": c.hub.public_id, "name": c.hub.name} if c.hub else None,
         "specialist": c.specialist.full_name if c.specialist else None,
         "submitted_at": c.submitted_at,
@@ -180,20 +202,35 @@ def consult_list_out(c: Consultation) -> dict[str, object]:
 
 def consult_out(c: Consultation) -> dict[str, object]:
     data = consult_list_out(c)
-    messages = Message.objects.filter(consultation=c).select_related("author", "parent").prefetch_related("attachments")
+    messages = (
+        Message.objects.filter(consultation=c)
+        .select_related("author", "parent")
+        .prefetch_related("attachments")
+    )
     data.update(
         {
-            "reason": c.reason, "history": c.history, "examination": c.examination,
-            "current_treatment": c.current_treatment, "question": c.question,
+            "reason": c.reason,
+            "history": c.history,
+            "examination": c.examination,
+            "current_treatment": c.current_treatment,
+            "question": c.question,
             "vitals": {name: getattr(c, name) for name in VITALS},
-            "answered_at": c.answered_at, "closed_at": c.closed_at, "advice": c.advice,
+            "answered_at": c.answered_at,
+            "closed_at": c.closed_at,
+            "advice": c.advice,
             "diagnoses": [{"code": d.code, "title": d.title} for d in c.diagnoses.all()],
-            "recommended_outcome": c.recommended_outcome, "action_taken": c.action_taken,
-            "attachments": [attachment_out(c, a) for a in c.attachments.filter(message__isnull=True)],
+            "recommended_outcome": c.recommended_outcome,
+            "action_taken": c.action_taken,
+            "attachments": [
+                attachment_out(c, a) for a in c.attachments.filter(message__isnull=True)
+            ],
             "messages": [
                 {
-                    "id": m.public_id, "author": m.author.full_name, "body": m.body,
-                    "parent": m.parent.public_id if m.parent else None, "created_at": m.created_at,
+                    "id": m.public_id,
+                    "author": m.author.full_name,
+                    "body": m.body,
+                    "parent": m.parent.public_id if m.parent else None,
+                    "created_at": m.created_at,
                     "attachments": [attachment_out(c, a) for a in m.attachments.all()],
                 }
                 for m in messages
@@ -202,7 +239,9 @@ def consult_out(c: Consultation) -> dict[str, object]:
                 {"kind": e.kind, "at": e.at, "actor": e.actor.full_name if e.actor else None}
                 for e in c.events.select_related("actor")
             ],
-            "minutes_url": reverse("consults:minutes", kwargs={"public_id": c.public_id}) if c.status == "closed" else None,
+            "minutes_url": reverse("consults:minutes", kwargs={"public_id": c.public_id})
+            if c.status == "closed"
+            else None,
         }
     )
     return data
@@ -215,7 +254,9 @@ def _detail(request: HttpRequest, c: Consultation) -> dict[str, object]:
 
 @router.post("/consults", response={201: ConsultOut, 200: ConsultOut}, summary="Ask a specialist")
 def create_consult(
-    request: HttpRequest, payload: ConsultIn, idempotency_key: UUID = Header(..., alias="Idempotency-Key")
+    request: HttpRequest,
+    payload: ConsultIn,
+    idempotency_key: UUID = Header(..., alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
     """Creates (and by default submits) a consultation. The `Idempotency-Key` header (a UUID the
     client generates once per consultation) is required: retrying with the same key returns the
@@ -225,11 +266,17 @@ def create_consult(
     if specialty is None:
         raise FieldErrors({"specialty": _("Unknown specialty code.")})
     summary = payload.model_dump(exclude={"patient", "specialty", "urgency", "submit"})
-    existed = Consultation.objects.filter(requester=request.user, client_id=idempotency_key).exclude(status="draft").exists()
+    existed = (
+        Consultation.objects.filter(requester=api_user(request), client_id=idempotency_key)
+        .exclude(status="draft")
+        .exists()
+    )
     c = consultation_submit(
         actor=request.user,
         client_id=idempotency_key,
-        data=ConsultationInput(patient=patient, specialty=specialty, urgency=payload.urgency, summary=summary),
+        data=ConsultationInput(
+            patient=patient, specialty=specialty, urgency=payload.urgency, summary=summary
+        ),
         submit=payload.submit,
         request=request,
     )
@@ -239,7 +286,8 @@ def create_consult(
 @router.get("/consults", response=list[ConsultListOut], summary="Your consultation queues")
 @paginate(LimitOffsetPagination)
 def list_consults(  # type: ignore[no-untyped-def]
-    request: HttpRequest, queue_name: Literal["mine", "hub", "triage", "overdue"] = Query("mine", alias="queue")
+    request: HttpRequest,
+    queue_name: Literal["mine", "hub", "triage", "overdue"] = Query("mine", alias="queue"),
 ):
     """`mine`: your facility's consultations (and those assigned to you); `hub`: waiting in your
     specialty at your hub; `triage`: everything open at the hubs you coordinate; `overdue`:
@@ -269,10 +317,14 @@ def get_consult(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
     return consult_out(c)
 
 
-@router.post("/consults/{consult_id}/attachments", response={201: list[AttachmentOut]}, summary="Add photos or documents")
+@router.post(
+    "/consults/{consult_id}/attachments",
+    response={201: list[AttachmentOut]},
+    summary="Add photos or documents",
+)
 def add_attachments(
     request: HttpRequest, consult_id: UUID, files: File[list[UploadedFile]]
-) -> tuple[int, list[dict[str, object]]]:
+) -> Status[list[dict[str, object]]]:
     """Multipart upload, field name `files` (one or more). The type is read from the content:
     JPEG, PNG, WebP, GIF images (re-encoded without EXIF) and PDF documents."""
     c = access_consultation(request.user, consult_id)
@@ -281,7 +333,9 @@ def add_attachments(
     return Status(201, [attachment_out(c, a) for a in added])
 
 
-@router.post("/consults/{consult_id}/messages", response={201: MessageOut}, summary="Write in the thread")
+@router.post(
+    "/consults/{consult_id}/messages", response={201: MessageOut}, summary="Write in the thread"
+)
 def post_message(
     request: HttpRequest,
     consult_id: UUID,
@@ -294,13 +348,30 @@ def post_message(
         parent = Message.objects.filter(consultation=c, public_id=payload.parent).first()
         if parent is None:
             raise FieldErrors({"parent": _("That message belongs to another consultation.")})
-    m = message_post(consultation=c, actor=request.user, body=payload.body, parent=parent,
-                     client_id=idempotency_key, request=request)
-    return Status(201, {"id": m.public_id, "author": request.user.get_full_name(), "body": m.body,  # type: ignore[union-attr]
-                 "parent": parent.public_id if parent else None, "created_at": m.created_at, "attachments": []})
+    m = message_post(
+        consultation=c,
+        actor=request.user,
+        body=payload.body,
+        parent=parent,
+        client_id=idempotency_key,
+        request=request,
+    )
+    return Status(
+        201,
+        {
+            "id": m.public_id,
+            "author": api_user(request).get_full_name(),
+            "body": m.body,
+            "parent": parent.public_id if parent else None,
+            "created_at": m.created_at,
+            "attachments": [],
+        },
+    )
 
 
-@router.post("/consults/{consult_id}/claim", response=ConsultOut, summary="Take a waiting consultation")
+@router.post(
+    "/consults/{consult_id}/claim", response=ConsultOut, summary="Take a waiting consultation"
+)
 def claim(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
     return _detail(request, consultation_claim(consultation=c, actor=request.user, request=request))
@@ -313,14 +384,24 @@ def advise(request: HttpRequest, consult_id: UUID, payload: AdviceIn) -> dict[st
     found = {i.code: i for i in IcdCode.objects.filter(code__in=codes)}
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise FieldErrors({"diagnoses": _("Not ICD-10 codes: %(codes)s.") % {"codes": ", ".join(unknown)}})
-    advice_record(consultation=c, actor=request.user, advice=payload.advice, outcome=payload.outcome,
-                  diagnoses=[found[code] for code in dict.fromkeys(codes)], request=request)
+        raise FieldErrors(
+            {"diagnoses": _("Not ICD-10 codes: %(codes)s.") % {"codes": ", ".join(unknown)}}
+        )
+    advice_record(
+        consultation=c,
+        actor=request.user,
+        advice=payload.advice,
+        outcome=payload.outcome,
+        diagnoses=[found[code] for code in dict.fromkeys(codes)],
+        request=request,
+    )
     return _detail(request, c)
 
 
 @router.post("/consults/{consult_id}/close", response=ConsultOut, summary="Acknowledge and close")
 def close(request: HttpRequest, consult_id: UUID, payload: CloseIn) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
-    consultation_close(consultation=c, actor=request.user, action_taken=payload.action_taken, request=request)
+    consultation_close(
+        consultation=c, actor=request.user, action_taken=payload.action_taken, request=request
+    )
     return _detail(request, c)

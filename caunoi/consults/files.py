@@ -72,7 +72,9 @@ def process_upload(data: bytes, name: str) -> ProcessedFile:
     content_type = sniff(data[:16])
     if content_type is None:
         raise ValidationError(
-            _("%(name)s is not a photo or a PDF. Accepted: JPEG, PNG, WebP, GIF images and PDF documents.")
+            _(
+                "%(name)s is not a photo or a PDF. Accepted: JPEG, PNG, WebP, GIF images and PDF documents."
+            )
             % {"name": name},
             code="type",
         )
@@ -87,24 +89,30 @@ def _process_image(data: bytes, name: str) -> ProcessedFile:
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise ValidationError(
             _("%(name)s could not be read as an image; it may be damaged.") % {"name": name},
             code="corrupt",
         ) from exc
     # Turn the photo upright before the EXIF block (which holds the orientation) is dropped.
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "L"):
-        background = Image.new("RGB", image.size, "white")
-        rgba = image.convert("RGBA")
+    upright: Image.Image = ImageOps.exif_transpose(image)
+    if upright.mode not in ("RGB", "L"):
+        background = Image.new("RGB", upright.size, "white")
+        rgba = upright.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
-        image = background
-    image.thumbnail((LONG_EDGE, LONG_EDGE), Image.Resampling.LANCZOS)
+        upright = background
+    upright.thumbnail((LONG_EDGE, LONG_EDGE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     # No exif= argument and a fresh image: nothing of the original metadata is written.
-    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     content = out.getvalue()
-    thumb = image.copy()
+    thumb = upright.copy()
     thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
     thumb_out = io.BytesIO()
     thumb.save(thumb_out, "JPEG", quality=75, optimize=True)
@@ -115,8 +123,8 @@ def _process_image(data: bytes, name: str) -> ProcessedFile:
         content_type="image/jpeg",
         extension="jpg",
         sha256=hashlib.sha256(content).hexdigest(),
-        width=image.width,
-        height=image.height,
+        width=upright.width,
+        height=upright.height,
     )
 
 
@@ -134,7 +142,8 @@ def _process_pdf(data: bytes, name: str) -> ProcessedFile:
         pages = len(reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValidationError(
-            _("%(name)s could not be read as a PDF; it may be damaged.") % {"name": name}, code="corrupt"
+            _("%(name)s could not be read as a PDF; it may be damaged.") % {"name": name},
+            code="corrupt",
         ) from exc
     if pages == 0:
         raise ValidationError(_("%(name)s has no pages.") % {"name": name}, code="corrupt")

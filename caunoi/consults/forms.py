@@ -25,7 +25,12 @@ class MultipleFileField(forms.FileField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
             "widget",
-            MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf", "data-downscale": "2048"}),
+            MultipleFileInput(
+                attrs={
+                    "accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf",
+                    "data-downscale": "2048",
+                }
+            ),
         )
         super().__init__(*args, **kwargs)
 
@@ -40,22 +45,40 @@ def uploads_from(files: list[UploadedFile]) -> list[Upload]:
     return [Upload(name=f.name or "file", data=f.read()) for f in files]
 
 
-VITALS = ["temperature", "pulse", "systolic", "diastolic", "respiratory_rate", "spo2", "weight", "height", "glucose"]
+VITALS = [
+    "temperature",
+    "pulse",
+    "systolic",
+    "diastolic",
+    "respiratory_rate",
+    "spo2",
+    "weight",
+    "height",
+    "glucose",
+]
 
 
-class ConsultationForm(forms.ModelForm):  # type: ignore[type-arg]
+class ConsultationForm(forms.ModelForm[Consultation]):
     client_id = forms.UUIDField(widget=forms.HiddenInput)
-    files = MultipleFileField(
+    attachments = MultipleFileField(
         label=gettext_lazy("Photos and documents"),
         required=False,
-        help_text=gettext_lazy("Photos are shrunk before sending to save bandwidth. JPEG, PNG, WebP or PDF, up to 10 MB each."),
+        help_text=gettext_lazy(
+            "Photos are shrunk before sending to save bandwidth. JPEG, PNG, WebP or PDF, up to 10 MB each."
+        ),
     )
 
     class Meta:
         model = Consultation
         fields = [
-            "specialty", "urgency", "reason", "history", "examination", "current_treatment",
-            *VITALS, "question",
+            "specialty",
+            "urgency",
+            "reason",
+            "history",
+            "examination",
+            "current_treatment",
+            *VITALS,
+            "question",
         ]
         widgets = {
             "urgency": forms.RadioSelect,
@@ -78,21 +101,34 @@ class ConsultationForm(forms.ModelForm):  # type: ignore[type-arg]
 class MessageForm(forms.Form):
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     parent = forms.UUIDField(widget=forms.HiddenInput, required=False)
-    body = forms.CharField(label=gettext_lazy("Message"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
-    files = MultipleFileField(label=gettext_lazy("Attach photos or documents"), required=False)
+    body = forms.CharField(
+        label=gettext_lazy("Message"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attachments = MultipleFileField(
+        label=gettext_lazy("Attach photos or documents"), required=False
+    )
 
 
 _CODE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 
 
 class AdviceForm(forms.Form):
-    advice = forms.CharField(label=gettext_lazy("Advice"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000)
+    advice = forms.CharField(
+        label=gettext_lazy("Advice"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000
+    )
     diagnoses = forms.CharField(
         label=gettext_lazy("Working diagnosis (ICD-10 codes)"),
         required=False,
-        help_text=gettext_lazy("Codes separated by commas, e.g. I10, E11.9. Search below by code or words."),
+        help_text=gettext_lazy(
+            "Codes separated by commas, e.g. I10, E11.9. Search below by code or words."
+        ),
     )
-    outcome = forms.ChoiceField(label=gettext_lazy("Recommended outcome"), choices=Outcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Recommended outcome"), choices=Outcome.choices, widget=forms.RadioSelect
+    )
 
     def clean_diagnoses(self) -> list[IcdCode]:
         raw = self.cleaned_data.get("diagnoses", "").upper()
@@ -111,27 +147,37 @@ class AdviceForm(forms.Form):
 
 class CloseForm(forms.Form):
     action_taken = forms.CharField(
-        label=gettext_lazy("What was done for the patient"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
+        label=gettext_lazy("What was done for the patient"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
     )
 
 
 class AssignForm(forms.Form):
-    specialist = forms.ModelChoiceField(label=gettext_lazy("Specialist"), queryset=User.objects.none())
+    specialist = forms.ModelChoiceField(
+        label=gettext_lazy("Specialist"), queryset=User.objects.none()
+    )
 
     def __init__(self, *args: Any, hub_id: int, specialty_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         members = Membership.objects.active().filter(facility_id=hub_id, role=Role.SPECIALIST)
         qs = User.objects.filter(id__in=members.values("user_id")).order_by("full_name")
         self.fields["specialist"].queryset = qs  # type: ignore[attr-defined]
-        in_specialty = set(members.filter(specialties__id=specialty_id).values_list("user_id", flat=True))
+        in_specialty = set(
+            members.filter(specialties__id=specialty_id).values_list("user_id", flat=True)
+        )
         self.fields["specialist"].label_from_instance = (  # type: ignore[attr-defined]
             lambda u: f"{u.full_name} ★" if u.id in in_specialty else u.full_name
         )
 
 
 class RerouteForm(forms.Form):
-    hub = forms.ModelChoiceField(label=gettext_lazy("Hub"), queryset=Facility.objects.active().hubs().order_by("name"))
-    specialty = forms.ModelChoiceField(label=gettext_lazy("Specialty"), queryset=Specialty.objects.all())
+    hub = forms.ModelChoiceField(
+        label=gettext_lazy("Hub"), queryset=Facility.objects.active().hubs().order_by("name")
+    )
+    specialty = forms.ModelChoiceField(
+        label=gettext_lazy("Specialty"), queryset=Specialty.objects.all()
+    )
 
 
 class InviteForm(forms.Form):
@@ -141,5 +187,7 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         members = Membership.objects.active().filter(role=Role.SPECIALIST, facility__is_hub=True)
         self.fields["invitee"].queryset = (  # type: ignore[attr-defined]
-            User.objects.filter(id__in=members.values("user_id")).exclude(id__in=exclude_ids).order_by("full_name")
+            User.objects.filter(id__in=members.values("user_id"))
+            .exclude(id__in=exclude_ids)
+            .order_by("full_name")
         )

@@ -46,7 +46,9 @@ def minutes_pdf(c: Consultation) -> bytes:
     pdf.add_page()
     width = pdf.epw
 
-    def text(value: str, size: float = 10, bold: bool = False, align: str = "L", height: float = 5.5) -> None:
+    def text(
+        value: str, size: float = 10, bold: bool = False, align: str = "L", height: float = 5.5
+    ) -> None:
         pdf.set_font("DejaVu", "B" if bold else "", size)
         pdf.multi_cell(width, height, value, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -66,7 +68,12 @@ def minutes_pdf(c: Consultation) -> bytes:
     pdf.set_font("DejaVu", "B", 9)
     pdf.multi_cell(width * 0.45, 5, c.requester_facility.name.upper(), align="C")
     pdf.set_xy(pdf.l_margin + width * 0.45, top)
-    pdf.multi_cell(width * 0.55, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc", align="C")
+    pdf.multi_cell(
+        width * 0.55,
+        5,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc",
+        align="C",
+    )
     pdf.ln(6)
     text("BIÊN BẢN HỘI CHẨN TỪ XA", 14, bold=True, align="C", height=7)
     text(f"(Mã hội chẩn: {str(c.public_id)[:8].upper()})", 9, align="C")
@@ -82,7 +89,9 @@ def minutes_pdf(c: Consultation) -> bytes:
     heading("I. THÀNH PHẦN THAM GIA")
     participants = [f"Bên đề nghị: {c.requester.get_full_name()} ({c.requester_facility.name})"]
     if c.specialist is not None:
-        participants.append(f"Chủ trì tư vấn: {c.specialist.get_full_name()} ({c.hub.name if c.hub else ''})")
+        participants.append(
+            f"Chủ trì tư vấn: {c.specialist.get_full_name()} ({c.hub.name if c.hub else ''})"
+        )
     for p in c.participants.select_related("user"):
         participants.append(f"Ý kiến thứ hai: {p.user.get_full_name()}")
     others = {m.author.get_full_name() for m in c.messages.select_related("author")} - {
@@ -97,9 +106,18 @@ def minutes_pdf(c: Consultation) -> bytes:
     patient = c.patient
     field("Họ và tên", patient.full_name)
     sex = "Nam" if patient.sex == "male" else "Nữ"
-    born = str(patient.birth_date.year) if patient.birth_date_estimated else f"{patient.birth_date:%d/%m/%Y}"
-    field("Giới tính / Ngày sinh", f"{sex} / {born} ({patient.age(c.submitted_at.date() if c.submitted_at else None)} tuổi)")
-    address = ", ".join(x for x in [patient.address, patient.commune.name, patient.commune.province.name] if x)
+    born = (
+        str(patient.birth_date.year)
+        if patient.birth_date_estimated
+        else f"{patient.birth_date:%d/%m/%Y}"
+    )
+    field(
+        "Giới tính / Ngày sinh",
+        f"{sex} / {born} ({patient.age(c.submitted_at.date() if c.submitted_at else None)} tuổi)",
+    )
+    address = ", ".join(
+        x for x in [patient.address, patient.commune.name, patient.commune.province.name] if x
+    )
     field("Địa chỉ", address)
     card = insurance_decode(patient.insurance_number)
     field("Số thẻ BHYT", f"{card.number} (mức hưởng {card.benefit_level})" if card else "không có")
@@ -119,7 +137,9 @@ def minutes_pdf(c: Consultation) -> bytes:
         ("Chiều cao", c.height, "cm"),
         ("Đường huyết", c.glucose, "mmol/L"),
     ]
-    field("Dấu hiệu sinh tồn", "; ".join(f"{n} {v} {u}" for n, v, u in vitals if v not in (None, "")))
+    field(
+        "Dấu hiệu sinh tồn", "; ".join(f"{n} {v} {u}" for n, v, u in vitals if v not in (None, ""))
+    )
     field("Khám lâm sàng", c.examination)
     field("Điều trị hiện tại", c.current_treatment)
     field("Câu hỏi hội chẩn", c.question)
@@ -129,7 +149,10 @@ def minutes_pdf(c: Consultation) -> bytes:
 
     heading("IV. DIỄN BIẾN TRAO ĐỔI")
     for m in c.messages.select_related("author").order_by("created_at", "id"):
-        text(f"[{timezone.localtime(m.created_at):%d/%m/%Y %H:%M}] {m.author.get_full_name()}: {m.body}", 9)
+        text(
+            f"[{timezone.localtime(m.created_at):%d/%m/%Y %H:%M}] {m.author.get_full_name()}: {m.body}",
+            9,
+        )
 
     heading("V. KẾT LUẬN HỘI CHẨN")
     diagnoses = "; ".join(f"{d.code} {d.title_vi or d.title_en}" for d in c.diagnoses.all())

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -90,10 +91,16 @@ class OnCallShift(models.Model):
     """Who is on call at a hub, optionally for one specialty, from when to when."""
 
     hub = models.ForeignKey(
-        "network.Facility", verbose_name=_("hub hospital"), on_delete=models.CASCADE, related_name="+"
+        "network.Facility",
+        verbose_name=_("hub hospital"),
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("on call"), on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("on call"),
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     specialty = models.ForeignKey(
         "network.Specialty",
@@ -123,7 +130,9 @@ class OnCallShift(models.Model):
         return f"{self.user} · {self.starts_at:%d/%m %H:%M}–{self.ends_at:%d/%m %H:%M}"
 
 
-def _vital(label: str, low: str, high: str, places: int = 1, digits: int = 5) -> models.DecimalField:
+def _vital(
+    label: Any, low: str, high: str, places: int = 1, digits: int = 5
+) -> models.DecimalField:
     return models.DecimalField(
         label,
         max_digits=digits,
@@ -168,13 +177,20 @@ class Consultation(TimeStampedModel):
         related_name="consultations_requested",
     )
     patient = models.ForeignKey(
-        "patients.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="consultations"
+        "patients.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="consultations",
     )
     specialty = models.ForeignKey(
         "network.Specialty", verbose_name=_("specialty"), on_delete=models.PROTECT, related_name="+"
     )
-    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    urgency = models.CharField(
+        _("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
 
     reason = models.TextField(_("reason for the consultation"), blank=True)
     history = models.TextField(_("history"), blank=True)
@@ -240,8 +256,12 @@ class Consultation(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["requester", "client_id"], name="consultation_submission_once"
             ),
-            models.CheckConstraint(condition=Q(status__in=Status.values), name="consultation_status_valid"),
-            models.CheckConstraint(condition=Q(urgency__in=Urgency.values), name="consultation_urgency_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="consultation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(urgency__in=Urgency.values), name="consultation_urgency_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(status="cancelled") | Q(hub__isnull=False),
                 name="consultation_routed_when_submitted",
@@ -251,7 +271,9 @@ class Consultation(TimeStampedModel):
                 | Q(diastolic__isnull=True)
                 | Q(systolic__gt=models.F("diastolic")),
                 name="consultation_bp_ordered",
-                violation_error_message=_("The systolic pressure must be higher than the diastolic."),
+                violation_error_message=_(
+                    "The systolic pressure must be higher than the diastolic."
+                ),
             ),
         ]
 
@@ -290,13 +312,22 @@ class Participant(models.Model):
     """Someone invited into one consultation (a second opinion) beyond its hub and requester."""
 
     consultation = models.ForeignKey(
-        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="participants"
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.CASCADE,
+        related_name="participants",
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
 
@@ -315,10 +346,16 @@ class Participant(models.Model):
 class Message(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     consultation = models.ForeignKey(
-        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="messages"
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.CASCADE,
+        related_name="messages",
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     parent = models.ForeignKey(
         "self",
@@ -363,7 +400,10 @@ class Attachment(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     consultation = models.ForeignKey(
-        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="attachments"
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
     )
     message = models.ForeignKey(
         Message,
@@ -374,10 +414,15 @@ class Attachment(models.Model):
         related_name="attachments",
     )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
-    thumbnail = models.FileField(_("thumbnail"), upload_to=attachment_path, max_length=300, blank=True)
+    thumbnail = models.FileField(
+        _("thumbnail"), upload_to=attachment_path, max_length=300, blank=True
+    )
     original_name = models.CharField(_("file name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=8, choices=AttachmentKind.choices)
     content_type = models.CharField(_("type"), max_length=64)
@@ -393,7 +438,9 @@ class Attachment(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             # A retry of the same upload to the same consult keeps one copy.
-            models.UniqueConstraint(fields=["consultation", "sha256"], name="attachment_once_per_consult")
+            models.UniqueConstraint(
+                fields=["consultation", "sha256"], name="attachment_once_per_consult"
+            )
         ]
 
     def __str__(self) -> str:
@@ -420,7 +467,10 @@ class ConsultationEvent(models.Model):
     """The consultation's timeline: every step, when and by whom."""
 
     consultation = models.ForeignKey(
-        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="events"
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.CASCADE,
+        related_name="events",
     )
     kind = models.CharField(_("event"), max_length=16, choices=EventKind.choices)
     actor = models.ForeignKey(

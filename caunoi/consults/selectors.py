@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.consults.access import visible_consultations
-from caunoi.consults.models import Consultation, OPEN_STATUSES, Status
+from caunoi.consults.models import OPEN_STATUSES, Consultation, Status
 from caunoi.network.access import user_scope
 from caunoi.network.models import Role
 
@@ -51,18 +51,34 @@ def queue(user: Any, name: str) -> QuerySet[Consultation]:
     )
     if name == "mine":
         # The requesting side's cases and, for specialists, the ones assigned to them.
-        qs = visible.filter(Q(requester_facility_id__in=scope.facility_ids) | Q(specialist_id=scope.user_id))
+        qs = visible.filter(
+            Q(requester_facility_id__in=scope.facility_ids) | Q(specialist_id=scope.user_id)
+        )
         qs = qs.exclude(status=Status.CANCELLED).order_by("-updated_at", "-id")
     elif name == "hub":
-        qs = visible.filter(
-            hub_id__in=scope.hub_ids, status=Status.SUBMITTED, specialist__isnull=True,
-            specialty_id__in=scope.specialty_ids,
-        ).annotate(rank=urgency_rank).order_by("rank", "deadline_at", "id")
+        qs = (
+            visible.filter(
+                hub_id__in=scope.hub_ids,
+                status=Status.SUBMITTED,
+                specialist__isnull=True,
+                specialty_id__in=scope.specialty_ids,
+            )
+            .annotate(rank=urgency_rank)
+            .order_by("rank", "deadline_at", "id")
+        )
     elif name == "triage":
-        qs = visible.filter(hub_id__in=scope.coordinator_hub_ids, status__in=OPEN_STATUSES).annotate(
-            unassigned=Case(When(specialist__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()),
-            rank=urgency_rank,
-        ).order_by("unassigned", "rank", "deadline_at", "id")
+        qs = (
+            visible.filter(hub_id__in=scope.coordinator_hub_ids, status__in=OPEN_STATUSES)
+            .annotate(
+                unassigned=Case(
+                    When(specialist__isnull=True, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                ),
+                rank=urgency_rank,
+            )
+            .order_by("unassigned", "rank", "deadline_at", "id")
+        )
     elif name == "overdue":
         qs = visible.filter(
             status__in=OPEN_STATUSES, first_response_at__isnull=True, deadline_at__lt=timezone.now()

@@ -83,11 +83,21 @@ class ConsultationInput:
 
 def _event(c: Consultation, kind: str, actor: Any, **detail: Any) -> ConsultationEvent:
     return ConsultationEvent.objects.create(
-        consultation=c, kind=kind, actor=actor if getattr(actor, "pk", None) else None, detail=detail
+        consultation=c,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        detail=detail,
     )
 
 
-def _audit(c: Consultation, actor: Any, action: str, purpose: str, request: HttpRequest | None, **detail: Any) -> None:
+def _audit(
+    c: Consultation,
+    actor: Any,
+    action: str,
+    purpose: str,
+    request: HttpRequest | None,
+    **detail: Any,
+) -> None:
     audit_record(actor=actor, action=action, obj=c, purpose=purpose, detail=detail, request=request)
 
 
@@ -131,7 +141,11 @@ def consultation_submit(
     if existing is not None and existing.status != Status.DRAFT:
         return existing
     patient = data.patient
-    if not visible_patients(actor).filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids).exists():
+    if (
+        not visible_patients(actor)
+        .filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids)
+        .exists()
+    ):
         raise ValidationError({"patient": _("Choose a patient of your facility.")})
     errors: dict[str, list[str]] = {}
     if data.urgency not in Urgency.values:
@@ -147,7 +161,9 @@ def consultation_submit(
         hub = route(patient.facility, data.specialty)
         if hub is None:
             errors["specialty"] = [
-                _("No hub supports your facility in this specialty. Choose another specialty or ask your network administrator.")
+                _(
+                    "No hub supports your facility in this specialty. Choose another specialty or ask your network administrator."
+                )
             ]
     if errors:
         raise ValidationError(errors)
@@ -158,7 +174,9 @@ def consultation_submit(
                 if c.status != Status.DRAFT:
                     return c
             else:
-                c = Consultation(client_id=client_id, requester=actor, requester_facility=patient.facility)
+                c = Consultation(
+                    client_id=client_id, requester=actor, requester_facility=patient.facility
+                )
             c.patient = patient
             c.requester_facility = patient.facility
             c.specialty = data.specialty
@@ -170,7 +188,9 @@ def consultation_submit(
                 elif value == "":
                     value = None
                 setattr(c, name, value)
-            c.full_clean(exclude=["requester", "requester_facility", "patient", "specialty", "client_id"])
+            c.full_clean(
+                exclude=["requester", "requester_facility", "patient", "specialty", "client_id"]
+            )
             creating = c.pk is None
             c.save()
             if creating:
@@ -185,12 +205,20 @@ def consultation_submit(
                 c.save(update_fields=["status", "hub", "submitted_at", "deadline_at", "updated_at"])
                 _event(c, EventKind.SUBMITTED, actor)
                 _event(c, EventKind.ROUTED, actor, hub=hub.name)
-                _audit(c, actor, AuditAction.CREATE, "teleconsultation request", request, hub=hub.name)
+                _audit(
+                    c, actor, AuditAction.CREATE, "teleconsultation request", request, hub=hub.name
+                )
                 _schedule_deadline(c)
                 _notify_hub(c, actor)
                 _broadcast(c, "submitted")
             else:
-                _audit(c, actor, AuditAction.UPDATE if not creating else AuditAction.CREATE, "draft", request)
+                _audit(
+                    c,
+                    actor,
+                    AuditAction.UPDATE if not creating else AuditAction.CREATE,
+                    "draft",
+                    request,
+                )
     except IntegrityError:
         # Two requests with the same id at once: the database let one in; answer with it.
         winner = Consultation.objects.filter(requester=actor, client_id=client_id).first()
@@ -207,11 +235,16 @@ def _schedule_deadline(c: Consultation) -> None:
     from caunoi.consults.tasks import consultation_deadline_check
 
     consult_id, when = c.pk, c.deadline_at
-    transaction.on_commit(lambda: consultation_deadline_check.using(run_after=when).enqueue(consult_id))
+    transaction.on_commit(
+        lambda: consultation_deadline_check.using(run_after=when).enqueue(consult_id)
+    )
 
 
 def _notify_hub(c: Consultation, actor: Any) -> None:
-    people = hub_staff(c.hub_id, roles=(Role.COORDINATOR, Role.SPECIALIST), specialty_id=c.specialty_id)  # type: ignore[arg-type]
+    assert c.hub_id is not None  # only routed consults notify a hub
+    people = hub_staff(
+        c.hub_id, roles=(Role.COORDINATOR, Role.SPECIALIST), specialty_id=c.specialty_id
+    )
     urgency = c.get_urgency_display
     specialty = c.specialty
     facility = c.requester_facility.name
@@ -219,15 +252,23 @@ def _notify_hub(c: Consultation, actor: Any) -> None:
     def message() -> tuple[str, str]:
         # No patient identifiers: notifications may leave the platform by email.
         return (
-            _("New %(urgency)s consultation in %(specialty)s") % {"urgency": urgency(), "specialty": specialty.name},
+            _("New %(urgency)s consultation in %(specialty)s")
+            % {"urgency": urgency(), "specialty": specialty.name},
             _("From %(facility)s. Answer due %(deadline)s.")
-            % {"facility": facility, "deadline": timezone.localtime(c.deadline_at).strftime("%d/%m/%Y %H:%M")},
+            % {
+                "facility": facility,
+                "deadline": timezone.localtime(c.deadline_at).strftime("%d/%m/%Y %H:%M"),
+            },
         )
 
-    notify(users=people, kind="consult.new", message=message, url=c.get_absolute_url(), exclude=actor)
+    notify(
+        users=people, kind="consult.new", message=message, url=c.get_absolute_url(), exclude=actor
+    )
 
 
-def consultation_cancel(*, consultation: Consultation, actor: Any, request: HttpRequest | None = None) -> Consultation:
+def consultation_cancel(
+    *, consultation: Consultation, actor: Any, request: HttpRequest | None = None
+) -> Consultation:
     if not consult_permissions(actor, consultation).can_cancel:
         raise _refuse(_("This consultation can no longer be cancelled."))
     with transaction.atomic():
@@ -246,15 +287,26 @@ def consultation_cancel(*, consultation: Consultation, actor: Any, request: Http
 # --- attachments -------------------------------------------------------------------------------
 
 
-def _add_uploads(c: Consultation, actor: Any, uploads: Iterable[Upload], *, message: Message | None = None,
-                 request: HttpRequest | None = None) -> list[Attachment]:
+def _add_uploads(
+    c: Consultation,
+    actor: Any,
+    uploads: Iterable[Upload],
+    *,
+    message: Message | None = None,
+    request: HttpRequest | None = None,
+) -> list[Attachment]:
     uploads = list(uploads)
     if not uploads:
         return []
     count = Attachment.objects.filter(consultation=c).count()
     if count + len(uploads) > settings.ATTACHMENTS_PER_CONSULT:
         raise ValidationError(
-            {"files": [_("A consultation holds at most %(limit)s files.") % {"limit": settings.ATTACHMENTS_PER_CONSULT}]}
+            {
+                "files": [
+                    _("A consultation holds at most %(limit)s files.")
+                    % {"limit": settings.ATTACHMENTS_PER_CONSULT}
+                ]
+            }
         )
     added = []
     errors = []
@@ -301,13 +353,15 @@ def _add_uploads(c: Consultation, actor: Any, uploads: Iterable[Upload], *, mess
     return added
 
 
-_WRITTEN: ContextVar[list[tuple[Any, str]] | None] = ContextVar("caunoi_written_files", default=None)
+_WRITTEN: ContextVar[list[tuple[Any, str]] | None] = ContextVar(
+    "caunoi_written_files", default=None
+)
 
 
 def _remove_file_on_rollback(a: Attachment) -> None:
     written = _WRITTEN.get()
     if written is not None:
-        written.extend((a.file.storage, f.name) for f in (a.file, a.thumbnail) if f)
+        written.extend((a.file.storage, f.name) for f in (a.file, a.thumbnail) if f and f.name)
 
 
 @contextmanager
@@ -327,7 +381,11 @@ def _files_removed_on_error() -> Iterator[None]:
 
 
 def attachments_add(
-    *, consultation: Consultation, actor: Any, uploads: list[Upload], request: HttpRequest | None = None
+    *,
+    consultation: Consultation,
+    actor: Any,
+    uploads: list[Upload],
+    request: HttpRequest | None = None,
 ) -> list[Attachment]:
     if not consult_permissions(actor, consultation).can_attach:
         raise _refuse(_("You cannot add files to this consultation."))
@@ -344,7 +402,9 @@ def attachments_add(
 
 def _is_hub_person(c: Consultation, actor: Any) -> bool:
     scope = user_scope(actor)
-    return (c.hub_id in scope.hub_ids) or Participant.objects.filter(consultation=c, user_id=actor.pk).exists()
+    return (c.hub_id in scope.hub_ids) or Participant.objects.filter(
+        consultation=c, user_id=actor.pk
+    ).exists()
 
 
 def _first_response_if_hub(c: Consultation, actor: Any) -> None:
@@ -393,7 +453,9 @@ def message_post(
             return existing
     with _files_removed_on_error(), transaction.atomic():
         c = _lock(consultation)
-        m = Message.objects.create(consultation=c, author=actor, body=body, parent=parent, client_id=client_id)
+        m = Message.objects.create(
+            consultation=c, author=actor, body=body, parent=parent, client_id=client_id
+        )
         _add_uploads(c, actor, uploads or [], message=m, request=request)
         _event(c, EventKind.MESSAGE, actor)
         _first_response_if_hub(c, actor)
@@ -401,12 +463,20 @@ def message_post(
         author = actor.get_full_name()
 
         def text() -> tuple[str, str]:
-            return _("New message in a consultation"), _("%(author)s wrote in a consultation about %(specialty)s.") % {
+            return _("New message in a consultation"), _(
+                "%(author)s wrote in a consultation about %(specialty)s."
+            ) % {
                 "author": author,
                 "specialty": c.specialty.name,
             }
 
-        notify(users=_thread_people(c), kind="consult.message", message=text, url=c.get_absolute_url(), exclude=actor)
+        notify(
+            users=_thread_people(c),
+            kind="consult.message",
+            message=text,
+            url=c.get_absolute_url(),
+            exclude=actor,
+        )
         _broadcast(c, "message")
     return m
 
@@ -417,22 +487,30 @@ def second_opinion_invite(
     if not consult_permissions(actor, consultation).can_invite:
         raise _refuse(_("You cannot invite colleagues to this consultation."))
     clinical = Membership.objects.active().filter(
-        user=invitee, role__in=[Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN], facility__isnull=False
+        user=invitee,
+        role__in=[Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN],
+        facility__isnull=False,
     )
     if not clinical.exists():
-        raise ValidationError({"invitee": [_("Only specialists and clinicians can be invited for a second opinion.")]})
+        raise ValidationError(
+            {"invitee": [_("Only specialists and clinicians can be invited for a second opinion.")]}
+        )
     with transaction.atomic():
         c = _lock(consultation)
-        participant, created = Participant.objects.get_or_create(consultation=c, user=invitee, defaults={"invited_by": actor})
+        participant, created = Participant.objects.get_or_create(
+            consultation=c, user=invitee, defaults={"invited_by": actor}
+        )
         if created:
             _event(c, EventKind.INVITED, actor, invitee=invitee.get_full_name())
-            _audit(c, actor, AuditAction.UPDATE, "second opinion", request, invitee=invitee.username)
+            _audit(
+                c, actor, AuditAction.UPDATE, "second opinion", request, invitee=invitee.username
+            )
             specialty = c.specialty
 
             def text() -> tuple[str, str]:
-                return _("You are asked for a second opinion"), _("A consultation in %(specialty)s.") % {
-                    "specialty": specialty.name
-                }
+                return _("You are asked for a second opinion"), _(
+                    "A consultation in %(specialty)s."
+                ) % {"specialty": specialty.name}
 
             notify(users=[invitee], kind="consult.invited", message=text, url=c.get_absolute_url())
             _broadcast(c, "invited")
@@ -447,7 +525,11 @@ def consultation_assign(
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_assign:
         raise _refuse(_("Only the hub's coordinators assign consultations."))
-    if not Membership.objects.active().filter(user=specialist, facility_id=consultation.hub_id, role=Role.SPECIALIST).exists():
+    if (
+        not Membership.objects.active()
+        .filter(user=specialist, facility_id=consultation.hub_id or 0, role=Role.SPECIALIST)
+        .exists()
+    ):
         raise ValidationError({"specialist": [_("Choose a specialist of this hub.")]})
     with transaction.atomic():
         c = _lock(consultation)
@@ -466,12 +548,20 @@ def consultation_assign(
                 "specialty": c.specialty.name,
             }
 
-        notify(users=[specialist], kind="consult.assigned", message=text, url=c.get_absolute_url(), exclude=actor)
+        notify(
+            users=[specialist],
+            kind="consult.assigned",
+            message=text,
+            url=c.get_absolute_url(),
+            exclude=actor,
+        )
         _broadcast(c, "assigned")
     return c
 
 
-def consultation_claim(*, consultation: Consultation, actor: Any, request: HttpRequest | None = None) -> Consultation:
+def consultation_claim(
+    *, consultation: Consultation, actor: Any, request: HttpRequest | None = None
+) -> Consultation:
     """A specialist takes an unassigned consult of their specialty. Two specialists claiming at
     once: the row lock lets one in; the other is told it is taken."""
     if not consult_permissions(actor, consultation).can_claim:
@@ -514,11 +604,40 @@ def consultation_reroute(
         c.specialist = None
         c.assigned_at = None
         c.status = Status.SUBMITTED
-        c.deadline_at = c.submitted_at + timedelta(minutes=deadline_minutes(hub.id, c.urgency))  # type: ignore[operator]
-        c.escalated_at = None if c.first_response_at is None and c.deadline_at > timezone.now() else c.escalated_at
-        c.save(update_fields=["hub", "specialty", "specialist", "assigned_at", "status", "deadline_at", "escalated_at", "updated_at"])
-        _event(c, EventKind.REROUTED, actor, hub=hub.name, specialty=specialty.name, before=list(before))
-        _audit(c, actor, AuditAction.UPDATE, "re-routed", request, hub=hub.name, specialty=specialty.code)
+        submitted = c.submitted_at or timezone.now()
+        deadline = submitted + timedelta(minutes=deadline_minutes(hub.id, c.urgency))
+        c.deadline_at = deadline
+        if c.first_response_at is None and deadline > timezone.now():
+            c.escalated_at = None  # the new hub's clock is still running
+        c.save(
+            update_fields=[
+                "hub",
+                "specialty",
+                "specialist",
+                "assigned_at",
+                "status",
+                "deadline_at",
+                "escalated_at",
+                "updated_at",
+            ]
+        )
+        _event(
+            c,
+            EventKind.REROUTED,
+            actor,
+            hub=hub.name,
+            specialty=specialty.name,
+            before=list(before),
+        )
+        _audit(
+            c,
+            actor,
+            AuditAction.UPDATE,
+            "re-routed",
+            request,
+            hub=hub.name,
+            specialty=specialty.code,
+        )
         _schedule_deadline(c)
         _notify_hub(c, actor)
         _broadcast(c, "rerouted")
@@ -557,19 +676,35 @@ def advice_record(
         c.answered_at = now
         if c.first_response_at is None:
             c.first_response_at = now
-        c.save(update_fields=["advice", "recommended_outcome", "specialist", "assigned_at", "status",
-                              "answered_at", "first_response_at", "updated_at"])
+        c.save(
+            update_fields=[
+                "advice",
+                "recommended_outcome",
+                "specialist",
+                "assigned_at",
+                "status",
+                "answered_at",
+                "first_response_at",
+                "updated_at",
+            ]
+        )
         c.diagnoses.set(diagnoses)
         _event(c, EventKind.ADVICE, actor, outcome=outcome, diagnoses=[d.code for d in diagnoses])
         _audit(c, actor, AuditAction.UPDATE, "advice", request, outcome=outcome)
         specialty = c.specialty
 
         def text() -> tuple[str, str]:
-            return _("A specialist answered your consultation"), _("%(specialty)s: the advice is ready.") % {
-                "specialty": specialty.name
-            }
+            return _("A specialist answered your consultation"), _(
+                "%(specialty)s: the advice is ready."
+            ) % {"specialty": specialty.name}
 
-        notify(users=[c.requester], kind="consult.answered", message=text, url=c.get_absolute_url(), exclude=actor)
+        notify(
+            users=[c.requester],
+            kind="consult.answered",
+            message=text,
+            url=c.get_absolute_url(),
+            exclude=actor,
+        )
         _broadcast(c, "answered")
     return c
 
@@ -596,9 +731,17 @@ def consultation_close(
         specialist = c.specialist
 
         def text() -> tuple[str, str]:
-            return _("A consultation you answered was closed"), _("The station recorded what was done.")
+            return _("A consultation you answered was closed"), _(
+                "The station recorded what was done."
+            )
 
-        notify(users=[specialist] if specialist else [], kind="consult.closed", message=text, url=c.get_absolute_url(), exclude=actor)
+        notify(
+            users=[specialist] if specialist else [],
+            kind="consult.closed",
+            message=text,
+            url=c.get_absolute_url(),
+            exclude=actor,
+        )
         _broadcast(c, "closed")
     return c
 
@@ -611,7 +754,12 @@ def consultation_escalate(*, consultation_id: int) -> bool:
     whoever is on call. Does nothing when it was answered, closed, re-scheduled or already
     escalated — the task may run late, twice, or after a re-route."""
     with transaction.atomic():
-        c = Consultation.objects.select_for_update().select_related("specialty", "hub").filter(pk=consultation_id).first()
+        c = (
+            Consultation.objects.select_for_update()
+            .select_related("specialty", "hub")
+            .filter(pk=consultation_id)
+            .first()
+        )
         now = timezone.now()
         if (
             c is None
@@ -626,9 +774,9 @@ def consultation_escalate(*, consultation_id: int) -> bool:
         c.save(update_fields=["escalated_at", "updated_at"])
         _event(c, EventKind.ESCALATED, None)
         audit_record(actor=None, action=AuditAction.UPDATE, obj=c, purpose="deadline passed")
-        on_call = OnCallShift.objects.at(now).filter(hub_id=c.hub_id).select_related("user")
-        on_call = [s.user for s in on_call if s.specialty_id in (None, c.specialty_id)]
-        people = hub_staff(c.hub_id, roles=(Role.COORDINATOR,)) + on_call  # type: ignore[arg-type]
+        shifts = OnCallShift.objects.at(now).filter(hub_id=c.hub_id).select_related("user")
+        on_call = [s.user for s in shifts if s.specialty_id in (None, c.specialty_id)]
+        people = hub_staff(c.hub_id or 0, roles=(Role.COORDINATOR,)) + on_call
         if c.specialist is not None:
             people.append(c.specialist)
         urgency = c.get_urgency_display
@@ -645,9 +793,17 @@ def consultation_escalate(*, consultation_id: int) -> bool:
     return True
 
 
-def consultation_view_record(*, consultation: Consultation, actor: Any, request: HttpRequest | None = None) -> None:
+def consultation_view_record(
+    *, consultation: Consultation, actor: Any, request: HttpRequest | None = None
+) -> None:
     with transaction.atomic():
-        audit_record(actor=actor, action=AuditAction.VIEW, obj=consultation, purpose="teleconsultation", request=request)
+        audit_record(
+            actor=actor,
+            action=AuditAction.VIEW,
+            obj=consultation,
+            purpose="teleconsultation",
+            request=request,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.VIEW,

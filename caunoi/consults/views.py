@@ -73,7 +73,12 @@ def consult_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"queues": [(q, QUEUES[q]) for q in available], "current": name, "page": page, "query": f"queue={name}"},
+        {
+            "queues": [(q, QUEUES[q]) for q in available],
+            "current": name,
+            "page": page,
+            "query": f"queue={name}",
+        },
     )
 
 
@@ -88,22 +93,37 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
             return redirect(draft.get_absolute_url())
         patient = draft.patient
     else:
-        patient = access_patient(request.user, request.GET.get("patient") or request.POST.get("patient") or "")
+        patient = access_patient(
+            request.user, request.GET.get("patient") or request.POST.get("patient") or ""
+        )
     if patient.facility_id not in user_scope(request.user).facility_ids:
         raise Http404
     if request.method == "POST":
-        form = ConsultationForm(request.POST, request.FILES, instance=draft, facility=patient.facility)
+        form = ConsultationForm(
+            request.POST, request.FILES, instance=draft, facility=patient.facility
+        )
         if form.is_valid():
             d = form.cleaned_data
-            summary = {name: d.get(name) for name in ConsultationForm.Meta.fields if name not in ("specialty", "urgency")}
+            summary = {
+                name: d.get(name)
+                for name in ConsultationForm.Meta.fields
+                if name not in ("specialty", "urgency")
+            }
             data = ConsultationInput(
-                patient=patient, specialty=d["specialty"], urgency=d["urgency"], summary=summary,
-                uploads=uploads_from(d["files"]),
+                patient=patient,
+                specialty=d["specialty"],
+                urgency=d["urgency"],
+                summary=summary,
+                uploads=uploads_from(d["attachments"]),
             )
             submit = "submit" in request.POST
             try:
                 consult = consultation_submit(
-                    actor=request.user, client_id=d["client_id"], data=data, submit=submit, request=request
+                    actor=request.user,
+                    client_id=d["client_id"],
+                    data=data,
+                    submit=submit,
+                    request=request,
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
@@ -114,7 +134,10 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 messages.success(
                     request,
                     _("Sent to %(hub)s. An answer is due by %(deadline)s.")
-                    % {"hub": consult.hub.name if consult.hub else "", "deadline": _local(consult.deadline_at)},
+                    % {
+                        "hub": consult.hub.name if consult.hub else "",
+                        "deadline": _local(consult.deadline_at),
+                    },
                 )
                 return redirect(consult.get_absolute_url())
     else:
@@ -123,7 +146,9 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
             facility=patient.facility,
             initial={"client_id": draft.client_id if draft else uuid.uuid4()},
         )
-    return render(request, "consults/consult_form.html", {"form": form, "patient": patient, "draft": draft})
+    return render(
+        request, "consults/consult_form.html", {"form": form, "patient": patient, "draft": draft}
+    )
 
 
 def _local(moment: Any) -> str:
@@ -139,7 +164,10 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     if request.headers.get("HX-Request") is None:
         consultation_view_record(consultation=c, actor=request.user, request=request)
     thread = list(
-        Message.objects.filter(consultation=c).select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+        Message.objects.filter(consultation=c)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
     )
     context: dict[str, Any] = {
         "c": c,
@@ -152,14 +180,21 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         "message_form": MessageForm(initial={"client_id": uuid.uuid4()}),
     }
     if perms.can_advise:
-        context["advice_form"] = AdviceForm(initial={"advice": c.advice, "outcome": c.recommended_outcome,
-                                                     "diagnoses": ", ".join(d.code for d in context["diagnoses"])})
+        context["advice_form"] = AdviceForm(
+            initial={
+                "advice": c.advice,
+                "outcome": c.recommended_outcome,
+                "diagnoses": ", ".join(d.code for d in context["diagnoses"]),
+            }
+        )
     if perms.can_close:
         context["close_form"] = CloseForm()
     if perms.can_assign and c.hub_id:
         context["assign_form"] = AssignForm(hub_id=c.hub_id, specialty_id=c.specialty_id)
     if perms.can_reroute:
-        context["reroute_form"] = RerouteForm(initial={"hub": c.hub_id, "specialty": c.specialty_id})
+        context["reroute_form"] = RerouteForm(
+            initial={"hub": c.hub_id, "specialty": c.specialty_id}
+        )
     if perms.can_invite:
         exclude = [c.requester_id, *(p.user_id for p in context["participants"])]
         if c.specialist_id:
@@ -194,11 +229,24 @@ def consult_message(request: AuthedRequest, public_id: str) -> HttpResponse:
     def run(c: Consultation) -> str | None:
         form = MessageForm(request.POST, request.FILES)
         if not form.is_valid():
-            raise ValidationError(_("The message could not be sent: %(errors)s") % {"errors": form.errors.as_text()})
+            raise ValidationError(
+                _("The message could not be sent: %(errors)s") % {"errors": form.errors.as_text()}
+            )
         d = form.cleaned_data
-        parent = Message.objects.filter(consultation=c, public_id=d["parent"]).first() if d["parent"] else None
-        message_post(consultation=c, actor=request.user, body=d["body"], parent=parent,
-                     uploads=uploads_from(d["files"]), client_id=d["client_id"], request=request)
+        parent = (
+            Message.objects.filter(consultation=c, public_id=d["parent"]).first()
+            if d["parent"]
+            else None
+        )
+        message_post(
+            consultation=c,
+            actor=request.user,
+            body=d["body"],
+            parent=parent,
+            uploads=uploads_from(d["attachments"]),
+            client_id=d["client_id"],
+            request=request,
+        )
         return None
 
     return _action(request, public_id, run)
@@ -209,8 +257,10 @@ def consult_message(request: AuthedRequest, public_id: str) -> HttpResponse:
 def consult_attach(request: AuthedRequest, public_id: str) -> HttpResponse:
     def run(c: Consultation) -> str | None:
         form = MessageForm(request.POST, request.FILES)
-        files = form.fields["files"].clean(request.FILES.getlist("files"))
-        attachments_add(consultation=c, actor=request.user, uploads=uploads_from(files), request=request)
+        files = form.fields["attachments"].clean(request.FILES.getlist("attachments"))
+        attachments_add(
+            consultation=c, actor=request.user, uploads=uploads_from(files), request=request
+        )
         return _("Files added.")
 
     return _action(request, public_id, run)
@@ -224,8 +274,14 @@ def consult_advice(request: AuthedRequest, public_id: str) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError([e for errors in form.errors.values() for e in errors])
         d = form.cleaned_data
-        advice_record(consultation=c, actor=request.user, advice=d["advice"], outcome=d["outcome"],
-                      diagnoses=d["diagnoses"], request=request)
+        advice_record(
+            consultation=c,
+            actor=request.user,
+            advice=d["advice"],
+            outcome=d["outcome"],
+            diagnoses=d["diagnoses"],
+            request=request,
+        )
         return _("Advice sent to the requesting station.")
 
     return _action(request, public_id, run)
@@ -238,7 +294,12 @@ def consult_close(request: AuthedRequest, public_id: str) -> HttpResponse:
         form = CloseForm(request.POST)
         if not form.is_valid():
             raise ValidationError(_("Write what was done for the patient."))
-        consultation_close(consultation=c, actor=request.user, action_taken=form.cleaned_data["action_taken"], request=request)
+        consultation_close(
+            consultation=c,
+            actor=request.user,
+            action_taken=form.cleaned_data["action_taken"],
+            request=request,
+        )
         return _("Consultation closed. The minutes can be downloaded.")
 
     return _action(request, public_id, run)
@@ -271,7 +332,12 @@ def consult_assign(request: AuthedRequest, public_id: str) -> HttpResponse:
         form = AssignForm(request.POST, hub_id=c.hub_id or 0, specialty_id=c.specialty_id)
         if not form.is_valid():
             raise ValidationError(_("Choose a specialist of this hub."))
-        consultation_assign(consultation=c, actor=request.user, specialist=form.cleaned_data["specialist"], request=request)
+        consultation_assign(
+            consultation=c,
+            actor=request.user,
+            specialist=form.cleaned_data["specialist"],
+            request=request,
+        )
         return _("Assigned to %(name)s.") % {"name": form.cleaned_data["specialist"].full_name}
 
     return _action(request, public_id, run)
@@ -284,8 +350,13 @@ def consult_reroute(request: AuthedRequest, public_id: str) -> HttpResponse:
         form = RerouteForm(request.POST)
         if not form.is_valid():
             raise ValidationError(_("Choose a hub and a specialty."))
-        consultation_reroute(consultation=c, actor=request.user, hub=form.cleaned_data["hub"],
-                             specialty=form.cleaned_data["specialty"], request=request)
+        consultation_reroute(
+            consultation=c,
+            actor=request.user,
+            hub=form.cleaned_data["hub"],
+            specialty=form.cleaned_data["specialty"],
+            request=request,
+        )
         return _("Re-routed to %(hub)s.") % {"hub": form.cleaned_data["hub"].name}
 
     return _action(request, public_id, run)
@@ -298,21 +369,34 @@ def consult_invite(request: AuthedRequest, public_id: str) -> HttpResponse:
         form = InviteForm(request.POST, exclude_ids=[])
         if not form.is_valid():
             raise ValidationError(_("Choose a colleague."))
-        second_opinion_invite(consultation=c, actor=request.user, invitee=form.cleaned_data["invitee"], request=request)
-        return _("%(name)s was invited for a second opinion.") % {"name": form.cleaned_data["invitee"].full_name}
+        second_opinion_invite(
+            consultation=c,
+            actor=request.user,
+            invitee=form.cleaned_data["invitee"],
+            request=request,
+        )
+        return _("%(name)s was invited for a second opinion.") % {
+            "name": form.cleaned_data["invitee"].full_name
+        }
 
     return _action(request, public_id, run)
 
 
 @login_required
-def attachment_file(request: AuthedRequest, public_id: str, attachment_id: str, variant: str = "file") -> HttpResponse:
+def attachment_file(
+    request: AuthedRequest, public_id: str, attachment_id: str, variant: str = "file"
+) -> FileResponse:
     """Attachments are served only after the consult's access check, never from a public URL."""
     c = access_consultation(request.user, public_id)
     a = get_object_or_404(Attachment, consultation=c, public_id=attachment_id)
     field = a.thumbnail if variant == "thumb" and a.thumbnail else a.file
-    response = FileResponse(field.open("rb"), content_type="image/jpeg" if variant == "thumb" else a.content_type)
+    response = FileResponse(
+        field.open("rb"), content_type="image/jpeg" if variant == "thumb" else a.content_type
+    )
     response["Cache-Control"] = "private, max-age=86400"
-    response["Content-Disposition"] = "inline" if a.kind == "image" else f'inline; filename="{a.sha256[:12]}.pdf"'
+    response["Content-Disposition"] = (
+        "inline" if a.kind == "image" else f'inline; filename="{a.sha256[:12]}.pdf"'
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -325,7 +409,9 @@ def consult_minutes(request: AuthedRequest, public_id: str) -> HttpResponse:
     consultation_view_record(consultation=c, actor=request.user, request=request)
     pdf = minutes_pdf(c)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="bien-ban-hoi-chan-{str(c.public_id)[:8]}.pdf"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="bien-ban-hoi-chan-{str(c.public_id)[:8]}.pdf"'
+    )
     return response
 
 

@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
+from caunoi.accounts.models import User
 from caunoi.accounts.services import api_token_authenticate
 
 
@@ -181,6 +182,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             code=codes.get(exc.status_code, ErrorCode.ERROR),
             message=str(exc.message),
         )
+
+
+def api_user(request: HttpRequest) -> User:
+    """The signed-in user of an API call (every operation requires authentication)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise AuthenticationError
+    return user
 
 
 def reject_unknown_params(request: HttpRequest, allowed: set[str]) -> None:

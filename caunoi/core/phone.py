@@ -18,7 +18,9 @@ def phone_normalize(raw: str) -> str:
         raise ValidationError(_("Enter a phone number, e.g. 0912 345 678."), code="phone") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            _("%(number)s is not a valid phone number (mobile numbers have 10 digits, e.g. 0912 345 678).")
+            _(
+                "%(number)s is not a valid phone number (mobile numbers have 10 digits, e.g. 0912 345 678)."
+            )
             % {"number": text},
             code="phone",
         )

@@ -22,7 +22,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context["facility"] = facility
     if scope.is_clinical:
         names = queues_for(request.user)
-        context["queues"] = [(name, QUEUES[name], queue(request.user, name).count()) for name in names]
+        context["queues"] = [
+            (name, QUEUES[name], queue(request.user, name).count()) for name in names
+        ]
         context["recent"] = list(queue(request.user, names[0])[:5]) if names else []
     if role == Role.WORKER and facility is not None:
         context["hubs"] = hubs_by_specialty(facility)

@@ -25,7 +25,11 @@ from caunoi.places.models import Province
 @login_required
 def facility_list(request: HttpRequest) -> HttpResponse:
     form = FacilityFilterForm(request.GET or None)
-    filters = form.filters() if form.is_bound and form.is_valid() else FacilityFilters()
+    # Filters that are valid still apply when another one is not (the page says which failed).
+    filters = FacilityFilters()
+    if form.is_bound:
+        form.is_valid()
+        filters = form.filters()
     qs = facility_directory(request.user, filters)
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

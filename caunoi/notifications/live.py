@@ -30,5 +30,5 @@ def push(group: str, payload: dict[str, Any]) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
-    except Exception:  # noqa: BLE001 -- pages also refresh on load; a lost push is not data loss
+    except Exception:
         log.warning("live push to %s failed", group, exc_info=True)

@@ -32,7 +32,9 @@ def notify(
     for uid in sorted(recipients):
         with translation.override(recipients[uid].language or "vi"):
             title, body = message()
-        rows.append(Notification(user_id=uid, kind=kind, title=str(title)[:200], body=str(body), url=url))
+        rows.append(
+            Notification(user_id=uid, kind=kind, title=str(title)[:200], body=str(body), url=url)
+        )
     Notification.objects.bulk_create(rows)
     if rows:
         transaction.on_commit(lambda: _deliver(rows))
@@ -51,7 +53,12 @@ def _deliver(rows: list[Notification]) -> None:
     for row in rows:
         push(
             user_group(row.user_id),
-            {"type": "notification", "title": row.title, "url": row.url, "unread": unread.get(row.user_id, 0)},
+            {
+                "type": "notification",
+                "title": row.title,
+                "url": row.url,
+                "unread": unread.get(row.user_id, 0),
+            },
         )
     online = online_among(user_ids)
     offline = [r.id for r in rows if r.user_id not in online]

@@ -11,14 +11,14 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 
 from caunoi.network.access import user_scope
-from caunoi.patients.models import Patient
+from caunoi.patients.models import Patient, PatientQuerySet
 
 
-def visible_patients(user: Any) -> QuerySet[Patient]:
+def visible_patients(user: Any) -> PatientQuerySet:
     from caunoi.consults.access import visible_consultations
 
     scope = user_scope(user)
@@ -26,8 +26,7 @@ def visible_patients(user: Any) -> QuerySet[Patient]:
         return Patient.objects.none()
     shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
     return Patient.objects.filter(
-        Q(facility_id__in=scope.facility_ids)
-        | Q(id__in=shared.values("patient_id"))
+        Q(facility_id__in=scope.facility_ids) | Q(id__in=shared.values("patient_id"))
     )
 
 
@@ -38,8 +37,10 @@ def registrable_facility_ids(user: Any) -> frozenset[int]:
 
 def access_patient(user: Any, public_id: UUID | str) -> Patient:
     try:
-        return visible_patients(user).select_related("commune", "commune__province", "facility").get(
-            public_id=public_id
+        return (
+            visible_patients(user)
+            .select_related("commune", "commune__province", "facility")
+            .get(public_id=public_id)
         )
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404 from exc

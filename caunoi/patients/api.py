@@ -18,10 +18,16 @@ from caunoi.core.api import FieldErrors, reject_unknown_params
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient, visible_patients
-from caunoi.patients.ethnicity import Ethnicity
+from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
 from caunoi.patients.models import Household, Patient, PatientConsent, Sex
-from caunoi.patients.services import PatientInput, consent_record, has_consent, patient_register, patient_view_record
+from caunoi.patients.services import (
+    PatientInput,
+    consent_record,
+    has_consent,
+    patient_register,
+    patient_view_record,
+)
 from caunoi.places.models import Commune
 
 router = Router(tags=["patients"])
@@ -44,11 +50,13 @@ class PatientIn(Schema):
     phone: str = Field("", max_length=20)
     commune: int = Field(..., description="Official code of the commune (GET /api/communes)")
     address: str = Field("", max_length=300)
-    ethnicity: Ethnicity = Ethnicity("01")
+    ethnicity: str = Field("01", pattern=ETHNICITY_PATTERN, description="01 Kinh … 54 Rơ Măm")
     household: Household = Household.NONE
     has_disability: bool = False
     consent: ConsentIn | None = Field(None, description="Consent to teleconsultation, recorded now")
-    allow_duplicate: bool = Field(False, description="Register even if the patient looks already registered")
+    allow_duplicate: bool = Field(
+        False, description="Register even if the patient looks already registered"
+    )
 
 
 class InsuranceOut(Schema):
@@ -134,20 +142,37 @@ def create_patient(
     if commune is None:
         raise FieldErrors({"commune": _("Unknown commune code.")})
     data = PatientInput(
-        full_name=payload.full_name, sex=payload.sex, commune=commune, birth_date=payload.birth_date,
-        age_years=payload.age_years, citizen_id=payload.citizen_id, insurance_number=payload.insurance_number,
-        phone=payload.phone, address=payload.address, ethnicity=payload.ethnicity, household=payload.household,
+        full_name=payload.full_name,
+        sex=payload.sex,
+        commune=commune,
+        birth_date=payload.birth_date,
+        age_years=payload.age_years,
+        citizen_id=payload.citizen_id,
+        insurance_number=payload.insurance_number,
+        phone=payload.phone,
+        address=payload.address,
+        ethnicity=payload.ethnicity,
+        household=payload.household,
         has_disability=payload.has_disability,
     )
     try:
         with transaction.atomic():
             patient = patient_register(
-                actor=request.user, facility=facility, data=data, client_id=idempotency_key,
-                allow_duplicate=payload.allow_duplicate, request=request,
+                actor=request.user,
+                facility=facility,
+                data=data,
+                client_id=idempotency_key,
+                allow_duplicate=payload.allow_duplicate,
+                request=request,
             )
             if payload.consent is not None:
-                consent_record(patient=patient, actor=request.user, method=payload.consent.method,
-                               given_by=payload.consent.given_by, request=request)
+                consent_record(
+                    patient=patient,
+                    actor=request.user,
+                    method=payload.consent.method,
+                    given_by=payload.consent.given_by,
+                    request=request,
+                )
     except ValidationError as exc:
         if getattr(exc, "code", None) == "duplicate":
             raise HttpError(409, " ".join(exc.messages)) from exc
@@ -164,8 +189,14 @@ def list_patients(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped
     if q:
         qs = qs.search(q)
     with transaction.atomic():
-        audit_record(actor=request.user, action=AuditAction.VIEW, object_type="patients.patient",
-                     object_label=f"search: {q}"[:300], purpose="patient search (API)", request=request)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            object_type="patients.patient",
+            object_label=f"search: {q}"[:300],
+            purpose="patient search (API)",
+            request=request,
+        )
     return _Page(qs.order_by("full_name", "id"))
 
 
@@ -181,7 +212,9 @@ class _Page:
     def __getitem__(self, item: slice) -> list[dict[str, object]]:
         rows = list(self.qs[item])
         active = set(
-            PatientConsent.objects.active().filter(patient__in=rows).values_list("patient_id", flat=True)
+            PatientConsent.objects.active()
+            .filter(patient__in=rows)
+            .values_list("patient_id", flat=True)
         )
         return [patient_out(p, consent_active=p.id in active) for p in rows]
 
@@ -190,5 +223,7 @@ class _Page:
 def get_patient(request: HttpRequest, patient_id: UUID) -> dict[str, object]:
     reject_unknown_params(request, set())
     patient = access_patient(request.user, patient_id)
-    patient_view_record(patient=patient, actor=request.user, purpose="patient record (API)", request=request)
+    patient_view_record(
+        patient=patient, actor=request.user, purpose="patient record (API)", request=request
+    )
     return patient_out(patient)

@@ -7,8 +7,6 @@ with another system). Everyone but the Kinh is an ethnic minority for equity rep
 
 from __future__ import annotations
 
-from django.db import models
-
 ETHNIC_GROUPS = [
     "Kinh", "Tày", "Thái", "Hoa", "Khơ-me", "Mường", "Nùng", "H'Mông", "Dao", "Gia-rai",
     "Ngái", "Ê-đê", "Ba-na", "Xơ-đăng", "Sán Chay", "Cơ-ho", "Chăm", "Sán Dìu", "Hrê", "Mnông",
@@ -20,6 +18,5 @@ ETHNIC_GROUPS = [
 
 KINH = "01"
 
-Ethnicity = models.TextChoices(  # type: ignore[misc]
-    "Ethnicity", [(f"E{i:02d}", (f"{i:02d}", name)) for i, name in enumerate(ETHNIC_GROUPS, 1)]
-)
+ETHNICITY_CHOICES = [(f"{i:02d}", name) for i, name in enumerate(ETHNIC_GROUPS, 1)]
+ETHNICITY_PATTERN = r"^(0[1-9]|[1-4][0-9]|5[0-4])$"

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from caunoi.patients.ethnicity import KINH, Ethnicity
+from caunoi.patients.ethnicity import ETHNICITY_CHOICES, KINH
 from caunoi.patients.models import ConsentMethod, Household, Sex
 from caunoi.places.models import Commune, Province
 
@@ -17,34 +17,51 @@ class PatientForm(forms.Form):
     birth_date = forms.DateField(
         label=_("Date of birth"),
         required=False,
-        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}),
+        widget=forms.DateInput(
+            format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
+        ),
     )
     age_years = forms.IntegerField(
-        label=_("or age in years, when the date is not known"), required=False, min_value=0, max_value=130
+        label=_("or age in years, when the date is not known"),
+        required=False,
+        min_value=0,
+        max_value=130,
     )
     citizen_id = forms.CharField(
-        label=_("Citizen ID (12 digits)"), required=False, max_length=20,
+        label=_("Citizen ID (12 digits)"),
+        required=False,
+        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     insurance_number = forms.CharField(
-        label=_("Health-insurance card number"), required=False, max_length=20,
+        label=_("Health-insurance card number"),
+        required=False,
+        max_length=20,
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
     )
     phone = forms.CharField(
-        label=_("Phone"), required=False, max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+        label=_("Phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     province = forms.TypedChoiceField(label=_("Province"), coerce=int)
     commune = forms.ModelChoiceField(label=_("Commune"), queryset=Commune.objects.none())
     address = forms.CharField(label=_("Address (village, hamlet)"), required=False, max_length=300)
-    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=Ethnicity.choices, initial=KINH)
+    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITY_CHOICES, initial=KINH)
     household = forms.ChoiceField(label=_("Household"), choices=Household.choices, required=False)
     has_disability = forms.BooleanField(label=_("Person with a disability"), required=False)
     consent_given = forms.BooleanField(
-        label=_("The patient (or their representative) agrees to share this case with specialists for teleconsultation."),
+        label=_(
+            "The patient (or their representative) agrees to share this case with specialists for teleconsultation."
+        ),
         required=False,
     )
     consent_method = forms.ChoiceField(
-        label=_("Consent given"), choices=ConsentMethod.choices, initial=ConsentMethod.VERBAL, required=False
+        label=_("Consent given"),
+        choices=ConsentMethod.choices,
+        initial=ConsentMethod.VERBAL,
+        required=False,
     )
     consent_given_by = forms.CharField(
         label=_("Given by (if not the patient: name and relation)"), required=False, max_length=200
@@ -67,9 +84,15 @@ class PatientForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("birth_date") and data.get("age_years") is None:
-            self.add_error("birth_date", _("Enter the date of birth, or the age when it is not known."))
+            self.add_error(
+                "birth_date", _("Enter the date of birth, or the age when it is not known.")
+            )
         commune = data.get("commune")
-        if commune is not None and data.get("province") and commune.province.code != data["province"]:
+        if (
+            commune is not None
+            and data.get("province")
+            and commune.province.code != data["province"]
+        ):
             self.add_error("commune", _("The commune is not in the chosen province."))
         return data
 
@@ -83,6 +106,10 @@ class ConsentForm(forms.Form):
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, citizen ID or phone")}),
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, citizen ID or phone")}
+        ),
     )

@@ -54,7 +54,9 @@ def citizen_id_clean(raw: str) -> str:
         raise ValidationError(_("A citizen ID has exactly 12 digits."), code="citizen_id")
     if int(value[:3]) not in _LEGACY_PROVINCES:
         raise ValidationError(
-            _("%(prefix)s is not a province code: a citizen ID starts with the code of the province where the birth was registered (001–096).")
+            _(
+                "%(prefix)s is not a province code: a citizen ID starts with the code of the province where the birth was registered (001–096)."
+            )
             % {"prefix": value[:3]},
             code="citizen_id_province",
         )
@@ -67,7 +69,18 @@ def citizen_id_warnings(value: str, *, sex: str, birth_date: date | None) -> lis
     if not value or birth_date is None:
         return []
     digit = int(value[3])
-    centuries = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100, 6: 2200, 7: 2200, 8: 1800, 9: 1800}
+    centuries = {
+        0: 1900,
+        1: 1900,
+        2: 2000,
+        3: 2000,
+        4: 2100,
+        5: 2100,
+        6: 2200,
+        7: 2200,
+        8: 1800,
+        9: 1800,
+    }
     warnings = []
     if centuries[digit] + int(value[4:6]) != birth_date.year:
         warnings.append(_("The citizen ID suggests another year of birth; please check both."))
@@ -83,7 +96,9 @@ def insurance_clean(raw: str) -> str:
         return ""
     if not _INSURANCE.match(value):
         raise ValidationError(
-            _("A health-insurance card number has 15 characters: 2 letters, the benefit level 1–5, then 12 digits (e.g. DN4791234567890)."),
+            _(
+                "A health-insurance card number has 15 characters: 2 letters, the benefit level 1–5, then 12 digits (e.g. DN4791234567890)."
+            ),
             code="insurance",
         )
     return value

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caunoi.core.models import TimeStampedModel
 from caunoi.core.text import fold
-from caunoi.patients.ethnicity import KINH, Ethnicity
+from caunoi.patients.ethnicity import ETHNICITY_CHOICES, KINH
 
 
 class Sex(models.TextChoices):
@@ -62,14 +62,16 @@ class Patient(TimeStampedModel):
         _("date of birth estimated from the age"), default=False
     )
     citizen_id = models.CharField(_("citizen ID"), max_length=12, blank=True, db_index=True)
-    insurance_number = models.CharField(_("health-insurance card number"), max_length=15, blank=True)
+    insurance_number = models.CharField(
+        _("health-insurance card number"), max_length=15, blank=True
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     commune = models.ForeignKey(
         "places.Commune", verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     ethnicity = models.CharField(
-        _("ethnicity"), max_length=2, choices=Ethnicity.choices, default=KINH
+        _("ethnicity"), max_length=2, choices=ETHNICITY_CHOICES, default=KINH
     )
     household = models.CharField(
         _("household"), max_length=16, choices=Household.choices, blank=True, default=""
@@ -97,7 +99,8 @@ class Patient(TimeStampedModel):
                 name="patient_citizen_id_format",
             ),
             models.CheckConstraint(
-                condition=Q(insurance_number="") | Q(insurance_number__regex=r"^[A-Z]{2}[1-5][0-9]{12}$"),
+                condition=Q(insurance_number="")
+                | Q(insurance_number__regex=r"^[A-Z]{2}[1-5][0-9]{12}$"),
                 name="patient_insurance_format",
             ),
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="patient_sex_valid"),
@@ -174,11 +177,16 @@ class PatientConsent(models.Model):
         _("given by"),
         max_length=200,
         blank=True,
-        help_text=_("Leave empty when the patient consents; otherwise the representative's name and relation."),
+        help_text=_(
+            "Leave empty when the patient consents; otherwise the representative's name and relation."
+        ),
     )
     given_at = models.DateTimeField(_("given at"), default=timezone.now)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(

@@ -46,11 +46,19 @@ def birth_date_from(data: PatientInput, today: date | None = None) -> tuple[date
     if data.age_years is not None:
         year = (today or timezone.localdate()).year - data.age_years
         return date(year, 1, 1), True
-    raise ValidationError({"birth_date": _("Enter the date of birth, or the age when it is not known.")})
+    raise ValidationError(
+        {"birth_date": _("Enter the date of birth, or the age when it is not known.")}
+    )
 
 
 def patient_duplicates(
-    *, facility_id: int, citizen_id: str, full_name: str, birth_date: date, commune_id: int, exclude_id: int | None = None
+    *,
+    facility_id: int,
+    citizen_id: str,
+    full_name: str,
+    birth_date: date,
+    commune_id: int,
+    exclude_id: int | None = None,
 ) -> list[Patient]:
     """Patients of the facility who look like the same person: the same citizen ID, or the
     same name, date of birth and commune."""
@@ -118,8 +126,14 @@ def patient_register(
         )
         if duplicates:
             raise ValidationError(
-                _("This patient may already be registered: %(names)s. Open the existing record, or confirm that this is another person.")
-                % {"names": "; ".join(f"{p.full_name} ({p.birth_date:%d/%m/%Y})" for p in duplicates)},
+                _(
+                    "This patient may already be registered: %(names)s. Open the existing record, or confirm that this is another person."
+                )
+                % {
+                    "names": "; ".join(
+                        f"{p.full_name} ({p.birth_date:%d/%m/%Y})" for p in duplicates
+                    )
+                },
                 code="duplicate",
             )
     patient = Patient(
@@ -139,7 +153,13 @@ def patient_register(
     try:
         with transaction.atomic():
             patient.save()
-            audit_record(actor=actor, action=AuditAction.CREATE, obj=patient, purpose="registration", request=request)
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=patient,
+                purpose="registration",
+                request=request,
+            )
     except IntegrityError:
         # The same registration sent twice at once: the other request won; answer with its row.
         if client_id is not None:
@@ -150,11 +170,15 @@ def patient_register(
     return patient
 
 
-def patient_view_record(*, patient: Patient, actor: Any, purpose: str, request: HttpRequest | None = None) -> None:
+def patient_view_record(
+    *, patient: Patient, actor: Any, purpose: str, request: HttpRequest | None = None
+) -> None:
     """Every read of a patient's record is in the audit trail (Law 91/2025: who processed
     health data, when, why); the patient page lists these reads."""
     with transaction.atomic():
-        audit_record(actor=actor, action=AuditAction.VIEW, obj=patient, purpose=purpose, request=request)
+        audit_record(
+            actor=actor, action=AuditAction.VIEW, obj=patient, purpose=purpose, request=request
+        )
 
 
 def consent_record(
@@ -174,7 +198,11 @@ def consent_record(
         if existing is not None:
             return existing
         consent = PatientConsent(
-            patient=patient, purpose=purpose, method=method, given_by=given_by.strip(), recorded_by=actor
+            patient=patient,
+            purpose=purpose,
+            method=method,
+            given_by=given_by.strip(),
+            recorded_by=actor,
         )
         consent.full_clean(exclude=["patient", "recorded_by"])
         consent.save()
@@ -189,7 +217,9 @@ def consent_record(
     return consent
 
 
-def consent_withdraw(*, consent: PatientConsent, actor: Any, request: HttpRequest | None = None) -> bool:
+def consent_withdraw(
+    *, consent: PatientConsent, actor: Any, request: HttpRequest | None = None
+) -> bool:
     if consent.patient.facility_id not in registrable_facility_ids(actor):
         raise ValidationError(_("Only staff of the patient's facility record consent."))
     with transaction.atomic():

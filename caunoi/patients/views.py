@@ -49,14 +49,21 @@ def patient_list(request: AuthedRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"]:
         query = form.cleaned_data["q"]
         qs = qs.search(query)
-    page = Paginator(qs.order_by("full_name", "id"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("full_name", "id"), settings.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     template = "patients/patient_list.html"
     if request.headers.get("HX-Target") == "results":
         template += "#results"
     return render(
         request,
         template,
-        {"form": form, "page": page, "query": f"q={query}" if query else "", "can_register": _home_facility(request) is not None},
+        {
+            "form": form,
+            "page": page,
+            "query": f"q={query}" if query else "",
+            "can_register": _home_facility(request) is not None,
+        },
     )
 
 
@@ -71,21 +78,36 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             data = PatientInput(
-                full_name=d["full_name"], sex=d["sex"], commune=d["commune"], birth_date=d["birth_date"],
-                age_years=d["age_years"], citizen_id=d["citizen_id"], insurance_number=d["insurance_number"],
-                phone=d["phone"], address=d["address"], ethnicity=d["ethnicity"], household=d["household"] or "",
+                full_name=d["full_name"],
+                sex=d["sex"],
+                commune=d["commune"],
+                birth_date=d["birth_date"],
+                age_years=d["age_years"],
+                citizen_id=d["citizen_id"],
+                insurance_number=d["insurance_number"],
+                phone=d["phone"],
+                address=d["address"],
+                ethnicity=d["ethnicity"],
+                household=d["household"] or "",
                 has_disability=d["has_disability"],
             )
             try:
                 with transaction.atomic():
                     patient = patient_register(
-                        actor=request.user, facility=facility, data=data, client_id=d["client_id"],
-                        allow_duplicate=d["confirm_new_person"], request=request,
+                        actor=request.user,
+                        facility=facility,
+                        data=data,
+                        client_id=d["client_id"],
+                        allow_duplicate=d["confirm_new_person"],
+                        request=request,
                     )
                     if d["consent_given"]:
                         consent_record(
-                            patient=patient, actor=request.user, method=d["consent_method"] or "verbal",
-                            given_by=d["consent_given_by"], request=request,
+                            patient=patient,
+                            actor=request.user,
+                            method=d["consent_method"] or "verbal",
+                            given_by=d["consent_given_by"],
+                            request=request,
                         )
             except ValidationError as exc:
                 if getattr(exc, "code", None) == "duplicate":
@@ -97,8 +119,12 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
                 else:
                     form.add_error(None, exc)
             else:
-                messages.success(request, _("Patient %(name)s registered.") % {"name": patient.full_name})
-                for warning in citizen_id_warnings(patient.citizen_id, sex=patient.sex, birth_date=patient.birth_date):
+                messages.success(
+                    request, _("Patient %(name)s registered.") % {"name": patient.full_name}
+                )
+                for warning in citizen_id_warnings(
+                    patient.citizen_id, sex=patient.sex, birth_date=patient.birth_date
+                ):
                     messages.warning(request, warning)
                 return redirect(patient.get_absolute_url())
     else:
@@ -116,14 +142,18 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     patient = access_patient(request.user, public_id)
-    patient_view_record(patient=patient, actor=request.user, purpose="patient record", request=request)
+    patient_view_record(
+        patient=patient, actor=request.user, purpose="patient record", request=request
+    )
     consults = (
         visible_consultations(request.user)
         .filter(patient=patient)
         .select_related("specialty", "hub")
         .order_by("-created_at")[:50]
     )
-    access_log = AuditEvent.objects.for_object("patients.patient", str(patient.public_id)).order_by("-id")[:30]
+    access_log = AuditEvent.objects.for_object("patients.patient", str(patient.public_id)).order_by(
+        "-id"
+    )[:30]
     return render(
         request,
         "patients/patient_detail.html",
@@ -148,8 +178,11 @@ def consent_give(request: AuthedRequest, public_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             consent_record(
-                patient=patient, actor=request.user, method=form.cleaned_data["method"],
-                given_by=form.cleaned_data["given_by"], request=request,
+                patient=patient,
+                actor=request.user,
+                method=form.cleaned_data["method"],
+                given_by=form.cleaned_data["given_by"],
+                request=request,
             )
             messages.success(request, _("Consent recorded."))
         except ValidationError as exc:
@@ -166,7 +199,9 @@ def consent_withdraw_view(request: AuthedRequest, public_id: str, consent_id: st
     consent = get_object_or_404(PatientConsent, public_id=consent_id, patient=patient)
     try:
         if consent_withdraw(consent=consent, actor=request.user, request=request):
-            messages.success(request, _("Consent withdrawn. No new consultation can be sent for this patient."))
+            messages.success(
+                request, _("Consent withdrawn. No new consultation can be sent for this patient.")
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(patient.get_absolute_url())

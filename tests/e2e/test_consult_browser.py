@@ -28,7 +28,9 @@ def patient(committed_db):
     p.delete()
 
 
-def test_worker_asks_specialist_answers_live_and_minutes_download(new_page, sign_in, patient, tmp_path):
+def test_worker_asks_specialist_answers_live_and_minutes_download(
+    new_page, sign_in, patient, tmp_path
+):
     specialist = new_page()
     sign_in(specialist, "specialist")
     specialist.goto("/consults/?queue=hub")
@@ -47,7 +49,7 @@ def test_worker_asks_specialist_answers_live_and_minutes_download(new_page, sign
     worker.fill("#id_question", "Có cần chuyển tuyến ngay không?")
     photo = tmp_path / "ecg.jpg"
     photo.write_bytes(jpeg_bytes(2600, 1200, color="white"))
-    worker.set_input_files("#id_files", str(photo))
+    worker.set_input_files("#id_attachments", str(photo))
     expect(worker.locator("#upload-status")).to_contain_text("ecg")
     worker.click("button[name=submit]")
     worker.wait_for_url(re.compile(r"/consults/[0-9a-f-]{36}/$"))
@@ -61,7 +63,10 @@ def test_worker_asks_specialist_answers_live_and_minutes_download(new_page, sign
     specialist.locator("form[action$='/claim/'] button").click()
     specialist.wait_for_selector("form[action$='/claim/']", state="detached")
     specialist.wait_for_selector("#advice-form")
-    specialist.fill("#id_advice", "Nghi cơn đau thắt ngực. Cho aspirin 81 mg, chuyển tuyến làm điện tâm đồ gắng sức.")
+    specialist.fill(
+        "#id_advice",
+        "Nghi cơn đau thắt ngực. Cho aspirin 81 mg, chuyển tuyến làm điện tâm đồ gắng sức.",
+    )
     specialist.fill("#id_diagnoses", "I20.9, I10")
     specialist.check("input[name=outcome][value=refer]")
     specialist.locator("#advice-form button[type=submit]").click()
@@ -79,8 +84,10 @@ def test_worker_asks_specialist_answers_live_and_minutes_download(new_page, sign
     pdf = download_info.value.path().read_bytes()
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert PATIENT in text
-    assert "I20.9" in text and "BIÊN BẢN HỘI CHẨN TỪ XA" in text
+    assert "I20.9" in text
+    assert "BIÊN BẢN HỘI CHẨN TỪ XA" in text
     c = Consultation.objects.get(patient=patient)
-    assert c.status == "closed" and c.attachments.count() == 1
+    assert c.status == "closed"
+    assert c.attachments.count() == 1
     stored = c.attachments.get()
     assert max(stored.width, stored.height) == 2048  # shrunk in the browser before upload

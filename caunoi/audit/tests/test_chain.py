@@ -62,7 +62,8 @@ def test_each_event_links_to_the_previous_one_and_moves_the_head(worker):
 
 def test_the_genesis_hash_starts_the_chain():
     first = AuditEvent.objects.order_by("id").first()
-    assert first is not None and first.prev_hash == GENESIS
+    assert first is not None
+    assert first.prev_hash == GENESIS
 
 
 def test_an_intact_chain_has_no_problems_and_the_command_says_so():
@@ -96,7 +97,8 @@ def test_deleted_row_breaks_the_link_of_the_next_one():
 
     head = [(None, p[1]) for p in problems() if p[0] is None]
     assert problems() == [(events[2].pk, "broken link"), *head]
-    assert len(head) == 1 and head[0][1].startswith("chain ends after")
+    assert len(head) == 1
+    assert head[0][1].startswith("chain ends after")
 
 
 def test_rehashed_forgery_still_breaks_the_next_link():
@@ -119,7 +121,8 @@ def test_deleted_newest_row_is_reported():
     events = record(3)
     raw("DELETE FROM {table} WHERE id = %s", [events[-1].pk])
     found = problems()
-    assert len(found) == 1 and found[0][0] is None
+    assert len(found) == 1
+    assert found[0][0] is None
     assert found[0][1].startswith("chain ends after")
 
 

@@ -13,7 +13,9 @@ from caunoi.patients.models import Patient
 from caunoi.patients.services import PatientInput, consent_record, patient_register
 
 
-def make_patient(worker: Any, *, name: str = "Giàng Thị Dợ", consent: bool = True, **extra: Any) -> Patient:
+def make_patient(
+    worker: Any, *, name: str = "Giàng Thị Dợ", consent: bool = True, **extra: Any
+) -> Patient:
     facility = worker.memberships.get(role="worker").facility
     data = PatientInput(
         full_name=name,
@@ -24,7 +26,9 @@ def make_patient(worker: Any, *, name: str = "Giàng Thị Dợ", consent: bool 
         ethnicity=extra.pop("ethnicity", "08"),
         **extra,
     )
-    patient = patient_register(actor=worker, facility=facility, data=data, client_id=uuid.uuid4(), allow_duplicate=True)
+    patient = patient_register(
+        actor=worker, facility=facility, data=data, client_id=uuid.uuid4(), allow_duplicate=True
+    )
     if consent:
         consent_record(patient=patient, actor=worker, method="verbal")
     return patient
@@ -34,7 +38,9 @@ def internal_medicine() -> Specialty:
     return Specialty.objects.get(code="internal-medicine")
 
 
-def jpeg_bytes(width: int = 64, height: int = 48, *, exif_gps: bool = False, color: str = "red") -> bytes:
+def jpeg_bytes(
+    width: int = 64, height: int = 48, *, exif_gps: bool = False, color: str = "red"
+) -> bytes:
     image = Image.new("RGB", (width, height), color)
     out = io.BytesIO()
     if exif_gps:

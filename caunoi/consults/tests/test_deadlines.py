@@ -23,7 +23,7 @@ class Inbox:
     def __init__(self):
         self.messages = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
         return "250 OK"
 
@@ -49,8 +49,12 @@ def smtp(settings):
 def _submit(worker, urgency="emergency"):
     patient = make_patient(worker, name="Hạng A Páo")
     return consultation_submit(
-        actor=worker, client_id=uuid.uuid4(), submit=True,
-        data=ConsultationInput(patient=patient, specialty=internal_medicine(), urgency=urgency, summary=summary()),
+        actor=worker,
+        client_id=uuid.uuid4(),
+        submit=True,
+        data=ConsultationInput(
+            patient=patient, specialty=internal_medicine(), urgency=urgency, summary=summary()
+        ),
     )
 
 
@@ -58,13 +62,19 @@ def _due_now(c):
     """Move the deadline (and its scheduled task) into the past, as if 30 minutes went by."""
     past = timezone.now() - timedelta(seconds=5)
     Consultation.objects.filter(pk=c.pk).update(deadline_at=past)
-    DBTaskResult.objects.filter(task_path__endswith="consultation_deadline_check").update(run_after=past)
+    DBTaskResult.objects.filter(task_path__endswith="consultation_deadline_check").update(
+        run_after=past
+    )
 
 
-def test_submission_schedules_the_deadline_task_at_the_deadline(worker, django_capture_on_commit_callbacks):
+def test_submission_schedules_the_deadline_task_at_the_deadline(
+    worker, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         c = _submit(worker, urgency="urgent")
-    task = DBTaskResult.objects.get(task_path__endswith="consultation_deadline_check", args_kwargs__args=[c.pk])
+    task = DBTaskResult.objects.get(
+        task_path__endswith="consultation_deadline_check", args_kwargs__args=[c.pk]
+    )
     assert abs((task.run_after - c.deadline_at).total_seconds()) < 1
     assert (c.deadline_at - c.submitted_at) == timedelta(hours=4)
 
@@ -73,8 +83,10 @@ def test_unanswered_consult_is_escalated_by_the_worker_and_offline_people_are_ma
     worker, coordinator, specialist, smtp, django_capture_on_commit_callbacks
 ):
     OnCallShift.objects.create(
-        hub=coordinator.memberships.get().facility, user=specialist,
-        starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now() + timedelta(hours=8),
+        hub=coordinator.memberships.get().facility,
+        user=specialist,
+        starts_at=timezone.now() - timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=8),
     )
     with django_capture_on_commit_callbacks(execute=True):
         c = _submit(worker)
@@ -90,13 +102,16 @@ def test_unanswered_consult_is_escalated_by_the_worker_and_offline_people_are_ma
     overdue = Notification.objects.filter(kind="consult.overdue")
     assert {n.user_id for n in overdue} >= {coordinator.id, specialist.id}
     recipients = {r for rcpts, _ in smtp.messages for r in rcpts}
-    assert coordinator.email in recipients and specialist.email in recipients
+    assert coordinator.email in recipients
+    assert specialist.email in recipients
     body = "\n".join(content for _, content in smtp.messages)
     assert "Hạng A Páo" not in body  # no patient identifiers leave by email
     assert Notification.objects.filter(kind="consult.overdue", emailed_at__isnull=False).exists()
 
 
-def test_an_answered_consult_is_not_escalated(worker, specialist, django_capture_on_commit_callbacks):
+def test_an_answered_consult_is_not_escalated(
+    worker, specialist, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         c = _submit(worker)
     message_post(consultation=c, actor=specialist, body="Đang xem, gọi lại sau 5 phút.")

@@ -296,7 +296,6 @@ def test_htmx_request_for_another_target_gets_the_whole_page(login, worker):
         {"kind": "hospital"},
         {"level": "advanced"},
         {"hub": "maybe"},
-        {"province": "8", "commune": "19789"},
         {"q": "x" * 101},
     ],
 )
@@ -306,6 +305,16 @@ def test_invalid_filters_show_a_message_instead_of_crashing(login, worker, param
     assert vi("Some filters are not valid and were ignored.") in page
     total = Facility.objects.active().count()
     assert f"{total}" in page.replace(".", "")
+    assert len(results(page)) == 25
+
+
+def test_a_valid_filter_still_applies_when_another_is_invalid(login, worker):
+    # Huế's ward 19789 is not in Tuyên Quang (8): the commune is refused, the province kept.
+    page = text(login(worker).get("/network/facilities/", {"province": "8", "commune": "19789"}))
+
+    assert vi("Some filters are not valid and were ignored.") in page
+    in_province = Facility.objects.active().filter(province__code=8).count()
+    assert f"{in_province} " in page.replace(".", "")
     assert len(results(page)) == 25
 
 

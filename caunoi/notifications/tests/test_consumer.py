@@ -35,7 +35,9 @@ def consult(committed_db):
     worker = User.objects.get(username="worker")
     patient = make_patient(worker, name="Sóng Thử Nghiệm")
     c = consultation_submit(
-        actor=worker, client_id=uuid.uuid4(), submit=True,
+        actor=worker,
+        client_id=uuid.uuid4(),
+        submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
     )
     yield c
@@ -51,7 +53,8 @@ def test_anonymous_socket_is_closed_with_4401(committed_db):
     async def run():
         communicator = _communicator(AnonymousUser())
         connected, code = await communicator.connect()
-        assert connected is False and code == 4401
+        assert connected is False
+        assert code == 4401
 
     async_to_sync(run)()
 
@@ -63,7 +66,9 @@ def test_subscriptions_follow_access_and_bad_input_keeps_the_socket(consult):
     async def run():
         ok = _communicator(specialist)
         assert (await ok.connect())[0]
-        await ok.send_to(text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)}))
+        await ok.send_to(
+            text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)})
+        )
         assert await _receive(ok) == {"type": "subscribed", "consult": str(consult.public_id)}
         await ok.send_to(text_data="{not json")
         assert (await _receive(ok))["code"] == "bad_json"
@@ -77,7 +82,9 @@ def test_subscriptions_follow_access_and_bad_input_keeps_the_socket(consult):
 
         outsider = _communicator(receiver)
         assert (await outsider.connect())[0]
-        await outsider.send_to(text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)}))
+        await outsider.send_to(
+            text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)})
+        )
         assert (await _receive(outsider))["code"] == "not_found"
         await outsider.send_to(text_data=json.dumps({"subscribe": "consult", "id": "not-a-uuid"}))
         assert (await _receive(outsider))["code"] == "not_found"
@@ -91,7 +98,9 @@ def test_a_notification_reaches_the_open_page_and_marks_presence(consult):
 
     def send():
         with transaction.atomic():
-            notify(users=[coordinator], kind="test", message=lambda: ("Thử thông báo", ""), url="/x/")
+            notify(
+                users=[coordinator], kind="test", message=lambda: ("Thử thông báo", ""), url="/x/"
+            )
 
     async def run():
         communicator = _communicator(coordinator)
@@ -99,7 +108,8 @@ def test_a_notification_reaches_the_open_page_and_marks_presence(consult):
         assert await database_sync_to_async(is_online)(coordinator.pk)
         await database_sync_to_async(send)()
         message = await _receive(communicator)
-        assert message["type"] == "notification" and message["title"] == "Thử thông báo"
+        assert message["type"] == "notification"
+        assert message["title"] == "Thử thông báo"
         assert message["unread"] >= 1
         await communicator.disconnect()
 
@@ -118,10 +128,16 @@ def test_consult_updates_reach_subscribers(consult):
     async def run():
         communicator = _communicator(specialist)
         await communicator.connect()
-        await communicator.send_to(text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)}))
+        await communicator.send_to(
+            text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)})
+        )
         await _receive(communicator)
         await database_sync_to_async(claim)()
-        assert await _receive(communicator) == {"type": "consult", "id": str(consult.public_id), "event": "assigned"}
+        assert await _receive(communicator) == {
+            "type": "consult",
+            "id": str(consult.public_id),
+            "event": "assigned",
+        }
         await communicator.disconnect()
 
     async_to_sync(run)()

@@ -9,7 +9,8 @@ def test_api_lists_the_34_provinces_of_the_2025_reform(api_client, worker):
     body = response.json()
     assert body["count"] == 34
     names = {p["name"] for p in body["items"]}
-    assert "Thành phố Huế" in names and "Tỉnh Tuyên Quang" in names
+    assert "Thành phố Huế" in names
+    assert "Tỉnh Tuyên Quang" in names
     # Hà Giang was merged into Tuyên Quang: its old code 2 is kept for old records.
     tuyen_quang = next(p for p in body["items"] if p["code"] == 8)
     assert tuyen_quang["legacy_codes"] == [2, 8]

@@ -18,7 +18,11 @@ class Command(BaseCommand):
         total = AuditEvent.objects.count()
         problems = list(audit_verify())
         for event, reason in problems[:50]:
-            where = f"event {event.pk} ({event.at:%Y-%m-%d %H:%M})" if event is not None else "chain head"
+            where = (
+                f"event {event.pk} ({event.at:%Y-%m-%d %H:%M})"
+                if event is not None
+                else "chain head"
+            )
             self.stderr.write(f"{where}: {reason}")
         if problems:
             raise CommandError(f"{len(problems)} of {total} audit events fail the check.")
