@@ -191,3 +191,30 @@ class InviteForm(forms.Form):
             .exclude(id__in=exclude_ids)
             .order_by("full_name")
         )
+
+
+class OnCallForm(forms.Form):
+    user = forms.ModelChoiceField(label=gettext_lazy("Specialist"), queryset=User.objects.none())
+    specialty = forms.ModelChoiceField(
+        label=gettext_lazy("Specialty"),
+        queryset=Specialty.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("every specialty"),
+    )
+    starts_at = forms.DateTimeField(
+        label=gettext_lazy("From"),
+        widget=forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+    )
+    ends_at = forms.DateTimeField(
+        label=gettext_lazy("Until"),
+        widget=forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+    )
+
+    def __init__(self, *args: Any, hub_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.active().filter(
+            facility_id=hub_id, role__in=[Role.SPECIALIST, Role.COORDINATOR]
+        )
+        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            id__in=members.values("user_id")
+        ).order_by("full_name")

@@ -812,3 +812,59 @@ def consultation_view_record(
             detail={"consultation": str(consultation.public_id)},
             request=request,
         )
+
+
+# --- on-call roster ------------------------------------------------------------------------------
+
+
+def oncall_shift_add(
+    *,
+    actor: Any,
+    hub: Facility,
+    user: User,
+    starts_at: Any,
+    ends_at: Any,
+    specialty: Specialty | None = None,
+    request: HttpRequest | None = None,
+) -> OnCallShift:
+    """A coordinator puts a specialist of their hub on call."""
+    if hub.pk not in user_scope(actor).coordinator_hub_ids:
+        raise _refuse(_("Only the hub's coordinators keep its on-call roster."))
+    if (
+        not Membership.objects.active()
+        .filter(user=user, facility=hub, role__in=[Role.SPECIALIST, Role.COORDINATOR])
+        .exists()
+    ):
+        raise ValidationError({"user": [_("Choose a specialist of this hub.")]})
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": [_("The shift must end after it starts.")]})
+    if ends_at - starts_at > timedelta(days=7):
+        raise ValidationError({"ends_at": [_("A shift lasts at most 7 days.")]})
+    with transaction.atomic():
+        shift = OnCallShift.objects.create(
+            hub=hub, user=user, specialty=specialty, starts_at=starts_at, ends_at=ends_at
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=shift,
+            purpose="on-call roster",
+            request=request,
+        )
+    return shift
+
+
+def oncall_shift_remove(
+    *, actor: Any, shift: OnCallShift, request: HttpRequest | None = None
+) -> None:
+    if shift.hub_id not in user_scope(actor).coordinator_hub_ids:
+        raise _refuse(_("Only the hub's coordinators keep its on-call roster."))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            obj=shift,
+            purpose="on-call roster",
+            request=request,
+        )
+        shift.delete()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.consult_list, name="list"),
     path("new/", views.consult_form, name="new"),
     path("icd/", views.icd_search, name="icd"),
+    path("roster/", views.oncall_roster, name="roster"),
     path("<uuid:public_id>/", views.consult_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.consult_form, name="edit"),
     path("<uuid:public_id>/message/", views.consult_message, name="message"),

@@ -24,11 +24,12 @@ from caunoi.consults.forms import (
     ConsultationForm,
     InviteForm,
     MessageForm,
+    OnCallForm,
     RerouteForm,
     uploads_from,
 )
 from caunoi.consults.minutes import minutes_pdf
-from caunoi.consults.models import Attachment, Consultation, Message, Status
+from caunoi.consults.models import Attachment, Consultation, Message, OnCallShift, Status
 from caunoi.consults.selectors import QUEUES, queue, queues_for
 from caunoi.consults.services import (
     ConsultationInput,
@@ -42,10 +43,13 @@ from caunoi.consults.services import (
     consultation_submit,
     consultation_view_record,
     message_post,
+    oncall_shift_add,
+    oncall_shift_remove,
     second_opinion_invite,
 )
 from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
+from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
 
 
@@ -420,3 +424,42 @@ def icd_search(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:60]
     codes = IcdCode.objects.search(q).order_by("code")[:20] if len(q.strip()) >= 2 else []
     return render(request, "consults/_icd_results.html", {"codes": codes, "q": q})
+
+
+@login_required
+def oncall_roster(request: AuthedRequest) -> HttpResponse:
+    """The coordinator's on-call roster for their hub: who is called when a deadline passes."""
+    hubs = sorted(user_scope(request.user).coordinator_hub_ids)
+    if not hubs:
+        raise Http404
+    hub = Facility.objects.get(pk=hubs[0])
+    form = OnCallForm(request.POST or None, hub_id=hub.pk)
+    if request.method == "POST":
+        if "remove" in request.POST:
+            shift = get_object_or_404(OnCallShift, pk=request.POST.get("remove"), hub=hub)
+            oncall_shift_remove(actor=request.user, shift=shift, request=request)
+            messages.success(request, _("Shift removed."))
+            return redirect("consults:roster")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                oncall_shift_add(
+                    actor=request.user,
+                    hub=hub,
+                    user=d["user"],
+                    specialty=d["specialty"],
+                    starts_at=d["starts_at"],
+                    ends_at=d["ends_at"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Shift added."))
+                return redirect("consults:roster")
+    shifts = (
+        OnCallShift.objects.filter(hub=hub, ends_at__gte=timezone.now())
+        .select_related("user", "specialty")
+        .order_by("starts_at")
+    )
+    return render(request, "consults/roster.html", {"hub": hub, "shifts": shifts, "form": form})

@@ -1,0 +1,38 @@
+import pytest
+
+from caunoi.audit.models import AuditEvent
+from caunoi.consults.models import OnCallShift
+
+pytestmark = pytest.mark.django_db
+
+
+def test_coordinator_puts_a_specialist_on_call_and_removes_the_shift(coordinator, specialist, login):
+    client = login(coordinator)
+    page = client.get("/consults/roster/")
+    assert "Bệnh viện Trung ương Huế" in page.content.decode()
+    response = client.post(
+        "/consults/roster/",
+        {"user": specialist.pk, "starts_at": "01/12/2026 07:00", "ends_at": "01/12/2026 19:00"},
+    )
+    assert response.status_code == 302
+    shift = OnCallShift.objects.get(user=specialist)
+    assert shift.hub.name == "Bệnh viện Trung ương Huế"
+    assert shift.starts_at.hour == 0  # 07:00 in Hà Nội time is 00:00 UTC
+    assert AuditEvent.objects.filter(object_type="consults.oncallshift", action="create").exists()
+    client.post("/consults/roster/", {"remove": shift.pk})
+    assert not OnCallShift.objects.filter(pk=shift.pk).exists()
+
+
+def test_a_shift_that_ends_before_it_starts_is_refused(coordinator, specialist, login):
+    response = login(coordinator).post(
+        "/consults/roster/",
+        {"user": specialist.pk, "starts_at": "01/12/2026 19:00", "ends_at": "01/12/2026 07:00"},
+    )
+    assert response.status_code == 200
+    assert not OnCallShift.objects.filter(user=specialist).exists()
+
+
+@pytest.mark.parametrize("persona", ["specialist", "worker", "officer"])
+def test_only_coordinators_have_a_roster(persona, login, django_user_model):
+    user = django_user_model.objects.get(username=persona)
+    assert login(user).get("/consults/roster/").status_code == 404
