@@ -754,8 +754,10 @@ def consultation_escalate(*, consultation_id: int) -> bool:
     whoever is on call. Does nothing when it was answered, closed, re-scheduled or already
     escalated — the task may run late, twice, or after a re-route."""
     with transaction.atomic():
+        # Lock only the consult's row: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer join that select_related("hub") makes.
         c = (
-            Consultation.objects.select_for_update()
+            Consultation.objects.select_for_update(of=("self",))
             .select_related("specialty", "hub")
             .filter(pk=consultation_id)
             .first()

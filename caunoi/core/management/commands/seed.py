@@ -6,6 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from caunoi.codes.loader import icd_load
+from caunoi.consults.demo import demo_consults_load
+from caunoi.consults.scale import scale_consults_load
 from caunoi.network.demo import PERSONAS, demo_network_load
 from caunoi.network.scale import scale_workers_load
 from caunoi.places.loader import places_load
@@ -21,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Load places only.")
         parser.add_argument(
             "--workers", type=int, default=0, metavar="N", help="Add N generated health workers."
+        )
+        parser.add_argument(
+            "--consults",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Add N generated patients and consultations (benchmarks).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,9 +53,16 @@ class Command(BaseCommand):
                         f"{result.users} people"
                     )
                 )
+            self.stdout.write("Demo consultations:")
+            made = demo_consults_load(progress=say)
+            if made:
+                self.stdout.write(self.style.SUCCESS(f"  {made} consultations"))
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)
+        if options["consults"]:
+            self.stdout.write(f"Scale data: {options['consults']} consultations:")
+            scale_consults_load(count=options["consults"], progress=say)
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
         if not options["no_demo"]:
             self.stdout.write("\nDemo accounts (password: caunoi-demo):")
