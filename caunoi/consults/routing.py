@@ -20,7 +20,9 @@ def route(facility: Facility, specialty: Specialty) -> Facility | None:
     return link.hub if link is not None else None
 
 
-def hub_staff(hub_id: int, *, roles: tuple[str, ...], specialty_id: int | None = None) -> list[User]:
+def hub_staff(
+    hub_id: int, *, roles: tuple[str, ...], specialty_id: int | None = None
+) -> list[User]:
     """Active people of a hub in ``roles``; with ``specialty_id``, specialists of that specialty
     only (coordinators answer for every specialty of their hub)."""
     qs = Membership.objects.active().filter(facility_id=hub_id, role__in=roles)

@@ -6,7 +6,9 @@ from caunoi.consults.models import OnCallShift
 pytestmark = pytest.mark.django_db
 
 
-def test_coordinator_puts_a_specialist_on_call_and_removes_the_shift(coordinator, specialist, login):
+def test_coordinator_puts_a_specialist_on_call_and_removes_the_shift(
+    coordinator, specialist, login
+):
     client = login(coordinator)
     page = client.get("/consults/roster/")
     assert "Bệnh viện Trung ương Huế" in page.content.decode()
