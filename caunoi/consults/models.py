@@ -248,9 +248,21 @@ class Consultation(TimeStampedModel):
         ordering = ["-submitted_at", "-id"]
         indexes = [
             models.Index(fields=["hub", "status", "deadline_at"]),
-            models.Index(fields=["requester_facility", "status", "-submitted_at"]),
-            models.Index(fields=["specialist", "status"]),
+            models.Index(fields=["requester_facility", "-updated_at"]),
+            models.Index(fields=["specialist", "-updated_at"]),
             models.Index(fields=["status", "first_response_at", "deadline_at"]),
+            # The specialty queues: waiting and unassigned, by hub and specialty, oldest due first.
+            models.Index(
+                fields=["hub", "specialty", "deadline_at"],
+                condition=Q(status="submitted", specialist__isnull=True),
+                name="consult_waiting_idx",
+            ),
+            # Triage and the overdue lists: open consults still without a first response.
+            models.Index(
+                fields=["hub", "deadline_at"],
+                condition=Q(status__in=["submitted", "assigned", "answered"], first_response_at__isnull=True),
+                name="consult_unanswered_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

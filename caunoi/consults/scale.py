@@ -457,4 +457,18 @@ def scale_consults_load(*, count: int, progress: Callable[[str], None] | None = 
         written += loader.write(batch_start, batch_end)
         elapsed = time.perf_counter() - started
         say(f"{batch_end - start:,}/{count:,} consultations, {written / elapsed:,.0f} rows/s")
-    return written / max(time.perf_counter() - started, 1e-9)
+    rate = written / max(time.perf_counter() - started, 1e-9)
+    refresh_planner_statistics(["patients_patient", "consults_consultation", "consults_consultationevent"])
+    return rate
+
+
+def refresh_planner_statistics(tables: list[str]) -> None:
+    """After a bulk load, PostgreSQL's planner still believes the tables are small until
+    autovacuum catches up, and picks sequential scans; ANALYZE now."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')

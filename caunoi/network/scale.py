@@ -67,4 +67,8 @@ def scale_workers_load(*, count: int, progress: Callable[[str], None] | None = N
         written += 2 * len(users)
         elapsed = time.perf_counter() - started
         say(f"{batch_end - start}/{count} workers, {written / elapsed:,.0f} rows/s")
-    return written / max(time.perf_counter() - started, 1e-9)
+    rate = written / max(time.perf_counter() - started, 1e-9)
+    from caunoi.consults.scale import refresh_planner_statistics
+
+    refresh_planner_statistics(["accounts_user", "network_membership"])
+    return rate
