@@ -323,12 +323,12 @@ def get_consult(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
     summary="Add photos or documents",
 )
 def add_attachments(
-    request: HttpRequest, consult_id: UUID, files: File[list[UploadedFile]]
+    request: HttpRequest, consult_id: UUID, attachments: File[list[UploadedFile]]
 ) -> Status[list[dict[str, object]]]:
-    """Multipart upload, field name `files` (one or more). The type is read from the content:
+    """Multipart upload, field name `attachments` (one or more). The type is read from the content:
     JPEG, PNG, WebP, GIF images (re-encoded without EXIF) and PDF documents."""
     c = access_consultation(request.user, consult_id)
-    uploads = [Upload(name=f.name or "file", data=f.read()) for f in files]
+    uploads = [Upload(name=f.name or "file", data=f.read()) for f in attachments]
     added = attachments_add(consultation=c, actor=request.user, uploads=uploads, request=request)
     return Status(201, [attachment_out(c, a) for a in added])
 

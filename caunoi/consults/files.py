@@ -20,8 +20,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 LONG_EDGE = 2048
 THUMB_EDGE = 320
 JPEG_QUALITY = 85
-# A 2048 px photo has 4 million pixels; refuse absurd sizes before decoding (decompression bombs).
-Image.MAX_IMAGE_PIXELS = 60_000_000
+# A 2048 px photo has 4 million pixels, a phone camera's 50 million; refuse more before
+# decoding anything (decompression bombs).
+MAX_PIXELS = 60_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\xff\xd8\xff", 0, "image/jpeg"),
@@ -84,18 +86,23 @@ def process_upload(data: bytes, name: str) -> ProcessedFile:
 
 
 def _process_image(data: bytes, name: str) -> ProcessedFile:
+    too_many_pixels = ValidationError(
+        _("%(name)s has too many pixels to be a photo.") % {"name": name}, code="too_large"
+    )
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            # Pillow only warns up to twice its own limit; refuse from the limit on, before
+            # anything is decoded.
+            if probe.width * probe.height > (Image.MAX_IMAGE_PIXELS or MAX_PIXELS):
+                raise too_many_pixels
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as exc:
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise too_many_pixels from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(
             _("%(name)s could not be read as an image; it may be damaged.") % {"name": name},
             code="corrupt",
@@ -130,7 +137,6 @@ def _process_image(data: bytes, name: str) -> ProcessedFile:
 
 def _process_pdf(data: bytes, name: str) -> ProcessedFile:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -140,7 +146,9 @@ def _process_pdf(data: bytes, name: str) -> ProcessedFile:
                 code="encrypted",
             )
         pages = len(reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except ValidationError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on crafted files; all mean "damaged"
         raise ValidationError(
             _("%(name)s could not be read as a PDF; it may be damaged.") % {"name": name},
             code="corrupt",

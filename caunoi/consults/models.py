@@ -260,7 +260,9 @@ class Consultation(TimeStampedModel):
             # Triage and the overdue lists: open consults still without a first response.
             models.Index(
                 fields=["hub", "deadline_at"],
-                condition=Q(status__in=["submitted", "assigned", "answered"], first_response_at__isnull=True),
+                condition=Q(
+                    status__in=["submitted", "assigned", "answered"], first_response_at__isnull=True
+                ),
                 name="consult_unanswered_idx",
             ),
         ]

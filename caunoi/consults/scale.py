@@ -458,7 +458,9 @@ def scale_consults_load(*, count: int, progress: Callable[[str], None] | None = 
         elapsed = time.perf_counter() - started
         say(f"{batch_end - start:,}/{count:,} consultations, {written / elapsed:,.0f} rows/s")
     rate = written / max(time.perf_counter() - started, 1e-9)
-    refresh_planner_statistics(["patients_patient", "consults_consultation", "consults_consultationevent"])
+    refresh_planner_statistics(
+        ["patients_patient", "consults_consultation", "consults_consultationevent"]
+    )
     return rate
 
 

@@ -115,8 +115,15 @@ def _broadcast(c: Consultation, event: str) -> None:
     transaction.on_commit(send)
 
 
-def _lock(c: Consultation) -> Consultation:
-    return Consultation.objects.select_for_update().get(pk=c.pk)
+def _lock(
+    c: Consultation, actor: Any = None, permission: str = "", message: str = ""
+) -> Consultation:
+    """Re-read the consult under a row lock and, with ``permission``, check again on the fresh
+    row: another request may have cancelled, answered or re-routed it since the caller read it."""
+    row = Consultation.objects.select_for_update().get(pk=c.pk)
+    if permission and not getattr(consult_permissions(actor, row), permission):
+        raise _refuse(message or _("This consultation has changed; reload the page."))
+    return row
 
 
 def _refuse(message: str) -> PermissionDenied:
@@ -272,7 +279,9 @@ def consultation_cancel(
     if not consult_permissions(actor, consultation).can_cancel:
         raise _refuse(_("This consultation can no longer be cancelled."))
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(
+            consultation, actor, "can_cancel", _("This consultation can no longer be cancelled.")
+        )
         if c.status not in (Status.DRAFT, Status.SUBMITTED):
             raise _refuse(_("This consultation can no longer be cancelled."))
         c.status = Status.CANCELLED
@@ -302,7 +311,7 @@ def _add_uploads(
     if count + len(uploads) > settings.ATTACHMENTS_PER_CONSULT:
         raise ValidationError(
             {
-                "files": [
+                "attachments": [
                     _("A consultation holds at most %(limit)s files.")
                     % {"limit": settings.ATTACHMENTS_PER_CONSULT}
                 ]
@@ -318,7 +327,7 @@ def _add_uploads(
             errors.extend(exc.messages)
     if errors:
         # One bad file refuses the whole submission: nothing half-saved.
-        raise ValidationError({"files": errors})
+        raise ValidationError({"attachments": errors})
     for upload, p in processed:
         if Attachment.objects.filter(consultation=c, sha256=p.sha256).exists():
             continue  # The same photo sent again (a retry): keep one.
@@ -390,7 +399,7 @@ def attachments_add(
     if not consult_permissions(actor, consultation).can_attach:
         raise _refuse(_("You cannot add files to this consultation."))
     with _files_removed_on_error(), transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(consultation, actor, "can_attach")
         added = _add_uploads(c, actor, uploads, request=request)
         _first_response_if_hub(c, actor)
         _broadcast(c, "attachment")
@@ -452,7 +461,7 @@ def message_post(
         if existing is not None:
             return existing
     with _files_removed_on_error(), transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(consultation, actor, "can_message")
         m = Message.objects.create(
             consultation=c, author=actor, body=body, parent=parent, client_id=client_id
         )
@@ -496,7 +505,7 @@ def second_opinion_invite(
             {"invitee": [_("Only specialists and clinicians can be invited for a second opinion.")]}
         )
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(consultation, actor, "can_invite")
         participant, created = Participant.objects.get_or_create(
             consultation=c, user=invitee, defaults={"invited_by": actor}
         )
@@ -532,7 +541,7 @@ def consultation_assign(
     ):
         raise ValidationError({"specialist": [_("Choose a specialist of this hub.")]})
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(consultation, actor, "can_assign")
         c.specialist = specialist
         c.assigned_at = timezone.now()
         if c.status == Status.SUBMITTED:
@@ -567,7 +576,12 @@ def consultation_claim(
     if not consult_permissions(actor, consultation).can_claim:
         raise _refuse(_("You cannot take this consultation."))
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(
+            consultation,
+            actor,
+            "can_claim",
+            _("Another specialist has already taken this consultation."),
+        )
         if c.specialist_id is not None or c.status != Status.SUBMITTED:
             raise _refuse(_("Another specialist has already taken this consultation."))
         c.specialist = actor
@@ -597,7 +611,7 @@ def consultation_reroute(
     if hub.pk == consultation.hub_id and specialty.pk == consultation.specialty_id:
         raise ValidationError({"hub": [_("Choose another hub or specialty.")]})
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(consultation, actor, "can_reroute")
         before = (c.hub.name if c.hub else "", c.specialty.name)
         c.hub = hub
         c.specialty = specialty
@@ -665,7 +679,7 @@ def advice_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(consultation, actor, "can_advise")
         now = timezone.now()
         c.advice = advice.strip()
         c.recommended_outcome = outcome
@@ -719,7 +733,9 @@ def consultation_close(
     if not action_taken.strip():
         raise ValidationError({"action_taken": [_("Write what was done for the patient.")]})
     with transaction.atomic():
-        c = _lock(consultation)
+        c = _lock(
+            consultation, actor, "can_close", _("Only an answered consultation can be closed.")
+        )
         if c.status != Status.ANSWERED:
             raise _refuse(_("Only an answered consultation can be closed."))
         c.action_taken = action_taken.strip()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +25,13 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: AuthedRequest) -> HttpResponse:
     """Mark one (``id``) or all notifications read, then go to ``next``."""
-    notifications_mark_read(user=request.user, public_id=request.POST.get("id") or None)
+    raw_id = request.POST.get("id") or None
+    if raw_id is not None:
+        try:
+            raw_id = str(uuid.UUID(raw_id))
+        except ValueError:
+            return redirect("notifications:list")  # not one of ours: nothing to mark
+    notifications_mark_read(user=request.user, public_id=raw_id)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)

@@ -46,7 +46,12 @@ class PatientForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     province = forms.TypedChoiceField(label=_("Province"), coerce=int)
-    commune = forms.ModelChoiceField(label=_("Commune"), queryset=Commune.objects.none())
+    commune = forms.ModelChoiceField(
+        label=_("Commune"),
+        queryset=Commune.objects.none(),
+        # The list holds the chosen province's communes only, so any other is "not in it".
+        error_messages={"invalid_choice": _("The commune is not in the chosen province.")},
+    )
     address = forms.CharField(label=_("Address (village, hamlet)"), required=False, max_length=300)
     ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITY_CHOICES, initial=KINH)
     household = forms.ChoiceField(label=_("Household"), choices=Household.choices, required=False)

@@ -15,8 +15,9 @@ from vietnam_provinces.legacy import Province as LegacyProvince
 # The first three digits of a citizen ID are the province where the birth was registered, by
 # the pre-2025 (63-province) codes, so they stay valid after the merger.
 _LEGACY_PROVINCES = {int(p.code): p.name for p in LegacyProvince.iter_all()}
-_CITIZEN_ID = re.compile(r"^\d{12}$")
-_INSURANCE = re.compile(r"^[A-Z]{2}[1-5]\d{12}$")
+# [0-9], not \d: \d also matches full-width and other scripts' digits, which no registry issues.
+_CITIZEN_ID = re.compile(r"^[0-9]{12}$")
+_INSURANCE = re.compile(r"^[A-Z]{2}[1-5][0-9]{12}$")
 
 # Benefit level, the third character of the card (Decision 1351/2015, 1666/2020; recalled, see
 # DOMAIN.md §2): what share of the cost the fund pays.

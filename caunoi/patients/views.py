@@ -148,7 +148,7 @@ def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     consults = (
         visible_consultations(request.user)
         .filter(patient=patient)
-        .select_related("specialty", "hub")
+        .select_related("patient", "specialty", "hub", "requester_facility", "specialist")
         .order_by("-created_at")[:50]
     )
     access_log = AuditEvent.objects.for_object("patients.patient", str(patient.public_id)).order_by(

@@ -99,7 +99,8 @@ def test_api_queues_and_the_whole_exchange(worker, specialist, api_client):
         item["id"] for item in w.get("/api/consults?queue=mine").json()["items"]
     ]
     uploaded = w.post(
-        f"/api/consults/{created['id']}/attachments", {"files": [_file("ecg.jpg", jpeg_bytes())]}
+        f"/api/consults/{created['id']}/attachments",
+        {"attachments": [_file("ecg.jpg", jpeg_bytes())]},
     )
     assert uploaded.status_code == 201
     assert uploaded.json()[0]["content_type"] == "image/jpeg"
