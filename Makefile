@@ -30,7 +30,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/caunoi migrate --no-input --verbosity 0
 	$(BIN)/caunoi collectstatic --no-input --verbosity 0
-	$(BIN)/caunoi seed --demo
+	$(BIN)/caunoi seed
 	$(BIN)/caunoi serve --with-worker --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
