@@ -59,6 +59,14 @@ def django_db_setup(
         demo_network_load()
     yield
     with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            # The live server's worker threads keep their own connections open; end them so
+            # the test database can be dropped.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
         teardown_databases(config, verbosity=verbosity)
 
 
