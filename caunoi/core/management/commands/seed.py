@@ -10,6 +10,7 @@ from caunoi.consults.demo import demo_consults_load
 from caunoi.consults.scale import scale_consults_load
 from caunoi.network.demo import PERSONAS, demo_network_load
 from caunoi.network.scale import scale_workers_load
+from caunoi.patients.scale import scale_patients_load
 from caunoi.places.loader import places_load
 
 
@@ -23,6 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Load places only.")
         parser.add_argument(
             "--workers", type=int, default=0, metavar="N", help="Add N generated health workers."
+        )
+        parser.add_argument(
+            "--patients",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Add N generated patients with consent (benchmarks).",
         )
         parser.add_argument(
             "--consults",
@@ -60,6 +68,9 @@ class Command(BaseCommand):
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)
+        if options["patients"]:
+            self.stdout.write(f"Scale data: {options['patients']} patients:")
+            scale_patients_load(count=options["patients"], progress=say)
         if options["consults"]:
             self.stdout.write(f"Scale data: {options['consults']} consultations:")
             scale_consults_load(count=options["consults"], progress=say)

@@ -1,0 +1,24 @@
+import pytest
+
+from caunoi.network.demo import stable_uuid
+from caunoi.patients.identifiers import citizen_id_clean, insurance_clean
+from caunoi.patients.models import Patient
+from caunoi.patients.scale import scale_patients_load
+from caunoi.patients.services import has_consent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_scale_patients_are_valid_consented_and_continue_their_numbering():
+    scale_patients_load(count=30)
+    scale_patients_load(count=20)
+    made = Patient.objects.filter(address__startswith="scale-patient ").order_by("id")
+    assert made.count() == 50
+    assert [p.public_id for p in made[:2]] == [stable_uuid("scale-patient", 0), stable_uuid("scale-patient", 1)]
+    assert made.last().public_id == stable_uuid("scale-patient", 49)
+    for patient in made:
+        assert citizen_id_clean(patient.citizen_id) == patient.citizen_id
+        assert insurance_clean(patient.insurance_number) == patient.insurance_number
+        assert patient.facility.kind == "station"
+        assert patient.commune_id == patient.facility.commune_id
+    assert all(has_consent(p) for p in made[:5])
