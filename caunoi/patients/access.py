@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from caunoi.network.access import user_scope
+from caunoi.network.models import Facility
 from caunoi.patients.models import Patient, PatientQuerySet
 
 
@@ -33,6 +34,15 @@ def visible_patients(user: Any) -> PatientQuerySet:
 def registrable_facility_ids(user: Any) -> frozenset[int]:
     """Facilities at which the user may register patients and ask for consultations."""
     return user_scope(user).facility_ids
+
+
+def registration_facility(user: Any) -> Facility | None:
+    """The facility at which the user registers patients: their first clinical facility."""
+    scope = user_scope(user)
+    for m in scope.memberships:
+        if m.facility is not None and m.facility_id in scope.facility_ids:
+            return m.facility
+    return None
 
 
 def access_patient(user: Any, public_id: UUID | str) -> Patient:

@@ -15,9 +15,7 @@ from pydantic import ConfigDict
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.core.api import FieldErrors, reject_unknown_params
-from caunoi.network.access import user_scope
-from caunoi.network.models import Facility
-from caunoi.patients.access import access_patient, visible_patients
+from caunoi.patients.access import access_patient, registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
 from caunoi.patients.models import Household, Patient, PatientConsent, Sex
@@ -120,14 +118,6 @@ def patient_out(p: Patient, *, consent_active: bool | None = None) -> dict[str, 
     }
 
 
-def _home_facility(request: HttpRequest) -> Facility:
-    scope = user_scope(request.user)
-    for m in scope.memberships:
-        if m.facility is not None and m.facility_id in scope.facility_ids:
-            return m.facility
-    raise HttpError(403, _("Only staff of a health facility register patients."))
-
-
 @router.post("/patients", response={201: PatientOut}, summary="Register a patient")
 def create_patient(
     request: HttpRequest,
@@ -137,7 +127,9 @@ def create_patient(
     """Registers a patient at your facility. Send an `Idempotency-Key` (a UUID you generate) to
     make a retry safe. A patient who looks already registered (same citizen ID, or same name,
     date of birth and commune) is refused with 409 unless `allow_duplicate` is true."""
-    facility = _home_facility(request)
+    facility = registration_facility(request.user)
+    if facility is None:
+        raise HttpError(403, _("Only staff of a health facility register patients."))
     commune = Commune.objects.select_related("province").filter(code=payload.commune).first()
     if commune is None:
         raise FieldErrors({"commune": _("Unknown commune code.")})

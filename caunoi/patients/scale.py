@@ -145,10 +145,7 @@ def _copy(people: list[dict[str, object]], now: datetime) -> None:
 
 
 def _bulk(people: list[dict[str, object]], now: datetime) -> None:
-    patients = [
-        Patient(search_name=fold(str(p["full_name"])), **p)
-        for p in people
-    ]
+    patients = [Patient(search_name=fold(str(p["full_name"])), **p) for p in people]
     Patient.objects.bulk_create(patients, batch_size=2000)
     PatientConsent.objects.bulk_create(
         [

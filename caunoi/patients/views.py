@@ -17,8 +17,12 @@ from caunoi.audit.models import AuditEvent
 from caunoi.consults.access import visible_consultations
 from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
-from caunoi.network.models import Facility
-from caunoi.patients.access import access_patient, can_edit_patient, visible_patients
+from caunoi.patients.access import (
+    access_patient,
+    can_edit_patient,
+    registration_facility,
+    visible_patients,
+)
 from caunoi.patients.forms import ConsentForm, PatientForm, PatientSearchForm
 from caunoi.patients.identifiers import citizen_id_warnings, insurance_decode
 from caunoi.patients.models import PatientConsent
@@ -29,14 +33,6 @@ from caunoi.patients.services import (
     patient_register,
     patient_view_record,
 )
-
-
-def _home_facility(request: AuthedRequest) -> Facility | None:
-    scope = user_scope(request.user)
-    for m in scope.memberships:
-        if m.facility is not None and m.facility_id in scope.facility_ids:
-            return m.facility
-    return None
 
 
 @login_required
@@ -62,14 +58,14 @@ def patient_list(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": f"q={query}" if query else "",
-            "can_register": _home_facility(request) is not None,
+            "can_register": registration_facility(request.user) is not None,
         },
     )
 
 
 @login_required
 def patient_register_view(request: AuthedRequest) -> HttpResponse:
-    facility = _home_facility(request)
+    facility = registration_facility(request.user)
     if facility is None:
         raise Http404
     duplicates_warning = False

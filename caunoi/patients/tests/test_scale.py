@@ -14,8 +14,13 @@ def test_scale_patients_are_valid_consented_and_continue_their_numbering():
     scale_patients_load(count=20)
     made = Patient.objects.filter(address__startswith="scale-patient ").order_by("id")
     assert made.count() == 50
-    assert [p.public_id for p in made[:2]] == [stable_uuid("scale-patient", 0), stable_uuid("scale-patient", 1)]
-    assert made.last().public_id == stable_uuid("scale-patient", 49)
+    assert [p.public_id for p in made[:2]] == [
+        stable_uuid("scale-patient", 0),
+        stable_uuid("scale-patient", 1),
+    ]
+    last = made.last()
+    assert last is not None
+    assert last.public_id == stable_uuid("scale-patient", 49)
     for patient in made:
         assert citizen_id_clean(patient.citizen_id) == patient.citizen_id
         assert insurance_clean(patient.insurance_number) == patient.insurance_number
