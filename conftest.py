@@ -233,6 +233,9 @@ def browser() -> Iterator[Any]:
                 "--no-first-run",
                 "--use-fake-device-for-media-stream",
                 "--use-fake-ui-for-media-stream",
+                # Host candidates as plain loopback addresses: the sandbox has no multicast DNS
+                # to resolve Chromium's .local names between two browser contexts.
+                "--disable-features=WebRtcHideLocalIpsWithMdns",
             ],
         )
         yield chromium

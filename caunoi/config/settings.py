@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "caunoi.patients",
     "caunoi.consults",
     "caunoi.notifications",
+    "caunoi.video",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,16 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
 ATTACHMENTS_PER_CONSULT = env_int("ATTACHMENTS_PER_CONSULT", 20, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENTS_PER_CONSULT
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Live video -----------------------------------------------------------------------------------
+# STUN/TURN for WebRTC. Two browsers on one network need neither; through NAT, run coturn
+# (Debian package "coturn") with use-auth-secret and the same secret here (README.md).
+STUN_URLS = env_list("STUN_URLS", [])
+TURN_URLS = env_list("TURN_URLS", [])
+TURN_SECRET = env_str("TURN_SECRET", "")
+TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 6 * 60 * 60, minimum=60)
+if TURN_URLS and not TURN_SECRET:
+    raise ImproperlyConfigured("TURN_URLS needs TURN_SECRET (coturn's static-auth-secret).")
 
 # --- Email --------------------------------------------------------------------------------------
 # Django 6.1's MAILERS. With no EMAIL_HOST, mail is printed on the console (the embedded

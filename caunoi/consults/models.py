@@ -473,6 +473,7 @@ class EventKind(models.TextChoices):
     INVITED = "invited", _("second opinion invited")
     ADVICE = "advice", _("advice given")
     ESCALATED = "escalated", _("overdue: escalated")
+    VIDEO = "video", _("video session scheduled")
     CLOSED = "closed", _("closed")
     CANCELLED = "cancelled", _("cancelled")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -28,7 +29,16 @@ def push(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "live.event", "payload": payload}
     try:
-        async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        # Called from code running inside an event loop's thread: schedule, don't block.
+        loop.create_task(layer.group_send(group, message))
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
         log.warning("live push to %s failed", group, exc_info=True)

@@ -1,0 +1,137 @@
+from datetime import datetime
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
+
+from caunoi.accounts.models import User
+from caunoi.consults.access import access_consultation
+from caunoi.core.api import FieldErrors, api_user, reject_unknown_params
+from caunoi.video.access import access_video_session
+from caunoi.video.models import VideoSession
+from caunoi.video.services import video_session_schedule
+from caunoi.video.turn import ice_servers
+
+router = Router(tags=["video"])
+
+
+class SessionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    consult: UUID | None = Field(None, description="The consultation the session is about")
+    title: str = Field(..., min_length=1, max_length=200)
+    scheduled_at: datetime | None = Field(None, description="Omit to call now")
+    duration_minutes: int = Field(30, ge=5, le=240)
+    participants: list[UUID] = Field(
+        ..., min_length=1, max_length=5, description="User ids to invite"
+    )
+
+
+class ParticipantOut(Schema):
+    id: UUID
+    name: str
+    host: bool
+
+
+class JoinOut(Schema):
+    name: str
+    joined_at: datetime
+    left_at: datetime | None
+    quality: dict[str, object]
+
+
+class SessionOut(Schema):
+    id: UUID
+    title: str
+    status: str
+    consult: UUID | None
+    scheduled_at: datetime
+    duration_minutes: int
+    started_at: datetime | None
+    ended_at: datetime | None
+    conclusion: str
+    room_url: str
+    participants: list[ParticipantOut]
+    joins: list[JoinOut]
+
+
+class IceServerOut(Schema):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceOut(Schema):
+    ice_servers: list[IceServerOut]
+
+
+def session_out(s: VideoSession) -> dict[str, object]:
+    return {
+        "id": s.public_id,
+        "title": s.title,
+        "status": s.status,
+        "consult": s.consultation.public_id if s.consultation else None,
+        "scheduled_at": s.scheduled_at,
+        "duration_minutes": s.duration_minutes,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "conclusion": s.conclusion,
+        "room_url": s.get_absolute_url(),
+        "participants": [
+            {"id": p.user.public_id, "name": p.user.full_name, "host": p.is_host}
+            for p in s.participants.active().select_related("user")
+        ],
+        "joins": [
+            {
+                "name": j.user.full_name,
+                "joined_at": j.joined_at,
+                "left_at": j.left_at,
+                "quality": j.quality_summary(),
+            }
+            for j in s.joins.select_related("user")
+        ],
+    }
+
+
+@router.post("/video-sessions", response={201: SessionOut}, summary="Schedule a video session")
+def create_session(request: HttpRequest, payload: SessionIn) -> Status[dict[str, object]]:
+    """Invites the given people (and, from a consultation, its requester). Without
+    `scheduled_at` the session starts now."""
+    actor = api_user(request)
+    consult = access_consultation(actor, payload.consult) if payload.consult else None
+    users = list(User.objects.filter(public_id__in=payload.participants, is_active=True))
+    if len(users) != len(set(payload.participants)):
+        raise FieldErrors({"participants": _("Unknown person.")})
+    session = video_session_schedule(
+        actor=actor,
+        title=payload.title,
+        scheduled_at=payload.scheduled_at or timezone.now(),
+        participants=users,
+        consultation=consult,
+        duration_minutes=payload.duration_minutes,
+        request=request,
+    )
+    return Status(201, session_out(session))
+
+
+@router.get(
+    "/video-sessions/{session_id}", response=SessionOut, summary="One session and its record"
+)
+def get_session(request: HttpRequest, session_id: UUID) -> dict[str, object]:
+    reject_unknown_params(request, set())
+    return session_out(access_video_session(request.user, session_id))
+
+
+@router.get(
+    "/video-sessions/{session_id}/ice-servers",
+    response=IceOut,
+    summary="STUN/TURN for this participant",
+)
+def get_ice_servers(request: HttpRequest, session_id: UUID) -> dict[str, object]:
+    """TURN credentials are time-limited (coturn's shared-secret scheme) and issued only to
+    invited participants."""
+    reject_unknown_params(request, set())
+    session = access_video_session(request.user, session_id)
+    return {"ice_servers": ice_servers(f"{session.public_id}:{api_user(request).public_id}")}

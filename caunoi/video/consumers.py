@@ -1,0 +1,202 @@
+"""WebRTC signalling for a room, at /ws/video/<session uuid>/.
+
+The server never touches media: it admits invited participants, tells each who else is in the
+room, and relays offers, answers and ICE candidates addressed to one peer of the same room.
+Messages are addressed by peer id, so a selective forwarding unit can later join as one more
+peer (see README.md). Close codes: 4401 not signed in, 4404 not invited or no such room,
+4410 the session has ended, 4403 removed by the host.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from caunoi.video import services
+
+MAX_SIGNAL = 64 * 1024  # an SDP with many codecs and candidates stays well under this
+MAX_CHAT = 2000
+CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_REMOVED, CLOSE_ENDED = 4401, 4404, 4403, 4410
+
+
+def _post_chat(session_id: str, user: Any, text: str) -> dict[str, str] | None:
+    """In-room chat is saved into the consultation's thread (when the session has one)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils import timezone
+
+    from caunoi.consults.services import message_post
+    from caunoi.video.models import VideoSession
+
+    session = VideoSession.objects.select_related("consultation").get(public_id=session_id)
+    if session.consultation is not None:
+        try:
+            message_post(consultation=session.consultation, actor=user, body=f"[video] {text}")
+        except (PermissionDenied, ValidationError):
+            return None
+    return {
+        "from": user.get_full_name(),
+        "text": text,
+        "at": timezone.localtime().strftime("%H:%M"),
+    }
+
+
+class VideoRoomConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.session_id = str(self.scope["url_route"]["kwargs"]["session_id"])
+        self.join_id: int | None = None
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        join = await database_sync_to_async(services.video_join)(
+            session_id=self.session_id, user=user, channel_name=self.channel_name
+        )
+        if join is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.user = user
+        self.join_id = join.pk
+        self.peer_id = str(join.peer_id)
+        self.group = f"video.{self.session_id}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        peers = await database_sync_to_async(services.video_room_peers)(
+            session_id=self.session_id, exclude_join=join.pk
+        )
+        await self._send({"type": "welcome", "you": self.peer_id, "peers": peers})
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "live.event",
+                "payload": {
+                    "type": "peer-joined",
+                    "peer": self.peer_id,
+                    "name": user.get_full_name(),
+                    "user": str(user.pk),
+                },
+                "sender": self.channel_name,
+            },
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if self.join_id is None:
+            return
+        await database_sync_to_async(services.video_leave)(join_id=self.join_id)
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "live.event",
+                "payload": {"type": "peer-left", "peer": self.peer_id},
+                "sender": self.channel_name,
+            },
+        )
+        self.join_id = None
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload))
+
+    async def _error(self, code: str) -> None:
+        await self._send({"type": "error", "code": code})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Bad input is answered and dropped; the connection stays up.
+        if self.join_id is None:
+            return
+        if text_data is None or len(text_data) > MAX_SIGNAL:
+            await self._error("too_large")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_json")
+            return
+        if not isinstance(message, dict):
+            await self._error("bad_message")
+            return
+        kind = message.get("type")
+        if kind == "signal":
+            await self._relay(message)
+        elif kind == "chat":
+            text = str(message.get("text", "")).strip()
+            if not text or len(text) > MAX_CHAT:
+                await self._error("bad_chat")
+                return
+            saved = await database_sync_to_async(_post_chat)(self.session_id, self.user, text)
+            if saved is None:
+                await self._error("chat_closed")
+                return
+            await self.channel_layer.group_send(
+                self.group, {"type": "live.event", "payload": {"type": "chat", **saved}}
+            )
+        elif kind == "quality":
+            await self._quality(message)
+        elif kind == "ping":
+            await self._send({"type": "pong"})
+        else:
+            await self._error("unknown")
+
+    async def _relay(self, message: dict[str, Any]) -> None:
+        target = str(message.get("to", ""))[:64]
+        data = message.get("data")
+        if not isinstance(data, dict) or not ({"sdp", "candidate"} & set(data)):
+            await self._error("bad_signal")
+            return
+        if not await database_sync_to_async(services.video_may_stay)(join_id=self.join_id):
+            await self.close(code=CLOSE_REMOVED)
+            return
+        channel = await database_sync_to_async(services.video_peer_channel)(
+            session_id=self.session_id, peer_id=target
+        )
+        if channel is None:
+            await self._error("no_such_peer")  # not in this room: never relayed elsewhere
+            return
+        await self.channel_layer.send(
+            channel, {"type": "video.signal", "from": self.peer_id, "data": data}
+        )
+
+    async def _quality(self, message: dict[str, Any]) -> None:
+        try:
+            rtt = float(message.get("rtt", 0))
+            loss = float(message.get("loss", 0))
+            kbps = float(message.get("kbps", 0))
+        except (TypeError, ValueError):
+            await self._error("bad_quality")
+            return
+        mode = str(message.get("mode", "normal"))[:16]
+        if not (0 <= rtt < 60_000 and 0 <= loss <= 100 and 0 <= kbps < 100_000):
+            await self._error("bad_quality")
+            return
+        await database_sync_to_async(services.video_quality)(
+            join_id=self.join_id, rtt_ms=rtt, loss_pct=loss, kbps=kbps, mode=mode
+        )
+        level = "good" if loss < 2 and rtt < 250 else "fair" if loss < 8 and rtt < 600 else "poor"
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "live.event",
+                "payload": {"type": "quality", "peer": self.peer_id, "level": level, "mode": mode},
+            },
+        )
+
+    async def video_signal(self, event: dict[str, Any]) -> None:
+        await self._send({"type": "signal", "from": event["from"], "data": event["data"]})
+
+    async def live_event(self, event: dict[str, Any]) -> None:
+        if event.get("sender") == self.channel_name:
+            return
+        payload = event["payload"]
+        if payload.get("type") == "removed" and payload.get("user") == str(
+            getattr(self, "user", None) and self.user.pk
+        ):
+            await self._send({"type": "removed"})
+            await self.close(code=CLOSE_REMOVED)
+            return
+        if payload.get("type") == "ended":
+            await self._send({"type": "ended"})
+            await self.close(code=CLOSE_ENDED)
+            return
+        await self._send(payload)

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from caunoi.core.models import TimeStampedModel
+
+# A mesh sends every stream to every other participant: beyond six people a commune station's
+# uplink cannot carry it. A selective forwarding unit would lift this (see README.md).
+MAX_PARTICIPANTS = 6
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    LIVE = "live", _("live")
+    ENDED = "ended", _("ended")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class VideoSessionQuerySet(models.QuerySet["VideoSession"]):
+    def joinable(self) -> VideoSessionQuerySet:
+        return self.filter(status__in=[SessionStatus.SCHEDULED, SessionStatus.LIVE])
+
+
+class VideoSession(TimeStampedModel):
+    """A live video consult or case conference (hội chẩn từ xa), with its record."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation = models.ForeignKey(
+        "consults.Consultation",
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="video_sessions",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    scheduled_at = models.DateTimeField(_("scheduled for"))
+    duration_minutes = models.PositiveSmallIntegerField(_("planned duration (minutes)"), default=30)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+
+    objects = VideoSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("video session")
+        verbose_name_plural = _("video sessions")
+        ordering = ["-scheduled_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SessionStatus.values), name="video_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(started_at__isnull=False),
+                name="video_ended_after_started",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("video:room", kwargs={"public_id": self.public_id})
+
+    @property
+    def is_joinable(self) -> bool:
+        return self.status in (SessionStatus.SCHEDULED, SessionStatus.LIVE)
+
+    def duration_seconds(self) -> int | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at).total_seconds())
+
+
+class ParticipantQuerySet(models.QuerySet["VideoParticipant"]):
+    def active(self) -> ParticipantQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+
+class VideoParticipant(models.Model):
+    """An invited person. Only invited, not removed participants may join the room."""
+
+    session = models.ForeignKey(
+        VideoSession,
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="participants",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    is_host = models.BooleanField(_("host"), default=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("video participant")
+        verbose_name_plural = _("video participants")
+        ordering = ["invited_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="video_participant_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.session_id}"
+
+
+class VideoJoin(models.Model):
+    """One connection of one participant: when they joined and left, and the quality they had.
+    Together these rows are the session record Circular 49/2017 asks for."""
+
+    session = models.ForeignKey(
+        VideoSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="joins"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    peer_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel_name = models.CharField(max_length=200, editable=False)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    # Running quality summary from the browser's getStats(): samples, worst and mean values.
+    quality = models.JSONField(_("connection quality"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("join")
+        verbose_name_plural = _("joins")
+        ordering = ["joined_at", "id"]
+        indexes = [models.Index(fields=["session", "left_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.joined_at:%H:%M}"
+
+    def duration_seconds(self) -> int | None:
+        if self.left_at is None:
+            return None
+        return int((self.left_at - self.joined_at).total_seconds())
+
+    def quality_summary(self) -> dict[str, Any]:
+        q = self.quality or {}
+        n = q.get("samples", 0)
+        if not n:
+            return {}
+        return {
+            "samples": n,
+            "rtt_ms": round(q.get("rtt_sum", 0) / n),
+            "loss_pct": round(q.get("loss_sum", 0) / n, 1),
+            "kbps": round(q.get("kbps_sum", 0) / n),
+            "worst_rtt_ms": q.get("rtt_max", 0),
+            "weak_mode": q.get("mode", "normal"),
+        }

@@ -1,0 +1,289 @@
+"""Every change to a video session: scheduling, joining and leaving (the session record),
+removing a participant, ending with a conclusion. Atomic, audited, notifying after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caunoi.accounts.models import User
+from caunoi.audit.models import AuditAction
+from caunoi.audit.services import audit_record
+from caunoi.consults.access import consult_permissions, visible_consultations
+from caunoi.consults.models import Consultation, ConsultationEvent, Participant
+from caunoi.network.access import CLINICAL_ROLES, user_scope
+from caunoi.network.models import Membership
+from caunoi.notifications.live import push
+from caunoi.notifications.services import notify
+from caunoi.video.models import (
+    MAX_PARTICIPANTS,
+    SessionStatus,
+    VideoJoin,
+    VideoParticipant,
+    VideoSession,
+)
+
+
+def room_group(session: VideoSession) -> str:
+    return f"video.{session.public_id}"
+
+
+def _clinical(users: Iterable[User]) -> list[User]:
+    ids = set(
+        Membership.objects.active()
+        .filter(user__in=list(users), role__in=CLINICAL_ROLES, facility__isnull=False)
+        .values_list("user_id", flat=True)
+    )
+    return [u for u in users if u.pk in ids]
+
+
+def video_session_schedule(
+    *,
+    actor: Any,
+    title: str,
+    scheduled_at: datetime,
+    participants: Iterable[User],
+    consultation: Consultation | None = None,
+    duration_minutes: int = 30,
+    request: HttpRequest | None = None,
+) -> VideoSession:
+    """Schedule a session (or start one now: ``scheduled_at`` = now). From a consultation, anyone
+    taking part in it may call; a case conference without one is scheduled by hub staff. The
+    consultation's requester is always invited; invitees who could not see the consultation
+    are added to it as second-opinion participants, so the room can show them the case."""
+    scope = user_scope(actor)
+    if consultation is not None:
+        if not visible_consultations(actor).filter(pk=consultation.pk).exists():
+            raise PermissionDenied(_("You cannot call about this consultation."))
+        if not consult_permissions(actor, consultation).can_message:
+            raise PermissionDenied(
+                _("This consultation is closed; open a new one to call about it.")
+            )
+    elif not scope.hub_ids:
+        raise PermissionDenied(
+            _("Case conferences are scheduled by hub specialists and coordinators.")
+        )
+    people: dict[int, User] = {actor.pk: actor}
+    for user in participants:
+        people[user.pk] = user
+    if consultation is not None:
+        people.setdefault(consultation.requester_id, consultation.requester)
+    errors: dict[str, list[str]] = {}
+    if len(people) < 2:
+        errors["participants"] = [_("Invite at least one other person.")]
+    if len(people) > MAX_PARTICIPANTS:
+        errors["participants"] = [
+            _("A session holds at most %(limit)s people.") % {"limit": MAX_PARTICIPANTS}
+        ]
+    outsiders = [u for u in people.values() if u not in _clinical(people.values())]
+    if outsiders:
+        errors["participants"] = [
+            _("Only health workers can be invited: %(names)s.")
+            % {"names": ", ".join(u.get_full_name() for u in outsiders)}
+        ]
+    if not title.strip():
+        errors["title"] = [_("Give the session a title.")]
+    if not 5 <= duration_minutes <= 240:
+        errors["duration_minutes"] = [_("A session lasts between 5 and 240 minutes.")]
+    if scheduled_at < timezone.now() - timedelta(minutes=5):
+        errors["scheduled_at"] = [_("Choose a time that has not passed.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        session = VideoSession.objects.create(
+            consultation=consultation,
+            title=title.strip()[:200],
+            scheduled_at=scheduled_at,
+            duration_minutes=duration_minutes,
+            created_by=actor,
+        )
+        VideoParticipant.objects.bulk_create(
+            [
+                VideoParticipant(
+                    session=session, user=u, invited_by=actor, is_host=u.pk == actor.pk
+                )
+                for u in people.values()
+            ]
+        )
+        if consultation is not None:
+            visible = {
+                u.pk
+                for u in people.values()
+                if visible_consultations(u).filter(pk=consultation.pk).exists()
+            }
+            for u in people.values():
+                if u.pk not in visible:
+                    Participant.objects.get_or_create(
+                        consultation=consultation, user=u, defaults={"invited_by": actor}
+                    )
+            ConsultationEvent.objects.create(
+                consultation=consultation,
+                kind="video",
+                actor=actor,
+                detail={"session": str(session.public_id)},
+            )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=session,
+            purpose="video consultation",
+            detail={"participants": sorted(u.username for u in people.values())},
+            request=request,
+        )
+        when = timezone.localtime(scheduled_at).strftime("%d/%m/%Y %H:%M")
+        host = actor.get_full_name()
+
+        def text() -> tuple[str, str]:
+            return _("Video consultation at %(when)s") % {"when": when}, _(
+                "%(host)s invited you."
+            ) % {"host": host}
+
+        notify(
+            users=people.values(),
+            kind="video.invited",
+            message=text,
+            url=session.get_absolute_url(),
+            exclude=actor,
+        )
+    return session
+
+
+def video_participant_remove(
+    *, session: VideoSession, actor: Any, user: User, request: HttpRequest | None = None
+) -> bool:
+    """The host removes someone: their invitation ends and their open connections are closed."""
+    if (
+        not VideoParticipant.objects.active()
+        .filter(session=session, user=actor, is_host=True)
+        .exists()
+    ):
+        raise PermissionDenied(_("Only the host removes participants."))
+    if user.pk == actor.pk:
+        raise ValidationError(
+            {"user": [_("The host cannot remove themselves; end the session instead.")]}
+        )
+    with transaction.atomic():
+        changed = (
+            VideoParticipant.objects.active()
+            .filter(session=session, user=user)
+            .update(removed_at=timezone.now())
+        )
+        if not changed:
+            return False
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=session,
+            purpose="participant removed",
+            detail={"removed": user.username},
+            request=request,
+        )
+        group, target = room_group(session), str(user.pk)
+        transaction.on_commit(lambda: push(group, {"type": "removed", "user": target}))
+    return True
+
+
+def video_session_end(
+    *, session: VideoSession, actor: Any, conclusion: str, request: HttpRequest | None = None
+) -> VideoSession:
+    """The host ends the session and writes its conclusion, which goes into the consultation's
+    minutes. Everyone still connected is disconnected."""
+    if (
+        not VideoParticipant.objects.active()
+        .filter(session=session, user=actor, is_host=True)
+        .exists()
+    ):
+        raise PermissionDenied(_("Only the host ends the session."))
+    with transaction.atomic():
+        s = VideoSession.objects.select_for_update().get(pk=session.pk)
+        if s.status in (SessionStatus.ENDED, SessionStatus.CANCELLED):
+            raise ValidationError(_("This session has already ended."))
+        now = timezone.now()
+        s.status = SessionStatus.ENDED if s.started_at else SessionStatus.CANCELLED
+        s.ended_at = now if s.started_at else None
+        s.conclusion = conclusion.strip()
+        s.save(update_fields=["status", "ended_at", "conclusion", "updated_at"])
+        VideoJoin.objects.filter(session=s, left_at__isnull=True).update(left_at=now)
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, obj=s, purpose="session ended", request=request
+        )
+        group = room_group(s)
+        transaction.on_commit(lambda: push(group, {"type": "ended"}))
+    return s
+
+
+# --- called by the signalling consumer -------------------------------------------------------------
+
+
+def video_join(*, session_id: str, user: Any, channel_name: str) -> VideoJoin | None:
+    """Record a connection to the room; None when the person may not (or no longer) join."""
+    with transaction.atomic():
+        s = VideoSession.objects.select_for_update().filter(public_id=session_id).first()
+        if s is None or not s.is_joinable:
+            return None
+        if not VideoParticipant.objects.active().filter(session=s, user_id=user.pk).exists():
+            return None
+        if s.status == SessionStatus.SCHEDULED:
+            s.status = SessionStatus.LIVE
+            s.started_at = timezone.now()
+            s.save(update_fields=["status", "started_at", "updated_at"])
+        join = VideoJoin.objects.create(session=s, user=user, channel_name=channel_name)
+        audit_record(actor=user, action=AuditAction.VIEW, obj=s, purpose="joined video session")
+    return join
+
+
+def video_leave(*, join_id: int) -> None:
+    VideoJoin.objects.filter(pk=join_id, left_at__isnull=True).update(left_at=timezone.now())
+
+
+def video_quality(*, join_id: int, rtt_ms: float, loss_pct: float, kbps: float, mode: str) -> None:
+    """Fold one getStats() sample into the join's running summary (no row per sample)."""
+    with transaction.atomic():
+        join = VideoJoin.objects.select_for_update().filter(pk=join_id).first()
+        if join is None:
+            return
+        q = dict(join.quality or {})
+        q["samples"] = q.get("samples", 0) + 1
+        q["rtt_sum"] = q.get("rtt_sum", 0) + rtt_ms
+        q["loss_sum"] = q.get("loss_sum", 0) + loss_pct
+        q["kbps_sum"] = q.get("kbps_sum", 0) + kbps
+        q["rtt_max"] = max(q.get("rtt_max", 0), rtt_ms)
+        q["mode"] = mode
+        join.quality = q
+        join.save(update_fields=["quality"])
+
+
+def video_room_peers(*, session_id: str, exclude_join: int) -> list[dict[str, str]]:
+    return [
+        {"peer": str(j.peer_id), "name": j.user.get_full_name(), "user": str(j.user_id)}
+        for j in VideoJoin.objects.filter(session__public_id=session_id, left_at__isnull=True)
+        .exclude(pk=exclude_join)
+        .select_related("user")
+    ]
+
+
+def video_peer_channel(*, session_id: str, peer_id: str) -> str | None:
+    """The channel of a peer currently in the same room, or None (never relay outside it)."""
+    join = VideoJoin.objects.filter(
+        session__public_id=session_id, peer_id=peer_id, left_at__isnull=True
+    ).first()
+    return join.channel_name if join is not None else None
+
+
+def video_may_stay(*, join_id: int) -> bool:
+    join = VideoJoin.objects.select_related("session").filter(pk=join_id).first()
+    return bool(
+        join is not None
+        and join.left_at is None
+        and join.session.is_joinable
+        and VideoParticipant.objects.active()
+        .filter(session=join.session, user_id=join.user_id)
+        .exists()
+    )

@@ -1,0 +1,381 @@
+// The video room: a WebRTC mesh (each participant connects to each other one), signalled over
+// /ws/video/<id>/. Newcomers send the offers, so two peers never offer to each other at once.
+// Weak links: a light mode (audio + 320x240 video at <= 250 kbit/s) and audio only (<= 40
+// kbit/s), chosen by hand or suggested from getStats() (loss, round-trip time).
+(function () {
+  "use strict";
+  var root = document.getElementById("room");
+  if (!root || !window.RTCPeerConnection) { return; }
+  var T = JSON.parse(document.getElementById("room-text").textContent);
+  var statusEl = document.getElementById("room-status");
+  var videos = document.getElementById("videos");
+  var localVideo = document.getElementById("local-video");
+  var state = {
+    ws: null, me: null, ice: [], local: new MediaStream(), camera: null, screen: null,
+    peers: new Map(), mode: "normal", muted: false, cameraOff: false,
+    joinedAt: 0, firstConnectedMs: null, weakSamples: 0, closed: false
+  };
+
+  function say(text) { statusEl.textContent = text; }
+  function send(message) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) { state.ws.send(JSON.stringify(message)); }
+  }
+
+  // --- local media -----------------------------------------------------------------------
+  async function openMedia(constraints) {
+    try {
+      var stream = await navigator.mediaDevices.getUserMedia(constraints || {
+        audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } }
+      });
+      state.local = stream;
+      state.camera = stream.getVideoTracks()[0] || null;
+    } catch (error) {
+      say(T.nomedia);
+      state.local = new MediaStream();
+    }
+    localVideo.srcObject = state.local;
+    await listDevices();
+  }
+
+  async function listDevices() {
+    if (!navigator.mediaDevices.enumerateDevices) { return; }
+    var devices = await navigator.mediaDevices.enumerateDevices();
+    fill(document.getElementById("camera-select"), devices, "videoinput", state.local.getVideoTracks()[0]);
+    fill(document.getElementById("mic-select"), devices, "audioinput", state.local.getAudioTracks()[0]);
+  }
+
+  function fill(select, devices, kind, track) {
+    var current = track && track.getSettings ? track.getSettings().deviceId : "";
+    select.textContent = "";
+    devices.filter(function (d) { return d.kind === kind; }).forEach(function (d, i) {
+      var option = document.createElement("option");
+      option.value = d.deviceId;
+      option.textContent = d.label || (kind + " " + (i + 1));
+      option.selected = d.deviceId === current;
+      select.appendChild(option);
+    });
+  }
+
+  function senders(kind) {
+    var out = [];
+    state.peers.forEach(function (peer) {
+      peer.pc.getSenders().forEach(function (s) {
+        if (s.track ? s.track.kind === kind : peer.kinds.get(s) === kind) { out.push(s); }
+      });
+    });
+    return out;
+  }
+
+  async function replaceTrack(kind, track) {
+    await Promise.all(senders(kind).map(function (s) { return s.replaceTrack(track); }));
+  }
+
+  // --- peers -------------------------------------------------------------------------------
+  function tileFor(id, name) {
+    var figure = document.createElement("figure");
+    figure.className = "tile";
+    figure.id = "tile-" + id;
+    // The picture plays muted (browsers let muted media start by itself); the sound goes through
+    // an audio element, which may need one click when the browser blocks sound that starts alone.
+    var video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = true;
+    var audio = document.createElement("audio");
+    audio.autoplay = true;
+    var caption = document.createElement("figcaption");
+    caption.textContent = name + " ";
+    var quality = document.createElement("span");
+    quality.className = "quality";
+    caption.appendChild(quality);
+    figure.appendChild(video);
+    figure.appendChild(audio);
+    figure.appendChild(caption);
+    videos.appendChild(figure);
+    return { figure: figure, video: video, audio: audio, quality: quality };
+  }
+
+  function createPeer(id, name, initiator) {
+    if (state.peers.has(id)) { return state.peers.get(id); }
+    var pc = new RTCPeerConnection({ iceServers: state.ice });
+    var peer = { id: id, name: name, pc: pc, tile: tileFor(id, name), pending: [], kinds: new Map(), last: null };
+    state.peers.set(id, peer);
+    if (initiator) {
+      // The offerer makes one audio and one video line; the answerer takes them up when the
+      // offer arrives (adoptTransceivers), so both directions share the same lines.
+      ["audio", "video"].forEach(function (kind) {
+        var track = localTrack(kind);
+        var transceiver = pc.addTransceiver(track || kind, {
+          direction: track ? "sendrecv" : "recvonly", streams: track ? [state.local] : []
+        });
+        peer.kinds.set(transceiver.sender, kind);
+      });
+    }
+    pc.onicecandidate = function (event) {
+      if (event.candidate) { send({ type: "signal", to: id, data: { candidate: event.candidate.toJSON() } }); }
+    };
+    pc.ontrack = function (event) {
+      var stream = event.streams[0] || new MediaStream([event.track]);
+      if (peer.tile.video.srcObject !== stream) {
+        peer.tile.video.srcObject = stream;
+        peer.tile.audio.srcObject = stream;
+        peer.tile.audio.play().catch(function () { document.getElementById("enable-sound").hidden = false; });
+      }
+    };
+    pc.onconnectionstatechange = function () {
+      peer.tile.figure.setAttribute("data-state", pc.connectionState);
+      if (pc.connectionState === "connected") {
+        if (state.firstConnectedMs === null) { state.firstConnectedMs = performance.now() - state.joinedAt; }
+        say(T.connected);
+        applyMode(state.mode);
+      }
+    };
+    if (initiator) {
+      pc.createOffer().then(function (offer) {
+        return pc.setLocalDescription(offer);
+      }).then(function () {
+        send({ type: "signal", to: id, data: { sdp: pc.localDescription.toJSON() } });
+      });
+    }
+    return peer;
+  }
+
+  function localTrack(kind) {
+    return kind === "audio" ? state.local.getAudioTracks()[0] : state.local.getVideoTracks()[0];
+  }
+
+  async function adoptTransceivers(peer) {
+    var work = [];
+    peer.pc.getTransceivers().forEach(function (t) {
+      var kind = t.receiver.track.kind;
+      if (peer.kinds.has(t.sender)) { return; }
+      peer.kinds.set(t.sender, kind);
+      var track = localTrack(kind);
+      if (track) {
+        t.direction = "sendrecv";
+        if (t.sender.setStreams) { t.sender.setStreams(state.local); }
+        work.push(t.sender.replaceTrack(track));
+      }
+    });
+    await Promise.all(work);
+  }
+
+  function closePeer(id) {
+    var peer = state.peers.get(id);
+    if (!peer) { return; }
+    peer.pc.close();
+    peer.tile.figure.remove();
+    state.peers.delete(id);
+    if (!state.peers.size) { say(T.waiting); }
+  }
+
+  async function onSignal(from, data) {
+    var peer = state.peers.get(from) || createPeer(from, "", false);
+    var pc = peer.pc;
+    if (data.sdp) {
+      await pc.setRemoteDescription(data.sdp);
+      if (data.sdp.type === "offer") {
+        await adoptTransceivers(peer);
+        await pc.setLocalDescription(await pc.createAnswer());
+        send({ type: "signal", to: from, data: { sdp: pc.localDescription.toJSON() } });
+      }
+      // Candidates that arrived before the description can be applied now.
+      while (peer.pending.length) { await pc.addIceCandidate(peer.pending.shift()); }
+    } else if (data.candidate) {
+      if (pc.remoteDescription) { await pc.addIceCandidate(data.candidate); } else { peer.pending.push(data.candidate); }
+    }
+  }
+
+  // --- weak links ------------------------------------------------------------------------------
+  async function applyMode(mode) {
+    state.mode = mode;
+    document.getElementById("mode-select").value = mode;
+    var video = state.screen || state.camera;
+    if (mode === "audio") {
+      await replaceTrack("video", null);
+    } else if (video && !state.cameraOff) {
+      await replaceTrack("video", video);
+      if (!state.screen && video.applyConstraints) {
+        await video.applyConstraints(mode === "weak"
+          ? { width: 320, height: 240, frameRate: 15 }
+          : { width: 640, height: 480, frameRate: 24 }).catch(function () {});
+      }
+    }
+    var limits = { audio: mode === "normal" ? null : 32000, video: mode === "weak" ? 200000 : null };
+    await Promise.all(["audio", "video"].map(function (kind) {
+      return Promise.all(senders(kind).map(function (sender) {
+        var params = sender.getParameters();
+        if (!params.encodings || !params.encodings.length) { params.encodings = [{}]; }
+        params.encodings.forEach(function (e) {
+          if (limits[kind]) { e.maxBitrate = limits[kind]; } else { delete e.maxBitrate; }
+        });
+        return sender.setParameters(params).catch(function () {});
+      }));
+    }));
+  }
+
+  function suggest(text, mode) {
+    var box = document.getElementById("suggestion");
+    box.querySelector("span").textContent = text;
+    box.hidden = false;
+    document.getElementById("accept-suggestion").onclick = function () { box.hidden = true; applyMode(mode); };
+  }
+
+  async function sample() {
+    var worstRtt = 0, worstLoss = 0, kbps = 0;
+    for (var peer of state.peers.values()) {
+      var report = await peer.pc.getStats();
+      var now = { received: 0, lost: 0, sent: 0, at: performance.now(), rtt: 0, frames: 0 };
+      report.forEach(function (s) {
+        if (s.type === "inbound-rtp") {
+          now.received += s.packetsReceived || 0;
+          now.lost += s.packetsLost || 0;
+          if (s.kind === "video") { now.frames += s.framesDecoded || 0; }
+        } else if (s.type === "outbound-rtp") {
+          now.sent += s.bytesSent || 0;
+        } else if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) {
+          now.rtt = s.currentRoundTripTime * 1000;
+        }
+      });
+      var last = peer.last || { received: 0, lost: 0, sent: 0, at: now.at - 2000 };
+      var packets = (now.received - last.received) + (now.lost - last.lost);
+      var loss = packets > 0 ? 100 * (now.lost - last.lost) / packets : 0;
+      kbps += 8 * (now.sent - last.sent) / Math.max(now.at - last.at, 1);
+      worstRtt = Math.max(worstRtt, now.rtt);
+      worstLoss = Math.max(worstLoss, Math.max(loss, 0));
+      peer.last = now;
+      peer.framesDecoded = now.frames;
+    }
+    if (!state.peers.size) { return; }
+    send({ type: "quality", rtt: Math.round(worstRtt), loss: Math.round(worstLoss * 10) / 10, kbps: Math.round(kbps), mode: state.mode });
+    var level = worstLoss < 2 && worstRtt < 250 ? "good" : worstLoss < 8 && worstRtt < 600 ? "fair" : "poor";
+    document.getElementById("quality-me").textContent = "● " + T[level];
+    document.getElementById("quality-me").setAttribute("data-level", level);
+    var weak = worstLoss > 5 || worstRtt > 400;
+    state.weakSamples = weak ? state.weakSamples + 1 : 0;
+    if (state.weakSamples >= 2) {
+      if (state.mode === "normal") { suggest(T.suggest_weak, "weak"); }
+      else if (state.mode === "weak" && (worstLoss > 12 || worstRtt > 800)) { suggest(T.suggest_audio, "audio"); }
+    }
+  }
+
+  // --- signalling --------------------------------------------------------------------------------
+  function onMessage(event) {
+    var m;
+    try { m = JSON.parse(event.data); } catch (e) { return; }
+    if (m.type === "welcome") {
+      state.me = m.you;
+      state.joinedAt = performance.now();
+      say(m.peers.length ? T.connecting : T.waiting);
+      m.peers.forEach(function (p) { createPeer(p.peer, p.name, true); });
+    } else if (m.type === "peer-joined") {
+      createPeer(m.peer, m.name, false);
+    } else if (m.type === "peer-left") {
+      closePeer(m.peer);
+    } else if (m.type === "signal") {
+      onSignal(m.from, m.data);
+    } else if (m.type === "chat") {
+      var item = document.createElement("li");
+      item.textContent = m.at + " " + m.from + ": " + m.text;
+      document.getElementById("chat-log").appendChild(item);
+    } else if (m.type === "quality") {
+      var peer = state.peers.get(m.peer);
+      if (peer) { peer.tile.quality.textContent = "● " + T[m.level]; peer.tile.quality.setAttribute("data-level", m.level); }
+    }
+  }
+
+  function hangUp(text) {
+    state.closed = true;
+    state.peers.forEach(function (p) { closePeer(p.id); });
+    state.local.getTracks().forEach(function (t) { t.stop(); });
+    say(text);
+    root.setAttribute("data-closed", "true");
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    state.ws = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws"));
+    state.ws.onmessage = onMessage;
+    state.ws.onclose = function (event) {
+      var text = { 4403: T.removed, 4410: T.ended, 4404: T.refused, 4401: T.refused }[event.code];
+      if (text || state.closed) { hangUp(text || T.left); return; }
+      window.setTimeout(connect, 2000);  // a dropped link: come back into the room
+    };
+  }
+
+  // --- controls -----------------------------------------------------------------------------------
+  document.getElementById("enable-sound").onclick = function () {
+    state.peers.forEach(function (p) { p.tile.audio.play().catch(function () {}); });
+    this.hidden = true;
+  };
+  document.getElementById("mute").onclick = function () {
+    state.muted = !state.muted;
+    state.local.getAudioTracks().forEach(function (t) { t.enabled = !state.muted; });
+    this.setAttribute("aria-pressed", String(state.muted));
+  };
+  document.getElementById("camera-off").onclick = function () {
+    state.cameraOff = !state.cameraOff;
+    state.local.getVideoTracks().forEach(function (t) { t.enabled = !state.cameraOff; });
+    this.setAttribute("aria-pressed", String(state.cameraOff));
+  };
+  document.getElementById("share").onclick = async function () {
+    if (!navigator.mediaDevices.getDisplayMedia) { return; }
+    if (state.screen) { state.screen.stop(); return; }
+    try {
+      var display = await navigator.mediaDevices.getDisplayMedia({ video: true });
+      state.screen = display.getVideoTracks()[0];
+      state.screen.onended = function () { state.screen = null; applyMode(state.mode); };
+      await applyMode(state.mode === "audio" ? "weak" : state.mode);
+    } catch (e) { /* the person declined */ }
+  };
+  document.getElementById("mode-select").onchange = function () { applyMode(this.value); };
+  document.getElementById("camera-select").onchange = async function () {
+    var stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: this.value } } });
+    var track = stream.getVideoTracks()[0];
+    state.local.getVideoTracks().forEach(function (t) { state.local.removeTrack(t); t.stop(); });
+    state.local.addTrack(track);
+    state.camera = track;
+    localVideo.srcObject = state.local;
+    await applyMode(state.mode);
+  };
+  document.getElementById("mic-select").onchange = async function () {
+    var stream = await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: this.value } } });
+    var track = stream.getAudioTracks()[0];
+    state.local.getAudioTracks().forEach(function (t) { state.local.removeTrack(t); t.stop(); });
+    state.local.addTrack(track);
+    await replaceTrack("audio", track);
+  };
+  document.getElementById("leave").onclick = function () {
+    state.closed = true;
+    if (state.ws) { state.ws.close(1000); }
+    hangUp(T.left);
+  };
+  document.getElementById("chat-form").onsubmit = function (event) {
+    event.preventDefault();
+    var input = document.getElementById("chat-text");
+    if (input.value.trim()) { send({ type: "chat", text: input.value.trim() }); input.value = ""; }
+  };
+
+  // For tests and the benchmark: the state of each connection as the browser sees it.
+  window.caunoiRoom = {
+    snapshot: async function () {
+      await sample();
+      var out = [];
+      state.peers.forEach(function (p) {
+        out.push({ peer: p.id, state: p.pc.connectionState, framesDecoded: p.framesDecoded || 0 });
+      });
+      return { me: state.me, mode: state.mode, firstConnectedMs: state.firstConnectedMs, peers: out };
+    },
+    applyMode: applyMode
+  };
+
+  (async function start() {
+    try {
+      var response = await fetch(root.getAttribute("data-ice"), { credentials: "same-origin" });
+      if (response.ok) { state.ice = (await response.json()).ice_servers; }
+    } catch (e) { state.ice = []; }
+    await openMedia();
+    connect();
+    window.setInterval(function () { if (!state.closed) { sample(); } }, 2000);
+  })();
+})();

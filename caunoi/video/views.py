@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from caunoi.accounts.models import User
+from caunoi.consults.access import access_consultation, consult_permissions
+from caunoi.core.http import AuthedRequest
+from caunoi.network.access import user_scope
+from caunoi.video.access import access_video_session, is_host, visible_sessions
+from caunoi.video.calendar import session_ics
+from caunoi.video.forms import EndForm, ScheduleForm, invite_candidates
+from caunoi.video.models import SessionStatus
+from caunoi.video.services import (
+    video_participant_remove,
+    video_session_end,
+    video_session_schedule,
+)
+
+
+@login_required
+def session_list(request: AuthedRequest) -> HttpResponse:
+    sessions = (
+        visible_sessions(request.user)
+        .select_related("consultation", "consultation__patient", "created_by")
+        .order_by("-scheduled_at")[:100]
+    )
+    return render(request, "video/session_list.html", {"sessions": sessions})
+
+
+@login_required
+def session_new(request: AuthedRequest) -> HttpResponse:
+    consult = None
+    consult_id = request.GET.get("consult") or request.POST.get("consult")
+    if consult_id:
+        consult = access_consultation(request.user, consult_id)
+        if not consult_permissions(request.user, consult).can_message:
+            raise Http404
+    elif not user_scope(request.user).hub_ids:
+        raise Http404
+    candidates = [
+        u
+        for u in invite_candidates(consult, user_scope(request.user).hub_ids)
+        if u.pk != request.user.pk
+    ]
+    default_title = (
+        _("Video consultation: %(specialty)s") % {"specialty": consult.specialty.name}
+        if consult
+        else _("Case conference")
+    )
+    form = ScheduleForm(
+        request.POST or None, candidates=candidates, initial={"title": default_title}
+    )
+    if consult is not None and not request.POST:
+        form.initial["participants"] = [
+            u.pk for u in candidates if u.pk in (consult.requester_id, consult.specialist_id)
+        ]
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        when = timezone.now() if "now" in request.POST else d["scheduled_at"]
+        try:
+            session = video_session_schedule(
+                actor=request.user,
+                title=d["title"],
+                scheduled_at=when,
+                participants=list(d["participants"]),
+                consultation=consult,
+                duration_minutes=d["duration_minutes"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            if "now" in request.POST:
+                return redirect(session.get_absolute_url())
+            messages.success(request, _("Session scheduled; the participants were notified."))
+            return redirect("video:list")
+    return render(request, "video/session_form.html", {"form": form, "consult": consult})
+
+
+def _room_text() -> dict[str, str]:
+    """The room script's messages, translated here and handed over as JSON (no inline script)."""
+    return {
+        "you": _("You"),
+        "connecting": _("Connecting…"),
+        "waiting": _("Waiting for the others to join."),
+        "connected": _("Connected"),
+        "left": _("You left the room."),
+        "removed": _("The host removed you from this session."),
+        "ended": _("The session has ended."),
+        "refused": _("You cannot join this session."),
+        "nomedia": _("No camera or microphone could be opened; you can still listen and chat."),
+        "suggest_weak": _("The connection is weak: switch to the light mode?"),
+        "suggest_audio": _("The connection is very weak: switch to audio only?"),
+        "good": _("good"),
+        "fair": _("fair"),
+        "poor": _("poor"),
+    }
+
+
+@login_required
+def room(request: AuthedRequest, public_id: str) -> HttpResponse:
+    session = access_video_session(request.user, public_id)
+    consult = None
+    if session.consultation_id is not None:
+        try:
+            consult = access_consultation(request.user, session.consultation.public_id)  # type: ignore[union-attr]
+        except Http404:
+            consult = None
+    joins = session.joins.select_related("user").order_by("joined_at")
+    context = {
+        "session": session,
+        "consult": consult,
+        "attachments": list(consult.attachments.all()) if consult else [],
+        "participants": session.participants.active().select_related("user"),
+        "host": is_host(request.user, session),
+        "joins": joins,
+        "end_form": EndForm(),
+        "ends_at": session.scheduled_at + timedelta(minutes=session.duration_minutes),
+        "duration_minutes": round((session.duration_seconds() or 0) / 60, 1),
+        "room_text": _room_text(),
+    }
+    template = "video/room.html" if session.is_joinable else "video/record.html"
+    return render(request, template, context)
+
+
+@login_required
+def invite_ics(request: AuthedRequest, public_id: str) -> HttpResponse:
+    session = access_video_session(request.user, public_id)
+    response = HttpResponse(
+        session_ics(session, request), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="hoi-chan-{str(session.public_id)[:8]}.ics"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def remove_participant(request: AuthedRequest, public_id: str) -> HttpResponse:
+    session = access_video_session(request.user, public_id)
+    user = get_object_or_404(User, public_id=request.POST.get("user", ""))
+    try:
+        if video_participant_remove(
+            session=session, actor=request.user, user=user, request=request
+        ):
+            messages.success(
+                request, _("%(name)s was removed from the session.") % {"name": user.full_name}
+            )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(session.get_absolute_url())
+
+
+@login_required
+@require_POST
+def end_session(request: AuthedRequest, public_id: str) -> HttpResponse:
+    session = access_video_session(request.user, public_id)
+    form = EndForm(request.POST)
+    if form.is_valid():
+        try:
+            session = video_session_end(
+                session=session,
+                actor=request.user,
+                conclusion=form.cleaned_data["conclusion"],
+                request=request,
+            )
+            messages.success(
+                request,
+                _("Session ended.")
+                if session.status == SessionStatus.ENDED
+                else _("Session cancelled."),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(session.get_absolute_url())

@@ -1,0 +1,87 @@
+"""Live video in two real browsers with fake camera and microphone: both reach "connected" and
+decode video frames; an uninvited person is refused."""
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from caunoi.accounts.models import User
+from caunoi.consults.models import Consultation
+from caunoi.consults.services import ConsultationInput, consultation_submit
+from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.video.models import VideoJoin, VideoSession
+from caunoi.video.services import video_session_schedule
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def session(committed_db):
+    import uuid
+
+    worker = User.objects.get(username="worker")
+    specialist = User.objects.get(username="specialist")
+    patient = make_patient(worker, name="Thào Mí Pà")
+    consult = consultation_submit(
+        actor=worker,
+        client_id=uuid.uuid4(),
+        submit=True,
+        data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
+    )
+    s = video_session_schedule(
+        actor=specialist,
+        title="Hội chẩn trực tuyến",
+        scheduled_at=timezone.now(),
+        participants=[worker],
+        consultation=consult,
+    )
+    yield s
+    VideoSession.objects.filter(pk=s.pk).delete()
+    Consultation.objects.filter(pk=consult.pk).delete()
+    patient.consents.all().delete()
+    patient.delete()
+
+
+def _wait_connected(page, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    snap = None
+    while time.monotonic() < deadline:
+        snap = page.evaluate("window.caunoiRoom ? window.caunoiRoom.snapshot() : null")
+        if (
+            snap
+            and snap["peers"]
+            and all(p["state"] == "connected" and p["framesDecoded"] > 0 for p in snap["peers"])
+        ):
+            return snap
+        page.wait_for_timeout(500)
+    raise AssertionError(f"not connected with frames: {snap}")
+
+
+def test_worker_and_specialist_see_each_other_and_an_outsider_is_refused(
+    new_page, sign_in, session
+):
+    specialist = new_page()
+    sign_in(specialist, "specialist")
+    specialist.goto(session.get_absolute_url())
+    worker = new_page()
+    sign_in(worker, "worker")
+    worker.goto(session.get_absolute_url())
+
+    for page in (worker, specialist):
+        snap = _wait_connected(page)
+        assert len(snap["peers"]) == 1
+        assert snap["peers"][0]["framesDecoded"] > 0
+
+    # Chat in the room lands in the consultation's thread.
+    worker.fill("#chat-text", "Bệnh nhân đã uống thuốc")
+    worker.click("#chat-form button")
+    specialist.locator("#chat-log li", has_text="Bệnh nhân đã uống thuốc").wait_for()
+    assert session.consultation.messages.filter(body__contains="Bệnh nhân đã uống thuốc").exists()
+
+    outsider = new_page()
+    sign_in(outsider, "receiver")
+    response = outsider.goto(session.get_absolute_url())
+    assert response.status == 404
+    joins = VideoJoin.objects.filter(session=session)
+    assert {j.user.username for j in joins} == {"worker", "specialist"}
