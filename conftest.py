@@ -78,6 +78,19 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """A new channel layer object for every test. The Redis layer binds its receive lock to the
+    event loop that first used it; tests run consumers in loops of their own (one per test, and
+    the live server's), which one shared object across loops cannot serve. A process in
+    production has one loop, so this is a test-only concern."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 # --- personas ---------------------------------------------------------------------------------
 
 

@@ -51,22 +51,33 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        join = await database_sync_to_async(services.video_join)(
+        joined = await database_sync_to_async(services.video_join)(
             session_id=self.session_id, user=user, channel_name=self.channel_name
         )
-        if join is None:
+        if joined is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        join, stale = joined
         self.user = user
         self.join_id = join.pk
         self.peer_id = str(join.peer_id)
         self.group = f"video.{self.session_id}"
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        peers = await database_sync_to_async(services.video_room_peers)(
-            session_id=self.session_id, exclude_join=join.pk
-        )
-        await self._send({"type": "welcome", "you": self.peer_id, "peers": peers})
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.accept()
+            peers = await database_sync_to_async(services.video_room_peers)(
+                session_id=self.session_id, exclude_join=join.pk
+            )
+            await self._send({"type": "welcome", "you": self.peer_id, "peers": peers})
+        except Exception:
+            # Whatever failed, the join must not stay open: others would call a ghost.
+            await database_sync_to_async(services.video_leave)(join_id=join.pk)
+            self.join_id = None
+            raise
+        for peer in stale:
+            await self.channel_layer.group_send(
+                self.group, {"type": "live.event", "payload": {"type": "peer-left", "peer": peer}}
+            )
         await self.channel_layer.group_send(
             self.group,
             {

@@ -222,8 +222,13 @@ def video_session_end(
 # --- called by the signalling consumer -------------------------------------------------------------
 
 
-def video_join(*, session_id: str, user: Any, channel_name: str) -> VideoJoin | None:
-    """Record a connection to the room; None when the person may not (or no longer) join."""
+def video_join(
+    *, session_id: str, user: Any, channel_name: str
+) -> tuple[VideoJoin, list[str]] | None:
+    """Record a connection to the room; None when the person may not (or no longer) join.
+
+    Also returns the peer ids of the person's earlier connections that never said goodbye (a
+    crashed tab, a dropped link): they are closed now, so nobody keeps calling a ghost."""
     with transaction.atomic():
         s = VideoSession.objects.select_for_update().filter(public_id=session_id).first()
         if s is None or not s.is_joinable:
@@ -234,9 +239,17 @@ def video_join(*, session_id: str, user: Any, channel_name: str) -> VideoJoin | 
             s.status = SessionStatus.LIVE
             s.started_at = timezone.now()
             s.save(update_fields=["status", "started_at", "updated_at"])
+        stale = list(
+            VideoJoin.objects.filter(session=s, user_id=user.pk, left_at__isnull=True).values_list(
+                "peer_id", flat=True
+            )
+        )
+        VideoJoin.objects.filter(session=s, user_id=user.pk, left_at__isnull=True).update(
+            left_at=timezone.now()
+        )
         join = VideoJoin.objects.create(session=s, user=user, channel_name=channel_name)
         audit_record(actor=user, action=AuditAction.VIEW, obj=s, purpose="joined video session")
-    return join
+    return join, [str(p) for p in stale]
 
 
 def video_leave(*, join_id: int) -> None:

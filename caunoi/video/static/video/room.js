@@ -13,7 +13,7 @@
   var state = {
     ws: null, me: null, ice: [], local: new MediaStream(), camera: null, screen: null,
     peers: new Map(), mode: "normal", muted: false, cameraOff: false,
-    joinedAt: 0, firstConnectedMs: null, weakSamples: 0, closed: false
+    joinedAt: 0, firstConnectedMs: null, weakSamples: 0, closed: false, retry: 1000
   };
 
   function say(text) { statusEl.textContent = text; }
@@ -299,8 +299,13 @@
     state.ws.onclose = function (event) {
       var text = { 4403: T.removed, 4410: T.ended, 4404: T.refused, 4401: T.refused }[event.code];
       if (text || state.closed) { hangUp(text || T.left); return; }
-      window.setTimeout(connect, 2000);  // a dropped link: come back into the room
+      // A dropped link: come back into the room as a new peer, after a growing pause.
+      state.peers.forEach(function (p) { closePeer(p.id); });
+      say(T.connecting);
+      window.setTimeout(connect, state.retry);
+      state.retry = Math.min(state.retry * 2, 30000);
     };
+    state.ws.onopen = function () { state.retry = 1000; };
   }
 
   // --- controls -----------------------------------------------------------------------------------
