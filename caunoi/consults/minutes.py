@@ -161,6 +161,22 @@ def minutes_pdf(c: Consultation) -> bytes:
     field("Hướng giải quyết đề xuất", dict(OUTCOME_VI).get(c.recommended_outcome, ""))
     field("Thời điểm trả lời", _when(c.answered_at))
 
+    sessions = list(
+        c.video_sessions.filter(status="ended")
+        .prefetch_related("joins__user")
+        .order_by("started_at")
+    )
+    if sessions:
+        heading("HỘI CHẨN TRỰC TUYẾN QUA VIDEO")
+        for s in sessions:
+            minutes = round((s.duration_seconds() or 0) / 60)
+            people = sorted({j.user.get_full_name() for j in s.joins.all()})
+            text(
+                f"- {s.title}: {_when(s.started_at)}, {minutes} phút; tham gia: {', '.join(people)}"
+            )
+            if s.conclusion:
+                text(f"  Kết luận: {s.conclusion}")
+
     heading("VI. KẾT QUẢ THỰC HIỆN CỦA CƠ SỞ ĐỀ NGHỊ")
     field("Đã thực hiện", c.action_taken)
     escalated = c.events.filter(kind=EventKind.ESCALATED).exists()
