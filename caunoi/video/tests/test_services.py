@@ -248,6 +248,7 @@ def test_the_sessions_conclusion_goes_into_the_consult_minutes(specialist, worke
     advice_record(
         consultation=consult, actor=specialist, advice="Chuyển", outcome="refer", diagnoses=[]
     )
+    consult.refresh_from_db()
     consultation_close(consultation=consult, actor=worker, action_taken="Đã chuyển")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(minutes_pdf(consult))).pages)
     assert "HỘI CHẨN TRỰC TUYẾN QUA VIDEO" in text
