@@ -1,0 +1,16 @@
+import pytest
+
+from caunoi.network.demo import stable_uuid
+from caunoi.video.demo import demo_video_load
+from caunoi.video.models import VideoSession
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_gives_worker_and_specialist_a_room_to_open_at_once(worker, specialist):
+    made = demo_video_load()
+    assert made >= 2
+    live = VideoSession.objects.get(public_id=stable_uuid("demo-video", 0))
+    assert live.is_joinable
+    assert set(live.participants.active().values_list("user__username", flat=True)) == {"worker", "specialist"}
+    assert demo_video_load() == 0
