@@ -30,17 +30,17 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from caunoi.accounts.models import User  # noqa: E402
-from caunoi.accounts.services import api_token_create  # noqa: E402
-from caunoi.consults.models import Consultation  # noqa: E402
-from caunoi.patients.models import Patient  # noqa: E402
+from caunoi.accounts.models import User
+from caunoi.accounts.services import api_token_create
+from caunoi.consults.models import Consultation
+from caunoi.patients.models import Patient
 
 CAUNOI = str(Path(sys.executable).parent / "caunoi")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))

@@ -10,6 +10,7 @@ peer (see README.md). Close codes: 4401 not signed in, 4404 not invited or no su
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -17,6 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from caunoi.video import services
 
+RECHECK_SECONDS = 10
 MAX_SIGNAL = 64 * 1024  # an SDP with many codecs and candidates stays well under this
 MAX_CHAT = 2000
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_REMOVED, CLOSE_ENDED = 4401, 4404, 4403, 4410
@@ -68,6 +70,10 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
             peers = await database_sync_to_async(services.video_room_peers)(
                 session_id=self.session_id, exclude_join=join.pk
             )
+            # Who is where, kept in memory and updated by join/leave events, so relaying a
+            # signal needs no database query.
+            self.channels = {p["peer"]: p.pop("channel") for p in peers}
+            self.checked_at = time.monotonic()
             await self._send({"type": "welcome", "you": self.peer_id, "peers": peers})
         except Exception:
             # Whatever failed, the join must not stay open: others would call a ghost.
@@ -156,12 +162,18 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
         if not isinstance(data, dict) or not ({"sdp", "candidate"} & set(data)):
             await self._error("bad_signal")
             return
-        if not await database_sync_to_async(services.video_may_stay)(join_id=self.join_id):
-            await self.close(code=CLOSE_REMOVED)
-            return
-        channel = await database_sync_to_async(services.video_peer_channel)(
-            session_id=self.session_id, peer_id=target
-        )
+        # A removal or the end of the session closes the socket by an event; this periodic
+        # check also covers an event lost on the way.
+        if time.monotonic() - self.checked_at > RECHECK_SECONDS:
+            self.checked_at = time.monotonic()
+            if not await database_sync_to_async(services.video_may_stay)(join_id=self.join_id):
+                await self.close(code=CLOSE_REMOVED)
+                return
+        channel = self.channels.get(target)
+        if channel is None:
+            channel = await database_sync_to_async(services.video_peer_channel)(
+                session_id=self.session_id, peer_id=target
+            )
         if channel is None:
             await self._error("no_such_peer")  # not in this room: never relayed elsewhere
             return
@@ -200,6 +212,10 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
         if event.get("sender") == self.channel_name:
             return
         payload = event["payload"]
+        if payload.get("type") == "peer-joined" and event.get("channel"):
+            self.channels[payload["peer"]] = event["channel"]
+        elif payload.get("type") == "peer-left":
+            self.channels.pop(payload.get("peer", ""), None)
         if payload.get("type") == "removed" and payload.get("user") == str(
             getattr(self, "user", None) and self.user.pk
         ):

@@ -274,8 +274,14 @@ def video_quality(*, join_id: int, rtt_ms: float, loss_pct: float, kbps: float, 
 
 
 def video_room_peers(*, session_id: str, exclude_join: int) -> list[dict[str, str]]:
+    """The others in the room now. ``channel`` is for the consumer only, never sent out."""
     return [
-        {"peer": str(j.peer_id), "name": j.user.get_full_name(), "user": str(j.user_id)}
+        {
+            "peer": str(j.peer_id),
+            "name": j.user.get_full_name(),
+            "user": str(j.user_id),
+            "channel": j.channel_name,
+        }
         for j in VideoJoin.objects.filter(session__public_id=session_id, left_at__isnull=True)
         .exclude(pk=exclude_join)
         .select_related("user")

@@ -5,7 +5,6 @@ import json
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.db import transaction
@@ -14,6 +13,7 @@ from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.core.tests.aio import run_async
 from caunoi.notifications.consumers import LiveConsumer
 from caunoi.notifications.models import Notification
 from caunoi.notifications.presence import is_online
@@ -56,7 +56,7 @@ def test_anonymous_socket_is_closed_with_4401(committed_db):
         assert connected is False
         assert code == 4401
 
-    async_to_sync(run)()
+    run_async(run)
 
 
 def test_subscriptions_follow_access_and_bad_input_keeps_the_socket(consult):
@@ -90,7 +90,7 @@ def test_subscriptions_follow_access_and_bad_input_keeps_the_socket(consult):
         assert (await _receive(outsider))["code"] == "not_found"
         await outsider.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)
 
 
 def test_a_notification_reaches_the_open_page_and_marks_presence(consult):
@@ -113,7 +113,7 @@ def test_a_notification_reaches_the_open_page_and_marks_presence(consult):
         assert message["unread"] >= 1
         await communicator.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)
     assert not is_online(coordinator.pk)
 
 
@@ -140,4 +140,4 @@ def test_consult_updates_reach_subscribers(consult):
         }
         await communicator.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)

@@ -12,5 +12,8 @@ def test_demo_gives_worker_and_specialist_a_room_to_open_at_once(worker, special
     assert made >= 2
     live = VideoSession.objects.get(public_id=stable_uuid("demo-video", 0))
     assert live.is_joinable
-    assert set(live.participants.active().values_list("user__username", flat=True)) == {"worker", "specialist"}
+    assert set(live.participants.active().values_list("user__username", flat=True)) == {
+        "worker",
+        "specialist",
+    }
     assert demo_video_load() == 0

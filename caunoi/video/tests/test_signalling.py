@@ -5,7 +5,6 @@ import json
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing.websocket import WebsocketCommunicator
@@ -13,6 +12,7 @@ from django.urls import path
 from django.utils import timezone
 
 from caunoi.accounts.models import User
+from caunoi.core.tests.aio import run_async
 from caunoi.video.consumers import VideoRoomConsumer
 from caunoi.video.models import VideoJoin, VideoSession
 from caunoi.video.services import (
@@ -96,7 +96,7 @@ def test_peers_meet_and_signals_reach_only_the_addressee(people, room):
         for sock in (a, b, c):
             await sock.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)
     joins = VideoJoin.objects.filter(session=room)
     assert joins.count() == 3
     assert all(j.left_at is not None for j in joins)
@@ -130,7 +130,7 @@ def test_bad_input_is_answered_and_the_socket_stays_usable(people, room):
         assert await _get(a) == {"type": "pong"}
         await a.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)
 
 
 def test_a_signal_to_a_peer_of_another_room_is_not_relayed(people, room):
@@ -157,7 +157,7 @@ def test_a_signal_to_a_peer_of_another_room_is_not_relayed(people, room):
         await outside.disconnect()
 
     try:
-        async_to_sync(run)()
+        run_async(run)
     finally:
         VideoSession.objects.filter(pk=other.pk).delete()
 
@@ -175,7 +175,7 @@ def test_uninvited_anonymous_and_unknown_rooms_are_refused_with_clear_codes(peop
             assert connected is False
             assert close_code == code
 
-    async_to_sync(run)()
+    run_async(run)
     assert not VideoJoin.objects.filter(session=room, user=people["receiver"]).exists()
 
 
@@ -194,7 +194,7 @@ def test_a_removed_participant_is_disconnected_and_cannot_come_back(people, room
         assert connected is False
         assert code == 4404
 
-    async_to_sync(run)()
+    run_async(run)
 
 
 def test_an_ended_session_disconnects_everyone_and_refuses_new_joins(people, room):
@@ -211,7 +211,7 @@ def test_an_ended_session_disconnects_everyone_and_refuses_new_joins(people, roo
         assert connected is False
         assert code == 4404
 
-    async_to_sync(run)()
+    run_async(run)
     room.refresh_from_db()
     assert room.status == "ended"
     assert room.conclusion == "Xong"
@@ -238,7 +238,7 @@ def test_quality_samples_make_the_session_record(people, room):
         await a.disconnect()
         await b.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)
     join = VideoJoin.objects.get(session=room, user=people["specialist"])
     assert join.quality_summary() == {
         "samples": 2,
@@ -269,4 +269,4 @@ def test_a_second_connection_of_the_same_person_closes_the_first_one_for_the_oth
         for sock in (a, first, again):
             await sock.disconnect()
 
-    async_to_sync(run)()
+    run_async(run)

@@ -125,7 +125,10 @@
     pc.onconnectionstatechange = function () {
       peer.tile.figure.setAttribute("data-state", pc.connectionState);
       if (pc.connectionState === "connected") {
-        if (state.firstConnectedMs === null) { state.firstConnectedMs = performance.now() - state.joinedAt; }
+        if (state.firstConnectedMs === null) {
+          state.firstConnectedMs = performance.now() - state.joinedAt;
+          state.connectedSincePageStart = performance.now();
+        }
         say(T.connected);
         applyMode(state.mode);
       }
@@ -247,6 +250,7 @@
       peer.framesDecoded = now.frames;
     }
     if (!state.peers.size) { return; }
+    state.sentKbps = Math.round(kbps);
     send({ type: "quality", rtt: Math.round(worstRtt), loss: Math.round(worstLoss * 10) / 10, kbps: Math.round(kbps), mode: state.mode });
     var level = worstLoss < 2 && worstRtt < 250 ? "good" : worstLoss < 8 && worstRtt < 600 ? "fair" : "poor";
     document.getElementById("quality-me").textContent = "● " + T[level];
@@ -369,7 +373,10 @@
       state.peers.forEach(function (p) {
         out.push({ peer: p.id, state: p.pc.connectionState, framesDecoded: p.framesDecoded || 0 });
       });
-      return { me: state.me, mode: state.mode, firstConnectedMs: state.firstConnectedMs, peers: out };
+      return {
+        me: state.me, mode: state.mode, firstConnectedMs: state.firstConnectedMs,
+        connectedSincePageStart: state.connectedSincePageStart || null, sentKbps: state.sentKbps || 0, peers: out
+      };
     },
     applyMode: applyMode
   };
