@@ -41,7 +41,7 @@ class VideoSession(TimeStampedModel):
         blank=True,
         related_name="video_sessions",
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("session title"), max_length=200)
     scheduled_at = models.DateTimeField(_("scheduled for"))
     duration_minutes = models.PositiveSmallIntegerField(_("planned duration (minutes)"), default=30)
     status = models.CharField(
