@@ -8,6 +8,7 @@ from caunoi.core.api import BearerTokenAuth, install_error_handlers
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
+from caunoi.referrals.api import router as referrals_router
 from caunoi.video.api import router as video_router
 
 api = NinjaAPI(
@@ -30,3 +31,4 @@ api.add_router("", network_router)
 api.add_router("", patients_router)
 api.add_router("", consults_router)
 api.add_router("", video_router)
+api.add_router("", referrals_router)

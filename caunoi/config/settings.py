@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "caunoi.consults",
     "caunoi.notifications",
     "caunoi.video",
+    "caunoi.referrals",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,12 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
 ATTACHMENTS_PER_CONSULT = env_int("ATTACHMENTS_PER_CONSULT", 20, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENTS_PER_CONSULT
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Referrals ---------------------------------------------------------------------------------------
+# A referral is flagged when the patient has not arrived this many hours after leaving, and when
+# no counter-referral came back this many days after discharge.
+REFERRAL_ARRIVAL_HOURS = env_int("REFERRAL_ARRIVAL_HOURS", 24, minimum=1)
+REFERRAL_COUNTER_DAYS = env_int("REFERRAL_COUNTER_DAYS", 7, minimum=1)
 
 # --- Live video -----------------------------------------------------------------------------------
 # STUN/TURN for WebRTC. Two browsers on one network need neither; through NAT, run coturn

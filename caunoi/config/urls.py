@@ -34,6 +34,7 @@ urlpatterns = [
     path("consults/", include("caunoi.consults.urls")),
     path("notifications/", include("caunoi.notifications.urls")),
     path("video/", include("caunoi.video.urls")),
+    path("referrals/", include("caunoi.referrals.urls")),
     path("places/communes/", place_views.commune_options, name="commune_options"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

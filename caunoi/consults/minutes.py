@@ -8,79 +8,24 @@ catalogue. DejaVu Sans (vendored, with its licence) renders every Vietnamese dia
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.utils import timezone
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from caunoi.consults.models import Consultation, EventKind
+from caunoi.core.pdf import VietnameseDocument, when_vi
 from caunoi.patients.identifiers import insurance_decode
-
-FONTS = Path(__file__).resolve().parent / "fonts"
-
-
-def _when(moment: object) -> str:
-    if moment is None:
-        return "—"
-    local = timezone.localtime(moment)  # type: ignore[arg-type]
-    return f"{local:%H} giờ {local:%M} ngày {local:%d} tháng {local:%m} năm {local:%Y}"
-
-
-class _Minutes(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("DejaVu", size=8)
-        self.set_text_color(110)
-        self.cell(0, 6, f"Cầu Nối · trang {self.page_no()}/{{nb}}", align="C")
 
 
 def minutes_pdf(c: Consultation) -> bytes:
-    pdf = _Minutes(format="A4")
-    pdf.set_title("Biên bản hội chẩn từ xa")
-    pdf.set_author("Cầu Nối")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(18, 15, 18)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
-    width = pdf.epw
-
-    def text(
-        value: str, size: float = 10, bold: bool = False, align: str = "L", height: float = 5.5
-    ) -> None:
-        pdf.set_font("DejaVu", "B" if bold else "", size)
-        pdf.multi_cell(width, height, value, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def heading(value: str) -> None:
-        pdf.ln(2)
-        text(value, 11, bold=True)
-
-    def field(label: str, value: str) -> None:
-        pdf.set_font("DejaVu", "B", 10)
-        pdf.write(5.5, f"{label}: ")
-        pdf.set_font("DejaVu", "", 10)
-        pdf.write(5.5, value or "—")
-        pdf.ln(6)
-
-    # Letterhead: the requesting facility on the left, the national motto on the right.
-    top = pdf.get_y()
-    pdf.set_font("DejaVu", "B", 9)
-    pdf.multi_cell(width * 0.45, 5, c.requester_facility.name.upper(), align="C")
-    pdf.set_xy(pdf.l_margin + width * 0.45, top)
-    pdf.multi_cell(
-        width * 0.55,
-        5,
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc",
-        align="C",
+    pdf = VietnameseDocument("Biên bản hội chẩn từ xa")
+    text, heading, field = pdf.text_block, pdf.heading, pdf.field
+    pdf.letterhead(
+        c.requester_facility.name,
+        "BIÊN BẢN HỘI CHẨN TỪ XA",
+        f"(Mã hội chẩn: {str(c.public_id)[:8].upper()})",
     )
-    pdf.ln(6)
-    text("BIÊN BẢN HỘI CHẨN TỪ XA", 14, bold=True, align="C", height=7)
-    text(f"(Mã hội chẩn: {str(c.public_id)[:8].upper()})", 9, align="C")
-    pdf.ln(3)
 
-    field("Thời gian bắt đầu", _when(c.submitted_at))
-    field("Thời gian kết thúc", _when(c.closed_at))
+    field("Thời gian bắt đầu", when_vi(c.submitted_at))
+    field("Thời gian kết thúc", when_vi(c.closed_at))
     field("Hình thức", "Hội chẩn tư vấn từ xa (không đồng thời), theo Thông tư 49/2017/TT-BYT")
     field("Cơ sở đề nghị hội chẩn", c.requester_facility.name)
     field("Cơ sở tư vấn", c.hub.name if c.hub else "")
@@ -159,7 +104,7 @@ def minutes_pdf(c: Consultation) -> bytes:
     field("Chẩn đoán", diagnoses)
     field("Ý kiến tư vấn, hướng xử trí", c.advice)
     field("Hướng giải quyết đề xuất", dict(OUTCOME_VI).get(c.recommended_outcome, ""))
-    field("Thời điểm trả lời", _when(c.answered_at))
+    field("Thời điểm trả lời", when_vi(c.answered_at))
 
     sessions = list(
         c.video_sessions.filter(status="ended")
@@ -172,7 +117,7 @@ def minutes_pdf(c: Consultation) -> bytes:
             minutes = round((s.duration_seconds() or 0) / 60)
             people = sorted({j.user.get_full_name() for j in s.joins.all()})
             text(
-                f"- {s.title}: {_when(s.started_at)}, {minutes} phút; tham gia: {', '.join(people)}"
+                f"- {s.title}: {when_vi(s.started_at)}, {minutes} phút; tham gia: {', '.join(people)}"
             )
             if s.conclusion:
                 text(f"  Kết luận: {s.conclusion}")
@@ -183,19 +128,14 @@ def minutes_pdf(c: Consultation) -> bytes:
     if escalated:
         field("Ghi chú", "Quá hạn trả lời, đã báo điều phối viên")
 
-    pdf.ln(8)
-    y = pdf.get_y()
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.multi_cell(width / 2, 5, "ĐẠI DIỆN CƠ SỞ ĐỀ NGHỊ\n(ký, ghi rõ họ tên)", align="C")
-    pdf.set_xy(pdf.l_margin + width / 2, y)
-    pdf.multi_cell(width / 2, 5, "CHỦ TRÌ HỘI CHẨN\n(ký, ghi rõ họ tên)", align="C")
-    pdf.ln(14)
-    y = pdf.get_y()
-    pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(width / 2, 5, c.requester.get_full_name(), align="C")
-    pdf.set_xy(pdf.l_margin + width / 2, y)
-    pdf.multi_cell(width / 2, 5, c.specialist.get_full_name() if c.specialist else "", align="C")
-    return bytes(pdf.output())
+    pdf.signatures(
+        ("ĐẠI DIỆN CƠ SỞ ĐỀ NGHỊ\n(ký, ghi rõ họ tên)", c.requester.get_full_name()),
+        (
+            "CHỦ TRÌ HỘI CHẨN\n(ký, ghi rõ họ tên)",
+            c.specialist.get_full_name() if c.specialist else "",
+        ),
+    )
+    return pdf.render()
 
 
 OUTCOME_VI = [

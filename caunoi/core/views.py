@@ -9,6 +9,8 @@ from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
 from caunoi.network.selectors import hubs_by_specialty, network_totals, spokes_of
 from caunoi.places.models import Province
+from caunoi.referrals.access import visible_referrals
+from caunoi.referrals.models import OPEN_REFERRAL
 
 
 @login_required
@@ -26,6 +28,13 @@ def home(request: HttpRequest) -> HttpResponse:
             (name, QUEUES[name], queue(request.user, name).count()) for name in names
         ]
         context["recent"] = list(queue(request.user, names[0])[:5]) if names else []
+    if role == Role.CLINICIAN and facility is not None:
+        context["incoming"] = list(
+            visible_referrals(request.user)
+            .filter(to_facility_id__in=scope.facility_ids, status__in=OPEN_REFERRAL)
+            .select_related("patient", "from_facility", "to_facility")
+            .order_by("-sent_at")[:10]
+        )
     if role == Role.WORKER and facility is not None:
         context["hubs"] = hubs_by_specialty(facility)
     elif role in (Role.SPECIALIST, Role.COORDINATOR) and facility is not None:

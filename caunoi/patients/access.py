@@ -1,8 +1,9 @@
 """Who may read which patient.
 
-A patient is visible to the staff of the facility that registered them, and to the hub
-staff and invited colleagues of a consultation about them (the consult shares the case, as
-Circular 49/2017 intends). Everyone else gets 404.
+A patient is visible to the staff of the facility that registered them, to the hub staff and
+invited colleagues of a consultation about them (the consult shares the case, as Circular
+49/2017 intends), and to the staff of a facility the patient was referred to. Everyone else
+gets 404.
 """
 
 from __future__ import annotations
@@ -25,9 +26,15 @@ def visible_patients(user: Any) -> PatientQuerySet:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Patient.objects.none()
+    from caunoi.referrals.models import Referral
+
     shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
+    # A referral shares the patient with the receiving facility.
+    referred = Referral.objects.filter(to_facility_id__in=scope.facility_ids).values("patient_id")
     return Patient.objects.filter(
-        Q(facility_id__in=scope.facility_ids) | Q(id__in=shared.values("patient_id"))
+        Q(facility_id__in=scope.facility_ids)
+        | Q(id__in=shared.values("patient_id"))
+        | Q(id__in=referred)
     )
 
 

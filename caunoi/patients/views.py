@@ -33,6 +33,7 @@ from caunoi.patients.services import (
     patient_register,
     patient_view_record,
 )
+from caunoi.referrals.access import visible_referrals
 
 
 @login_required
@@ -147,6 +148,12 @@ def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         .select_related("patient", "specialty", "hub", "requester_facility", "specialist")
         .order_by("-created_at")[:50]
     )
+    referrals = (
+        visible_referrals(request.user)
+        .filter(patient=patient)
+        .select_related("patient", "from_facility", "to_facility")
+        .order_by("-sent_at")[:50]
+    )
     access_log = AuditEvent.objects.for_object("patients.patient", str(patient.public_id)).order_by(
         "-id"
     )[:30]
@@ -159,6 +166,7 @@ def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "vulnerabilities": patient.vulnerabilities(),
             "consents": patient.consents.select_related("recorded_by", "withdrawn_by"),
             "consults": consults,
+            "referrals": referrals,
             "access_log": access_log,
             "can_edit": can_edit_patient(request.user, patient),
             "consent_form": ConsentForm(),

@@ -115,3 +115,60 @@ def test_two_specialists_claiming_at_once_end_with_one_owner(committed_db):
         Consultation.objects.filter(pk=c.pk).delete()
         patient.consents.all().delete()
         patient.delete()
+
+
+@pytest.mark.postgres
+def test_accept_and_decline_at_once_end_with_one_decision(committed_db):
+    from django.core.exceptions import ValidationError
+
+    from caunoi.accounts.models import User
+    from caunoi.network.models import Membership
+    from caunoi.referrals.models import Referral
+    from caunoi.referrals.services import referral_accept, referral_decline
+    from caunoi.referrals.tests.factories import make_referral, provincial_hospital
+
+    worker = User.objects.get(username="worker")
+    patient = make_patient(worker, name="Hai Quyết Định")
+    r = make_referral(worker, patient)
+    clinicians = list(
+        User.objects.filter(
+            id__in=Membership.objects.active()
+            .filter(facility=provincial_hospital(), role="clinician")
+            .values("user_id")[:2]
+        )
+    )
+    assert len(clinicians) == 2
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def decide(user, accept):
+        barrier.wait()
+        try:
+            fresh = Referral.objects.get(pk=r.pk)
+            if accept:
+                referral_accept(referral=fresh, actor=user)
+            else:
+                referral_decline(referral=fresh, actor=user, reason="Hết giường")
+            outcomes.append("decided")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=(clinicians[0], True)),
+        threading.Thread(target=decide, args=(clinicians[1], False)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert sorted(outcomes) == ["decided", "refused"]
+        final = Referral.objects.get(pk=r.pk)
+        assert final.status in ("accepted", "declined")
+        assert final.events.filter(kind__in=["accepted", "declined"]).count() == 1
+    finally:
+        Referral.objects.filter(pk=r.pk).delete()
+        patient.consents.all().delete()
+        patient.delete()

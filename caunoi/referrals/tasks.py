@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.tasks import task
+
+from caunoi.referrals.services import referral_flag_overdue
+
+
+@task()
+def referral_arrival_check(referral_id: int) -> bool:
+    """Scheduled at sending, for the departure time plus REFERRAL_ARRIVAL_HOURS."""
+    return referral_flag_overdue(referral_id=referral_id, which="arrival")
+
+
+@task()
+def referral_counter_check(referral_id: int) -> bool:
+    """Scheduled at discharge, for the discharge time plus REFERRAL_COUNTER_DAYS."""
+    return referral_flag_overdue(referral_id=referral_id, which="counter")
