@@ -12,6 +12,7 @@ from caunoi.network.demo import PERSONAS, demo_network_load
 from caunoi.network.scale import scale_workers_load
 from caunoi.patients.scale import scale_patients_load
 from caunoi.places.loader import places_load
+from caunoi.referrals.demo import demo_referrals_load
 from caunoi.video.demo import demo_video_load
 
 
@@ -68,6 +69,8 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(f"  {made} consultations"))
             self.stdout.write("Demo video sessions:")
             demo_video_load(progress=say)
+            self.stdout.write("Demo referrals:")
+            demo_referrals_load(progress=say)
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)
