@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as N_
+from django.utils.translation import gettext_lazy
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
@@ -168,8 +168,8 @@ def referral_create(
                 r,
                 r.to_facility_id,
                 "referral.new",
-                N_("Incoming referral"),
-                N_("From %(from)s."),
+                gettext_lazy("Incoming referral"),
+                gettext_lazy("From %(from)s."),
                 actor,
             )
             from caunoi.referrals.tasks import referral_arrival_check
@@ -224,8 +224,8 @@ def referral_accept(
             r,
             r.from_facility_id,
             "referral.accepted",
-            N_("Referral accepted"),
-            N_("%(to)s accepted the referral."),
+            gettext_lazy("Referral accepted"),
+            gettext_lazy("%(to)s accepted the referral."),
             actor,
         )
     return r
@@ -262,8 +262,8 @@ def referral_decline(
             r,
             r.from_facility_id,
             "referral.declined",
-            N_("Referral declined: redirect it"),
-            N_("%(to)s declined the referral."),
+            gettext_lazy("Referral declined: redirect it"),
+            gettext_lazy("%(to)s declined the referral."),
             actor,
         )
     return r
@@ -404,8 +404,8 @@ def referral_counter_refer(
             r,
             r.from_facility_id,
             "referral.counter",
-            N_("Counter-referral received"),
-            N_("%(to)s sent the counter-referral with the follow-up plan."),
+            gettext_lazy("Counter-referral received"),
+            gettext_lazy("%(to)s sent the counter-referral with the follow-up plan."),
             actor,
         )
     return r
@@ -455,8 +455,8 @@ def referral_cancel(
             r,
             r.to_facility_id,
             "referral.cancelled",
-            N_("Referral cancelled"),
-            N_("%(from)s cancelled a referral."),
+            gettext_lazy("Referral cancelled"),
+            gettext_lazy("%(from)s cancelled a referral."),
             actor,
         )
     return r
@@ -486,8 +486,8 @@ def referral_flag_overdue(*, referral_id: int, which: str) -> bool:
             r.arrival_overdue_at = now
             r.save(update_fields=["arrival_overdue_at", "updated_at"])
             title, body = (
-                N_("Referral overdue: patient not arrived"),
-                N_("Referral from %(from)s to %(to)s."),
+                gettext_lazy("Referral overdue: patient not arrived"),
+                gettext_lazy("Referral from %(from)s to %(to)s."),
             )
         else:
             if (
@@ -501,8 +501,8 @@ def referral_flag_overdue(*, referral_id: int, which: str) -> bool:
             r.counter_overdue_at = now
             r.save(update_fields=["counter_overdue_at", "updated_at"])
             title, body = (
-                N_("Referral overdue: no counter-referral"),
-                N_("Referral from %(from)s to %(to)s."),
+                gettext_lazy("Referral overdue: no counter-referral"),
+                gettext_lazy("Referral from %(from)s to %(to)s."),
             )
         _event(r, f"overdue_{which}", None)
         audit_record(actor=None, action=AuditAction.UPDATE, obj=r, purpose=f"overdue: {which}")

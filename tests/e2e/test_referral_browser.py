@@ -24,10 +24,14 @@ def consult(committed_db):
     specialist = User.objects.get(username="specialist")
     patient = make_patient(worker, name=PATIENT, age_years=61)
     c = consultation_submit(
-        actor=worker, client_id=uuid.uuid4(), submit=True,
+        actor=worker,
+        client_id=uuid.uuid4(),
+        submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
     )
-    advice_record(consultation=c, actor=specialist, advice="Chuyển tuyến tỉnh", outcome="refer", diagnoses=[])
+    advice_record(
+        consultation=c, actor=specialist, advice="Chuyển tuyến tỉnh", outcome="refer", diagnoses=[]
+    )
     yield c
     Referral.objects.filter(patient=patient).delete()
     Consultation.objects.filter(pk=c.pk).delete()
@@ -40,7 +44,9 @@ def test_the_referral_loop_through_the_pages(new_page, sign_in, consult):
     sign_in(worker, "worker")
     worker.goto(consult.get_absolute_url())
     worker.click("#refer")
-    option = worker.locator("#id_to_facility option", has_text="Bệnh viện Đa khoa tỉnh Tuyên Quang").first
+    option = worker.locator(
+        "#id_to_facility option", has_text="Bệnh viện Đa khoa tỉnh Tuyên Quang"
+    ).first
     worker.select_option("#id_to_facility", value=option.get_attribute("value"))
     worker.check("input[name=urgency][value=urgent]")
     worker.fill("#id_accompanying_staff", "Y sĩ Sùng Thị Mai")
@@ -69,7 +75,12 @@ def test_the_referral_loop_through_the_pages(new_page, sign_in, consult):
     assert r.status == "acknowledged"
     assert r.consultation_id == consult.pk
     assert list(r.events.values_list("kind", flat=True)) == [
-        "sent", "accepted", "arrived", "discharged", "counter_referred", "acknowledged",
+        "sent",
+        "accepted",
+        "arrived",
+        "discharged",
+        "counter_referred",
+        "acknowledged",
     ]
     worker.goto(consult.patient.get_absolute_url())
     assert "Bệnh viện Đa khoa tỉnh Tuyên Quang" in worker.locator("main").inner_text()

@@ -86,9 +86,14 @@ def test_api_runs_the_loop_and_keeps_the_fixed_paths(worker, receiver, api_clien
     assert ref["diagnoses"] == ["S52.5"]
     assert ref["id"] in [x["id"] for x in r.get("/api/referrals?box=in&limit=500").json()["items"]]
     assert ref["id"] in [x["id"] for x in w.get("/api/referrals?box=out&limit=500").json()["items"]]
-    early = r.post(f"/api/referrals/{ref['id']}/arrive", {}, content_type="application/json")
+    early = r.post(
+        f"/api/referrals/{ref['id']}/arrive",
+        {},
+        content_type="application/json",
+        headers={"Accept-Language": "en"},
+    )
     assert early.status_code == 422
-    assert "accepted" in early.json()["errors"][0]["message"]
+    assert "accepted referral" in early.json()["errors"][0]["message"]
     for step, payload in [
         ("accept", None),
         ("arrive", {}),

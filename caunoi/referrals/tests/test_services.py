@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from caunoi.audit.models import AuditEvent
@@ -123,7 +123,7 @@ def test_every_guard_answers_clearly_and_changes_nothing(
         run[step]()
     before = _fresh(r)
     events = before.events.count()
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         run[attempt]()
     assert fragment in " ".join(refused.value.messages)
     after = _fresh(r)
