@@ -3,7 +3,6 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from caunoi.consults.services import (
     consultation_view_record,
     message_post,
 )
-from caunoi.core.api import FieldErrors, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, SerializedPage, api_user, reject_unknown_params
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
 
@@ -294,19 +293,12 @@ def list_consults(  # type: ignore[no-untyped-def]
     open and past the answer deadline."""
     reject_unknown_params(request, {"queue", "limit", "offset"})
     if queue_name not in queues_for(request.user):
-        return _Rows(queue(request.user, "none"))
-    return _Rows(queue(request.user, queue_name))
+        return SerializedPage(queue(request.user, "none"), _consult_rows)
+    return SerializedPage(queue(request.user, queue_name), _consult_rows)
 
 
-class _Rows:
-    def __init__(self, qs: QuerySet[Consultation]) -> None:
-        self.qs = qs
-
-    def __len__(self) -> int:
-        return self.qs.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, object]]:
-        return [consult_list_out(c) for c in self.qs[item]]
+def _consult_rows(rows: list[Consultation]) -> list[dict[str, object]]:
+    return [consult_list_out(c) for c in rows]
 
 
 @router.get("/consults/{consult_id}", response=ConsultOut, summary="One consultation")

@@ -3,6 +3,7 @@ session or bearer-token authentication, and refusal of unknown parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -190,6 +191,22 @@ def api_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise AuthenticationError
     return user
+
+
+class SerializedPage:
+    """A queryset that ninja's paginator slices and counts, serialising only the page it takes:
+    ``serialize(rows)`` turns one page of model rows into output dicts (and may fetch what the
+    page needs in one query)."""
+
+    def __init__(self, qs: Any, serialize: Callable[[list[Any]], list[dict[str, object]]]) -> None:
+        self.qs = qs
+        self.serialize = serialize
+
+    def __len__(self) -> int:
+        return int(self.qs.count())
+
+    def __getitem__(self, item: slice) -> list[dict[str, object]]:
+        return self.serialize(list(self.qs[item]))
 
 
 def reject_unknown_params(request: HttpRequest, allowed: set[str]) -> None:

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema, Status
@@ -14,7 +13,7 @@ from pydantic import ConfigDict
 
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
-from caunoi.core.api import FieldErrors, reject_unknown_params
+from caunoi.core.api import FieldErrors, SerializedPage, reject_unknown_params
 from caunoi.patients.access import access_patient, registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
@@ -189,26 +188,17 @@ def list_patients(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped
             purpose="patient search (API)",
             request=request,
         )
-    return _Page(qs.order_by("full_name", "id"))
+    return SerializedPage(qs.order_by("full_name", "id"), _patient_rows)
 
 
-class _Page:
-    """Patients sliced by the paginator, serialised with one consent query per page."""
-
-    def __init__(self, qs: QuerySet[Patient]) -> None:
-        self.qs = qs
-
-    def __len__(self) -> int:
-        return self.qs.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, object]]:
-        rows = list(self.qs[item])
-        active = set(
-            PatientConsent.objects.active()
-            .filter(patient__in=rows)
-            .values_list("patient_id", flat=True)
-        )
-        return [patient_out(p, consent_active=p.id in active) for p in rows]
+def _patient_rows(rows: list[Patient]) -> list[dict[str, object]]:
+    """One page of patients, with one consent query for the whole page."""
+    active = set(
+        PatientConsent.objects.active()
+        .filter(patient__in=rows)
+        .values_list("patient_id", flat=True)
+    )
+    return [patient_out(p, consent_active=p.id in active) for p in rows]
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, summary="One patient")

@@ -10,7 +10,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
 
 from caunoi.consults.access import access_consultation
-from caunoi.core.api import FieldErrors, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, SerializedPage, api_user, reject_unknown_params
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
@@ -194,18 +194,7 @@ def list_referrals(  # type: ignore[no-untyped-def]
         .prefetch_related("diagnoses")
         .order_by("-sent_at", "-id")
     )
-    return _Rows(qs)
-
-
-class _Rows:
-    def __init__(self, qs: object) -> None:
-        self.qs = qs
-
-    def __len__(self) -> int:
-        return self.qs.count()  # type: ignore[attr-defined]
-
-    def __getitem__(self, item: slice) -> list[dict[str, object]]:
-        return [referral_out(r) for r in self.qs[item]]  # type: ignore[index]
+    return SerializedPage(qs, lambda rows: [referral_out(r) for r in rows])
 
 
 @router.get("/referrals/{referral_id}", response=ReferralOut, summary="One referral")
