@@ -5,6 +5,7 @@ from ninja.security import django_auth
 
 from caunoi.consults.api import router as consults_router
 from caunoi.core.api import BearerTokenAuth, install_error_handlers
+from caunoi.monitoring.api import router as monitoring_router
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
@@ -32,3 +33,4 @@ api.add_router("", patients_router)
 api.add_router("", consults_router)
 api.add_router("", video_router)
 api.add_router("", referrals_router)
+api.add_router("", monitoring_router)

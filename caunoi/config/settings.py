@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "caunoi.notifications",
     "caunoi.video",
     "caunoi.referrals",
+    "caunoi.monitoring",
 ]
 
 MIDDLEWARE = [
