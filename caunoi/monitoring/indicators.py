@@ -30,7 +30,7 @@ from caunoi.video.models import SessionStatus, VideoSession
 
 SMALL_CELL = 5
 PLACE_BREAKDOWNS = ("province", "commune", "facility", "hub")
-CLINICAL_BREAKDOWNS = ("specialty", "urgency", "sex", "age_band", "vulnerability")
+CLINICAL_BREAKDOWNS = ("specialty", "urgency", "sex", "age_band", "vulnerability", "specialist")
 AGE_BANDS = [(0, 6, "0-5"), (6, 16, "6-15"), (16, 60, "16-59"), (60, 200, "60+")]
 VULNERABLE = ("ethnic_minority", "poor", "near_poor", "elderly", "child_under_6")
 
@@ -481,6 +481,7 @@ CONSULT_FIELDS = [
     "specialty__code",
     "specialty__name_vi",
     "specialty__name_en",
+    "specialist__full_name",
     "patient__sex",
     "patient__birth_date",
     "patient__ethnicity",
@@ -666,6 +667,8 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
         return [(row["specialty__code"], name)]
     if by == "urgency":
         return [(row["urgency"], row["urgency"])]
+    if by == "specialist":
+        return [(str(row["specialist_id"] or "none"), row["specialist__full_name"] or "—")]
     if by == "sex":
         return [(row["patient__sex"], row["patient__sex"])]
     if by == "age_band":

@@ -33,7 +33,7 @@ class Period:
         return datetime.combine(self.end, time.min, TZ)
 
 
-def _month_after(d: date, months: int) -> date:
+def month_after(d: date, months: int) -> date:
     index = d.year * 12 + d.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
@@ -48,10 +48,10 @@ def parse_period(text: str) -> Period:
         return Period("week", monday, monday + timedelta(days=7))
     if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
         first = date(int(m[1]), int(m[2]), 1)
-        return Period("month", first, _month_after(first, 1))
+        return Period("month", first, month_after(first, 1))
     if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
         first = date(int(m[1]), 3 * (int(m[2]) - 1) + 1, 1)
-        return Period("quarter", first, _month_after(first, 3))
+        return Period("quarter", first, month_after(first, 3))
     if m := re.fullmatch(r"(\d{4})", text):
         first = date(int(m[1]), 1, 1)
         return Period("year", first, date(first.year + 1, 1, 1))

@@ -1,0 +1,94 @@
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from caunoi.consults.models import Consultation
+from caunoi.consults.services import ConsultationInput, consultation_submit
+from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+
+pytestmark = pytest.mark.django_db
+SEPT = datetime(2026, 9, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def _consults(worker, n, start=0):
+    for i in range(start, start + n):
+        patient = make_patient(worker, name=f"Bảng {i}")
+        c = consultation_submit(
+            actor=worker,
+            client_id=uuid.uuid4(),
+            submit=True,
+            data=ConsultationInput(
+                patient=patient, specialty=internal_medicine(), summary=summary()
+            ),
+        )
+        Consultation.objects.filter(pk=c.pk).update(submitted_at=SEPT)
+
+
+def test_province_dashboard_shows_figures_tables_and_drill_down(worker, officer, login):
+    _consults(worker, 6)
+    page = login(officer).get("/monitoring/?place=8&period=2026-09").content.decode()
+    assert 'id="chart-data"' in page
+    assert 'data-chart="trend"' in page
+    assert 'data-chart="comparison"' in page
+    assert "Trạm Y tế xã Lũng Cú" in page
+    station = worker.memberships.get().facility
+    assert f"?place={station.public_id}&amp;period=2026-09" in page  # drill-down to the facility
+
+
+def test_dashboard_queries_do_not_grow_with_the_data(worker, officer, login):
+    client = login(officer)
+    _consults(worker, 5)
+    client.get("/monitoring/?place=8&period=2026-09")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/monitoring/?place=8&period=2026-09")
+    _consults(worker, 10, start=5)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/monitoring/?place=8&period=2026-09")
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_exports_carry_the_same_suppressed_numbers(worker, officer, login):
+    _consults(worker, 2)  # two patients: suppressed everywhere
+    client = login(officer)
+    csv = client.get(
+        "/monitoring/?place=8&period=2026-09&export=csv&table=comparison"
+    ).content.decode("utf-8-sig")
+    assert "Trạm Y tế xã Lũng Cú,<5" in csv
+    xlsx = client.get("/monitoring/?place=8&period=2026-09&export=xlsx&table=comparison")
+    import io
+
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert ("Trạm Y tế xã Lũng Cú", "<5", "<5") in rows
+    assert (
+        client.get("/monitoring/?place=8&period=2026-09&export=csv&table=nothing").status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "place", "status"),
+    [
+        ("officer", "8", 200),
+        ("officer", "46", 404),
+        ("officer", "network", 404),
+        ("donor", "network", 200),
+        ("donor", "46", 200),
+        ("network_admin", "network", 200),
+        ("worker", "8", 404),
+        ("outsider", "", 404),
+    ],
+)
+def test_who_sees_which_dashboard(persona, place, status, login, request):
+    user = request.getfixturevalue(persona)
+    assert login(user).get(f"/monitoring/?place={place}").status_code == status
+
+
+def test_hub_dashboard_shows_queue_health_and_compliance_per_specialist(coordinator, login):
+    page = login(coordinator).get("/monitoring/").content.decode()
+    assert 'id="table-queue"' in page
+    assert 'id="table-specialists"' in page
