@@ -219,9 +219,6 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    # The vendored chart library sizes its SVG with a style attribute; attributes only, never
-    # <style> elements or stylesheets from elsewhere.
-    "style-src-attr": [CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
     "connect-src": [CSP.SELF],
     "media-src": [CSP.SELF, "blob:"],
