@@ -262,6 +262,17 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 REFERRAL_ARRIVAL_HOURS = env_int("REFERRAL_ARRIVAL_HOURS", 24, minimum=1)
 REFERRAL_COUNTER_DAYS = env_int("REFERRAL_COUNTER_DAYS", 7, minimum=1)
 
+# --- DHIS2 ------------------------------------------------------------------------------------------
+# Where the monthly indicators are pushed (dataValueSets). The mapping of indicators to data
+# elements and of provinces/facilities to organisation units is kept in the admin.
+DHIS2_URL = env_str("DHIS2_URL", "")
+DHIS2_USERNAME = env_str("DHIS2_USERNAME", "")
+DHIS2_PASSWORD = env_str("DHIS2_PASSWORD", "")
+DHIS2_ORG_UNIT_ID_SCHEME = env_str("DHIS2_ORG_UNIT_ID_SCHEME", "UID")
+if DHIS2_ORG_UNIT_ID_SCHEME not in ("UID", "CODE"):
+    raise ImproperlyConfigured("DHIS2_ORG_UNIT_ID_SCHEME must be UID or CODE.")
+DHIS2_TIMEOUT = env_int("DHIS2_TIMEOUT", 30, minimum=1)
+
 # --- Live video -----------------------------------------------------------------------------------
 # STUN/TURN for WebRTC. Two browsers on one network need neither; through NAT, run coturn
 # (Debian package "coturn") with use-auth-secret and the same secret here (README.md).

@@ -2,18 +2,25 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from caunoi.core.http import AuthedRequest
 from caunoi.monitoring.access import allowed_places, default_place, resolve_place
 from caunoi.monitoring.dashboards import dashboard_tables, headline
+from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
+from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.periods import month_after, parse_period
-from caunoi.network.models import Facility
+from caunoi.network.access import user_scope
+from caunoi.network.models import Facility, Role
 from caunoi.places.models import Province
 
 
@@ -56,6 +63,16 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         raise Http404 from exc
     tables = dashboard_tables(period, place)
     export = request.GET.get("export")
+    if export == "dhis2":
+        provinces = None if place.kind == "network" else {_province_of(place)}
+        response = JsonResponse(
+            data_value_set(period, province_codes=provinces),
+            json_dumps_params={"ensure_ascii": False},
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="dhis2-{place.key}-{period.label}.json"'
+        )
+        return response
     if export in ("csv", "xlsx"):
         table = next((t for t in tables if t.key == request.GET.get("table")), None)
         if table is None:
@@ -81,5 +98,39 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             "place_choices": _place_choices(request.user),
             "query": f"place={place.key}&period={period.label}",
             "charts": {t.key: t.as_chart() for t in tables if t.chart},
+            "can_push": place.kind != "facility" and bool(settings.DHIS2_URL),
         },
     )
+
+
+def _province_of(place: Place) -> int:
+    if place.kind == "province":
+        return place.province_code or 0
+    assert place.facility is not None
+    return int(place.facility.province.code)
+
+
+@login_required
+@require_POST
+def dhis2_send(request: AuthedRequest) -> HttpResponse:
+    """Network administrators push the network, officers their province."""
+    scope = user_scope(request.user)
+    if not (scope.is_network_admin or Role.OFFICER in scope.roles):
+        raise Http404
+    place = resolve_place(request.user, request.POST.get("place", ""))
+    if place.kind == "facility":
+        raise Http404
+    try:
+        period = parse_period(request.POST.get("period", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    provinces = None if place.kind == "network" else {_province_of(place)}
+    push = dhis2_push(period=period, actor=request.user, province_codes=provinces)
+    if push.ok:
+        messages.success(request, _("%(count)s values sent to DHIS2.") % {"count": push.values})
+    else:
+        messages.error(
+            request,
+            _("DHIS2 refused the data (status %(status)s).") % {"status": push.status or "—"},
+        )
+    return redirect(f"{reverse('monitoring:dashboard')}?place={place.key}&period={period.label}")
