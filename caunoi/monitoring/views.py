@@ -19,6 +19,7 @@ from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
 from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.periods import month_after, parse_period
+from caunoi.monitoring.report import province_report_pdf
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
 from caunoi.places.models import Province
@@ -63,6 +64,15 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         raise Http404 from exc
     tables = dashboard_tables(period, place)
     export = request.GET.get("export")
+    if export == "pdf" and place.kind == "province":
+        province = Province.objects.get(code=place.province_code or 0)
+        response = HttpResponse(
+            province_report_pdf(province, period), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="bao-cao-{province.codename}-{period.label}.pdf"'
+        )
+        return response
     if export == "dhis2":
         provinces = None if place.kind == "network" else {_province_of(place)}
         response = JsonResponse(

@@ -92,3 +92,20 @@ def test_hub_dashboard_shows_queue_health_and_compliance_per_specialist(coordina
     page = login(coordinator).get("/monitoring/").content.decode()
     assert 'id="table-queue"' in page
     assert 'id="table-specialists"' in page
+
+
+def test_the_monthly_province_report_is_a_vietnamese_pdf_with_the_same_numbers(
+    worker, officer, login
+):
+    import io
+
+    from pypdf import PdfReader
+
+    _consults(worker, 6)
+    response = login(officer).get("/monitoring/?place=8&period=2026-09&export=pdf")
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "BÁO CÁO HOẠT ĐỘNG KHÁM BỆNH, CHỮA BỆNH TỪ XA" in text
+    assert "SỞ Y TẾ TỈNH TUYÊN QUANG" in text
+    assert "Số ca hội chẩn được gửi: 6" in text
+    assert "Trạm Y tế xã Lũng Cú · 6" in text
