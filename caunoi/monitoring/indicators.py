@@ -152,7 +152,9 @@ def _age_band(birth: date | None, on: datetime | None) -> str:
         return "?"
     day = on.date()
     age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-    return next(label for low, high, label in AGE_BANDS if low <= age < high)
+    # A birth recorded after the visit (a typo, or a newborn registered later) counts as age 0.
+    age = max(age, 0)
+    return next((label for low, high, label in AGE_BANDS if low <= age < high), "?")
 
 
 def _groups(row: dict[str, Any]) -> list[str]:

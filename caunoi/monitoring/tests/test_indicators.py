@@ -218,3 +218,11 @@ def test_api_gives_the_same_numbers_and_refuses_what_is_not_yours(
     assert wrong_by.status_code == 422
     unknown = api_client(officer).get("/api/indicators/nothing/values")
     assert unknown.status_code == 422
+
+
+def test_a_birth_date_after_the_visit_counts_as_age_zero():
+    from caunoi.monitoring.indicators import _age_band
+
+    assert _age_band(date(2026, 10, 1), at(5)) == "0-5"
+    assert _age_band(None, at(5)) == "?"
+    assert _age_band(date(1940, 1, 1), at(5)) == "60+"
