@@ -262,6 +262,11 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 REFERRAL_ARRIVAL_HOURS = env_int("REFERRAL_ARRIVAL_HOURS", 24, minimum=1)
 REFERRAL_COUNTER_DAYS = env_int("REFERRAL_COUNTER_DAYS", 7, minimum=1)
 
+# --- Monitoring -------------------------------------------------------------------------------------
+# The indicators read pre-computed consultation facts; a dashboard, export or API call older than
+# this many seconds since the last refresh brings them up to date first (0: on every read).
+MONITORING_FACTS_MAX_AGE = env_int("MONITORING_FACTS_MAX_AGE", 60, minimum=0)
+
 # --- DHIS2 ------------------------------------------------------------------------------------------
 # Where the monthly indicators are pushed (dataValueSets). The mapping of indicators to data
 # elements and of provinces/facilities to organisation units is kept in the admin.

@@ -250,6 +250,7 @@ class Consultation(TimeStampedModel):
             models.Index(fields=["hub", "status", "deadline_at"]),
             models.Index(fields=["requester_facility", "-updated_at"]),
             models.Index(fields=["specialist", "-updated_at"]),
+            models.Index(fields=["updated_at"], name="consult_updated_idx"),
             models.Index(fields=["status", "first_response_at", "deadline_at"]),
             # The specialty queues: waiting and unassigned, by hub and specialty, oldest due first.
             models.Index(

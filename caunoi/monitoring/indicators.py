@@ -593,8 +593,7 @@ def _video_rows(period: Period, place: Place) -> list[dict[str, Any]]:
     return rows
 
 
-def _facility_rows(period: Period, place: Place) -> list[dict[str, Any]]:
-    """One row per grassroots facility of the place, with its number of consults sent."""
+def grassroots_facilities(place: Place) -> QuerySet[Facility]:
     facilities = (
         Facility.objects.active().filter(is_hub=False).exclude(kind=FacilityKind.HEALTH_DEPARTMENT)
     )
@@ -602,7 +601,18 @@ def _facility_rows(period: Period, place: Place) -> list[dict[str, Any]]:
         facilities = facilities.filter(province__code=place.province_code or 0)
     elif place.kind == "facility" and place.facility is not None:
         facilities = facilities.filter(pk=place.facility.pk)
-    sent: dict[int, int] = defaultdict(int)
+    return facilities
+
+
+def facility_rows(
+    period: Period, place: Place, sent: dict[int, int] | None = None
+) -> list[dict[str, Any]]:
+    """One row per grassroots facility of the place, with its number of consults sent (counted
+    here from the consultations unless ``sent`` gives them)."""
+    facilities = grassroots_facilities(place)
+    if sent is not None:
+        return _facility_dicts(period, facilities, sent)
+    sent = defaultdict(int)
     for facility_id in (
         Consultation.objects.exclude(status__in=[Status.DRAFT, Status.CANCELLED])
         .filter(
@@ -613,6 +623,12 @@ def _facility_rows(period: Period, place: Place) -> list[dict[str, Any]]:
         .values_list("requester_facility_id", flat=True)
     ):
         sent[facility_id] += 1
+    return _facility_dicts(period, facilities, sent)
+
+
+def _facility_dicts(
+    period: Period, facilities: QuerySet[Facility], sent: dict[int, int]
+) -> list[dict[str, Any]]:
     return [
         {
             "consults": sent.get(f["id"], 0),
@@ -634,7 +650,7 @@ def rows_for(indicator: Indicator, period: Period, place: Place) -> list[dict[st
         return _referral_rows(period, place)
     if indicator.source == "video":
         return _video_rows(period, place)
-    return _facility_rows(period, place)
+    return facility_rows(period, place)
 
 
 # --- grouping ----------------------------------------------------------------------------------------
@@ -680,14 +696,25 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
     raise ValueError(by)
 
 
-def _cell(indicator: Indicator, key: str, label: str, rows: list[dict[str, Any]]) -> Cell:
-    numerator, denominator, value = indicator.compute(rows)
-    patients = len({r["patient_id"] for r in rows if r.get("patient_id") is not None})
+def make_cell(
+    indicator: Indicator,
+    key: str,
+    label: str,
+    figures: tuple[float | None, float | None, float | None],
+    patients: int,
+) -> Cell:
+    """A cell from its figures, suppressed when it counts 1 to 4 patients."""
+    numerator, denominator, value = figures
     cell = Cell(key, label, numerator, denominator, value, patients)
     if indicator.counts_patients and 0 < patients < SMALL_CELL:
         cell.numerator = cell.denominator = cell.value = None
         cell.suppressed = True
     return cell
+
+
+def _cell(indicator: Indicator, key: str, label: str, rows: list[dict[str, Any]]) -> Cell:
+    patients = len({r["patient_id"] for r in rows if r.get("patient_id") is not None})
+    return make_cell(indicator, key, label, indicator.compute(rows), patients)
 
 
 @dataclass
@@ -712,9 +739,29 @@ class Result:
 
 
 def compute(indicator: Indicator, period: Period, place: Place, by: str = "") -> Result:
+    """The indicator for a period and place, broken down by ``by`` (or only the total).
+
+    Consultation and facility indicators are aggregated in the database from the consultation
+    facts (``aggregate.py``); referrals and video sessions, far fewer, are read as rows here."""
     if by and by not in indicator.breakdowns:
         raise ValueError(by)
-    rows = rows_for(indicator, period, place)
+    from caunoi.monitoring import aggregate
+
+    if indicator.source in aggregate.SOURCES:
+        return aggregate.compute(indicator, period, place, by)
+    return compute_raw(indicator, period, place, by)
+
+
+def compute_raw(indicator: Indicator, period: Period, place: Place, by: str = "") -> Result:
+    """The indicator computed from the rows themselves: the reference the facts must match."""
+    if by and by not in indicator.breakdowns:
+        raise ValueError(by)
+    return result_from_rows(indicator, period, place, by, rows_for(indicator, period, place))
+
+
+def result_from_rows(
+    indicator: Indicator, period: Period, place: Place, by: str, rows: list[dict[str, Any]]
+) -> Result:
     total = _cell(indicator, "total", "total", rows)
     cells: list[Cell] = []
     if by:

@@ -99,3 +99,79 @@ class Dhis2Push(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ConsultFact(models.Model):
+    """One sent consultation as the indicators see it: its places, groups and times resolved once,
+    so that the dashboards aggregate a narrow indexed table in the database instead of joining
+    consultations, patients and facilities and grouping them in Python. Kept by ``facts.refresh``;
+    a consultation that is a draft or cancelled has no fact."""
+
+    consultation = models.OneToOneField(
+        "consults.Consultation", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the fact was made from, to find the ones that changed since.
+    consult_version = models.DateTimeField()
+    patient_version = models.DateTimeField()
+
+    patient_id = models.BigIntegerField()
+    requester_id = models.BigIntegerField()
+    specialist_id = models.BigIntegerField(null=True)
+    facility_id = models.BigIntegerField()
+    hub_id = models.BigIntegerField(null=True)
+    specialty_id = models.BigIntegerField()
+    province_code = models.PositiveIntegerField(null=True)
+    commune_code = models.PositiveIntegerField(null=True)
+
+    submitted_on = models.DateField()  # days in Vietnam's time
+    answered_on = models.DateField(null=True)
+    closed_on = models.DateField(null=True)
+    deadline_at = models.DateTimeField(null=True)
+    first_response_at = models.DateTimeField(null=True)
+    answered = models.BooleanField()  # advice given (and so the specialist counts as active)
+    response_minutes = models.FloatField(null=True)
+
+    urgency = models.CharField(max_length=16)
+    sex = models.CharField(max_length=8)
+    age_band = models.CharField(max_length=5)
+    ethnic_minority = models.BooleanField()
+    poor = models.BooleanField()
+    near_poor = models.BooleanField()
+    elderly = models.BooleanField()
+    child_under_6 = models.BooleanField()
+    vulnerable = models.BooleanField()
+    referred = models.BooleanField()
+    resolved_locally = models.BooleanField()
+
+    class Meta:
+        verbose_name = _("consultation fact")
+        verbose_name_plural = _("consultation facts")
+        indexes = [
+            models.Index(fields=["submitted_on"], name="fact_sub_idx"),
+            models.Index(fields=["province_code", "submitted_on"], name="fact_prov_sub_idx"),
+            models.Index(fields=["facility_id", "submitted_on"], name="fact_fac_sub_idx"),
+            models.Index(fields=["hub_id", "submitted_on"], name="fact_hub_sub_idx"),
+            models.Index(fields=["answered_on"], name="fact_ans_idx"),
+            models.Index(fields=["province_code", "answered_on"], name="fact_prov_ans_idx"),
+            models.Index(fields=["hub_id", "answered_on"], name="fact_hub_ans_idx"),
+            models.Index(fields=["closed_on"], name="fact_clo_idx"),
+            models.Index(fields=["province_code", "closed_on"], name="fact_prov_clo_idx"),
+            models.Index(fields=["patient_id"], name="fact_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.consultation_id)
+
+
+class FactState(models.Model):
+    """The single row that says up to when the facts are known to be complete."""
+
+    watermark = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("state of the facts")
+        verbose_name_plural = _("state of the facts")
+
+    def __str__(self) -> str:
+        return f"{self.refreshed_at}"

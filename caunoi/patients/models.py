@@ -92,7 +92,10 @@ class Patient(TimeStampedModel):
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         ordering = ["full_name", "id"]
-        indexes = [models.Index(fields=["facility", "search_name"])]
+        indexes = [
+            models.Index(fields=["facility", "search_name"]),
+            models.Index(fields=["updated_at"], name="patient_updated_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(citizen_id="") | Q(citizen_id__regex=r"^[0-9]{12}$"),

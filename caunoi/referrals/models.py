@@ -167,6 +167,7 @@ class Referral(TimeStampedModel):
         indexes = [
             models.Index(fields=["to_facility", "status", "-sent_at"]),
             models.Index(fields=["from_facility", "status", "-sent_at"]),
+            models.Index(fields=["updated_at"], name="referral_updated_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

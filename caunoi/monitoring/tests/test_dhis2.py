@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
@@ -72,7 +73,7 @@ def mapped(worker):
                 patient=patient, specialty=internal_medicine(), summary=summary()
             ),
         )
-        Consultation.objects.filter(pk=c.pk).update(submitted_at=SEPT)
+        Consultation.objects.filter(pk=c.pk).update(submitted_at=SEPT, updated_at=timezone.now())
     Dhis2DataElement.objects.create(indicator="consults_submitted", data_element="aBcDeF12345")
     Dhis2DataElement.objects.create(
         indicator="referrals", data_element="zYxWv098765", category_option_combo="HllvX50cXC0"

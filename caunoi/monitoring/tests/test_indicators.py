@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
@@ -73,7 +74,7 @@ def month(worker, specialist):
                 closed_at=sent + timedelta(days=1),
                 recommended_outcome="manage_locally",
             )
-        Consultation.objects.filter(pk=c.pk).update(**fields)
+        Consultation.objects.filter(pk=c.pk).update(**fields, updated_at=timezone.now())
         made.append(Consultation.objects.get(pk=c.pk))
     make_referral(worker, made[0].patient, consultation=made[0])
     return made
@@ -120,7 +121,7 @@ def test_small_cells_are_suppressed_and_zero_is_not(worker):
         submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
     )
-    Consultation.objects.filter(pk=c.pk).update(submitted_at=at(3))
+    Consultation.objects.filter(pk=c.pk).update(submitted_at=at(3), updated_at=timezone.now())
     one = value("consults_submitted").total
     assert one.suppressed
     assert one.value is None

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from caunoi.codes.loader import icd_load
 from caunoi.consults.demo import demo_consults_load
 from caunoi.consults.scale import scale_consults_load
+from caunoi.monitoring.facts import refresh as refresh_facts
 from caunoi.network.demo import PERSONAS, demo_network_load
 from caunoi.network.scale import scale_workers_load
 from caunoi.patients.scale import scale_patients_load
@@ -80,6 +81,9 @@ class Command(BaseCommand):
         if options["consults"]:
             self.stdout.write(f"Scale data: {options['consults']} consultations:")
             scale_consults_load(count=options["consults"], progress=say)
+        self.stdout.write("Indicator facts:")
+        done = refresh_facts(full=bool(options["consults"]), progress=say)
+        say(f"{done.written:,} facts")
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
         if not options["no_demo"]:
             self.stdout.write("\nDemo accounts (password: caunoi-demo):")

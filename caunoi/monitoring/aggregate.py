@@ -1,0 +1,257 @@
+"""Consultation and facility indicators aggregated in the database from the consultation facts.
+
+The same definitions as the row-by-row reference in ``indicators.py`` (``compute_raw``), which the
+tests compare against for every indicator and breakdown: counts, shares and distinct patients are
+SQL aggregates grouped by the breakdown; medians and percentiles take the one column of minutes and
+finish in Python, exactly as the reference does; the vulnerable groups, where one consultation can
+count in several, are one filtered aggregate per group.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek, TruncYear
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from caunoi.accounts.models import User
+from caunoi.monitoring.facts import ensure_fresh
+from caunoi.monitoring.indicators import (
+    VULNERABLE,
+    Cell,
+    Indicator,
+    Place,
+    Result,
+    facility_rows,
+    grassroots_facilities,
+    make_cell,
+    result_from_rows,
+)
+from caunoi.monitoring.models import ConsultFact
+from caunoi.monitoring.periods import GRAINS, Period, period_label
+from caunoi.network.models import Facility, Specialty
+
+DAY = {
+    "consults": "submitted_on",
+    "consults_answered": "answered_on",
+    "consults_closed": "closed_on",
+}
+SOURCES = (*DAY, "facilities")
+COLUMN = {
+    "province": "province_code",
+    "commune": "commune_code",
+    "facility": "facility_id",
+    "hub": "hub_id",
+    "specialty": "specialty_id",
+    "specialist": "specialist_id",
+    "urgency": "urgency",
+    "sex": "sex",
+    "age_band": "age_band",
+}
+TRUNC = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
+Figures = tuple[float | None, float | None, float | None]
+
+
+def _facts(source: str, period: Period, place: Place) -> QuerySet[ConsultFact]:
+    day = DAY[source]
+    qs = ConsultFact.objects.filter(**{f"{day}__gte": period.start, f"{day}__lt": period.end})
+    if place.kind == "province":
+        return qs.filter(province_code=place.province_code or 0)
+    if place.kind == "facility" and place.facility is not None:
+        if place.facility.is_hub:
+            return qs.filter(hub_id=place.facility.pk)
+        return qs.filter(facility_id=place.facility.pk)
+    return qs
+
+
+def _share(numerator: int, denominator: int) -> Figures:
+    return (
+        numerator,
+        denominator,
+        (round(100 * numerator / denominator, 1) if denominator else None),
+    )
+
+
+def _measures(indicator: Indicator) -> tuple[dict[str, Any], Callable[[dict[str, Any]], Figures]]:
+    """The SQL aggregates an indicator needs, and how its figures follow from them."""
+    code = indicator.code
+    if code == "answered_in_time":
+        now = timezone.now()
+        judged = Q(deadline_at__isnull=False) & (
+            Q(first_response_at__isnull=False) | Q(deadline_at__lt=now)
+        )
+        in_time = Q(deadline_at__isnull=False, first_response_at__lte=F("deadline_at"))
+        return (
+            {"num": Count("pk", filter=in_time), "den": Count("pk", filter=judged)},
+            lambda a: _share(a["num"], a["den"]),
+        )
+    if code in ("resolved_locally", "vulnerable_reach"):
+        flag = Q(resolved_locally=True) if code == "resolved_locally" else Q(vulnerable=True)
+        return {"num": Count("pk", filter=flag)}, lambda a: _share(a["num"], a["n"])
+    # Counts; the medians and the active workers are completed from other queries.
+    return {}, lambda a: (a["n"], None, a["n"])
+
+
+def _quantile(q: float, values: list[float]) -> Figures:
+    if not values:
+        return None, 0, None
+    values.sort()
+    if q == 0.5:
+        value = statistics.median(values)
+    else:
+        value = values[max(0, math.ceil(q * len(values)) - 1)]
+    return None, len(values), round(value, 1)
+
+
+def _group_expr(by: str, source: str) -> Any:
+    if by == "day":
+        return F(DAY[source])
+    if by in TRUNC:
+        return TRUNC[by](DAY[source])
+    return F(COLUMN[by])
+
+
+class _Labels:
+    """(key, label) of a group value, as the row-by-row reference names them."""
+
+    def __init__(self, by: str, values: set[Any]) -> None:
+        self.by = by
+        ids = [v for v in values if v is not None]
+        self.names: dict[Any, tuple[str, str]] = {}
+        if by in ("facility", "hub"):
+            self.names = {
+                f["id"]: (str(f["public_id"]), f["name"])
+                for f in Facility.objects.filter(pk__in=ids).values("id", "public_id", "name")
+            }
+        elif by == "specialty":
+            english = (get_language() or "vi").startswith("en")
+            self.names = {
+                s["id"]: (s["code"], s["name_en"] if english else s["name_vi"])
+                for s in Specialty.objects.filter(pk__in=ids).values(
+                    "id", "code", "name_vi", "name_en"
+                )
+            }
+        elif by == "specialist":
+            self.names = {
+                u["id"]: (str(u["id"]), u["full_name"] or "—")
+                for u in User.objects.filter(pk__in=ids).values("id", "full_name")
+            }
+
+    def __call__(self, value: Any) -> tuple[str, str]:
+        by = self.by
+        if by in GRAINS:
+            if isinstance(value, datetime):
+                value = value.date()
+            label = period_label(
+                by, value if isinstance(value, date) else date.fromisoformat(value)
+            )
+            return label, label
+        if by in ("facility", "hub", "specialty", "specialist") and value in self.names:
+            return self.names[value]
+        if by == "hub":
+            return "None", "—"
+        if by == "specialist":
+            return "none", "—"
+        return str(value), str(value)
+
+
+def _grouped(
+    qs: QuerySet[ConsultFact], by: str, source: str, aggregates: dict[str, Any]
+) -> dict[Any, dict[str, Any]]:
+    """Aggregates per group value (one query); the total when ``by`` is empty."""
+    aggregates = {"n": Count("pk"), "patients": Count("patient_id", distinct=True), **aggregates}
+    if not by:
+        return {None: qs.aggregate(**aggregates)}
+    grouped: Any = qs.annotate(group=_group_expr(by, source)).values("group")
+    rows: list[dict[str, Any]] = list(grouped.annotate(**aggregates).order_by())
+    return {row.pop("group"): row for row in rows}
+
+
+def _values_by_group(
+    qs: QuerySet[ConsultFact], by: str, source: str, column: str
+) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = defaultdict(list)
+    if not by:
+        out[None] = list(qs.values_list(column, flat=True))
+        return out
+    for group, value in qs.annotate(group=_group_expr(by, source)).values_list("group", column):
+        out[group].append(value)
+    return out
+
+
+def _cells(
+    indicator: Indicator, qs: QuerySet[ConsultFact], by: str, source: str
+) -> dict[Any, Cell]:
+    """Cells per group value (a single ``None`` group for the total)."""
+    aggregates, figures = _measures(indicator)
+    groups = _grouped(qs, by, source, aggregates)
+    code = indicator.code
+    extra: dict[Any, Figures] = {}
+    if code in ("response_time_median", "response_time_p90"):
+        minutes = _values_by_group(
+            qs.filter(response_minutes__isnull=False), by, source, "response_minutes"
+        )
+        q = 0.5 if code == "response_time_median" else 0.9
+        extra = {g: _quantile(q, minutes.get(g, [])) for g in groups}
+    elif code == "active_health_workers":
+        people = _values_by_group(qs, by, source, "requester_id")
+        answering = _values_by_group(
+            qs.filter(answered=True, specialist_id__isnull=False), by, source, "specialist_id"
+        )
+        for g in groups:
+            count = len(set(people.get(g, [])) | set(answering.get(g, [])))
+            extra[g] = (count, None, count)
+    labels = _Labels(by, set(groups)) if by else None
+    cells = {}
+    for group, agg in groups.items():
+        key, label = labels(group) if labels else ("total", "total")
+        cells[group] = make_cell(
+            indicator, key, label, extra.get(group) or figures(agg), agg["patients"]
+        )
+    return cells
+
+
+def _vulnerability_cells(
+    indicator: Indicator, qs: QuerySet[ConsultFact], source: str
+) -> list[Cell]:
+    """A consultation counts in every group its patient belongs to; "none" if in no group."""
+    cells = []
+    for group in (*VULNERABLE, "none"):
+        members = qs.filter(vulnerable=False) if group == "none" else qs.filter(**{group: True})
+        cell = _cells(indicator, members, "", source)[None]
+        if cell.patients:  # the group has consultations (every one has a patient)
+            cell.key = cell.label = group
+            cells.append(cell)
+    return cells
+
+
+def compute(indicator: Indicator, period: Period, place: Place, by: str = "") -> Result:
+    ensure_fresh()
+    if indicator.source == "facilities":
+        facilities = grassroots_facilities(place)
+        sent = dict(
+            _facts("consults", period, place)
+            .filter(facility_id__in=facilities.values("pk"))
+            .values_list("facility_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        return result_from_rows(
+            indicator, period, place, by, facility_rows(period, place, sent=sent)
+        )
+    source = indicator.source
+    qs = _facts(source, period, place)
+    total = _cells(indicator, qs, "", source)[None]
+    cells: list[Cell] = []
+    if by == "vulnerability":
+        cells = sorted(_vulnerability_cells(indicator, qs, source), key=lambda c: (c.key, c.label))
+    elif by:
+        cells = sorted(_cells(indicator, qs, by, source).values(), key=lambda c: (c.key, c.label))
+    return Result(indicator, period, place, by, total, cells)
