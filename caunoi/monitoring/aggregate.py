@@ -13,7 +13,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from caunoi.accounts.models import User
+from caunoi.monitoring import rollups
 from caunoi.monitoring.facts import ensure_fresh
 from caunoi.monitoring.indicators import (
     VULNERABLE,
@@ -232,8 +233,109 @@ def _vulnerability_cells(
     return cells
 
 
+# --- from the daily roll-ups ------------------------------------------------------------------------
+
+ROLLUP_CODES = {
+    "consults_submitted",
+    "consults_answered",
+    "consults_closed",
+    "answered_in_time",
+    "resolved_locally",
+    "vulnerable_reach",
+}
+ROLLUP_BY = {"", *GRAINS, "province", *rollups.DIMS}
+
+
+def _period_of(grain: str, day: date) -> str:
+    if grain == "week":
+        day = day - timedelta(days=day.weekday())
+    elif grain == "month":
+        day = day.replace(day=1)
+    elif grain == "quarter":
+        day = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    elif grain == "year":
+        day = date(day.year, 1, 1)
+    return period_label(grain, day)
+
+
+def _rollup_group(by: str, day: date, province: int | None, key: str) -> Any:
+    if not by:
+        return None
+    if by in GRAINS:
+        return _period_of(by, day)
+    if by == "province":
+        return province
+    return key
+
+
+def _overdue(source: str, by: str, period: Period, place: Place, now: datetime) -> dict[Any, int]:
+    """Consultations not answered and past their deadline now, per group: the part of the
+    deadline indicator that depends on the moment it is asked (few rows, read from the facts)."""
+    dim = by if by in rollups.DIMS else ""
+    counts: dict[Any, int] = defaultdict(int)
+    column = DAY[source]
+    late = _facts(source, period, place).filter(
+        first_response_at__isnull=True, deadline_at__isnull=False, deadline_at__lt=now
+    )
+    for f in late.values(*rollups.FIELDS):
+        for d, key in rollups.group_keys(f):
+            if d == dim:
+                counts[_rollup_group(by, f[column], f["province_code"], key)] += 1
+    return counts
+
+
+def _from_rollups(indicator: Indicator, period: Period, place: Place, by: str) -> Result:
+    source = indicator.source
+    province = (place.province_code or 0) if place.kind == "province" else None
+    now = timezone.now()
+
+    def sums(by: str) -> dict[Any, rollups.Sums]:
+        out: dict[Any, rollups.Sums] = defaultdict(rollups.Sums)
+        dim = by if by in rollups.DIMS else ""
+        for day, prov, key, row in rollups.read(source, dim, period.start, period.end, province):
+            out[_rollup_group(by, day, prov, key)].merge(row)
+        return out
+
+    def figures(s: rollups.Sums, overdue: int) -> Figures:
+        code = indicator.code
+        if code == "answered_in_time":
+            return _share(s.in_time, s.responded + overdue)
+        if code == "resolved_locally":
+            return _share(s.resolved, s.n)
+        if code == "vulnerable_reach":
+            return _share(s.vulnerable, s.n)
+        return s.n, None, s.n
+
+    def cells(by: str) -> dict[Any, Cell]:
+        groups = sums(by)
+        late = (
+            _overdue(source, by, period, place, now) if indicator.code == "answered_in_time" else {}
+        )
+        if not by:
+            groups.setdefault(None, rollups.Sums())
+        labels = _Labels(by, {int(g) for g in groups if by in ("hub", "specialty") and g != "None"})
+        out = {}
+        for group, s in groups.items():
+            if by in ("hub", "specialty"):
+                key, label = labels(None if group == "None" else int(group))
+            elif by:  # periods, provinces, urgency, sex, age band, vulnerable group
+                key = label = str(group)
+            else:
+                key, label = "total", "total"
+            out[group] = make_cell(
+                indicator, key, label, figures(s, late.get(group, 0)), len(s.patients)
+            )
+        return out
+
+    total = cells("")[None]
+    parts = sorted(cells(by).values(), key=lambda c: (c.key, c.label)) if by else []
+    return Result(indicator, period, place, by, total, parts)
+
+
 def compute(indicator: Indicator, period: Period, place: Place, by: str = "") -> Result:
     ensure_fresh()
+    if indicator.code in ROLLUP_CODES and by in ROLLUP_BY and place.kind in ("network", "province"):
+        return _from_rollups(indicator, period, place, by)
     if indicator.source == "facilities":
         facilities = grassroots_facilities(place)
         sent = dict(

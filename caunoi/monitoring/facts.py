@@ -1,6 +1,7 @@
 """Keep the consultation facts (``ConsultFact``) in step with the consultations, incrementally.
 
-A refresh looks at what changed since the last one — consultations, their patients, referrals
+The daily roll-ups (``rollups.py``) of the days and provinces those facts count in are rebuilt in
+the same transaction. A refresh looks at what changed since the last one — consultations, their patients, referrals
 made from them and the facilities that sent them, found by ``updated_at`` — and rewrites only the
 facts whose source is newer than what they were made from. Because a transaction may commit a
 little after a refresh has looked, each refresh looks back ``OVERLAP`` before the previous one;
@@ -25,6 +26,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from caunoi.consults.models import Consultation, Status
+from caunoi.consults.scale import refresh_planner_statistics
+from caunoi.monitoring import rollups
 from caunoi.monitoring.indicators import _age_band, _groups, _minutes
 from caunoi.monitoring.models import ConsultFact, FactState
 from caunoi.monitoring.periods import TZ
@@ -120,8 +123,11 @@ def _fact(row: dict[str, Any], referred: bool) -> ConsultFact:
     )
 
 
-def _write(ids: list[int]) -> tuple[int, int]:
-    """Rewrite the facts of these consultations; returns (written, removed)."""
+def _write(ids: list[int]) -> tuple[int, int, set[rollups.Cell]]:
+    """Rewrite the facts of these consultations; returns (written, removed, the roll-up cells
+    they counted in before or count in now)."""
+    day_columns = [*rollups.DAY.values(), "province_code"]
+    cells = rollups.cells_of(ConsultFact.objects.filter(pk__in=ids).values(*day_columns))
     rows = list(Consultation.objects.filter(pk__in=ids).values(*FIELDS))
     referred = set(
         Referral.objects.filter(consultation_id__in=ids).values_list("consultation_id", flat=True)
@@ -133,7 +139,8 @@ def _write(ids: list[int]) -> tuple[int, int]:
     ConsultFact.objects.bulk_create(
         facts, update_conflicts=True, unique_fields=["consultation"], update_fields=UPDATED
     )
-    return len(facts), removed
+    cells |= rollups.cells_of({c: getattr(f, c) for c in day_columns} for f in facts)
+    return len(facts), removed, cells
 
 
 def _changed_since(since: datetime) -> set[int]:
@@ -219,10 +226,16 @@ def refresh(*, full: bool = False, progress: Callable[[str], None] | None = None
         total = ids.count()
         for n, batch in enumerate(_chunks(ids.iterator(chunk_size=CHUNK)), start=1):
             with transaction.atomic():
-                w, r = _write(batch)
+                w, r, _cells = _write(batch)
             written, removed = written + w, removed + r
             if progress and (n % 25 == 0 or written >= total):
                 progress(f"{written:,} / {total:,} consultations")
+        refresh_planner_statistics(["monitoring_consultfact"])
+        with transaction.atomic():
+            rows = rollups.rebuild_all()
+        if progress:
+            progress(f"{rows:,} daily roll-ups")
+        refresh_planner_statistics(["monitoring_dailyrollup"])
         with transaction.atomic():
             state = FactState.objects.select_for_update().filter(pk=1).first() or FactState(pk=1)
             state.watermark = state.refreshed_at = now
@@ -234,9 +247,11 @@ def refresh(*, full: bool = False, progress: Callable[[str], None] | None = None
         assert state.watermark is not None
         now = timezone.now()
         written = removed = 0
+        cells: set[rollups.Cell] = set()
         for batch in _chunks(sorted(_changed_since(state.watermark - OVERLAP))):
-            w, r = _write(batch)
-            written, removed = written + w, removed + r
+            w, r, c = _write(batch)
+            written, removed, cells = written + w, removed + r, cells | c
+        rollups.rebuild(cells)
         state.watermark = state.refreshed_at = now
         state.save(update_fields=["watermark", "refreshed_at"])
     return Refreshed(written, removed, time.perf_counter() - started)

@@ -175,3 +175,42 @@ class FactState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refreshed_at}"
+
+
+class DailyRollup(models.Model):
+    """The consultation facts of one day and province summed per group of one breakdown, so that
+    a month or a year of a province or of the network reads a few hundred rows, not every fact.
+
+    ``dim`` is the breakdown ("" for the totals, or hub, specialty, urgency, sex, age_band,
+    vulnerability) and ``key`` the group. Distinct patients do not add up across days, but
+    suppression only asks whether a cell has fewer than five: the five smallest patient ids of
+    the cell (``p1``…``p5``) merge exactly into the five smallest of a longer period."""
+
+    source = models.CharField(max_length=20)  # consults, consults_answered, consults_closed
+    day = models.DateField()
+    province_code = models.PositiveIntegerField(null=True)
+    dim = models.CharField(max_length=16)
+    key = models.CharField(max_length=40)
+    n = models.PositiveIntegerField()
+    in_time = models.PositiveIntegerField()  # first response at or before the deadline
+    responded = models.PositiveIntegerField()  # first response given, with a deadline
+    vulnerable = models.PositiveIntegerField()
+    resolved = models.PositiveIntegerField()
+    p1 = models.BigIntegerField(null=True)
+    p2 = models.BigIntegerField(null=True)
+    p3 = models.BigIntegerField(null=True)
+    p4 = models.BigIntegerField(null=True)
+    p5 = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("daily roll-up")
+        verbose_name_plural = _("daily roll-ups")
+        indexes = [
+            models.Index(fields=["source", "dim", "day"], name="rollup_dim_day_idx"),
+            models.Index(
+                fields=["source", "dim", "province_code", "day"], name="rollup_prov_day_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.day} {self.province_code} {self.dim}={self.key}"
