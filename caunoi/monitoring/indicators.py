@@ -748,7 +748,7 @@ def compute(indicator: Indicator, period: Period, place: Place, by: str = "") ->
     from caunoi.monitoring import aggregate
 
     if indicator.source in aggregate.SOURCES:
-        return aggregate.compute(indicator, period, place, by)
+        return protect(aggregate.compute(indicator, period, place, by))
     return compute_raw(indicator, period, place, by)
 
 
@@ -756,7 +756,30 @@ def compute_raw(indicator: Indicator, period: Period, place: Place, by: str = ""
     """The indicator computed from the rows themselves: the reference the facts must match."""
     if by and by not in indicator.breakdowns:
         raise ValueError(by)
-    return result_from_rows(indicator, period, place, by, rows_for(indicator, period, place))
+    return protect(
+        result_from_rows(indicator, period, place, by, rows_for(indicator, period, place))
+    )
+
+
+def protect(result: Result) -> Result:
+    """Secondary suppression: when a breakdown hides exactly one cell but shows its total, the
+    hidden cell could be found by subtracting the others from the total; hide the smallest other
+    cell too."""
+    if result.total.suppressed:
+        return result
+    hidden = [c for c in result.cells if c.suppressed]
+    shown = [c for c in result.cells if not c.suppressed and c.patients]
+    if len(hidden) != 1 or not shown or not result.indicator.counts_patients:
+        return result
+
+    def size(c: Cell) -> tuple[float, str]:
+        figure = next((f for f in (c.denominator, c.numerator, c.value) if f is not None), 0)
+        return figure, c.key
+
+    partner = min(shown, key=size)
+    partner.numerator = partner.denominator = partner.value = None
+    partner.suppressed = True
+    return result
 
 
 def result_from_rows(

@@ -135,6 +135,44 @@ def test_small_cells_are_suppressed_and_zero_is_not(worker):
     assert not empty.total.suppressed
 
 
+def test_a_lone_hidden_cell_takes_its_smallest_sibling_with_it(worker):
+    """Stations with 6, 2 and 7 patients: the 2 is hidden, and so is the 6, or else 15 − 6 − 7
+    would give it away; the 7 and the total stay."""
+    from caunoi.network.models import Facility
+
+    home = worker.memberships.get().facility
+    others = list(
+        Facility.objects.filter(province=home.province, is_hub=False).exclude(pk=home.pk)[:2]
+    )
+    for station, count in zip([home, *others], [6, 2, 7], strict=True):
+        for n in range(count):
+            c = consultation_submit(
+                actor=worker,
+                client_id=uuid.uuid4(),
+                submit=True,
+                data=ConsultationInput(
+                    patient=make_patient(worker, name=f"{station.pk}-{n}"),
+                    specialty=internal_medicine(),
+                    summary=summary(),
+                ),
+            )
+            Consultation.objects.filter(pk=c.pk).update(
+                submitted_at=at(4), requester_facility=station, updated_at=timezone.now()
+            )
+    result = value("consults_submitted", "facility")
+    assert result.total.value == 15
+    shown = {c.key: (c.value, c.suppressed) for c in result.cells}
+    assert shown == {
+        str(home.public_id): (None, True),
+        str(others[0].public_id): (None, True),
+        str(others[1].public_id): (7, False),
+    }
+    # By day there is one cell: shown, as the total shows it anyway.
+    assert [(c.value, c.suppressed) for c in value("consults_submitted", "day").cells] == [
+        (15, False)
+    ]
+
+
 def test_facility_indicators_count_facilities_not_patients(month):
     share = value("active_facilities").total
     stations = share.denominator
