@@ -18,6 +18,7 @@ from caunoi.monitoring.dashboards import dashboard_tables, headline
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
 from caunoi.monitoring.indicators import Place
+from caunoi.monitoring.models import FactState
 from caunoi.monitoring.periods import month_after, parse_period
 from caunoi.monitoring.report import province_report_pdf
 from caunoi.network.access import user_scope
@@ -109,6 +110,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             "query": f"place={place.key}&period={period.label}",
             "charts": {t.key: t.as_chart() for t in tables if t.chart},
             "can_push": place.kind != "facility" and bool(settings.DHIS2_URL),
+            "as_of": FactState.objects.values_list("refreshed_at", flat=True).first(),
         },
     )
 

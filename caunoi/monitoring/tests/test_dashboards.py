@@ -12,6 +12,7 @@ from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
 from caunoi.monitoring.facts import refresh
+from caunoi.monitoring.models import FactState
 
 pytestmark = pytest.mark.django_db
 SEPT = datetime(2026, 9, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -38,6 +39,8 @@ def test_province_dashboard_shows_figures_tables_and_drill_down(worker, officer,
     assert 'data-chart="trend"' in page
     assert 'data-chart="comparison"' in page
     assert "Trạm Y tế xã Lũng Cú" in page
+    as_of = timezone.localtime(FactState.objects.get().refreshed_at)
+    assert f"Số liệu tính đến {as_of:%H:%M %d/%m/%Y}." in page  # when the figures were computed
     station = worker.memberships.get().facility
     assert f"?place={station.public_id}&amp;period=2026-09" in page  # drill-down to the facility
 
