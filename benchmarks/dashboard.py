@@ -5,6 +5,7 @@ and the network dashboard as the administrator, p50 and p95 over repeated reques
     DATABASE_URL=postgres://postgres@127.0.0.1/caunoi_bench .venv/bin/python benchmarks/dashboard.py
     DATABASE_URL=... .venv/bin/python benchmarks/dashboard.py --runs 15 --refresh
 
+Run ``caunoi collectstatic`` once first (the pages use the hashed static files).
 ``--refresh`` adds consultations to the database (one day of the network's yearly flow).
 """
 
@@ -44,12 +45,13 @@ def measure(username: str, path: str, runs: int) -> tuple[float, float]:
 
 
 def one_day_refresh() -> None:
-    """A day's new consultations (a year's count / 365), stamped as changed now, then the
-    incremental refresh that a dashboard read or the command would run."""
+    """A day's new consultations (a year's count / 365) submitted over the last day (those
+    already closed reach back a few days), stamped as changed now, then the incremental refresh
+    that a dashboard read or the command would run."""
     refresh()
     day = max(1, Consultation.objects.count() // 365)
     before = Consultation.objects.aggregate(m=Max("pk"))["m"] or 0
-    scale_consults_load(count=day)
+    scale_consults_load(count=day, history_days=1)
     Consultation.objects.filter(pk__gt=before).update(updated_at=timezone.now())
     done = refresh()
     print(

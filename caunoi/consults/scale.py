@@ -136,7 +136,8 @@ def _existing() -> int:
 
 
 class ScaleConsults:
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, history_days: float = 365) -> None:
+        self.history = history_days  # how far back the closed and cancelled consults go
         self.rng = random.Random(f"scale-consults:{start}")  # noqa: S311 -- benchmark data
         self.names = NameMaker(f"scale-consults:{start}")
         self.now = timezone.now()
@@ -311,13 +312,13 @@ class ScaleConsults:
             if rng.random() < 0.4:
                 assigned = t0 + due * rng.uniform(0.1, 0.9)
         elif status == Status.CANCELLED:
-            t0 = now - DAY * rng.uniform(1, 365)
+            t0 = now - DAY * rng.uniform(min(1, self.history / 2), self.history)
             closed = t0 + pace * rng.uniform(0.05, 0.5)
         else:
             t0 = now - (
-                DAY * rng.uniform(0.5, 10)
+                DAY * rng.uniform(min(0.5, self.history / 2), min(10, self.history))
                 if status == Status.ANSWERED
-                else DAY * rng.uniform(3, 365)
+                else DAY * rng.uniform(min(3, self.history / 2), self.history)
             )
             if rng.random() < 0.12:
                 escalated = t0 + due + timedelta(minutes=2)
@@ -440,12 +441,16 @@ class ScaleConsults:
         return len(patients) + len(consents) + len(consultations) + len(events) + len(diagnoses)
 
 
-def scale_consults_load(*, count: int, progress: Callable[[str], None] | None = None) -> float:
+def scale_consults_load(
+    *, count: int, progress: Callable[[str], None] | None = None, history_days: float = 365
+) -> float:
     """Add ``count`` patients with consent and ``count`` consultations over the active stations,
-    continuing the numbering of earlier calls. Returns rows written per second."""
+    continuing the numbering of earlier calls, submitted over the last ``history_days`` (a
+    consult answered or closed later than now moves back, so a few start a little earlier).
+    Returns rows written per second."""
     say = progress or (lambda _message: None)
     start = _existing()
-    loader = ScaleConsults(start)
+    loader = ScaleConsults(start, history_days)
     if not loader.stations:
         raise ValueError("Load the demo network first: there are no staffed stations.")
     routing = time.perf_counter()

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek, TruncYear
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -187,6 +188,36 @@ def _values_by_group(
     return out
 
 
+class _Percentile(Aggregate):
+    """PostgreSQL's ordered-set aggregates: ``percentile_cont(0.5)`` is the median as
+    ``statistics.median`` gives it; ``percentile_disc(q)`` the nearest rank, ``ceil(q·n)``."""
+
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, fraction: float) -> None:
+        function = "percentile_cont" if fraction == 0.5 else "percentile_disc"
+        super().__init__(expression, function=function, fraction=float(fraction))
+
+
+def _quantiles(qs: QuerySet[ConsultFact], by: str, source: str, q: float) -> dict[Any, Figures]:
+    """The median (q = 0.5) or a percentile of the minutes to first response, per group."""
+    qs = qs.filter(response_minutes__isnull=False)
+    if connection.vendor != "postgresql":  # SQLite: take the column and finish in Python
+        minutes = _values_by_group(qs, by, source, "response_minutes")
+        return {g: _quantile(q, values) for g, values in minutes.items()}
+    measures = {"count": Count("pk"), "value": _Percentile("response_minutes", q)}
+    if by:
+        grouped: Any = qs.annotate(group=_group_expr(by, source)).values("group")
+        rows = {r.pop("group"): r for r in grouped.annotate(**measures).order_by()}
+    else:
+        rows = {None: qs.aggregate(**measures)}
+    return {
+        g: (None, r["count"], round(r["value"], 1)) if r["count"] else (None, 0, None)
+        for g, r in rows.items()
+    }
+
+
 def _cells(
     indicator: Indicator, qs: QuerySet[ConsultFact], by: str, source: str
 ) -> dict[Any, Cell]:
@@ -196,11 +227,8 @@ def _cells(
     code = indicator.code
     extra: dict[Any, Figures] = {}
     if code in ("response_time_median", "response_time_p90"):
-        minutes = _values_by_group(
-            qs.filter(response_minutes__isnull=False), by, source, "response_minutes"
-        )
-        q = 0.5 if code == "response_time_median" else 0.9
-        extra = {g: _quantile(q, minutes.get(g, [])) for g in groups}
+        extra = _quantiles(qs, by, source, 0.5 if code == "response_time_median" else 0.9)
+        extra = {g: extra.get(g, (None, 0, None)) for g in groups}
     elif code == "active_health_workers":
         people = _values_by_group(qs, by, source, "requester_id")
         answering = _values_by_group(
@@ -243,7 +271,9 @@ ROLLUP_CODES = {
     "resolved_locally",
     "vulnerable_reach",
 }
-ROLLUP_BY = {"", *GRAINS, "province", *rollups.DIMS}
+QUANTILES = {"response_time_median": 0.5, "response_time_p90": 0.9}
+ROLLUP_BY = {"", "month", "quarter", "year", "province", *rollups.DIMS}
+LABELLED = ("hub", "facility", "specialty")  # keys that are ids, named from their table
 
 
 def _period_of(grain: str, day: date) -> str:
@@ -284,6 +314,17 @@ def _overdue(source: str, by: str, period: Period, place: Place, now: datetime) 
     return counts
 
 
+def _same_group(by: str, value: Any) -> Any:
+    """A group value from a facts query, named as the roll-ups name it."""
+    if not by:
+        return None
+    if by in GRAINS:
+        return period_label(by, value.date() if isinstance(value, datetime) else value)
+    if by == "province":
+        return value
+    return str(value)
+
+
 def _from_rollups(indicator: Indicator, period: Period, place: Place, by: str) -> Result:
     source = indicator.source
     province = (place.province_code or 0) if place.kind == "province" else None
@@ -292,12 +333,16 @@ def _from_rollups(indicator: Indicator, period: Period, place: Place, by: str) -
     def sums(by: str) -> dict[Any, rollups.Sums]:
         out: dict[Any, rollups.Sums] = defaultdict(rollups.Sums)
         dim = by if by in rollups.DIMS else ""
-        for day, prov, key, row in rollups.read(source, dim, period.start, period.end, province):
-            out[_rollup_group(by, day, prov, key)].merge(row)
+        for month, prov, key, row in rollups.read(source, dim, period.start, period.end, province):
+            out[_rollup_group(by, month, prov, key)].merge(row)
         return out
 
-    def figures(s: rollups.Sums, overdue: int) -> Figures:
+    quantiles: dict[Any, Figures] = {}
+
+    def figures(group: Any, s: rollups.Sums, overdue: int) -> Figures:
         code = indicator.code
+        if code in QUANTILES:
+            return quantiles.get(group, (None, 0, None))
         if code == "answered_in_time":
             return _share(s.in_time, s.responded + overdue)
         if code == "resolved_locally":
@@ -311,19 +356,27 @@ def _from_rollups(indicator: Indicator, period: Period, place: Place, by: str) -
         late = (
             _overdue(source, by, period, place, now) if indicator.code == "answered_in_time" else {}
         )
+        if indicator.code in QUANTILES:
+            # The minutes themselves come from the facts; the patients, for suppression, from
+            # the roll-ups of the consultations sent.
+            quantiles.clear()
+            for g, q in _quantiles(
+                _facts(source, period, place), by, source, QUANTILES[indicator.code]
+            ).items():
+                quantiles[_same_group(by, g)] = q
         if not by:
             groups.setdefault(None, rollups.Sums())
-        labels = _Labels(by, {int(g) for g in groups if by in ("hub", "specialty") and g != "None"})
+        labels = _Labels(by, {int(g) for g in groups if by in LABELLED and g != "None"})
         out = {}
         for group, s in groups.items():
-            if by in ("hub", "specialty"):
+            if by in LABELLED:
                 key, label = labels(None if group == "None" else int(group))
             elif by:  # periods, provinces, urgency, sex, age band, vulnerable group
                 key = label = str(group)
             else:
                 key, label = "total", "total"
             out[group] = make_cell(
-                indicator, key, label, figures(s, late.get(group, 0)), len(s.patients)
+                indicator, key, label, figures(group, s, late.get(group, 0)), len(s.patients)
             )
         return out
 
@@ -332,19 +385,39 @@ def _from_rollups(indicator: Indicator, period: Period, place: Place, by: str) -
     return Result(indicator, period, place, by, total, parts)
 
 
+def _sent_by_facility(period: Period, place: Place) -> dict[int, int]:
+    """Consultations sent per grassroots facility of the place."""
+    facilities = grassroots_facilities(place)
+    if place.kind in ("network", "province") and rollups.whole_months(period.start, period.end):
+        ids = set(facilities.values_list("pk", flat=True))
+        province = (place.province_code or 0) if place.kind == "province" else None
+        sent: dict[int, int] = defaultdict(int)
+        for _month, _prov, key, row in rollups.read(
+            "consults", "facility", period.start, period.end, province
+        ):
+            if key != "None" and int(key) in ids:
+                sent[int(key)] += row.n
+        return sent
+    return dict(
+        _facts("consults", period, place)
+        .filter(facility_id__in=facilities.values("pk"))
+        .values_list("facility_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
 def compute(indicator: Indicator, period: Period, place: Place, by: str = "") -> Result:
     ensure_fresh()
-    if indicator.code in ROLLUP_CODES and by in ROLLUP_BY and place.kind in ("network", "province"):
+    if (
+        (indicator.code in ROLLUP_CODES or (indicator.code in QUANTILES and by != "vulnerability"))
+        and by in ROLLUP_BY
+        and place.kind in ("network", "province")
+        and rollups.whole_months(period.start, period.end)
+    ):
         return _from_rollups(indicator, period, place, by)
     if indicator.source == "facilities":
-        facilities = grassroots_facilities(place)
-        sent = dict(
-            _facts("consults", period, place)
-            .filter(facility_id__in=facilities.values("pk"))
-            .values_list("facility_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        sent = _sent_by_facility(period, place)
         return result_from_rows(
             indicator, period, place, by, facility_rows(period, place, sent=sent)
         )

@@ -1,7 +1,7 @@
 """Keep the consultation facts (``ConsultFact``) in step with the consultations, incrementally.
 
-The daily roll-ups (``rollups.py``) of the days and provinces those facts count in are rebuilt in
-the same transaction. A refresh looks at what changed since the last one — consultations, their patients, referrals
+The monthly roll-ups (``rollups.py``) of the months and provinces those facts count in are
+rebuilt in the same transaction. A refresh looks at what changed since the last one — consultations, their patients, referrals
 made from them and the facilities that sent them, found by ``updated_at`` — and rewrites only the
 facts whose source is newer than what they were made from. Because a transaction may commit a
 little after a refresh has looked, each refresh looks back ``OVERLAP`` before the previous one;
@@ -234,8 +234,8 @@ def refresh(*, full: bool = False, progress: Callable[[str], None] | None = None
         with transaction.atomic():
             rows = rollups.rebuild_all()
         if progress:
-            progress(f"{rows:,} daily roll-ups")
-        refresh_planner_statistics(["monitoring_dailyrollup"])
+            progress(f"{rows:,} monthly roll-ups")
+        refresh_planner_statistics(["monitoring_monthlyrollup"])
         with transaction.atomic():
             state = FactState.objects.select_for_update().filter(pk=1).first() or FactState(pk=1)
             state.watermark = state.refreshed_at = now

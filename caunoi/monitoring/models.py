@@ -157,6 +157,12 @@ class ConsultFact(models.Model):
             models.Index(fields=["closed_on"], name="fact_clo_idx"),
             models.Index(fields=["province_code", "closed_on"], name="fact_prov_clo_idx"),
             models.Index(fields=["patient_id"], name="fact_patient_idx"),
+            # Not answered yet: the part of deadline compliance that depends on the moment.
+            models.Index(
+                fields=["submitted_on"],
+                condition=Q(first_response_at__isnull=True),
+                name="fact_waiting_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -177,17 +183,19 @@ class FactState(models.Model):
         return f"{self.refreshed_at}"
 
 
-class DailyRollup(models.Model):
-    """The consultation facts of one day and province summed per group of one breakdown, so that
-    a month or a year of a province or of the network reads a few hundred rows, not every fact.
+class MonthlyRollup(models.Model):
+    """The consultation facts of one month and province summed per group of one breakdown, so
+    that a month or a year of a province or of the network reads a few hundred rows, not every
+    fact.
 
-    ``dim`` is the breakdown ("" for the totals, or hub, specialty, urgency, sex, age_band,
-    vulnerability) and ``key`` the group. Distinct patients do not add up across days, but
-    suppression only asks whether a cell has fewer than five: the five smallest patient ids of
-    the cell (``p1``…``p5``) merge exactly into the five smallest of a longer period."""
+    ``dim`` is the breakdown ("" for the totals, or hub, facility, specialty, urgency, sex,
+    age_band, vulnerability) and ``key`` the group. Distinct patients do not add up across
+    months, but suppression only asks whether a cell has fewer than five: the five smallest
+    patient ids of the cell (``p1``…``p5``) merge exactly into the five smallest of a longer
+    period."""
 
     source = models.CharField(max_length=20)  # consults, consults_answered, consults_closed
-    day = models.DateField()
+    month = models.DateField()  # its first day
     province_code = models.PositiveIntegerField(null=True)
     dim = models.CharField(max_length=16)
     key = models.CharField(max_length=40)
@@ -203,14 +211,14 @@ class DailyRollup(models.Model):
     p5 = models.BigIntegerField(null=True)
 
     class Meta:
-        verbose_name = _("daily roll-up")
-        verbose_name_plural = _("daily roll-ups")
+        verbose_name = _("monthly roll-up")
+        verbose_name_plural = _("monthly roll-ups")
         indexes = [
-            models.Index(fields=["source", "dim", "day"], name="rollup_dim_day_idx"),
+            models.Index(fields=["source", "dim", "month"], name="rollup_dim_month_idx"),
             models.Index(
-                fields=["source", "dim", "province_code", "day"], name="rollup_prov_day_idx"
+                fields=["source", "dim", "province_code", "month"], name="rollup_prov_month_idx"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.day} {self.province_code} {self.dim}={self.key}"
+        return f"{self.source} {self.month:%Y-%m} {self.province_code} {self.dim}={self.key}"

@@ -1,33 +1,37 @@
-"""Daily roll-ups of the consultation facts (``DailyRollup``): build them for the days and
-provinces whose facts changed, and read them back summed over a period.
+"""Monthly roll-ups of the consultation facts (``MonthlyRollup``): build them for the months and
+provinces whose facts changed, and read them back summed over a period of whole months.
 
 A roll-up cell is rebuilt whole from the facts, never adjusted by differences, so a refresh that
-runs twice, or a cell rebuilt for nothing, still gives the exact sums.
+runs twice, or a cell rebuilt for nothing, still gives the exact sums. Periods that are not whole
+months (a day, a week) are read from the facts, which are few for such a period.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db.models import Max, Min, Q
 
 from caunoi.monitoring.indicators import VULNERABLE
-from caunoi.monitoring.models import ConsultFact, DailyRollup
+from caunoi.monitoring.models import ConsultFact, MonthlyRollup
+from caunoi.monitoring.periods import month_after
 
 DAY = {
     "consults": "submitted_on",
     "consults_answered": "answered_on",
     "consults_closed": "closed_on",
 }
-DIMS = ("", "hub", "specialty", "urgency", "sex", "age_band", "vulnerability")
+DIMS = ("", "hub", "facility", "specialty", "urgency", "sex", "age_band", "vulnerability")
 SMALLEST = 5
 FIELDS = [
     "patient_id",
     "province_code",
     "hub_id",
+    "facility_id",
     "specialty_id",
     "urgency",
     "sex",
@@ -39,7 +43,7 @@ FIELDS = [
     "deadline_at",
     *DAY.values(),
 ]
-# (source, day, province code): the unit a roll-up is rebuilt by.
+# (source, first day of the month, province code): the unit a roll-up is rebuilt by.
 Cell = tuple[str, date, int | None]
 
 
@@ -73,6 +77,7 @@ class Sums:
 def group_keys(fact: dict[str, Any]) -> Iterator[tuple[str, str]]:
     yield "", ""
     yield "hub", str(fact["hub_id"])
+    yield "facility", str(fact["facility_id"])
     yield "specialty", str(fact["specialty_id"])
     yield "urgency", fact["urgency"]
     yield "sex", fact["sex"]
@@ -82,10 +87,15 @@ def group_keys(fact: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "vulnerability", g
 
 
+def whole_months(start: date, end: date) -> bool:
+    """Whether [start, end) is made of whole calendar months (month, quarter, year, ...)."""
+    return start.day == 1 and end.day == 1 and start < end
+
+
 def cells_of(facts: Iterable[dict[str, Any]]) -> set[Cell]:
     """The roll-up cells these facts count in (facts as dicts with the day columns)."""
     return {
-        (source, f[column], f["province_code"])
+        (source, f[column].replace(day=1), f["province_code"])
         for f in facts
         for source, column in DAY.items()
         if f[column] is not None
@@ -97,29 +107,34 @@ def _province_q(codes: set[int | None]) -> Q:
     return q | Q(province_code__isnull=True) if None in codes else q
 
 
-def _build(source: str, facts: Q, clear: Q) -> int:
-    """Replace the roll-ups that ``clear`` selects with sums of the facts that ``facts`` selects."""
+def _build(source: str, month: date, provinces: set[int | None] | None) -> int:
+    """Replace the roll-ups of one month (of these provinces, or all) with sums of its facts."""
     column = DAY[source]
-    sums: dict[tuple[date, int | None, str, str], Sums] = {}
-    for f in ConsultFact.objects.filter(facts).values(*FIELDS).iterator(chunk_size=5000):
+    where = Q(**{f"{column}__gte": month, f"{column}__lt": month_after(month, 1)})
+    clear = Q(source=source, month=month)
+    if provinces is not None:
+        where &= _province_q(provinces)
+        clear &= _province_q(provinces)
+    sums: dict[tuple[int | None, str, str], Sums] = {}
+    for f in ConsultFact.objects.filter(where).values(*FIELDS).iterator(chunk_size=5000):
         responded = f["first_response_at"] is not None and f["deadline_at"] is not None
         in_time = responded and f["first_response_at"] <= f["deadline_at"]
         for dim, key in group_keys(f):
-            s = sums.get((f[column], f["province_code"], dim, key))
+            s = sums.get((f["province_code"], dim, key))
             if s is None:
-                s = sums[(f[column], f["province_code"], dim, key)] = Sums()
+                s = sums[(f["province_code"], dim, key)] = Sums()
             s.n += 1
             s.in_time += in_time
             s.responded += responded
             s.vulnerable += f["vulnerable"]
             s.resolved += f["resolved_locally"]
             s.add_patient(f["patient_id"])
-    DailyRollup.objects.filter(Q(source=source) & clear).delete()
-    DailyRollup.objects.bulk_create(
+    MonthlyRollup.objects.filter(clear).delete()
+    MonthlyRollup.objects.bulk_create(
         [
-            DailyRollup(
+            MonthlyRollup(
                 source=source,
-                day=day,
+                month=month,
                 province_code=province,
                 dim=dim,
                 key=key,
@@ -130,7 +145,7 @@ def _build(source: str, facts: Q, clear: Q) -> int:
                 resolved=s.resolved,
                 **{f"p{i + 1}": p for i, p in enumerate(s.patients)},
             )
-            for (day, province, dim, key), s in sums.items()
+            for (province, dim, key), s in sums.items()
         ],
         batch_size=2000,
     )
@@ -138,24 +153,16 @@ def _build(source: str, facts: Q, clear: Q) -> int:
 
 
 def rebuild(cells: set[Cell]) -> int:
-    """Rebuild the roll-ups of these cells (in the caller's transaction); returns rows written.
-
-    Each source rebuilds every (day, province) pair of the days and provinces named, a few
-    more than asked when several days and provinces changed, which costs little and keeps the
-    selection one simple condition."""
-    written = 0
-    for source, column in DAY.items():
-        days = {day for s, day, _p in cells if s == source}
-        provinces = {p for s, _day, p in cells if s == source}
-        if days:
-            where = Q(**{f"{column}__in": days}) & _province_q(provinces)
-            written += _build(source, where, Q(day__in=days) & _province_q(provinces))
-    return written
+    """Rebuild the roll-ups of these cells (in the caller's transaction); returns rows written."""
+    provinces: dict[tuple[str, date], set[int | None]] = defaultdict(set)
+    for source, month, province in cells:
+        provinces[(source, month)].add(province)
+    return sum(_build(source, month, codes) for (source, month), codes in provinces.items())
 
 
 def rebuild_all() -> int:
     """Every roll-up again from the facts, a month at a time."""
-    DailyRollup.objects.all().delete()
+    MonthlyRollup.objects.all().delete()
     written = 0
     for source, column in DAY.items():
         span = ConsultFact.objects.aggregate(first=Min(column), last=Max(column))
@@ -163,25 +170,21 @@ def rebuild_all() -> int:
             continue
         month = span["first"].replace(day=1)
         while month <= span["last"]:
-            after = (month + timedelta(days=32)).replace(day=1)
-            written += _build(
-                source,
-                Q(**{f"{column}__gte": month, f"{column}__lt": after}),
-                Q(day__gte=month, day__lt=after),
-            )
-            month = after
+            written += _build(source, month, None)
+            month = month_after(month, 1)
     return written
 
 
 def read(
     source: str, dim: str, start: date, end: date, province: int | None
 ) -> Iterator[tuple[date, int | None, str, Sums]]:
-    """The roll-up rows of a period (and province), as (day, province, key, sums)."""
-    qs = DailyRollup.objects.filter(source=source, dim=dim, day__gte=start, day__lt=end)
+    """The roll-up rows of whole months (and a province), as (month, province, key, sums)."""
+    assert whole_months(start, end), (start, end)
+    qs = MonthlyRollup.objects.filter(source=source, dim=dim, month__gte=start, month__lt=end)
     if province is not None:
         qs = qs.filter(province_code=province)
     for row in qs.values_list(
-        "day",
+        "month",
         "province_code",
         "key",
         "n",

@@ -197,11 +197,11 @@ def test_an_incremental_refresh_follows_every_kind_of_change(worker, receiver):
     assert refresh().written == 2
     assert set(ConsultFact.objects.values_list("commune_code", flat=True)) == {elsewhere.code}
 
-    # The daily roll-ups followed too: the province's figures still equal the raw rows'.
+    # The monthly roll-ups followed too: the province's figures still equal the raw rows'.
     month = parse_period(f"{timezone.localdate():%Y-%m}")
     province = Place(kind="province", province_code=station.province.code)
     for code in ("consults_submitted", "answered_in_time", "vulnerable_reach"):
-        for by in ("", "vulnerability", "day"):
+        for by in ("", "vulnerability", "facility", "day"):
             _same(BY_CODE[code], month, province, by)
     assert compute(BY_CODE["consults_submitted"], month, province).total.suppressed  # 2 patients
 
