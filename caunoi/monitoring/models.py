@@ -174,6 +174,7 @@ class FactState(models.Model):
 
     watermark = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(null=True)
+    requested_at = models.DateTimeField(null=True)  # a background refresh was last asked for
 
     class Meta:
         verbose_name = _("state of the facts")

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_cancel, consultation_submit
@@ -17,6 +18,7 @@ from caunoi.monitoring.facts import refresh
 from caunoi.monitoring.indicators import BY_CODE, CATALOGUE, Place, compute, compute_raw
 from caunoi.monitoring.models import ConsultFact, FactState
 from caunoi.monitoring.periods import parse_period
+from caunoi.monitoring.tasks import indicators_refresh
 from caunoi.network.models import Facility, Specialty
 from caunoi.places.models import Commune
 from caunoi.referrals.tests.factories import make_referral
@@ -218,18 +220,47 @@ def test_a_change_committed_late_is_caught_by_the_look_back(worker):
     assert ConsultFact.objects.filter(pk=c.pk).exists()
 
 
-def test_reads_refresh_the_facts_only_when_older_than_the_setting(worker, settings):
+def test_a_stale_read_is_served_at_once_and_asks_the_worker_for_one_refresh(
+    worker, settings, django_capture_on_commit_callbacks
+):
     month = parse_period(f"{timezone.localdate():%Y-%m}")
     place = Place(kind="facility", facility=worker.memberships.get().facility)
     settings.MONITORING_FACTS_MAX_AGE = 3600
     for n in range(5):
         _send(worker, name=f"Trước {n}")
     refresh()
-    before = compute(BY_CODE["consults_submitted"], month, place).total.value
-    assert before == 5
+    DBTaskResult.objects.all().delete()
+
+    def sent() -> int | float | None:
+        return compute(BY_CODE["consults_submitted"], month, place).total.value
+
+    assert sent() == 5
     _send(worker, name="Sau")
-    assert compute(BY_CODE["consults_submitted"], month, place).total.value == 5  # not yet
+    assert sent() == 5  # younger than an hour: not refreshed, nothing asked
+    assert not DBTaskResult.objects.filter(task_path__endswith="indicators_refresh").exists()
+
     FactState.objects.update(refreshed_at=timezone.now() - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sent() == 5  # served from what is there, without waiting
+        assert sent() == 5  # a second stale read does not ask again
+    asked = DBTaskResult.objects.filter(task_path__endswith="indicators_refresh")
+    assert asked.count() == 1
+    assert FactState.objects.get().requested_at is not None
+
+    assert indicators_refresh.call() == 1  # what the worker runs: the one new consultation
+    assert sent() == 6
+
+
+def test_the_first_read_or_a_maximum_age_of_zero_refreshes_before_answering(worker, settings):
+    month = parse_period(f"{timezone.localdate():%Y-%m}")
+    place = Place(kind="facility", facility=worker.memberships.get().facility)
+    settings.MONITORING_FACTS_MAX_AGE = 3600
+    for n in range(5):
+        _send(worker, name=f"Đầu {n}")
+    FactState.objects.all().delete()  # never refreshed
+    assert compute(BY_CODE["consults_submitted"], month, place).total.value == 5
+    settings.MONITORING_FACTS_MAX_AGE = 0
+    _send(worker, name="Sau")
     assert compute(BY_CODE["consults_submitted"], month, place).total.value == 6
 
 
