@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: help demo test lint typecheck migrations-check unit setup messages compilemessages benchmark clean
+.PHONY: help demo test lint typecheck migrations-check unit setup messages compilemessages clean
 
 help:
 	@echo "make demo   set up and run Cầu Nối with the demo network on http://$(HOST):$(PORT)"
@@ -54,9 +54,6 @@ messages: $(STAMP)
 
 compilemessages: $(STAMP)
 	cd caunoi && ../$(BIN)/caunoi compilemessages
-
-benchmark: $(STAMP)
-	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
