@@ -470,13 +470,16 @@ def scale_consults_load(
     return rate
 
 
-def refresh_planner_statistics(tables: list[str]) -> None:
+def refresh_planner_statistics(tables: list[str], *, vacuum: bool = False) -> None:
     """After a bulk load, PostgreSQL's planner still believes the tables are small until
-    autovacuum catches up, and picks sequential scans; ANALYZE now."""
+    autovacuum catches up, and picks sequential scans; ANALYZE now. With ``vacuum`` (and
+    outside a transaction, where VACUUM can run), VACUUM too, which marks the pages all-visible
+    so that index-only scans need not visit the table."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
+    command = "VACUUM ANALYZE" if vacuum and not connection.in_atomic_block else "ANALYZE"
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(f'ANALYZE "{table}"')
+            cursor.execute(f'{command} "{table}"')

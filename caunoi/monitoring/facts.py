@@ -230,7 +230,7 @@ def refresh(*, full: bool = False, progress: Callable[[str], None] | None = None
             written, removed = written + w, removed + r
             if progress and (n % 25 == 0 or written >= total):
                 progress(f"{written:,} / {total:,} consultations")
-        refresh_planner_statistics(["monitoring_consultfact"])
+        refresh_planner_statistics(["monitoring_consultfact"], vacuum=True)
         with transaction.atomic():
             rows = rollups.rebuild_all()
         if progress:
