@@ -2,9 +2,11 @@
 
 The same definitions as the row-by-row reference in ``indicators.py`` (``compute_raw``), which the
 tests compare against for every indicator and breakdown: counts, shares and distinct patients are
-SQL aggregates grouped by the breakdown; medians and percentiles take the one column of minutes and
-finish in Python, exactly as the reference does; the vulnerable groups, where one consultation can
-count in several, are one filtered aggregate per group.
+SQL aggregates grouped by the breakdown; medians and percentiles are PostgreSQL's nearest-rank
+ordered-set aggregates, finished in Python as the reference finishes them (on SQLite the column of
+minutes is read and the reference's own code applies); the vulnerable groups, where one
+consultation can count in several, are one filtered aggregate per group. Network and province
+figures over whole months come from the monthly roll-ups (``rollups.py``).
 """
 
 from __future__ import annotations
@@ -188,16 +190,15 @@ def _values_by_group(
     return out
 
 
-class _Percentile(Aggregate):
-    """PostgreSQL's ordered-set aggregates: ``percentile_cont(0.5)`` is the median as
-    ``statistics.median`` gives it; ``percentile_disc(q)`` the nearest rank, ``ceil(q·n)``."""
+class _Rank(Aggregate):
+    """PostgreSQL's ``percentile_disc(q)``: the nearest rank, the value at position ``ceil(q·n)``
+    in the order given (``descending``: from the top)."""
 
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    template = "percentile_disc(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s%(order)s)"
     output_field = FloatField()
 
-    def __init__(self, expression: str, fraction: float) -> None:
-        function = "percentile_cont" if fraction == 0.5 else "percentile_disc"
-        super().__init__(expression, function=function, fraction=float(fraction))
+    def __init__(self, expression: str, fraction: float, *, descending: bool = False) -> None:
+        super().__init__(expression, fraction=float(fraction), order=" DESC" if descending else "")
 
 
 def _quantiles(qs: QuerySet[ConsultFact], by: str, source: str, q: float) -> dict[Any, Figures]:
@@ -206,17 +207,29 @@ def _quantiles(qs: QuerySet[ConsultFact], by: str, source: str, q: float) -> dic
     if connection.vendor != "postgresql":  # SQLite: take the column and finish in Python
         minutes = _values_by_group(qs, by, source, "response_minutes")
         return {g: _quantile(q, values) for g, values in minutes.items()}
-    # Count the minutes, not the rows: the index holds them (an index-only scan).
-    measures = {"count": Count("response_minutes"), "value": _Percentile("response_minutes", q)}
+    # Count the minutes, not the rows: the index holds them (an index-only scan). The median is
+    # the mean of the two middle values computed as statistics.median computes it, (a + b) / 2:
+    # PostgreSQL's percentile_cont interpolates as a + (b - a) / 2, which may differ in the last
+    # bit and so in the rounded figure.
+    measures: dict[str, Any] = {
+        "count": Count("response_minutes"),
+        "value": _Rank("response_minutes", q),
+    }
+    if q == 0.5:
+        measures["upper"] = _Rank("response_minutes", q, descending=True)
     if by:
         grouped: Any = qs.annotate(group=_group_expr(by, source)).values("group")
         rows = {r.pop("group"): r for r in grouped.annotate(**measures).order_by()}
     else:
         rows = {None: qs.aggregate(**measures)}
-    return {
-        g: (None, r["count"], round(r["value"], 1)) if r["count"] else (None, 0, None)
-        for g, r in rows.items()
-    }
+    out: dict[Any, Figures] = {}
+    for g, r in rows.items():
+        if not r["count"]:
+            out[g] = (None, 0, None)
+            continue
+        value = (r["value"] + r["upper"]) / 2 if q == 0.5 else r["value"]
+        out[g] = (None, r["count"], round(value, 1))
+    return out
 
 
 def _cells(
@@ -262,7 +275,7 @@ def _vulnerability_cells(
     return cells
 
 
-# --- from the daily roll-ups ------------------------------------------------------------------------
+# --- from the monthly roll-ups ----------------------------------------------------------------------
 
 ROLLUP_CODES = {
     "consults_submitted",

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from caunoi.referrals.models import Referral
 
 OVERLAP = timedelta(minutes=10)
 CHUNK = 2000
+LOCK_KEY = 7_403_019  # PostgreSQL advisory lock: one refresh at a time, full or not
 NOT_COUNTED = (Status.DRAFT, Status.CANCELLED)
 FIELDS = [
     "id",
@@ -73,6 +74,7 @@ class Refreshed:
     written: int
     removed: int
     seconds: float
+    skipped: bool = False  # another refresh was running (only when asked not to wait)
 
 
 def _local_day(moment: datetime | None) -> Any:
@@ -208,75 +210,116 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield batch
 
 
-def refresh(*, full: bool = False, progress: Callable[[str], None] | None = None) -> Refreshed:
-    """Bring the facts up to date: what changed since the last refresh, or everything."""
+def _one_at_a_time(wait: bool) -> bool:
+    """Take the refresh lock for the rest of the transaction (PostgreSQL releases it at commit
+    or rollback); returns whether it was taken. On SQLite, whose writers queue anyway, there is
+    nothing to take."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def refresh(
+    *, full: bool = False, wait: bool = True, progress: Callable[[str], None] | None = None
+) -> Refreshed:
+    """Bring the facts up to date: what changed since the last refresh, or everything (also
+    when no refresh was ever done), in one transaction. Refreshes run one at a time: a second
+    one waits, or, with ``wait=False`` (the worker's task), returns at once with ``skipped``."""
     started = time.perf_counter()
-    now = timezone.now()
-    state = FactState.objects.first()
-    if full or state is None or state.watermark is None:
-        written = removed = 0
-        removed += ConsultFact.objects.filter(
-            Q(pk__in=Consultation.objects.filter(status__in=NOT_COUNTED).values("pk"))
-        ).delete()[0]
-        ids = (
-            Consultation.objects.exclude(status__in=NOT_COUNTED)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        total = ids.count()
-        for n, batch in enumerate(_chunks(ids.iterator(chunk_size=CHUNK)), start=1):
-            with transaction.atomic():
-                w, r, _cells = _write(batch)
-            written, removed = written + w, removed + r
-            if progress and (n % 25 == 0 or written >= total):
-                progress(f"{written:,} / {total:,} consultations")
-        refresh_planner_statistics(["monitoring_consultfact"], vacuum=True)
-        with transaction.atomic():
-            rows = rollups.rebuild_all()
-        if progress:
-            progress(f"{rows:,} monthly roll-ups")
-        refresh_planner_statistics(["monitoring_monthlyrollup"])
-        with transaction.atomic():
-            state = FactState.objects.select_for_update().filter(pk=1).first() or FactState(pk=1)
-            state.watermark = state.refreshed_at = now
-            state.save()
-        return Refreshed(written, removed, time.perf_counter() - started)
+    FactState.objects.get_or_create(pk=1)  # committed before the long transaction begins
     with transaction.atomic():
-        # One refresh at a time; one that waited here for another finds little left to do.
-        state = FactState.objects.select_for_update().get(pk=state.pk)
-        assert state.watermark is not None
-        now = timezone.now()
-        written = removed = 0
-        cells: set[rollups.Cell] = set()
-        for batch in _chunks(sorted(_changed_since(state.watermark - OVERLAP))):
-            w, r, c = _write(batch)
-            written, removed, cells = written + w, removed + r, cells | c
-        rollups.rebuild(cells)
-        state.watermark = state.refreshed_at = now
-        state.save(update_fields=["watermark", "refreshed_at"])
+        if not _one_at_a_time(wait):
+            return Refreshed(0, 0, 0.0, skipped=True)
+        state = FactState.objects.get(pk=1)
+        everything = full or state.watermark is None
+        written, removed = _refresh_all(progress) if everything else _refresh_changed()
+    if everything:
+        # Outside the transaction, where VACUUM can run: index-only scans need it.
+        refresh_planner_statistics(["monitoring_consultfact"], vacuum=True)
+        refresh_planner_statistics(["monitoring_monthlyrollup"])
     return Refreshed(written, removed, time.perf_counter() - started)
 
 
+def _refresh_all(progress: Callable[[str], None] | None) -> tuple[int, int]:
+    now = timezone.now()
+    state = FactState.objects.select_for_update().get(pk=1)
+    written = removed = 0
+    removed += ConsultFact.objects.filter(
+        Q(pk__in=Consultation.objects.filter(status__in=NOT_COUNTED).values("pk"))
+    ).delete()[0]
+    ids = (
+        Consultation.objects.exclude(status__in=NOT_COUNTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    total = ids.count()
+    for n, batch in enumerate(_chunks(ids.iterator(chunk_size=CHUNK)), start=1):
+        w, r, _cells = _write(batch)
+        written, removed = written + w, removed + r
+        if progress and (n % 25 == 0 or written >= total):
+            progress(f"{written:,} / {total:,} consultations")
+    refresh_planner_statistics(["monitoring_consultfact"])  # the roll-ups read the facts
+    rows = rollups.rebuild_all()
+    if progress:
+        progress(f"{rows:,} monthly roll-ups")
+    # Changes committed while this ran are after the watermark: the next refresh takes them.
+    state.watermark = state.refreshed_at = now
+    state.save(update_fields=["watermark", "refreshed_at"])
+    return written, removed
+
+
+def _refresh_changed() -> tuple[int, int]:
+    # This row stays locked until the refresh commits: readers see it and do not ask again.
+    state = FactState.objects.select_for_update().get(pk=1)
+    assert state.watermark is not None
+    now = timezone.now()
+    written = removed = 0
+    cells: set[rollups.Cell] = set()
+    for batch in _chunks(sorted(_changed_since(state.watermark - OVERLAP))):
+        w, r, c = _write(batch)
+        written, removed, cells = written + w, removed + r, cells | c
+    rollups.rebuild(cells)
+    state.watermark = state.refreshed_at = now
+    state.save(update_fields=["watermark", "refreshed_at"])
+    return written, removed
+
+
 def ensure_fresh() -> None:
-    """Before a read: keep the facts at most ``MONITORING_FACTS_MAX_AGE`` seconds old without
-    making the reader wait for it. Older than that, the read is served from what is there and a
-    refresh is asked of the task worker, once per period (stale while revalidating). With no
-    refresh ever done, or a maximum age of 0 (always exact, as the tests run), the read
-    refreshes first."""
+    """Before a read: keep the figures at most ``MONITORING_FACTS_MAX_AGE`` seconds old without
+    making the reader wait. Older than that (or never computed), the read is served from what is
+    there and the task worker is asked for a refresh, once per that many seconds and not while
+    one runs (stale while revalidating). A maximum age of 0 (always exact, as the tests run)
+    refreshes in the read."""
     max_age = timedelta(seconds=settings.MONITORING_FACTS_MAX_AGE)
-    state = FactState.objects.only("refreshed_at", "requested_at").first()
-    if not max_age or state is None or state.refreshed_at is None:
+    if not max_age:
         refresh()
         return
     now = timezone.now()
-    if now - state.refreshed_at < max_age:
-        return
-    asked = (
-        FactState.objects.filter(pk=state.pk)
-        .filter(Q(requested_at__isnull=True) | Q(requested_at__lt=now - max_age))
-        .update(requested_at=now)
-    )
-    if asked:  # only the one read that marked the request enqueues it
-        from caunoi.monitoring.tasks import indicators_refresh
+    state = FactState.objects.only("refreshed_at", "requested_at").first()
+    if state is not None:
+        if state.refreshed_at is not None and now - state.refreshed_at < max_age:
+            return
+        if state.requested_at is not None and now - state.requested_at < max_age:
+            return  # asked already
+    FactState.objects.get_or_create(pk=1)
+    with transaction.atomic():
+        # A refresh that is running holds this row: then there is nothing to ask for, and
+        # the reader does not wait for it (SKIP LOCKED).
+        claim = (
+            FactState.objects.select_for_update(skip_locked=True)
+            .filter(pk=1)
+            .filter(Q(requested_at__isnull=True) | Q(requested_at__lt=now - max_age))
+            .first()
+        )
+        if claim is None:
+            return
+        claim.requested_at = now
+        claim.save(update_fields=["requested_at"])
+    from caunoi.monitoring.tasks import indicators_refresh
 
-        transaction.on_commit(indicators_refresh.enqueue)
+    transaction.on_commit(indicators_refresh.enqueue, robust=True)

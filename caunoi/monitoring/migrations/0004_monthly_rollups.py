@@ -4,9 +4,10 @@ from django.db import migrations, models
 
 
 def forget_refresh_state(apps, schema_editor):
-    """The daily roll-ups are gone and the monthly ones empty: without a state, the next read
-    (or `caunoi indicators refresh`) rebuilds the facts and roll-ups in full."""
-    apps.get_model("monitoring", "FactState").objects.all().delete()
+    """The roll-ups of the other shape are gone and these are empty: marking the figures as
+    never computed makes the next refresh (asked by the first read, or
+    `caunoi indicators refresh`) rebuild everything. Run both ways."""
+    apps.get_model("monitoring", "FactState").objects.update(watermark=None, refreshed_at=None)
 
 
 class Migration(migrations.Migration):
@@ -65,5 +66,5 @@ class Migration(migrations.Migration):
             model_name='monthlyrollup',
             index=models.Index(fields=['source', 'dim', 'province_code', 'month'], name='rollup_prov_month_idx'),
         ),
-        migrations.RunPython(forget_refresh_state, migrations.RunPython.noop),
+        migrations.RunPython(forget_refresh_state, forget_refresh_state),
     ]

@@ -45,6 +45,21 @@ def test_province_dashboard_shows_figures_tables_and_drill_down(worker, officer,
     assert f"?place={station.public_id}&amp;period=2026-09" in page  # drill-down to the facility
 
 
+def test_figures_never_computed_say_so_instead_of_showing_zeros_as_fact(
+    worker, officer, login, settings
+):
+    _consults(worker, 6)
+    settings.MONITORING_FACTS_MAX_AGE = 60
+    FactState.objects.all().delete()
+    page = login(officer).get("/monitoring/?place=8&period=2026-09").content.decode()
+    assert "Số liệu đang được tính lần đầu: hãy tải lại trang sau vài phút." in page
+    assert "Số liệu tính đến" not in page
+    refresh()
+    page = login(officer).get("/monitoring/?place=8&period=2026-09").content.decode()
+    assert "Số liệu đang được tính lần đầu" not in page
+    assert "Số liệu tính đến" in page
+
+
 def test_dashboard_queries_do_not_grow_with_the_data(worker, officer, login, settings):
     """With the facts fresh (as they are between refreshes in production), a page costs the same
     number of queries whatever the number of consultations; a refresh writes them in batches."""

@@ -2,11 +2,13 @@
 indicator recomputed from the raw rows, and an incremental refresh follows every kind of change."""
 
 import random
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -156,10 +158,20 @@ def test_every_indicator_from_the_facts_equals_the_raw_rows(varied, worker, coor
                     _same(indicator, year, place, by)
                     checked += 1
     last_month = today.replace(day=1) - timedelta(days=1)
-    for text in (f"{today:%Y-%m}", f"{last_month:%Y-%m}", f"{today.year}-Q1", f"{today:%Y-%m-%d}"):
+    week = today - timedelta(days=9)
+    for text in (
+        f"{today:%Y-%m}",
+        f"{last_month:%Y-%m}",
+        f"{today.year}-Q1",
+        f"{week.isocalendar().year}-W{week.isocalendar().week:02d}",
+        f"{today:%Y-%m-%d}",
+    ):
         for place in places:
             for indicator in FROM_FACTS:
-                _same(indicator, parse_period(text), place, "")
+                # Every breakdown where the roll-ups answer (network and province), the total
+                # elsewhere.
+                for by in ("", *indicator.breakdowns) if place.kind != "facility" else ("",):
+                    _same(indicator, parse_period(text), place, by)
     assert checked > 1000
     # The comparison is not between two empty or wholly suppressed answers.
     year = parse_period(str(today.year))
@@ -251,17 +263,82 @@ def test_a_stale_read_is_served_at_once_and_asks_the_worker_for_one_refresh(
     assert sent() == 6
 
 
-def test_the_first_read_or_a_maximum_age_of_zero_refreshes_before_answering(worker, settings):
+def test_figures_never_computed_are_asked_for_not_computed_in_the_read(
+    worker, settings, django_capture_on_commit_callbacks
+):
     month = parse_period(f"{timezone.localdate():%Y-%m}")
     place = Place(kind="facility", facility=worker.memberships.get().facility)
     settings.MONITORING_FACTS_MAX_AGE = 3600
     for n in range(5):
         _send(worker, name=f"Đầu {n}")
-    FactState.objects.all().delete()  # never refreshed
+    FactState.objects.all().delete()  # never computed (a new installation, or an upgrade)
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert compute(BY_CODE["consults_submitted"], month, place).total.value == 0
+    assert DBTaskResult.objects.filter(task_path__endswith="indicators_refresh").count() == 1
+    assert FactState.objects.get().refreshed_at is None
+    assert indicators_refresh.call() == 5  # the worker computes everything
     assert compute(BY_CODE["consults_submitted"], month, place).total.value == 5
-    settings.MONITORING_FACTS_MAX_AGE = 0
+
+    settings.MONITORING_FACTS_MAX_AGE = 0  # always exact: the read refreshes first
     _send(worker, name="Sau")
     assert compute(BY_CODE["consults_submitted"], month, place).total.value == 6
+
+
+def test_a_median_between_two_responses_is_rounded_as_the_reference_rounds_it(worker):
+    """(1.05 + 4.25) / 2 is 2.65 (2.6 once rounded), while a + (b - a) / 2, as PostgreSQL's
+    percentile_cont interpolates, is 2.6500000000000004 (2.7): the fast path must say 2.6."""
+    sent = timezone.now() - timedelta(days=1)
+    for n, seconds in enumerate([30, 40, 63, 255, 400, 500]):
+        c = _send(worker, name=f"Trung Vị {n}")
+        Consultation.objects.filter(pk=c.pk).update(
+            submitted_at=sent,
+            first_response_at=sent + timedelta(seconds=seconds),
+            status="answered",
+            answered_at=sent + timedelta(seconds=seconds),
+            updated_at=timezone.now(),
+        )
+    station = worker.memberships.get().facility
+    month = parse_period(f"{timezone.localtime(sent):%Y-%m}")
+    for place in (
+        Place(),
+        Place(kind="province", province_code=station.province.code),
+        Place(kind="facility", facility=station),
+    ):
+        median = _same(BY_CODE["response_time_median"], month, place, "")
+        assert median.total.value == 2.6
+        assert _same(BY_CODE["response_time_p90"], month, place, "").total.value == 8.3
+
+
+@pytest.mark.postgres
+def test_a_refresh_asked_while_another_runs_steps_aside(worker):
+    """The worker's refresh does not queue behind a running one (a full refresh can take
+    minutes); the one running takes every change anyway."""
+    from caunoi.monitoring.facts import LOCK_KEY
+
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            taken.set()
+            release.wait(10)
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        connection.close()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert taken.wait(10)
+        _send(worker)
+        assert refresh(wait=False).skipped
+        assert not ConsultFact.objects.exists()
+    finally:
+        release.set()
+        other.join()
+    done = refresh(wait=False)
+    assert not done.skipped
+    assert ConsultFact.objects.count() == 1
 
 
 def test_the_command_rebuilds_the_facts(worker, capsys):
