@@ -191,14 +191,19 @@ def _values_by_group(
 
 
 class _Rank(Aggregate):
-    """PostgreSQL's ``percentile_disc(q)``: the nearest rank, the value at position ``ceil(q·n)``
-    in the order given (``descending``: from the top)."""
+    """PostgreSQL's ``percentile_disc(q)``: the nearest rank, the value at position ``ceil(q·n)``.
+    Several of them over the same column share one sort."""
 
-    template = "percentile_disc(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s%(order)s)"
+    template = "percentile_disc(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
 
-    def __init__(self, expression: str, fraction: float, *, descending: bool = False) -> None:
-        super().__init__(expression, fraction=float(fraction), order=" DESC" if descending else "")
+    def __init__(self, expression: str, fraction: float) -> None:
+        super().__init__(expression, fraction=repr(float(fraction)))
+
+
+# Just above one half: ceil((½ + ε)·n) is the upper middle position, n/2 + 1 for an even n and
+# the middle itself for an odd n, as long as n·ε < ½ (n below 500 million minutes per cell).
+UPPER_MIDDLE = 0.5 + 1e-9
 
 
 def _quantiles(qs: QuerySet[ConsultFact], by: str, source: str, q: float) -> dict[Any, Figures]:
@@ -216,7 +221,7 @@ def _quantiles(qs: QuerySet[ConsultFact], by: str, source: str, q: float) -> dic
         "value": _Rank("response_minutes", q),
     }
     if q == 0.5:
-        measures["upper"] = _Rank("response_minutes", q, descending=True)
+        measures["upper"] = _Rank("response_minutes", UPPER_MIDDLE)
     if by:
         grouped: Any = qs.annotate(group=_group_expr(by, source)).values("group")
         rows = {r.pop("group"): r for r in grouped.annotate(**measures).order_by()}
