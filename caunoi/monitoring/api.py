@@ -4,6 +4,7 @@ from ninja import Query, Router, Schema
 
 from caunoi.core.api import FieldErrors, reject_unknown_params
 from caunoi.monitoring.access import default_place, resolve_place
+from caunoi.monitoring.facts import snapshot
 from caunoi.monitoring.indicators import BY_CODE, CATALOGUE, Indicator, compute
 from caunoi.monitoring.periods import current_month, parse_period
 
@@ -78,4 +79,5 @@ def indicator_values(
             }
         )
     where = resolve_place(request.user, place or default_place(request.user))
-    return compute(indicator, chosen, where, by).as_dict()
+    with snapshot():  # the total and its breakdown from one moment
+        return compute(indicator, chosen, where, by).as_dict()

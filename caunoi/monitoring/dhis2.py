@@ -16,6 +16,7 @@ from django.db import transaction
 
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
+from caunoi.monitoring.facts import snapshot
 from caunoi.monitoring.indicators import BY_CODE, Place, compute
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 from caunoi.monitoring.periods import Period
@@ -46,28 +47,29 @@ def data_value_set(period: Period, *, province_codes: set[int] | None = None) ->
     elements = list(Dhis2DataElement.objects.all())
     units = list(Dhis2OrgUnit.objects.select_related("province", "facility", "facility__province"))
     values: list[dict[str, str]] = []
-    for unit in units:
-        province = unit.province.code if unit.province else unit.facility.province.code  # type: ignore[union-attr]
-        if province_codes is not None and province not in province_codes:
-            continue
-        place = (
-            Place(kind="province", province_code=unit.province.code)
-            if unit.province
-            else Place(kind="facility", facility=unit.facility)
-        )
-        for element in elements:
-            cell = compute(BY_CODE[element.indicator], period, place).total
-            if cell.suppressed or cell.value is None:
+    with snapshot():  # one moment for the whole payload
+        for unit in units:
+            province = unit.province.code if unit.province else unit.facility.province.code  # type: ignore[union-attr]
+            if province_codes is not None and province not in province_codes:
                 continue
-            value = {
-                "dataElement": element.data_element,
-                "period": dhis2_period(period),
-                "orgUnit": unit.org_unit,
-                "value": _number(cell.value),
-            }
-            if element.category_option_combo:
-                value["categoryOptionCombo"] = element.category_option_combo
-            values.append(value)
+            place = (
+                Place(kind="province", province_code=unit.province.code)
+                if unit.province
+                else Place(kind="facility", facility=unit.facility)
+            )
+            for element in elements:
+                cell = compute(BY_CODE[element.indicator], period, place).total
+                if cell.suppressed or cell.value is None:
+                    continue
+                value = {
+                    "dataElement": element.data_element,
+                    "period": dhis2_period(period),
+                    "orgUnit": unit.org_unit,
+                    "value": _number(cell.value),
+                }
+                if element.category_option_combo:
+                    value["categoryOptionCombo"] = element.category_option_combo
+                values.append(value)
     return {"dataValues": values}
 
 

@@ -15,7 +15,9 @@ too; the services never do such updates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +38,7 @@ from caunoi.referrals.models import Referral
 OVERLAP = timedelta(minutes=10)
 CHUNK = 2000
 LOCK_KEY = 7_403_019  # PostgreSQL advisory lock: one refresh at a time, full or not
+_IN_SNAPSHOT: ContextVar[bool] = ContextVar("monitoring_snapshot", default=False)
 NOT_COUNTED = (Status.DRAFT, Status.CANCELLED)
 FIELDS = [
     "id",
@@ -295,6 +298,8 @@ def ensure_fresh() -> None:
     there and the task worker is asked for a refresh, once per that many seconds and not while
     one runs (stale while revalidating). A maximum age of 0 (always exact, as the tests run)
     refreshes in the read."""
+    if _IN_SNAPSHOT.get():
+        return  # checked when the snapshot began
     max_age = timedelta(seconds=settings.MONITORING_FACTS_MAX_AGE)
     if not max_age:
         refresh()
@@ -323,3 +328,26 @@ def ensure_fresh() -> None:
     from caunoi.monitoring.tasks import indicators_refresh
 
     transaction.on_commit(indicators_refresh.enqueue, robust=True)
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Read every figure inside from one moment of the database, so that a refresh committing
+    meanwhile is never half seen: a total and its breakdown, a page's tables, a report, a DHIS2
+    payload agree with each other. Freshness is checked once, before. On PostgreSQL this is a
+    REPEATABLE READ transaction (when not already inside one); SQLite's transactions read from
+    one snapshot anyway."""
+    if _IN_SNAPSHOT.get():
+        yield
+        return
+    ensure_fresh()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        token = _IN_SNAPSHOT.set(True)
+        try:
+            yield
+        finally:
+            _IN_SNAPSHOT.reset(token)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from caunoi.core.pdf import VietnameseDocument
 from caunoi.monitoring.dashboards import dashboard_tables, headline
+from caunoi.monitoring.facts import snapshot
 from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.periods import Period
 from caunoi.places.models import Province
@@ -21,6 +22,11 @@ def _shown(value: object) -> str:
 
 
 def province_report_pdf(province: Province, period: Period) -> bytes:
+    with snapshot():  # every figure of the report from one moment
+        return _report(province, period)
+
+
+def _report(province: Province, period: Period) -> bytes:
     place = Place(kind="province", province_code=province.code)
     pdf = VietnameseDocument(f"Báo cáo hoạt động khám bệnh, chữa bệnh từ xa {period.label}")
     pdf.letterhead(

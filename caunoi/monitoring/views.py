@@ -17,9 +17,10 @@ from caunoi.monitoring.access import allowed_places, default_place, resolve_plac
 from caunoi.monitoring.dashboards import dashboard_tables, headline
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
+from caunoi.monitoring.facts import snapshot
 from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.models import FactState
-from caunoi.monitoring.periods import month_after, parse_period
+from caunoi.monitoring.periods import Period, month_after, parse_period
 from caunoi.monitoring.report import province_report_pdf
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
@@ -63,7 +64,11 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         period = parse_period(request.GET.get("period") or f"{timezone.localdate():%Y-%m}")
     except ValueError as exc:
         raise Http404 from exc
-    tables = dashboard_tables(period, place)
+    with snapshot():  # every figure of the page, or of the export, from one moment
+        return _dashboard(request, place, period)
+
+
+def _dashboard(request: AuthedRequest, place: Place, period: Period) -> HttpResponse:
     export = request.GET.get("export")
     if export == "pdf" and place.kind == "province":
         province = Province.objects.get(code=place.province_code or 0)
@@ -84,6 +89,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             f'attachment; filename="dhis2-{place.key}-{period.label}.json"'
         )
         return response
+    tables = dashboard_tables(period, place)
     if export in ("csv", "xlsx"):
         table = next((t for t in tables if t.key == request.GET.get("table")), None)
         if table is None:
