@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Max, Min, Q
+from django.db.models import Case, F, Max, Min, Q, Value, When
 
 from caunoi.monitoring.indicators import VULNERABLE
 from caunoi.monitoring.models import ConsultFact, MonthlyRollup
@@ -27,7 +27,8 @@ DAY = {
 }
 DIMS = ("", "hub", "facility", "specialty", "urgency", "sex", "age_band", "vulnerability")
 SMALLEST = 5
-FIELDS = [
+# What a roll-up needs of a fact, fetched as tuples; deadline compliance is decided in SQL.
+COLUMNS = [
     "patient_id",
     "province_code",
     "hub_id",
@@ -36,13 +37,11 @@ FIELDS = [
     "urgency",
     "sex",
     "age_band",
-    *VULNERABLE,
     "vulnerable",
     "resolved_locally",
-    "first_response_at",
-    "deadline_at",
-    *DAY.values(),
+    *VULNERABLE,
 ]
+ANSWERED = Q(first_response_at__isnull=False, deadline_at__isnull=False)
 # (source, first day of the month, province code): the unit a roll-up is rebuilt by.
 Cell = tuple[str, date, int | None]
 
@@ -74,17 +73,22 @@ class Sums:
             self.add_patient(patient)
 
 
-def group_keys(fact: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    yield "", ""
-    yield "hub", str(fact["hub_id"])
-    yield "facility", str(fact["facility_id"])
-    yield "specialty", str(fact["specialty_id"])
-    yield "urgency", fact["urgency"]
-    yield "sex", fact["sex"]
-    yield "age_band", fact["age_band"]
-    groups = [g for g in VULNERABLE if fact[g]]
-    for g in groups or ["none"]:
-        yield "vulnerability", g
+def group_keys(row: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """The breakdown groups a fact (a row of ``COLUMNS``) counts in."""
+    _patient, _province, hub, facility, specialty, urgency, sex, band = row[:8]
+    keys = [
+        ("", ""),
+        ("hub", str(hub)),
+        ("facility", str(facility)),
+        ("specialty", str(specialty)),
+        ("urgency", urgency),
+        ("sex", sex),
+        ("age_band", band),
+    ]
+    flags = row[10 : 10 + len(VULNERABLE)]
+    groups = [g for g, member in zip(VULNERABLE, flags, strict=True) if member]
+    keys += [("vulnerability", g) for g in groups or ["none"]]
+    return keys
 
 
 def whole_months(start: date, end: date) -> bool:
@@ -116,19 +120,31 @@ def _build(source: str, month: date, provinces: set[int | None] | None) -> int:
         where &= _province_q(provinces)
         clear &= _province_q(provinces)
     sums: dict[tuple[int | None, str, str], Sums] = {}
-    for f in ConsultFact.objects.filter(where).values(*FIELDS).iterator(chunk_size=5000):
-        responded = f["first_response_at"] is not None and f["deadline_at"] is not None
-        in_time = responded and f["first_response_at"] <= f["deadline_at"]
-        for dim, key in group_keys(f):
-            s = sums.get((f["province_code"], dim, key))
+    facts = (
+        ConsultFact.objects.filter(where)
+        .annotate(
+            responded=Case(When(ANSWERED, then=Value(1)), default=Value(0)),
+            in_time=Case(
+                When(ANSWERED & Q(first_response_at__lte=F("deadline_at")), then=Value(1)),
+                default=Value(0),
+            ),
+        )
+        .values_list(*COLUMNS, "responded", "in_time")
+    )
+    width = len(COLUMNS)
+    for row in facts.iterator(chunk_size=5000):
+        province, vulnerable, resolved = row[1], row[8], row[9]
+        responded, in_time = row[width], row[width + 1]
+        for dim, key in group_keys(row):
+            s = sums.get((province, dim, key))
             if s is None:
-                s = sums[(f["province_code"], dim, key)] = Sums()
+                s = sums[(province, dim, key)] = Sums()
             s.n += 1
             s.in_time += in_time
             s.responded += responded
-            s.vulnerable += f["vulnerable"]
-            s.resolved += f["resolved_locally"]
-            s.add_patient(f["patient_id"])
+            s.vulnerable += vulnerable
+            s.resolved += resolved
+            s.add_patient(row[0])
     MonthlyRollup.objects.filter(clear).delete()
     MonthlyRollup.objects.bulk_create(
         [
