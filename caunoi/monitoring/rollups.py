@@ -133,7 +133,7 @@ def _build(source: str, month: date, provinces: set[int | None] | None) -> int:
     )
     width = len(COLUMNS)
     for row in facts.iterator(chunk_size=5000):
-        province, vulnerable, resolved = row[1], row[8], row[9]
+        patient, province, vulnerable, resolved = row[0], row[1], row[8], row[9]
         responded, in_time = row[width], row[width + 1]
         for dim, key in group_keys(row):
             s = sums.get((province, dim, key))
@@ -144,7 +144,9 @@ def _build(source: str, month: date, provinces: set[int | None] | None) -> int:
             s.responded += responded
             s.vulnerable += vulnerable
             s.resolved += resolved
-            s.add_patient(row[0])
+            ids = s.patients
+            if len(ids) < SMALLEST or patient < ids[-1]:  # most are not among the five
+                s.add_patient(patient)
     MonthlyRollup.objects.filter(clear).delete()
     MonthlyRollup.objects.bulk_create(
         [
