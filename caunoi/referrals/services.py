@@ -65,6 +65,21 @@ def _event(r: Referral, kind: str, actor: Any, **detail: Any) -> None:
     )
 
 
+def _record(
+    r: Referral,
+    kind: str,
+    actor: Any,
+    fields: list[str],
+    purpose: str,
+    request: HttpRequest | None,
+    **detail: Any,
+) -> None:
+    """Save a transition's fields, then its timeline event and its audit row."""
+    r.save(update_fields=[*fields, "updated_at"])
+    _event(r, kind, actor, **detail)
+    audit_record(actor=actor, action=AuditAction.UPDATE, obj=r, purpose=purpose, request=request)
+
+
 def _staff(facility_id: int) -> list[User]:
     ids = (
         Membership.objects.active()
@@ -211,14 +226,13 @@ def referral_accept(
         r.status = ReferralStatus.ACCEPTED
         r.decided_at = timezone.now()
         r.decided_by = actor
-        r.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
-        _event(r, "accepted", actor)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=r,
-            purpose="referral accepted",
-            request=request,
+        _record(
+            r,
+            "accepted",
+            actor,
+            ["status", "decided_at", "decided_by"],
+            "referral accepted",
+            request,
         )
         _tell(
             r,
@@ -249,14 +263,14 @@ def referral_decline(
         r.decided_at = timezone.now()
         r.decided_by = actor
         r.decline_reason = reason.strip()
-        r.save(update_fields=["status", "decided_at", "decided_by", "decline_reason", "updated_at"])
-        _event(r, "declined", actor, reason=r.decline_reason)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=r,
-            purpose="referral declined",
-            request=request,
+        _record(
+            r,
+            "declined",
+            actor,
+            ["status", "decided_at", "decided_by", "decline_reason"],
+            "referral declined",
+            request,
+            reason=r.decline_reason,
         )
         _tell(
             r,
@@ -293,15 +307,7 @@ def referral_arrive(
             )
         r.status = ReferralStatus.ARRIVED
         r.arrived_at = when
-        r.save(update_fields=["status", "arrived_at", "updated_at"])
-        _event(r, "arrived", actor)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=r,
-            purpose="patient arrived",
-            request=request,
-        )
+        _record(r, "arrived", actor, ["status", "arrived_at"], "patient arrived", request)
     return r
 
 
@@ -331,10 +337,14 @@ def referral_discharge(
         r.status = ReferralStatus.DISCHARGED
         r.outcome = outcome
         r.discharged_at = when
-        r.save(update_fields=["status", "outcome", "discharged_at", "updated_at"])
-        _event(r, "discharged", actor, outcome=outcome)
-        audit_record(
-            actor=actor, action=AuditAction.UPDATE, obj=r, purpose="discharge", request=request
+        _record(
+            r,
+            "discharged",
+            actor,
+            ["status", "outcome", "discharged_at"],
+            "discharge",
+            request,
+            outcome=outcome,
         )
         from caunoi.referrals.tasks import referral_counter_check
 
@@ -379,27 +389,9 @@ def referral_counter_refer(
         r.next_appointment = next_appointment
         r.counter_referred_at = timezone.now()
         r.counter_referred_by = actor
-        r.save(
-            update_fields=[
-                "status",
-                "counter_diagnosis",
-                "procedures",
-                "medication",
-                "follow_up",
-                "next_appointment",
-                "counter_referred_at",
-                "counter_referred_by",
-                "updated_at",
-            ]
-        )
-        _event(r, "counter_referred", actor)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=r,
-            purpose="counter-referral",
-            request=request,
-        )
+        fields = ["status", "counter_diagnosis", "procedures", "medication", "follow_up"]
+        fields += ["next_appointment", "counter_referred_at", "counter_referred_by"]
+        _record(r, "counter_referred", actor, fields, "counter-referral", request)
         _tell(
             r,
             r.from_facility_id,
@@ -423,11 +415,7 @@ def referral_acknowledge(
         )
         r.status = ReferralStatus.ACKNOWLEDGED
         r.acknowledged_at = timezone.now()
-        r.save(update_fields=["status", "acknowledged_at", "updated_at"])
-        _event(r, "acknowledged", actor)
-        audit_record(
-            actor=actor, action=AuditAction.UPDATE, obj=r, purpose="loop closed", request=request
-        )
+        _record(r, "acknowledged", actor, ["status", "acknowledged_at"], "loop closed", request)
     return r
 
 
@@ -442,15 +430,7 @@ def referral_cancel(
             _("Only a referral not yet decided can be cancelled (it is: %(status)s)."),
         )
         r.status = ReferralStatus.CANCELLED
-        r.save(update_fields=["status", "updated_at"])
-        _event(r, "cancelled", actor)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=r,
-            purpose="referral cancelled",
-            request=request,
-        )
+        _record(r, "cancelled", actor, ["status"], "referral cancelled", request)
         _tell(
             r,
             r.to_facility_id,
