@@ -1,7 +1,8 @@
 """Who may see and do what with a consultation.
 
 Visible to: the staff of the requesting facility; the staff of the hub it is routed to; people
-invited for a second opinion. Everyone else gets 404. What a visible person may *do* is
+brought into the case (a second opinion, or a guest of a video session while it runs). Everyone
+else gets 404. Who may bring whom into a case is ruled once, by ``case_invite_check``. What a visible person may *do* is
 ``consult_permissions``; services check it again, so a forged form cannot do more.
 """
 
@@ -11,20 +12,26 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from caunoi.consults.models import Consultation, Participant, Status
-from caunoi.network.access import Scope, user_scope
-from caunoi.network.models import Role
+from caunoi.network.access import CLINICAL_ROLES, Scope, user_scope
+from caunoi.network.models import Membership, Role
+
+# Who can be brought into a case from outside it: people who give clinical opinions.
+CASE_GUEST_ROLES = (Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN)
 
 
 def visible_consultations(user: Any) -> QuerySet[Consultation]:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Consultation.objects.none()
-    invited = Participant.objects.filter(user_id=scope.user_id or 0).values("consultation_id")
+    invited = (
+        Participant.objects.active().filter(user_id=scope.user_id or 0).values("consultation_id")
+    )
     return Consultation.objects.filter(
         Q(requester_facility_id__in=scope.facility_ids)
         | Q(hub_id__in=scope.hub_ids)
@@ -84,7 +91,9 @@ def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
     requester_side = c.requester_facility_id in scope.facility_ids
     hub_side = c.hub_id is not None and c.hub_id in scope.hub_ids
     coordinator = c.hub_id is not None and c.hub_id in scope.coordinator_hub_ids
-    invited = Participant.objects.filter(consultation=c, user_id=scope.user_id or 0).exists()
+    invited = (
+        Participant.objects.active().filter(consultation=c, user_id=scope.user_id or 0).exists()
+    )
     is_open = c.is_open
     draft = c.status == Status.DRAFT
     return ConsultPermissions(
@@ -105,3 +114,71 @@ def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
         can_close=c.status == Status.ANSWERED and requester_side,
         can_cancel=c.status in (Status.DRAFT, Status.SUBMITTED) and requester_side,
     )
+
+
+# --- who may bring whom into a case ----------------------------------------------------------
+
+
+def in_case(user: Any, c: Consultation) -> bool:
+    """Whether ``user`` already sees the case (requester side, hub side, or brought in)."""
+    return visible_consultations(user).filter(pk=c.pk).exists()
+
+
+def case_invite_check(*, actor: Any, consultation: Consultation, invitee: Any) -> bool:
+    """The one rule for bringing someone into a case, used by the second-opinion invite, the
+    video page, the video API and the room: it raises when ``actor`` may not bring ``invitee``,
+    and answers whether ``invitee`` comes from outside the case (and so needs a grant).
+
+    Anyone taking part in an open case may call the people already in it. Only the hub's side
+    (its staff, or the assigned specialist) brings in someone from outside, and only a
+    specialist, coordinator or clinician; the requesting side brings in no one (its patient's
+    record is not its to hand out beyond the hub that supports it)."""
+    perms = consult_permissions(actor, consultation)
+    if not perms.can_message:
+        raise PermissionDenied(_("You cannot invite anyone to this consultation."))
+    if in_case(invitee, consultation):
+        return False
+    if not perms.can_invite:
+        raise PermissionDenied(
+            _("Only the hub's staff can bring someone from outside into this consultation.")
+        )
+    if (
+        not getattr(invitee, "is_active", False)
+        or not Membership.objects.active()
+        .filter(user=invitee, role__in=CASE_GUEST_ROLES, facility__isnull=False)
+        .exists()
+    ):
+        raise ValidationError(
+            _("Only specialists, coordinators and clinicians can be brought into a case: %(name)s.")
+            % {"name": invitee.get_full_name()}
+        )
+    return True
+
+
+def case_invite_candidates(actor: Any, c: Consultation) -> QuerySet[Any]:
+    """The people ``actor`` may bring into a video session about ``c``, by the rule of
+    ``case_invite_check``, in a fixed number of queries: the people of the case, and — for the
+    hub's side — the specialists and coordinators of the actor's hubs."""
+    from caunoi.accounts.models import User
+
+    perms = consult_permissions(actor, c)
+    if not perms.can_message:
+        return User.objects.none()
+    clinical = Membership.objects.active().filter(facility__isnull=False)
+    ids = set(
+        clinical.filter(
+            Q(facility_id=c.requester_facility_id, role__in=CLINICAL_ROLES)
+            | Q(facility_id=c.hub_id or 0, role__in=(Role.SPECIALIST, Role.COORDINATOR))
+        ).values_list("user_id", flat=True)
+    )
+    ids.update(
+        Participant.objects.active().filter(consultation=c).values_list("user_id", flat=True)
+    )
+    ids.update(x for x in (c.requester_id, c.specialist_id) if x)
+    if perms.can_invite:
+        ids.update(
+            clinical.filter(
+                facility_id__in=user_scope(actor).hub_ids, role__in=CASE_GUEST_ROLES
+            ).values_list("user_id", flat=True)
+        )
+    return User.objects.filter(id__in=ids, is_active=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from caunoi.consults.models import Consultation, EventKind
+from caunoi.consults.models import Consultation, EventKind, ParticipantVia
 from caunoi.core.pdf import VietnameseDocument, when_vi
 from caunoi.patients.identifiers import insurance_decode
 
@@ -37,7 +37,7 @@ def minutes_pdf(c: Consultation) -> bytes:
         participants.append(
             f"Chủ trì tư vấn: {c.specialist.get_full_name()} ({c.hub.name if c.hub else ''})"
         )
-    for p in c.participants.select_related("user"):
+    for p in c.participants.filter(via=ParticipantVia.SECOND_OPINION).select_related("user"):
         participants.append(f"Ý kiến thứ hai: {p.user.get_full_name()}")
     others = {m.author.get_full_name() for m in c.messages.select_related("author")} - {
         c.requester.get_full_name(),

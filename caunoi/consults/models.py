@@ -323,8 +323,24 @@ class Consultation(TimeStampedModel):
         return self.deadline_at - timezone.now()
 
 
+class ParticipantVia(models.TextChoices):
+    SECOND_OPINION = "second_opinion", _("second opinion")
+    VIDEO = "video", _("video session")
+
+
+class CaseParticipantQuerySet(models.QuerySet["Participant"]):
+    def active(self) -> CaseParticipantQuerySet:
+        """Grants that still give sight of the case: not ended, not past their end."""
+        return self.filter(removed_at__isnull=True).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now())
+        )
+
+
 class Participant(models.Model):
-    """Someone invited into one consultation (a second opinion) beyond its hub and requester."""
+    """Someone brought into one consultation beyond its hub and requester: a second opinion
+    (lasting), or a guest of a video session about it (only while the session runs; removal
+    from the session or its end closes the grant). Who may bring whom is ruled in one place,
+    ``consults.access.case_invite_check``."""
 
     consultation = models.ForeignKey(
         Consultation,
@@ -345,13 +361,32 @@ class Participant(models.Model):
         related_name="+",
     )
     invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    via = models.CharField(
+        _("brought in by"),
+        max_length=16,
+        choices=ParticipantVia.choices,
+        default=ParticipantVia.SECOND_OPINION,
+    )
+    # The video session a guest was invited to (its public id: consults sits below video).
+    video_session = models.UUIDField(_("video session"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("access ends at"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("access ended at"), null=True, blank=True)
+
+    objects = CaseParticipantQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invited participant")
         verbose_name_plural = _("invited participants")
         ordering = ["invited_at"]
         constraints = [
-            models.UniqueConstraint(fields=["consultation", "user"], name="participant_once")
+            models.UniqueConstraint(fields=["consultation", "user"], name="participant_once"),
+            models.CheckConstraint(
+                condition=Q(via__in=ParticipantVia.values), name="participant_via_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(via=ParticipantVia.SECOND_OPINION) | Q(video_session__isnull=False),
+                name="participant_video_names_session",
+            ),
         ]
 
     def __str__(self) -> str:

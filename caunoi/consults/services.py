@@ -24,7 +24,7 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.codes.models import IcdCode
-from caunoi.consults.access import consult_permissions
+from caunoi.consults.access import case_invite_check, consult_permissions
 from caunoi.consults.files import process_upload
 from caunoi.consults.models import (
     Attachment,
@@ -35,6 +35,7 @@ from caunoi.consults.models import (
     OnCallShift,
     Outcome,
     Participant,
+    ParticipantVia,
     Status,
     Urgency,
     deadline_minutes,
@@ -411,7 +412,7 @@ def attachments_add(
 
 def _is_hub_person(c: Consultation, actor: Any) -> bool:
     scope = user_scope(actor)
-    return (c.hub_id in scope.hub_ids) or Participant.objects.filter(
+    return (c.hub_id in scope.hub_ids) or Participant.objects.active().filter(
         consultation=c, user_id=actor.pk
     ).exists()
 
@@ -427,7 +428,7 @@ def _thread_people(c: Consultation) -> list[User]:
     people: dict[int, User] = {c.requester_id: c.requester}
     if c.specialist_id:
         people[c.specialist_id] = c.specialist  # type: ignore[assignment]
-    for p in Participant.objects.filter(consultation=c).select_related("user"):
+    for p in Participant.objects.active().filter(consultation=c).select_related("user"):
         people[p.user_id] = p.user
     for m in Message.objects.filter(consultation=c).select_related("author"):
         people[m.author_id] = m.author
@@ -493,23 +494,31 @@ def message_post(
 def second_opinion_invite(
     *, consultation: Consultation, actor: Any, invitee: User, request: HttpRequest | None = None
 ) -> Participant:
+    """The hub asks a colleague for a second opinion: a lasting place in the case."""
     if not consult_permissions(actor, consultation).can_invite:
         raise _refuse(_("You cannot invite colleagues to this consultation."))
-    clinical = Membership.objects.active().filter(
-        user=invitee,
-        role__in=[Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN],
-        facility__isnull=False,
-    )
-    if not clinical.exists():
-        raise ValidationError(
-            {"invitee": [_("Only specialists and clinicians can be invited for a second opinion.")]}
-        )
+    try:
+        case_invite_check(actor=actor, consultation=consultation, invitee=invitee)
+    except ValidationError as exc:
+        raise ValidationError({"invitee": exc.messages}) from exc
     with transaction.atomic():
         c = _lock(consultation, actor, "can_invite")
         participant, created = Participant.objects.get_or_create(
             consultation=c, user=invitee, defaults={"invited_by": actor}
         )
-        if created:
+        upgraded = not created and participant.via != ParticipantVia.SECOND_OPINION
+        if upgraded or participant.removed_at is not None:
+            # A guest of a video session (or someone whose guest access ended) is now asked
+            # for an opinion: the place in the case no longer depends on the session.
+            participant.via = ParticipantVia.SECOND_OPINION
+            participant.video_session = None
+            participant.ends_at = None
+            participant.removed_at = None
+            participant.invited_by = actor
+            participant.save(
+                update_fields=["via", "video_session", "ends_at", "removed_at", "invited_by"]
+            )
+        if created or upgraded:
             _event(c, EventKind.INVITED, actor, invitee=invitee.get_full_name())
             _audit(
                 c, actor, AuditAction.UPDATE, "second opinion", request, invitee=invitee.username
@@ -524,6 +533,88 @@ def second_opinion_invite(
             notify(users=[invitee], kind="consult.invited", message=text, url=c.get_absolute_url())
             _broadcast(c, "invited")
     return participant
+
+
+def case_guest_admit(
+    *,
+    consultation: Consultation,
+    actor: Any,
+    invitee: User,
+    session_id: uuid.UUID,
+    until: Any,
+    request: HttpRequest | None = None,
+) -> bool:
+    """Give a guest of a video session about the case sight of it until ``until`` (the
+    session's end), unless they already have a place in it. Must run inside the caller's
+    transaction; the caller has checked ``case_invite_check``. Answers whether a grant was
+    made or renewed."""
+    row = Participant.objects.select_for_update().filter(consultation=consultation, user=invitee)
+    existing = row.first()
+    if (
+        existing is not None
+        and existing.via == ParticipantVia.SECOND_OPINION
+        and existing.removed_at is None
+    ):
+        return False
+    if existing is None:
+        Participant.objects.create(
+            consultation=consultation,
+            user=invitee,
+            invited_by=actor,
+            via=ParticipantVia.VIDEO,
+            video_session=session_id,
+            ends_at=until,
+        )
+    else:
+        existing.via = ParticipantVia.VIDEO
+        existing.video_session = session_id
+        existing.ends_at = until
+        existing.removed_at = None
+        existing.invited_by = actor
+        existing.save(update_fields=["via", "video_session", "ends_at", "removed_at", "invited_by"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=consultation,
+        purpose="video guest admitted",
+        detail={"guest": invitee.username, "session": str(session_id)},
+        request=request,
+    )
+    return True
+
+
+def case_guest_release(
+    *,
+    consultation: Consultation,
+    session_id: uuid.UUID,
+    actor: Any,
+    users: Iterable[User] | None = None,
+    request: HttpRequest | None = None,
+) -> list[int]:
+    """End the sight of the case that a video session gave its guests (all of them, or
+    ``users``): removal from the session or its end leaves no access behind. Must run inside
+    the caller's transaction. Answers the ids of the people whose access ended."""
+    grants = Participant.objects.filter(
+        consultation=consultation,
+        via=ParticipantVia.VIDEO,
+        video_session=session_id,
+        removed_at__isnull=True,
+    )
+    if users is not None:
+        grants = grants.filter(user__in=list(users))
+    ended = list(grants.values_list("user_id", flat=True))
+    if ended:
+        grants.update(removed_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=consultation,
+            purpose="video guest access ended",
+            detail={"session": str(session_id), "users": ended},
+            request=request,
+        )
+        _broadcast(consultation, "guests")
+    return ended
 
 
 # --- the hub: triage, assignment, advice ---------------------------------------------------------

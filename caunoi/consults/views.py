@@ -180,7 +180,7 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         "attachments": [a for a in c.attachments.all() if a.message_id is None],
         "events": c.events.select_related("actor"),
         "diagnoses": c.diagnoses.all(),
-        "participants": c.participants.select_related("user"),
+        "participants": c.participants.active().select_related("user"),
         "message_form": MessageForm(initial={"client_id": uuid.uuid4()}),
     }
     if perms.can_advise:

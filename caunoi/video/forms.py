@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.models import User
-from caunoi.network.access import CLINICAL_ROLES
-from caunoi.network.models import Membership
+from caunoi.consults.access import case_invite_candidates
+from caunoi.network.access import user_scope
+from caunoi.network.models import Membership, Role
 
 
 class ScheduleForm(forms.Form):
@@ -37,29 +38,23 @@ class ScheduleForm(forms.Form):
         self.fields["scheduled_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
-def invite_candidates(consultation: Any, hub_ids: frozenset[int]) -> list[User]:
-    """People one may invite: those of the consultation, and the specialists and coordinators
-    of the hubs involved."""
-    ids: set[int] = set()
-    hubs = set(hub_ids)
+def invite_candidates(actor: Any, consultation: Any) -> list[User]:
+    """People ``actor`` may invite: for a consultation, by the one rule of who may bring whom
+    into a case (``case_invite_candidates``); for a case conference, the specialists and
+    coordinators of the actor's hubs."""
     if consultation is not None:
-        ids.add(consultation.requester_id)
-        if consultation.specialist_id:
-            ids.add(consultation.specialist_id)
-        ids.update(consultation.participants.values_list("user_id", flat=True))
-        if consultation.hub_id:
-            hubs.add(consultation.hub_id)
-        ids.update(
-            Membership.objects.active()
-            .filter(facility_id=consultation.requester_facility_id, role__in=CLINICAL_ROLES)
-            .values_list("user_id", flat=True)
+        users = case_invite_candidates(actor, consultation)
+    else:
+        users = User.objects.filter(
+            id__in=Membership.objects.active()
+            .filter(
+                facility_id__in=user_scope(actor).hub_ids,
+                role__in=[Role.SPECIALIST, Role.COORDINATOR],
+            )
+            .values("user_id"),
+            is_active=True,
         )
-    ids.update(
-        Membership.objects.active()
-        .filter(facility_id__in=hubs, role__in=["specialist", "coordinator"])
-        .values_list("user_id", flat=True)
-    )
-    return list(User.objects.filter(id__in=ids, is_active=True))
+    return list(users.exclude(pk=actor.pk))
 
 
 class EndForm(forms.Form):

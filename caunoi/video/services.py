@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
-from caunoi.consults.access import consult_permissions, visible_consultations
-from caunoi.consults.models import Consultation, ConsultationEvent, Participant
+from caunoi.consults.access import case_invite_check, consult_permissions, in_case
+from caunoi.consults.models import Consultation, ConsultationEvent
+from caunoi.consults.services import case_guest_admit, case_guest_release
 from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Membership
 from caunoi.notifications.live import push
@@ -33,6 +34,50 @@ from caunoi.video.models import (
 
 def room_group(session: VideoSession) -> str:
     return f"video.{session.public_id}"
+
+
+# A guest's sight of the case outlasts the planned end by this much (a call may overrun), and
+# ends at once when the host removes them or ends the session.
+GUEST_ACCESS_GRACE = timedelta(hours=2)
+
+
+def guest_access_until(session: VideoSession) -> datetime:
+    return session.scheduled_at + timedelta(minutes=session.duration_minutes) + GUEST_ACCESS_GRACE
+
+
+def _messages(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return list(exc.messages)
+    return [str(exc)]
+
+
+def _release_guests(
+    session: VideoSession, actor: Any, users: list[User] | None, request: HttpRequest | None
+) -> None:
+    """End the case access the session gave (all guests, or ``users``); a guest still invited
+    to another open session about the same case keeps sight of it through that one."""
+    c = session.consultation
+    if c is None:
+        return
+    ended = case_guest_release(
+        consultation=c, session_id=session.public_id, actor=actor, users=users, request=request
+    )
+    elsewhere = (
+        VideoParticipant.objects.active()
+        .filter(user_id__in=ended, session__consultation=c)
+        .exclude(session=session)
+        .filter(session__status__in=[SessionStatus.SCHEDULED, SessionStatus.LIVE])
+        .select_related("session", "user", "invited_by")
+    )
+    for p in elsewhere:
+        case_guest_admit(
+            consultation=c,
+            actor=p.invited_by,
+            invitee=p.user,
+            session_id=p.session.public_id,
+            until=guest_access_until(p.session),
+            request=request,
+        )
 
 
 def _clinical(users: Iterable[User]) -> list[User]:
@@ -55,12 +100,13 @@ def video_session_schedule(
     request: HttpRequest | None = None,
 ) -> VideoSession:
     """Schedule a session (or start one now: ``scheduled_at`` = now). From a consultation, anyone
-    taking part in it may call; a case conference without one is scheduled by hub staff. The
-    consultation's requester is always invited; invitees who could not see the consultation
-    are added to it as second-opinion participants, so the room can show them the case."""
+    taking part in it may call the people already in the case; bringing in someone from outside
+    follows the one rule of ``case_invite_check`` (the hub's side only, clinical colleagues
+    only), and such a guest sees the case only while the session runs. A case conference
+    without a consultation is scheduled by hub staff. The requester is always invited."""
     scope = user_scope(actor)
     if consultation is not None:
-        if not visible_consultations(actor).filter(pk=consultation.pk).exists():
+        if not in_case(actor, consultation):
             raise PermissionDenied(_("You cannot call about this consultation."))
         if not consult_permissions(actor, consultation).can_message:
             raise PermissionDenied(
@@ -88,6 +134,22 @@ def video_session_schedule(
             _("Only health workers can be invited: %(names)s.")
             % {"names": ", ".join(u.get_full_name() for u in outsiders)}
         ]
+    guests: list[User] = []
+    if consultation is not None and "participants" not in errors:
+        refusals: list[str] = []
+        for u in people.values():
+            if u.pk == actor.pk:
+                continue
+            try:
+                if case_invite_check(actor=actor, consultation=consultation, invitee=u):
+                    guests.append(u)
+            except (PermissionDenied, ValidationError) as exc:
+                refusals.append(
+                    _("%(name)s: %(reason)s")
+                    % {"name": u.get_full_name(), "reason": " ".join(_messages(exc))}
+                )
+        if refusals:
+            errors["participants"] = refusals
     if not title.strip():
         errors["title"] = [_("Give the session a title.")]
     if not 5 <= duration_minutes <= 240:
@@ -113,16 +175,15 @@ def video_session_schedule(
             ]
         )
         if consultation is not None:
-            visible = {
-                u.pk
-                for u in people.values()
-                if visible_consultations(u).filter(pk=consultation.pk).exists()
-            }
-            for u in people.values():
-                if u.pk not in visible:
-                    Participant.objects.get_or_create(
-                        consultation=consultation, user=u, defaults={"invited_by": actor}
-                    )
+            for u in guests:
+                case_guest_admit(
+                    consultation=consultation,
+                    actor=actor,
+                    invitee=u,
+                    session_id=session.public_id,
+                    until=guest_access_until(session),
+                    request=request,
+                )
             ConsultationEvent.objects.create(
                 consultation=consultation,
                 kind="video",
@@ -185,6 +246,7 @@ def video_participant_remove(
             detail={"removed": user.username},
             request=request,
         )
+        _release_guests(session, actor, [user], request)
         group, target = room_group(session), str(user.pk)
         transaction.on_commit(lambda: push(group, {"type": "removed", "user": target}))
     return True
@@ -214,6 +276,7 @@ def video_session_end(
         audit_record(
             actor=actor, action=AuditAction.UPDATE, obj=s, purpose="session ended", request=request
         )
+        _release_guests(s, actor, None, request)
         group = room_group(s)
         transaction.on_commit(lambda: push(group, {"type": "ended"}))
     return s

@@ -46,11 +46,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
             raise Http404
     elif not user_scope(request.user).hub_ids:
         raise Http404
-    candidates = [
-        u
-        for u in invite_candidates(consult, user_scope(request.user).hub_ids)
-        if u.pk != request.user.pk
-    ]
+    candidates = invite_candidates(request.user, consult)
     default_title = (
         _("Video consultation: %(specialty)s") % {"specialty": consult.specialty.name}
         if consult
