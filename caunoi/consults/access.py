@@ -32,11 +32,15 @@ def visible_consultations(user: Any) -> QuerySet[Consultation]:
     invited = (
         Participant.objects.active().filter(user_id=scope.user_id or 0).values("consultation_id")
     )
-    return Consultation.objects.filter(
-        Q(requester_facility_id__in=scope.facility_ids)
-        | Q(hub_id__in=scope.hub_ids)
-        | Q(id__in=invited)
-    ).exclude(~Q(requester_facility_id__in=scope.facility_ids), status=Status.DRAFT)
+    return (
+        Consultation.objects.filter(
+            Q(requester_facility_id__in=scope.facility_ids)
+            | Q(hub_id__in=scope.hub_ids)
+            | Q(id__in=invited)
+        )
+        .exclude(~Q(requester_facility_id__in=scope.facility_ids), status=Status.DRAFT)
+        .as_read("teleconsultation")
+    )
 
 
 def access_consultation(

@@ -23,7 +23,6 @@ from caunoi.consults.services import (
     consultation_claim,
     consultation_close,
     consultation_submit,
-    consultation_view_record,
     message_post,
 )
 from caunoi.core.api import FieldErrors, SerializedPage, api_user, reject_unknown_params
@@ -304,9 +303,7 @@ def _consult_rows(rows: list[Consultation]) -> list[dict[str, object]]:
 @router.get("/consults/{consult_id}", response=ConsultOut, summary="One consultation")
 def get_consult(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
     reject_unknown_params(request, set())
-    c = access_consultation(request.user, consult_id)
-    consultation_view_record(consultation=c, actor=request.user, request=request)
-    return consult_out(c)
+    return consult_out(access_consultation(request.user, consult_id))
 
 
 @router.post(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.core.models import TimeStampedModel
+from caunoi.patients.reads import PatientReadQuerySet
 
 
 class Urgency(models.TextChoices):
@@ -143,11 +145,11 @@ def _vital(
     )
 
 
-class ConsultationQuerySet(models.QuerySet["Consultation"]):
+class ConsultationQuerySet(PatientReadQuerySet["Consultation"]):
     def open(self) -> ConsultationQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
-    def for_hub(self, hub_ids: object) -> ConsultationQuerySet:
+    def for_hub(self, hub_ids: Iterable[int]) -> ConsultationQuerySet:
         return self.filter(hub_id__in=hub_ids)
 
     def overdue(self) -> ConsultationQuerySet:

@@ -45,7 +45,7 @@ def queue(user: Any, name: str) -> QuerySet[Consultation]:
     going through ``visible_consultations``: with hundreds of thousands of consults, the
     generic OR of every way of seeing a consult cannot use an index."""
     scope = user_scope(user)
-    base = Consultation.objects.all()
+    base = Consultation.objects.as_read("teleconsultation")
     urgency_rank = Case(
         When(urgency="emergency", then=Value(0)),
         When(urgency="urgent", then=Value(1)),

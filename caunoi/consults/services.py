@@ -902,27 +902,6 @@ def consultation_escalate(*, consultation_id: int) -> bool:
     return True
 
 
-def consultation_view_record(
-    *, consultation: Consultation, actor: Any, request: HttpRequest | None = None
-) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            obj=consultation,
-            purpose="teleconsultation",
-            request=request,
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            obj=consultation.patient,
-            purpose="teleconsultation",
-            detail={"consultation": str(consultation.public_id)},
-            request=request,
-        )
-
-
 # --- on-call roster ------------------------------------------------------------------------------
 
 

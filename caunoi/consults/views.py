@@ -41,7 +41,6 @@ from caunoi.consults.services import (
     consultation_close,
     consultation_reroute,
     consultation_submit,
-    consultation_view_record,
     message_post,
     oncall_shift_add,
     oncall_shift_remove,
@@ -165,8 +164,6 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     perms = consult_permissions(request.user, c)
     if perms.can_edit_draft:
         return redirect("consults:edit", public_id=c.public_id)
-    if request.headers.get("HX-Request") is None:
-        consultation_view_record(consultation=c, actor=request.user, request=request)
     thread = list(
         Message.objects.filter(consultation=c)
         .select_related("author")
@@ -410,7 +407,6 @@ def consult_minutes(request: AuthedRequest, public_id: str) -> HttpResponse:
     c = access_consultation(request.user, public_id)
     if c.status != Status.CLOSED:
         raise Http404
-    consultation_view_record(consultation=c, actor=request.user, request=request)
     pdf = minutes_pdf(c)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (

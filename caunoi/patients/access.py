@@ -35,7 +35,7 @@ def visible_patients(user: Any) -> PatientQuerySet:
         Q(facility_id__in=scope.facility_ids)
         | Q(id__in=shared.values("patient_id"))
         | Q(id__in=referred)
-    )
+    ).as_read("patient record")
 
 
 def registrable_facility_ids(user: Any) -> frozenset[int]:

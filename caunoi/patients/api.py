@@ -11,8 +11,6 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
 
-from caunoi.audit.models import AuditAction
-from caunoi.audit.services import audit_record
 from caunoi.core.api import FieldErrors, SerializedPage, reject_unknown_params
 from caunoi.patients.access import access_patient, registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
@@ -23,7 +21,6 @@ from caunoi.patients.services import (
     consent_record,
     has_consent,
     patient_register,
-    patient_view_record,
 )
 from caunoi.places.models import Commune
 
@@ -179,15 +176,6 @@ def list_patients(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped
     qs = visible_patients(request.user).select_related("commune", "commune__province", "facility")
     if q:
         qs = qs.search(q)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=AuditAction.VIEW,
-            object_type="patients.patient",
-            object_label=f"search: {q}"[:300],
-            purpose="patient search (API)",
-            request=request,
-        )
     return SerializedPage(qs.order_by("full_name", "id"), _patient_rows)
 
 
@@ -204,8 +192,4 @@ def _patient_rows(rows: list[Patient]) -> list[dict[str, object]]:
 @router.get("/patients/{patient_id}", response=PatientOut, summary="One patient")
 def get_patient(request: HttpRequest, patient_id: UUID) -> dict[str, object]:
     reject_unknown_params(request, set())
-    patient = access_patient(request.user, patient_id)
-    patient_view_record(
-        patient=patient, actor=request.user, purpose="patient record (API)", request=request
-    )
-    return patient_out(patient)
+    return patient_out(access_patient(request.user, patient_id))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from caunoi.core.models import TimeStampedModel
 from caunoi.core.text import fold
 from caunoi.patients.ethnicity import ETHNICITY_CHOICES, KINH
+from caunoi.patients.reads import PatientReadQuerySet
 
 
 class Sex(models.TextChoices):
@@ -26,7 +27,9 @@ class Household(models.TextChoices):
     NEAR_POOR = "near_poor", _("near-poor household")
 
 
-class PatientQuerySet(models.QuerySet["Patient"]):
+class PatientQuerySet(PatientReadQuerySet["Patient"]):
+    patient_path = ""
+
     def search(self, query: str) -> PatientQuerySet:
         qs = self
         digits = "".join(ch for ch in query if ch.isdigit())

@@ -170,17 +170,6 @@ def patient_register(
     return patient
 
 
-def patient_view_record(
-    *, patient: Patient, actor: Any, purpose: str, request: HttpRequest | None = None
-) -> None:
-    """Every read of a patient's record is in the audit trail (Law 91/2025: who processed
-    health data, when, why); the patient page lists these reads."""
-    with transaction.atomic():
-        audit_record(
-            actor=actor, action=AuditAction.VIEW, obj=patient, purpose=purpose, request=request
-        )
-
-
 def consent_record(
     *,
     patient: Patient,

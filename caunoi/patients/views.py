@@ -31,7 +31,6 @@ from caunoi.patients.services import (
     consent_record,
     consent_withdraw,
     patient_register,
-    patient_view_record,
 )
 from caunoi.referrals.access import visible_referrals
 
@@ -139,9 +138,6 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     patient = access_patient(request.user, public_id)
-    patient_view_record(
-        patient=patient, actor=request.user, purpose="patient record", request=request
-    )
     consults = (
         visible_consultations(request.user)
         .filter(patient=patient)

@@ -26,7 +26,7 @@ def visible_referrals(user: Any) -> QuerySet[Referral]:
         Q(from_facility_id__in=scope.facility_ids)
         | Q(to_facility_id__in=scope.facility_ids)
         | Q(consultation_id__in=hub_consults)
-    )
+    ).as_read("referral")
 
 
 def access_referral(user: Any, public_id: UUID | str) -> Referral:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.core.models import TimeStampedModel
+from caunoi.patients.reads import PatientReadQuerySet
 
 
 class ReferralStatus(models.TextChoices):
@@ -52,7 +53,7 @@ class Urgency(models.TextChoices):
     ROUTINE = "routine", _("routine")
 
 
-class ReferralQuerySet(models.QuerySet["Referral"]):
+class ReferralQuerySet(PatientReadQuerySet["Referral"]):
     def open(self) -> ReferralQuerySet:
         return self.filter(status__in=OPEN_REFERRAL)
 

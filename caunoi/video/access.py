@@ -17,7 +17,7 @@ def visible_sessions(user: Any) -> QuerySet[VideoSession]:
     if not getattr(user, "is_authenticated", False):
         return VideoSession.objects.none()
     invited = VideoParticipant.objects.active().filter(user_id=user.pk).values("session_id")
-    return VideoSession.objects.filter(id__in=invited)
+    return VideoSession.objects.filter(id__in=invited).as_read("video consultation")
 
 
 def access_video_session(user: Any, public_id: UUID | str) -> VideoSession:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.core.models import TimeStampedModel
+from caunoi.patients.reads import PatientReadQuerySet
 
 # A mesh sends every stream to every other participant: beyond six people a commune station's
 # uplink cannot carry it. A selective forwarding unit would lift this (see README.md).
@@ -24,7 +25,9 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
-class VideoSessionQuerySet(models.QuerySet["VideoSession"]):
+class VideoSessionQuerySet(PatientReadQuerySet["VideoSession"]):
+    patient_path = "consultation__patient"
+
     def joinable(self) -> VideoSessionQuerySet:
         return self.filter(status__in=[SessionStatus.SCHEDULED, SessionStatus.LIVE])
 

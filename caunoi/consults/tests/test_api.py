@@ -128,9 +128,11 @@ def test_api_queues_and_the_whole_exchange(worker, specialist, api_client):
     assert closed.json()["minutes_url"].endswith("minutes.pdf")
     detail = w.get(f"/api/consults/{created['id']}").json()
     assert [m["body"] for m in detail["messages"]] == ["Cho xem phim X-quang?"]
-    assert AuditEvent.objects.filter(
-        object_type="consults.consultation", object_id=created["id"], action="view"
-    ).exists()
+    read = AuditEvent.objects.filter(action="view").latest("id")
+    assert read.actor == worker
+    assert read.object_id == created["patient"]["id"]
+    assert read.detail["objects"] == {"consults.consultation": [created["id"]]}
+    assert read.purpose == "teleconsultation"
 
 
 def test_api_close_by_the_hub_side_is_forbidden_and_changes_nothing(worker, specialist, api_client):
