@@ -41,22 +41,22 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def data_value_set(period: Period, *, province_codes: set[int] | None = None) -> dict[str, Any]:
-    """The payload for every mapped indicator and organisation unit (optionally only the units of
-    some provinces)."""
+def data_value_set(period: Period, *, within: list[Place]) -> dict[str, Any]:
+    """The payload for every mapped indicator and organisation unit that lies within one of the
+    places ``within`` — the places the reader may see, as ``monitoring.access.resolve_place``
+    gave them (the same rule as the dashboards and ``/api/indicators``)."""
     elements = list(Dhis2DataElement.objects.all())
     units = list(Dhis2OrgUnit.objects.select_related("province", "facility", "facility__province"))
     values: list[dict[str, str]] = []
     with snapshot():  # one moment for the whole payload
         for unit in units:
-            province = unit.province.code if unit.province else unit.facility.province.code  # type: ignore[union-attr]
-            if province_codes is not None and province not in province_codes:
-                continue
             place = (
                 Place(kind="province", province_code=unit.province.code)
                 if unit.province
                 else Place(kind="facility", facility=unit.facility)
             )
+            if not any(outer.contains(place) for outer in within):
+                continue
             for element in elements:
                 cell = compute(BY_CODE[element.indicator], period, place).total
                 if cell.suppressed or cell.value is None:
@@ -73,13 +73,13 @@ def data_value_set(period: Period, *, province_codes: set[int] | None = None) ->
     return {"dataValues": values}
 
 
-def dhis2_push(*, period: Period, actor: Any, province_codes: set[int] | None = None) -> Dhis2Push:
-    """Send the period's dataValueSet to DHIS2 and keep DHIS2's answer."""
+def dhis2_push(*, period: Period, actor: Any, within: list[Place]) -> Dhis2Push:
+    """Send the period's dataValueSet for the places ``within`` to DHIS2 and keep its answer."""
     if not settings.DHIS2_URL:
         raise ImproperlyConfigured(
             "Set DHIS2_URL (and DHIS2_USERNAME, DHIS2_PASSWORD) to push to DHIS2."
         )
-    payload = data_value_set(period, province_codes=province_codes)
+    payload = data_value_set(period, within=within)
     body = json.dumps(payload).encode()
     url = (
         settings.DHIS2_URL.rstrip("/")

@@ -51,6 +51,26 @@ class Place:
             return str(self.facility.public_id)
         return "network"
 
+    @property
+    def province_of(self) -> int | None:
+        if self.facility is not None:
+            return int(self.facility.province.code)
+        return self.province_code
+
+    def contains(self, other: Place) -> bool:
+        """Whether ``other`` lies within this place: what an export of this place may include.
+        A reader allowed this place (``monitoring.access.resolve_place``) may see all of it."""
+        if self.kind == "network":
+            return True
+        if self.kind == "province":
+            return other.province_of == self.province_code
+        return (
+            other.kind == "facility"
+            and other.facility is not None
+            and self.facility is not None
+            and other.facility.pk == self.facility.pk
+        )
+
 
 @dataclass
 class Cell:

@@ -80,9 +80,8 @@ def _dashboard(request: AuthedRequest, place: Place, period: Period) -> HttpResp
         )
         return response
     if export == "dhis2":
-        provinces = None if place.kind == "network" else {_province_of(place)}
         response = JsonResponse(
-            data_value_set(period, province_codes=provinces),
+            data_value_set(period, within=[place]),
             json_dumps_params={"ensure_ascii": False},
         )
         response["Content-Disposition"] = (
@@ -121,13 +120,6 @@ def _dashboard(request: AuthedRequest, place: Place, period: Period) -> HttpResp
     )
 
 
-def _province_of(place: Place) -> int:
-    if place.kind == "province":
-        return place.province_code or 0
-    assert place.facility is not None
-    return int(place.facility.province.code)
-
-
 @login_required
 @require_POST
 def dhis2_send(request: AuthedRequest) -> HttpResponse:
@@ -142,8 +134,7 @@ def dhis2_send(request: AuthedRequest) -> HttpResponse:
         period = parse_period(request.POST.get("period", ""))
     except ValueError as exc:
         raise Http404 from exc
-    provinces = None if place.kind == "network" else {_province_of(place)}
-    push = dhis2_push(period=period, actor=request.user, province_codes=provinces)
+    push = dhis2_push(period=period, actor=request.user, within=[place])
     if push.ok:
         messages.success(request, _("%(count)s values sent to DHIS2.") % {"count": push.values})
     else:

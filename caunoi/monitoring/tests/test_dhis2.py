@@ -17,6 +17,7 @@ from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_period
+from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 from caunoi.monitoring.periods import parse_period
 from caunoi.places.models import Province
@@ -96,7 +97,7 @@ def test_periods_use_dhis2_ids():
 
 
 def test_payload_has_mapped_values_and_never_a_suppressed_one(mapped):
-    payload = data_value_set(parse_period("2026-09"))
+    payload = data_value_set(parse_period("2026-09"), within=[Place()])
     assert set(payload) == {"dataValues"}
 
     def order(values):
@@ -135,7 +136,7 @@ def test_payload_has_mapped_values_and_never_a_suppressed_one(mapped):
     Consultation.objects.filter(patient__full_name__in=["DHIS 0", "DHIS 1"]).update(
         status="cancelled", updated_at=timezone.now()
     )  # 4 patients left
-    values = data_value_set(parse_period("2026-09"))["dataValues"]
+    values = data_value_set(parse_period("2026-09"), within=[Place()])["dataValues"]
     assert all(v["dataElement"] != "aBcDeF12345" for v in values)  # suppressed: not sent
 
 
@@ -181,3 +182,38 @@ def test_the_dashboard_offers_the_payload_as_json(mapped, officer, login):
     response = login(officer).get("/monitoring/?place=8&period=2026-09&export=dhis2")
     assert response["Content-Type"] == "application/json"
     assert len(response.json()["dataValues"]) == 4
+
+
+def test_a_station_workers_exports_hold_only_their_station(mapped, worker, login):
+    """Every export is limited to the places the reader may see, by the rule of the API."""
+    station = worker.memberships.get().facility
+    client = login(worker)
+    own = f"/monitoring/?place={station.public_id}&period=2026-09"
+    payload = client.get(f"{own}&export=dhis2").json()
+    assert {v["orgUnit"] for v in payload["dataValues"]} == {"LungCu00001"}
+    api = client.get(
+        f"/api/indicators/consults_submitted/values?period=2026-09&place={station.public_id}"
+    ).json()
+    assert api["total"]["value"] == 6
+    for export in ("csv", "xlsx"):
+        for table in ("trend", "comparison"):
+            response = client.get(f"{own}&export={export}&table={table}")
+            assert response.status_code == 200
+            if export == "csv":
+                text = response.content.decode("utf-8-sig")
+                assert "Tuyên Quang" not in text
+    for place in ("8", "network"):
+        for export in ("dhis2", "pdf", "csv"):
+            response = client.get(f"/monitoring/?place={place}&period=2026-09&export={export}")
+            assert response.status_code == 404
+    assert client.post(
+        "/monitoring/dhis2/push/", {"place": str(station.public_id), "period": "2026-09"}
+    ).status_code == 404
+
+
+def test_a_provinces_payload_holds_no_unit_of_another_province(mapped, officer, login):
+    elsewhere = Province.objects.exclude(code=8).order_by("code")[0]
+    Dhis2OrgUnit.objects.create(province=elsewhere, org_unit="ELSEWHERE01")
+    payload = login(officer).get("/monitoring/?place=8&period=2026-09&export=dhis2").json()
+    assert "ELSEWHERE01" not in {v["orgUnit"] for v in payload["dataValues"]}
+    assert {v["orgUnit"] for v in payload["dataValues"]} == {"TQ0000001xx", "LungCu00001"}

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
+from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.periods import parse_period
 
 
@@ -26,15 +27,15 @@ class Command(BaseCommand):
             period = parse_period(options["period"])
         except ValueError as exc:
             raise CommandError(f"Not a period: {options['period']}") from exc
-        provinces = set(options["province"]) if options["province"] else None
+        within = [
+            Place(kind="province", province_code=code) for code in options["province"] or []
+        ] or [Place()]
         if options["action"] == "payload":
             self.stdout.write(
-                json.dumps(
-                    data_value_set(period, province_codes=provinces), ensure_ascii=False, indent=2
-                )
+                json.dumps(data_value_set(period, within=within), ensure_ascii=False, indent=2)
             )
             return
-        push = dhis2_push(period=period, actor=None, province_codes=provinces)
+        push = dhis2_push(period=period, actor=None, within=within)
         if not push.ok:
             raise CommandError(f"DHIS2 answered {push.status}: {push.response[:500]}")
         self.stdout.write(
