@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from caunoi.consults.api import router as consults_router
-from caunoi.core.api import BearerTokenAuth, install_error_handlers
+from caunoi.core.api import BearerTokenAuth, DocumentedErrorsAPI, install_error_handlers
 from caunoi.monitoring.api import router as monitoring_router
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
@@ -12,7 +11,7 @@ from caunoi.places.api import router as places_router
 from caunoi.referrals.api import router as referrals_router
 from caunoi.video.api import router as video_router
 
-api = NinjaAPI(
+api = DocumentedErrorsAPI(
     title="Cầu Nối API",
     version="1",
     description=(

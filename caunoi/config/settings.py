@@ -93,6 +93,8 @@ MIDDLEWARE = [
     # Every read of patient data through the access helpers: one audit row per request.
     "caunoi.patients.reads.PatientReadAuditMiddleware",
     "caunoi.accounts.middleware.UserLanguageMiddleware",
+    # NUL characters and lone surrogates are refused before any view reads them.
+    "caunoi.core.input_text.RefuseUnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -203,6 +205,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "caunoi.core.errors.csrf_failure"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365

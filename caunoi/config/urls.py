@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts import views as account_views
 from caunoi.config.api import api
+from caunoi.core import errors
 from caunoi.core import views as core_views
 from caunoi.core.health import healthz
 from caunoi.places import views as place_views
@@ -40,3 +41,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from caunoi.codes.models import IcdCode
@@ -25,7 +25,7 @@ from caunoi.consults.services import (
     consultation_submit,
     message_post,
 )
-from caunoi.core.api import FieldErrors, SerializedPage, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, Pagination, SerializedPage, api_user, reject_unknown_params
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
 
@@ -282,7 +282,7 @@ def create_consult(
 
 
 @router.get("/consults", response=list[ConsultListOut], summary="Your consultation queues")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_consults(  # type: ignore[no-untyped-def]
     request: HttpRequest,
     queue_name: Literal["mine", "hub", "triage", "overdue"] = Query("mine", alias="queue"),

@@ -3,25 +3,31 @@ session or bearer-token authentication, and refusal of unknown parameters."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import LimitOffsetPagination
 from ninja.security import HttpBearer
 
 from caunoi.accounts.models import User
 from caunoi.accounts.services import api_token_authenticate
 
+log = logging.getLogger("django.request")
+
 
 class ErrorCode(StrEnum):
     VALIDATION = "validation_error"
+    BAD_REQUEST = "bad_request"
     NOT_FOUND = "not_found"
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
@@ -173,6 +179,21 @@ def install_error_handlers(api: NinjaAPI) -> None:
             message=_("Log in, or send a valid API token as 'Authorization: Bearer <token>'."),
         )
 
+    @api.exception_handler(Exception)
+    def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Logged as Django logs a 500 (with the traceback), answered in the API's own shape.
+        log.error("Internal Server Error: %s", request.path, exc_info=exc)
+        return error_response(
+            api,
+            request,
+            status=500,
+            code=ErrorCode.ERROR,
+            message=_(
+                "The server could not finish your request. Try again in a moment: a retry with "
+                "the same Idempotency-Key never creates anything twice."
+            ),
+        )
+
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         codes = {403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND, 409: ErrorCode.CONFLICT}
@@ -185,12 +206,70 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
 
 
+# Every operation may answer these, always in the shape of ErrorOut.
+DOCUMENTED_ERRORS = {
+    "400": "The request could not be read.",
+    "401": "Not signed in, or no valid API token.",
+    "403": "Not allowed (or the CSRF check of a session failed).",
+    "404": "Not found, or not yours to see.",
+    "409": "In conflict with the current state.",
+    "413": "The request body is too large.",
+    "422": "Some values are not valid: one message per field.",
+    "500": "The server could not finish the request.",
+}
+
+
+class DocumentedErrorsAPI(NinjaAPI):
+    """Ninja's API whose OpenAPI document also lists, for every operation, the error answers
+    it may give and their one shape, so that a generated client (and a fuzzer checking the
+    document) knows them."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        defs = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(defs.pop("$defs", {}))
+        components["ErrorOut"] = defs
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in DOCUMENTED_ERRORS.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ErrorOut"}
+                                }
+                            },
+                        },
+                    )
+        return schema
+
+
 def api_user(request: HttpRequest) -> User:
     """The signed-in user of an API call (every operation requires authentication)."""
     user = request.user
     if not isinstance(user, User):
         raise AuthenticationError
     return user
+
+
+# No list is this long; an offset beyond what a database integer holds would fail in SQL.
+MAX_OFFSET = 1_000_000_000
+
+
+class Pagination(LimitOffsetPagination):
+    """Ninja's limit/offset pagination with both ends bounded, for every API list."""
+
+    class Input(Schema):
+        limit: int = Field(
+            django_settings.NINJA_PAGINATION_PER_PAGE,
+            ge=1,
+            le=django_settings.NINJA_PAGINATION_MAX_LIMIT,
+        )
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class SerializedPage:

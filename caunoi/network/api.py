@@ -5,9 +5,9 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from caunoi.core.api import FieldErrors, reject_unknown_params
+from caunoi.core.api import FieldErrors, Pagination, reject_unknown_params
 from caunoi.network.access import access_facility, visible_facilities
 from caunoi.network.models import (
     Facility,
@@ -113,14 +113,14 @@ class SupportLinkOut(Schema):
 
 
 @router.get("/specialties", response=list[SpecialtyOut], summary="Specialty catalogue")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_specialties(request: HttpRequest):  # type: ignore[no-untyped-def]
     reject_unknown_params(request, PAGE_PARAMS)
     return Specialty.objects.all()
 
 
 @router.get("/facilities", response=list[FacilityOut], summary="Facility directory")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_facilities(  # type: ignore[no-untyped-def]
     request: HttpRequest,
     q: str = "",
@@ -153,7 +153,7 @@ def get_facility(request: HttpRequest, facility_id: UUID) -> Facility:
 
 
 @router.get("/support-links", response=list[SupportLinkOut], summary="Hub ↔ spoke support links")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_support_links(  # type: ignore[no-untyped-def]
     request: HttpRequest,
     spoke: UUID | None = None,

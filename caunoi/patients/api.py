@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from caunoi.core.api import FieldErrors, SerializedPage, reject_unknown_params
+from caunoi.core.api import FieldErrors, Pagination, SerializedPage, reject_unknown_params
 from caunoi.patients.access import access_patient, registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
@@ -169,7 +169,7 @@ def create_patient(
 
 
 @router.get("/patients", response=list[PatientOut], summary="Find patients")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_patients(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped-def]
     """Patients you may see; `q` matches names ignoring diacritics, or a citizen ID or phone."""
     reject_unknown_params(request, {"q", "limit", "offset"})

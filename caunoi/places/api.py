@@ -1,8 +1,8 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from caunoi.core.api import reject_unknown_params
+from caunoi.core.api import Pagination, reject_unknown_params
 from caunoi.places.models import Commune, Province
 
 router = Router(tags=["places"])
@@ -34,7 +34,7 @@ class CommuneOut(Schema):
 
 
 @router.get("/provinces", response=list[ProvinceOut], summary="Provinces (34 since 1 July 2025)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_provinces(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped-def]
     reject_unknown_params(request, {"q"} | PAGE_PARAMS)
     qs = Province.objects.all()
@@ -44,7 +44,7 @@ def list_provinces(request: HttpRequest, q: str = ""):  # type: ignore[no-untype
 
 
 @router.get("/communes", response=list[CommuneOut], summary="Communes, wards and special zones")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_communes(request: HttpRequest, province: int | None = None, q: str = ""):  # type: ignore[no-untyped-def]
     reject_unknown_params(request, {"province", "q"} | PAGE_PARAMS)
     qs = Commune.objects.select_related("province")

@@ -6,17 +6,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from caunoi.consults.access import access_consultation
-from caunoi.core.api import FieldErrors, SerializedPage, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, Pagination, SerializedPage, api_user, reject_unknown_params
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
 from caunoi.referrals.access import access_referral, visible_referrals
 from caunoi.referrals.forms import icd_codes
-from caunoi.referrals.models import Outcome, Referral, Transport, Urgency
+from caunoi.referrals.models import DischargeOutcome, Referral, ReferralUrgency, Transport
 from caunoi.referrals.services import (
     ReferralInput,
     referral_accept,
@@ -40,7 +40,7 @@ class ReferralIn(Schema):
     clinical_summary: str = Field("", max_length=10000)
     diagnoses: list[str] = Field(default_factory=list, max_length=12)
     treatment_given: str = Field("", max_length=5000)
-    urgency: Urgency = Urgency.ROUTINE
+    urgency: ReferralUrgency = ReferralUrgency.ROUTINE
     transport: Transport = Transport.FAMILY
     accompanying_staff: str = Field("", max_length=200)
     insurance_number: str = Field("", max_length=15)
@@ -59,7 +59,7 @@ class ArriveIn(Schema):
 
 class DischargeIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    outcome: Outcome
+    outcome: DischargeOutcome
     discharged_at: datetime | None = None
 
 
@@ -179,7 +179,7 @@ def create_referral(
 
 
 @router.get("/referrals", response=list[ReferralOut], summary="Incoming or sent referrals")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_referrals(  # type: ignore[no-untyped-def]
     request: HttpRequest, box: Literal["in", "out"] = Query("out")
 ):

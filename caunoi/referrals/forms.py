@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from caunoi.codes.models import IcdCode
 from caunoi.network.models import Facility, FacilityKind
-from caunoi.referrals.models import Outcome, Transport, Urgency
+from caunoi.referrals.models import DischargeOutcome, ReferralUrgency, Transport
 
 _CODE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 
@@ -38,9 +38,9 @@ class ReferralForm(forms.Form):
     )
     urgency = forms.ChoiceField(
         label=gettext_lazy("Urgency"),
-        choices=Urgency.choices,
+        choices=ReferralUrgency.choices,
         widget=forms.RadioSelect,
-        initial=Urgency.ROUTINE,
+        initial=ReferralUrgency.ROUTINE,
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for referral"),
@@ -124,7 +124,7 @@ class ArriveForm(forms.Form):
 
 
 class DischargeForm(forms.Form):
-    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=Outcome.choices)
+    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=DischargeOutcome.choices)
     discharged_at = forms.DateTimeField(
         label=gettext_lazy("Discharged at (empty: now)"),
         required=False,

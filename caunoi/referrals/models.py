@@ -39,7 +39,7 @@ class Transport(models.TextChoices):
     PUBLIC = "public", _("public transport")
 
 
-class Outcome(models.TextChoices):
+class DischargeOutcome(models.TextChoices):
     ADMITTED = "admitted", _("admitted")
     OUTPATIENT = "outpatient", _("treated as outpatient")
     TRANSFERRED = "transferred", _("transferred onward")
@@ -47,7 +47,7 @@ class Outcome(models.TextChoices):
     LEFT = "left", _("left against advice")
 
 
-class Urgency(models.TextChoices):
+class ReferralUrgency(models.TextChoices):
     EMERGENCY = "emergency", _("emergency")
     URGENT = "urgent", _("urgent")
     ROUTINE = "routine", _("routine")
@@ -105,7 +105,10 @@ class Referral(TimeStampedModel):
         related_name="+",
     )
     urgency = models.CharField(
-        _("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE
+        _("urgency"),
+        max_length=16,
+        choices=ReferralUrgency.choices,
+        default=ReferralUrgency.ROUTINE,
     )
     reason = models.TextField(_("reason for referral"))
     clinical_summary = models.TextField(_("clinical summary"), blank=True)
@@ -137,7 +140,9 @@ class Referral(TimeStampedModel):
     )
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=DischargeOutcome.choices, blank=True
+    )
     discharged_at = models.DateTimeField(_("discharged at"), null=True, blank=True)
     counter_diagnosis = models.TextField(_("diagnosis at the receiving facility"), blank=True)
     procedures = models.TextField(_("procedures"), blank=True)

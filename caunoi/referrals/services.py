@@ -29,12 +29,12 @@ from caunoi.notifications.services import notify
 from caunoi.patients.models import Patient
 from caunoi.referrals.access import referral_permissions
 from caunoi.referrals.models import (
-    Outcome,
+    DischargeOutcome,
     Referral,
     ReferralEvent,
     ReferralStatus,
+    ReferralUrgency,
     Transport,
-    Urgency,
 )
 
 
@@ -47,7 +47,7 @@ class ReferralInput:
     clinical_summary: str = ""
     diagnoses: list[IcdCode] = field(default_factory=list)
     treatment_given: str = ""
-    urgency: str = Urgency.ROUTINE
+    urgency: str = ReferralUrgency.ROUTINE
     transport: str = Transport.FAMILY
     accompanying_staff: str = ""
     insurance_number: str = ""
@@ -132,7 +132,7 @@ def referral_create(
         errors["consultation"] = [_("That consultation is about another patient.")]
     if not data.reason.strip():
         errors["reason"] = [_("Write the reason for the referral.")]
-    if data.urgency not in Urgency.values:
+    if data.urgency not in ReferralUrgency.values:
         errors["urgency"] = [_("Choose the urgency.")]
     if data.transport not in Transport.values:
         errors["transport"] = [_("Choose the transport.")]
@@ -319,7 +319,7 @@ def referral_discharge(
     discharged_at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Referral:
-    if outcome not in Outcome.values:
+    if outcome not in DischargeOutcome.values:
         raise ValidationError({"outcome": [_("Choose the outcome.")]})
     now = timezone.now()
     when = discharged_at or now

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.django_db
 
 # URL name → (reader, path template, patients the answer shows: "patient" or "both").
 READS = {
+    "home": ("worker", "/", "other"),
     "patients:list": ("worker", "/patients/", "both"),
     "patients:detail": ("worker", "/patients/{patient}/", "patient"),
     "patients:register": None,  # the empty form reads nothing; covered by WRITES
@@ -76,7 +77,7 @@ WRITES = {
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
 NO_PATIENT_DATA = {
-    "home", "healthz", "login", "profile", "network:facilities", "network:facility",
+    "healthz", "login", "profile", "network:facilities", "network:facility",
     "network:provinces", "network:province", "consults:icd", "consults:roster",
     "notifications:list", "monitoring:dashboard", "commune_options",
     "api:openapi-json", "api:openapi-view", "api:api-root", "api:list_provinces",

@@ -206,9 +206,12 @@ def test_a_station_workers_exports_hold_only_their_station(mapped, worker, login
         for export in ("dhis2", "pdf", "csv"):
             response = client.get(f"/monitoring/?place={place}&period=2026-09&export={export}")
             assert response.status_code == 404
-    assert client.post(
-        "/monitoring/dhis2/push/", {"place": str(station.public_id), "period": "2026-09"}
-    ).status_code == 404
+    assert (
+        client.post(
+            "/monitoring/dhis2/push/", {"place": str(station.public_id), "period": "2026-09"}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_provinces_payload_holds_no_unit_of_another_province(mapped, officer, login):
