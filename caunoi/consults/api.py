@@ -25,7 +25,7 @@ from caunoi.consults.services import (
     consultation_submit,
     message_post,
 )
-from caunoi.core.api import FieldErrors, Pagination, SerializedPage, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, Pagination, SerializedPage, reject_unknown_params
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
 
@@ -264,12 +264,7 @@ def create_consult(
     if specialty is None:
         raise FieldErrors({"specialty": _("Unknown specialty code.")})
     summary = payload.model_dump(exclude={"patient", "specialty", "urgency", "submit"})
-    existed = (
-        Consultation.objects.filter(requester=api_user(request), client_id=idempotency_key)
-        .exclude(status="draft")
-        .exists()
-    )
-    c = consultation_submit(
+    c, created = consultation_submit(
         actor=request.user,
         client_id=idempotency_key,
         data=ConsultationInput(
@@ -278,7 +273,7 @@ def create_consult(
         submit=payload.submit,
         request=request,
     )
-    return Status(200 if existed else 201, _detail(request, c))
+    return Status(201 if created else 200, _detail(request, c))
 
 
 @router.get("/consults", response=list[ConsultListOut], summary="Your consultation queues")
@@ -323,7 +318,9 @@ def add_attachments(
 
 
 @router.post(
-    "/consults/{consult_id}/messages", response={201: MessageOut}, summary="Write in the thread"
+    "/consults/{consult_id}/messages",
+    response={201: MessageOut, 200: MessageOut},
+    summary="Write in the thread",
 )
 def post_message(
     request: HttpRequest,
@@ -331,13 +328,16 @@ def post_message(
     payload: MessageIn,
     idempotency_key: UUID | None = Header(None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
+    """Send an `Idempotency-Key` (a UUID the client generates once per message) to make a
+    retry safe: the call that creates the message answers 201, every replay 200 with the same
+    message."""
     c = access_consultation(request.user, consult_id)
     parent = None
     if payload.parent is not None:
         parent = Message.objects.filter(consultation=c, public_id=payload.parent).first()
         if parent is None:
             raise FieldErrors({"parent": _("That message belongs to another consultation.")})
-    m = message_post(
+    m, created = message_post(
         consultation=c,
         actor=request.user,
         body=payload.body,
@@ -346,12 +346,12 @@ def post_message(
         request=request,
     )
     return Status(
-        201,
+        201 if created else 200,
         {
             "id": m.public_id,
-            "author": api_user(request).get_full_name(),
+            "author": m.author.get_full_name(),
             "body": m.body,
-            "parent": parent.public_id if parent else None,
+            "parent": m.parent.public_id if m.parent else None,
             "created_at": m.created_at,
             "attachments": [],
         },

@@ -1655,7 +1655,7 @@ class DemoConsults:
         )
         # Generated people are distinct by construction (serial numbers), so the look-alike
         # check would only stop two different people who happen to share a name and birthday.
-        patient = patient_register(
+        patient, _created = patient_register(
             actor=plan.requester,
             facility=station.facility,
             data=data,
@@ -1836,7 +1836,7 @@ class DemoConsults:
         )
         send = plan.status != Status.DRAFT and not plan.from_draft
         requester = plan.requester
-        c = consultation_submit(
+        c, _created = consultation_submit(
             actor=requester, client_id=stable_uuid("demo-consult", plan.n), data=data, submit=send
         )
         self.stamp(
@@ -1870,7 +1870,7 @@ class DemoConsults:
             self.stamp(c, times.nudge)
         asked = None
         if times.ask is not None:
-            asked = message_post(
+            asked, _created = message_post(
                 consultation=c,
                 actor=specialist,
                 body=case.ask,

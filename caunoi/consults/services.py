@@ -141,13 +141,14 @@ def consultation_submit(
     data: ConsultationInput,
     submit: bool,
     request: HttpRequest | None = None,
-) -> Consultation:
+) -> tuple[Consultation, bool]:
     """Save a draft (``submit=False``) or submit. Idempotent on (actor, client_id): the same id
     again updates the same draft, and once submitted returns the consult unchanged — so a double
-    click or a retry after a dropped connection makes exactly one consultation."""
+    click or a retry after a dropped connection makes exactly one consultation. Answers the
+    consult and whether this call created its row (False for a retry or its concurrent twin)."""
     existing = Consultation.objects.filter(requester=actor, client_id=client_id).first()
     if existing is not None and existing.status != Status.DRAFT:
-        return existing
+        return existing, False
     patient = data.patient
     if (
         not visible_patients(actor)
@@ -180,7 +181,7 @@ def consultation_submit(
             if existing is not None:
                 c = _lock(existing)
                 if c.status != Status.DRAFT:
-                    return c
+                    return c, False
             else:
                 c = Consultation(
                     client_id=client_id, requester=actor, requester_facility=patient.facility
@@ -232,8 +233,8 @@ def consultation_submit(
         winner = Consultation.objects.filter(requester=actor, client_id=client_id).first()
         if winner is None:
             raise
-        return winner
-    return c
+        return winner, False
+    return c, creating
 
 
 _TEXT = {"reason", "history", "examination", "current_treatment", "question"}
@@ -447,7 +448,9 @@ def message_post(
     uploads: list[Upload] | None = None,
     client_id: uuid.UUID | None = None,
     request: HttpRequest | None = None,
-) -> Message:
+) -> tuple[Message, bool]:
+    """Write in the thread. Idempotent on (actor, ``client_id``) when one is given: answers the
+    message and whether this call created it (False for a retry or its concurrent twin)."""
     if not consult_permissions(actor, consultation).can_message:
         raise _refuse(_("You cannot write in this consultation."))
     body = body.strip()
@@ -460,35 +463,42 @@ def message_post(
     if client_id is not None:
         existing = Message.objects.filter(author=actor, client_id=client_id).first()
         if existing is not None:
-            return existing
-    with _files_removed_on_error(), transaction.atomic():
-        c = _lock(consultation, actor, "can_message")
-        m = Message.objects.create(
-            consultation=c, author=actor, body=body, parent=parent, client_id=client_id
-        )
-        _add_uploads(c, actor, uploads or [], message=m, request=request)
-        _event(c, EventKind.MESSAGE, actor)
-        _first_response_if_hub(c, actor)
-        _audit(c, actor, AuditAction.UPDATE, "message", request)
-        author = actor.get_full_name()
+            return existing, False
+    try:
+        with _files_removed_on_error(), transaction.atomic():
+            c = _lock(consultation, actor, "can_message")
+            m = Message.objects.create(
+                consultation=c, author=actor, body=body, parent=parent, client_id=client_id
+            )
+            _add_uploads(c, actor, uploads or [], message=m, request=request)
+            _event(c, EventKind.MESSAGE, actor)
+            _first_response_if_hub(c, actor)
+            _audit(c, actor, AuditAction.UPDATE, "message", request)
+            author = actor.get_full_name()
 
-        def text() -> tuple[str, str]:
-            return _("New message in a consultation"), _(
-                "%(author)s wrote in a consultation about %(specialty)s."
-            ) % {
-                "author": author,
-                "specialty": c.specialty.name,
-            }
+            def text() -> tuple[str, str]:
+                return _("New message in a consultation"), _(
+                    "%(author)s wrote in a consultation about %(specialty)s."
+                ) % {
+                    "author": author,
+                    "specialty": c.specialty.name,
+                }
 
-        notify(
-            users=_thread_people(c),
-            kind="consult.message",
-            message=text,
-            url=c.get_absolute_url(),
-            exclude=actor,
-        )
-        _broadcast(c, "message")
-    return m
+            notify(
+                users=_thread_people(c),
+                kind="consult.message",
+                message=text,
+                url=c.get_absolute_url(),
+                exclude=actor,
+            )
+            _broadcast(c, "message")
+    except IntegrityError:
+        # The same message sent twice at once: the database let one in; answer with it.
+        winner = Message.objects.filter(author=actor, client_id=client_id).first()
+        if client_id is None or winner is None:
+            raise
+        return winner, False
+    return m, True
 
 
 def second_opinion_invite(

@@ -121,7 +121,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
             )
             submit = "submit" in request.POST
             try:
-                consult = consultation_submit(
+                consult, _created = consultation_submit(
                     actor=request.user,
                     client_id=d["client_id"],
                     data=data,

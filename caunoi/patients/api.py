@@ -114,14 +114,15 @@ def patient_out(p: Patient, *, consent_active: bool | None = None) -> dict[str, 
     }
 
 
-@router.post("/patients", response={201: PatientOut}, summary="Register a patient")
+@router.post("/patients", response={201: PatientOut, 200: PatientOut}, summary="Register a patient")
 def create_patient(
     request: HttpRequest,
     payload: PatientIn,
     idempotency_key: UUID | None = Header(None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
     """Registers a patient at your facility. Send an `Idempotency-Key` (a UUID you generate) to
-    make a retry safe. A patient who looks already registered (same citizen ID, or same name,
+    make a retry safe: the call that registers answers 201, every replay 200 with the same
+    patient. A patient who looks already registered (same citizen ID, or same name,
     date of birth and commune) is refused with 409 unless `allow_duplicate` is true."""
     facility = registration_facility(request.user)
     if facility is None:
@@ -145,7 +146,7 @@ def create_patient(
     )
     try:
         with transaction.atomic():
-            patient = patient_register(
+            patient, created = patient_register(
                 actor=request.user,
                 facility=facility,
                 data=data,
@@ -165,7 +166,7 @@ def create_patient(
         if getattr(exc, "code", None) == "duplicate":
             raise HttpError(409, " ".join(exc.messages)) from exc
         raise
-    return Status(201, patient_out(patient))
+    return Status(201 if created else 200, patient_out(patient))
 
 
 @router.get("/patients", response=list[PatientOut], summary="Find patients")

@@ -106,15 +106,17 @@ def patient_register(
     client_id: uuid.UUID | None = None,
     allow_duplicate: bool = False,
     request: HttpRequest | None = None,
-) -> Patient:
-    """Register a patient at ``facility``. Raises ValidationError with the duplicates under
-    ``__all__`` when the patient looks already registered and ``allow_duplicate`` is off."""
+) -> tuple[Patient, bool]:
+    """Register a patient at ``facility``; answers the patient and whether this call created
+    them (False: a retry with the same ``client_id``, or its concurrent twin, did). Raises
+    ValidationError with the duplicates under ``__all__`` when the patient looks already
+    registered and ``allow_duplicate`` is off."""
     if facility.id not in registrable_facility_ids(actor):
         raise ValidationError({"facility": _("You cannot register patients at this facility.")})
     if client_id is not None:
         existing = Patient.objects.filter(registered_by=actor, client_id=client_id).first()
         if existing is not None:
-            return existing
+            return existing, False
     values = _clean(data)
     if not allow_duplicate:
         duplicates = patient_duplicates(
@@ -124,6 +126,10 @@ def patient_register(
             birth_date=values["birth_date"],
             commune_id=data.commune.id,
         )
+        twin = next((p for p in duplicates if client_id and p.client_id == client_id), None)
+        if twin is not None and twin.registered_by_id == actor.pk:
+            # The same registration sent twice at once, and the other one committed first.
+            return twin, False
         if duplicates:
             raise ValidationError(
                 _(
@@ -165,9 +171,9 @@ def patient_register(
         if client_id is not None:
             existing = Patient.objects.filter(registered_by=actor, client_id=client_id).first()
             if existing is not None:
-                return existing
+                return existing, False
         raise
-    return patient
+    return patient, True
 
 
 def consent_record(

@@ -89,7 +89,7 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
             )
             try:
                 with transaction.atomic():
-                    patient = patient_register(
+                    patient, _created = patient_register(
                         actor=request.user,
                         facility=facility,
                         data=data,

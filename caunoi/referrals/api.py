@@ -155,8 +155,7 @@ def create_referral(
         diagnoses = icd_codes(", ".join(payload.diagnoses))
     except DjangoValidationError as exc:
         raise FieldErrors({"diagnoses": exc.messages[0]}) from exc
-    existed = Referral.objects.filter(created_by=actor, client_id=idempotency_key).exists()
-    r = referral_create(
+    r, created = referral_create(
         actor=actor,
         client_id=idempotency_key,
         data=ReferralInput(
@@ -175,7 +174,7 @@ def create_referral(
         ),
         request=request,
     )
-    return Status(200 if existed else 201, _fresh(request, r))
+    return Status(201 if created else 200, _fresh(request, r))
 
 
 @router.get("/referrals", response=list[ReferralOut], summary="Incoming or sent referrals")

@@ -94,7 +94,7 @@ def demo_referrals_load(*, progress: Callable[[str], None] | None = None) -> int
                 continue
             reason, code, transport = CASES[n % len(CASES)]
             consult = Consultation.objects.filter(patient=patient, status="closed").first()
-            r = referral_create(
+            r, _created = referral_create(
                 actor=sender,
                 client_id=stable_uuid("demo-referral", n),
                 data=ReferralInput(

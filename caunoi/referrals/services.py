@@ -111,11 +111,12 @@ def _schedule(task: Any, referral_id: int, when: datetime) -> None:
 
 def referral_create(
     *, actor: Any, client_id: uuid.UUID, data: ReferralInput, request: HttpRequest | None = None
-) -> Referral:
-    """Refer a patient of the actor's facility. Idempotent on (actor, client_id)."""
+) -> tuple[Referral, bool]:
+    """Refer a patient of the actor's facility. Idempotent on (actor, client_id): answers the
+    referral and whether this call created it (False for a retry or its concurrent twin)."""
     existing = Referral.objects.filter(created_by=actor, client_id=client_id).first()
     if existing is not None:
-        return existing
+        return existing, False
     scope = user_scope(actor)
     patient = data.patient
     errors: dict[str, list[str]] = {}
@@ -198,8 +199,8 @@ def referral_create(
         winner = Referral.objects.filter(created_by=actor, client_id=client_id).first()
         if winner is None:
             raise
-        return winner
-    return r
+        return winner, False
+    return r, True
 
 
 def _locked(referral: Referral, actor: Any, permission: str, wrong_state: str) -> Referral:

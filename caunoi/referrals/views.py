@@ -93,7 +93,7 @@ def referral_new(request: AuthedRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                referral = referral_create(
+                referral, _created = referral_create(
                     actor=request.user,
                     client_id=d["client_id"],
                     data=ReferralInput(

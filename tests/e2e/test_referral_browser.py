@@ -23,7 +23,7 @@ def consult(committed_db):
     worker = User.objects.get(username="worker")
     specialist = User.objects.get(username="specialist")
     patient = make_patient(worker, name=PATIENT, age_years=61)
-    c = consultation_submit(
+    c, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,

@@ -23,7 +23,7 @@ def session(committed_db):
     worker = User.objects.get(username="worker")
     specialist = User.objects.get(username="specialist")
     patient = make_patient(worker, name="Thào Mí Pà")
-    consult = consultation_submit(
+    consult, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,

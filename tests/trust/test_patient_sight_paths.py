@@ -59,7 +59,7 @@ def consult(worker):
         client_id=uuid.uuid4(),
         submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
-    )
+    )[0]
 
 
 @pytest.fixture

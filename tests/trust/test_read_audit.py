@@ -108,7 +108,7 @@ def test_every_url_is_classified():
 def world(worker, specialist, receiver):
     patient = make_patient(worker, name="Hầu Thị Xinh")
     other = make_patient(worker, name="Vàng Văn Sử")
-    consult = consultation_submit(
+    consult, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,
@@ -137,13 +137,13 @@ def world(worker, specialist, receiver):
     )
     consult.refresh_from_db()
     consultation_close(consultation=consult, actor=worker, action_taken="Điều trị tại trạm.")
-    open_consult = consultation_submit(
+    open_consult, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,
         data=ConsultationInput(patient=other, specialty=internal_medicine(), summary=summary()),
     )
-    draft = consultation_submit(
+    draft, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=False,

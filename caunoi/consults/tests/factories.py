@@ -26,7 +26,7 @@ def make_patient(
         ethnicity=extra.pop("ethnicity", "08"),
         **extra,
     )
-    patient = patient_register(
+    patient, _created = patient_register(
         actor=worker, facility=facility, data=data, client_id=uuid.uuid4(), allow_duplicate=True
     )
     if consent:

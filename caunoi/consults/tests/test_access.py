@@ -97,7 +97,7 @@ def _submit(worker, *, submit=True, name="Giàng Thị Dợ", uploads=()):
             summary=summary(),
             uploads=list(uploads),
         ),
-    )
+    )[0]
 
 
 @pytest.fixture

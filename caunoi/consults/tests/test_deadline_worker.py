@@ -38,7 +38,7 @@ def people(committed_db):
 
 def _submit(worker, made, urgency="emergency"):
     patient = make_patient(worker, name="Hạng A Páo")
-    c = consultation_submit(
+    c, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,

@@ -53,7 +53,7 @@ def _submit(worker, urgency="emergency"):
         data=ConsultationInput(
             patient=patient, specialty=internal_medicine(), urgency=urgency, summary=summary()
         ),
-    )
+    )[0]
 
 
 def _due_now(c):

@@ -290,7 +290,7 @@ def consult(worker):
         client_id=uuid.uuid4(),
         submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
-    )
+    )[0]
 
 
 @pytest.mark.django_db
@@ -320,7 +320,7 @@ def test_the_same_photo_twice_in_one_upload_is_stored_once(worker, consult):
 
 @pytest.mark.django_db
 def test_the_same_photo_in_two_consults_is_stored_for_each(worker, consult):
-    other = consultation_submit(
+    other, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,

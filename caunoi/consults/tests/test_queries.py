@@ -57,7 +57,7 @@ class Data:
                 if i % 2 == 0
                 else make_patient(self.worker, name=f"{NAMES[i % len(NAMES)]} A Tủa {i}")
             )
-            c = consultation_submit(
+            c, _created = consultation_submit(
                 actor=self.worker,
                 client_id=uuid.uuid4(),
                 submit=True,
@@ -162,7 +162,7 @@ def _discussion(c, worker, specialist, n, start):
     for i in range(start, start + n):
         author = worker if i % 2 == 0 else specialist
         uploads = [Upload(f"anh{i}.jpg", jpeg_bytes(16 + i, 16))] if i % 3 == 0 else []
-        last = message_post(
+        last, _created = message_post(
             consultation=Consultation.objects.get(pk=c.pk),
             actor=author,
             body=f"Tin nhắn {i}",
@@ -174,7 +174,7 @@ def _discussion(c, worker, specialist, n, start):
 @pytest.fixture
 def discussed(worker, specialist):
     patient = make_patient(worker)
-    c = consultation_submit(
+    c, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,

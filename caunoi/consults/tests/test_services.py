@@ -79,7 +79,7 @@ def _submit(worker, *, client_id=None, submit=True, name=PATIENT, **kwargs):
         client_id=client_id or uuid.uuid4(),
         submit=submit,
         data=_input(patient, **kwargs),
-    )
+    )[0]
 
 
 def _fresh(c):
@@ -199,7 +199,7 @@ def test_a_draft_saved_twice_is_one_draft_then_submitted_then_left_alone(worker)
     def send(submit, **overrides):
         return consultation_submit(
             actor=worker, client_id=client_id, submit=submit, data=_input(patient, **overrides)
-        )
+        )[0]
 
     first = send(False, question="Bản nháp 1")
     second = send(False, question="Bản nháp 2", spo2="95")
@@ -346,8 +346,10 @@ def test_a_claim_after_another_specialist_took_it_is_refused(specialist, consult
 
 
 def test_a_reply_with_photos_is_threaded_under_its_parent(worker, specialist, consult):
-    question = message_post(consultation=consult, actor=specialist, body="Cho xem ảnh phổi?")
-    reply = message_post(
+    question, _created = message_post(
+        consultation=consult, actor=specialist, body="Cho xem ảnh phổi?"
+    )
+    reply, _created = message_post(
         consultation=_fresh(consult),
         actor=worker,
         body="Ảnh đây ạ.",
@@ -374,7 +376,7 @@ def test_an_empty_message_is_refused(worker, consult):
 
 
 def test_a_photo_alone_is_a_message(worker, consult):
-    m = message_post(
+    m, _created = message_post(
         consultation=consult, actor=worker, body="", uploads=[Upload("a.jpg", jpeg_bytes())]
     )
     assert m.body == ""
@@ -383,7 +385,7 @@ def test_a_photo_alone_is_a_message(worker, consult):
 
 def test_a_parent_from_another_consult_is_refused(worker, specialist, consult):
     other = _submit(worker, name="Thào A Chứ")
-    elsewhere = message_post(consultation=other, actor=specialist, body="Ở ca khác")
+    elsewhere, _created = message_post(consultation=other, actor=specialist, body="Ở ca khác")
     with pytest.raises(ValidationError) as exc_info:
         message_post(consultation=consult, actor=worker, body="Trả lời", parent=elsewhere)
     assert "parent" in exc_info.value.message_dict
@@ -392,8 +394,12 @@ def test_a_parent_from_another_consult_is_refused(worker, specialist, consult):
 
 def test_the_same_message_sent_twice_is_one(worker, consult):
     client_id = uuid.uuid4()
-    first = message_post(consultation=consult, actor=worker, body="Xin chào", client_id=client_id)
-    again = message_post(consultation=consult, actor=worker, body="Xin chào", client_id=client_id)
+    first, _created = message_post(
+        consultation=consult, actor=worker, body="Xin chào", client_id=client_id
+    )
+    again, _created = message_post(
+        consultation=consult, actor=worker, body="Xin chào", client_id=client_id
+    )
     assert first.pk == again.pk
     assert Message.objects.filter(consultation=consult).count() == 1
 
@@ -584,7 +590,9 @@ def test_every_state_change_writes_one_timeline_event_and_one_audit_row(
     client_id = uuid.uuid4()
     patient = make_patient(worker)
     events, audits = ConsultationEvent.objects.count(), AuditEvent.objects.count()
-    c = consultation_submit(actor=worker, client_id=client_id, submit=False, data=_input(patient))
+    c, _created = consultation_submit(
+        actor=worker, client_id=client_id, submit=False, data=_input(patient)
+    )
     assert _kinds(c) == ["created"]
     assert _audits(c).count() == 1
     consultation_submit(actor=worker, client_id=client_id, submit=True, data=_input(patient))
@@ -657,7 +665,7 @@ def test_no_notification_of_a_whole_exchange_names_the_patient(
     )
     first = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with django_capture_on_commit_callbacks(execute=True):
-        c = consultation_submit(
+        c, _created = consultation_submit(
             actor=worker, client_id=uuid.uuid4(), submit=True, data=_input(patient)
         )
     for _name, step, _expected in _steps(worker, specialist, coordinator, hue_internist, c):

@@ -21,7 +21,7 @@ SEPT = datetime(2026, 9, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 def _consults(worker, n, start=0):
     for i in range(start, start + n):
         patient = make_patient(worker, name=f"Bảng {i}")
-        c = consultation_submit(
+        c, _created = consultation_submit(
             actor=worker,
             client_id=uuid.uuid4(),
             submit=True,

@@ -66,7 +66,7 @@ def dhis2_server(settings):
 def mapped(worker):
     for i in range(6):
         patient = make_patient(worker, name=f"DHIS {i}")
-        c = consultation_submit(
+        c, _created = consultation_submit(
             actor=worker,
             client_id=uuid.uuid4(),
             submit=True,

@@ -40,7 +40,7 @@ def _send(worker, name="Thào A Pó", **patient):
             urgency="urgent",
             summary=summary(),
         ),
-    )
+    )[0]
 
 
 def _same(indicator, period, place, by):
@@ -121,7 +121,7 @@ def varied(worker, specialist, coordinator):
             make_referral(worker, c.patient, consultation=c)  # while still the station's own
         Consultation.objects.filter(pk=c.pk).update(**fields)
         made.append(c)
-    draft = consultation_submit(
+    draft, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=False,

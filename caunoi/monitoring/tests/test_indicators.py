@@ -51,7 +51,7 @@ def month(worker, specialist):
             birth_date=date(2026 - age, 1, 1),
             age_years=None,
         )
-        c = consultation_submit(
+        c, _created = consultation_submit(
             actor=worker,
             client_id=uuid.uuid4(),
             submit=True,
@@ -115,7 +115,7 @@ def test_breakdowns_by_vulnerability_age_and_period(month):
 
 def test_small_cells_are_suppressed_and_zero_is_not(worker):
     patient = make_patient(worker, name="Một Mình")
-    c = consultation_submit(
+    c, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,
@@ -146,7 +146,7 @@ def test_a_lone_hidden_cell_takes_its_smallest_sibling_with_it(worker):
     )
     for station, count in zip([home, *others], [6, 2, 7], strict=True):
         for n in range(count):
-            c = consultation_submit(
+            c, _created = consultation_submit(
                 actor=worker,
                 client_id=uuid.uuid4(),
                 submit=True,

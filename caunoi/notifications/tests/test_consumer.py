@@ -34,7 +34,7 @@ async def _receive(communicator):
 def consult(committed_db):
     worker = User.objects.get(username="worker")
     patient = make_patient(worker, name="Sóng Thử Nghiệm")
-    c = consultation_submit(
+    c, _created = consultation_submit(
         actor=worker,
         client_id=uuid.uuid4(),
         submit=True,

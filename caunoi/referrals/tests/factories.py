@@ -21,4 +21,4 @@ def make_referral(worker: Any, patient: Patient, **extra: Any) -> Referral:
         reason=extra.pop("reason", "Đau ngực, cần điện tâm đồ gắng sức"),
         **extra,
     )
-    return referral_create(actor=worker, client_id=uuid.uuid4(), data=data)
+    return referral_create(actor=worker, client_id=uuid.uuid4(), data=data)[0]

@@ -148,8 +148,8 @@ def test_the_sender_cannot_take_the_receivers_steps_nor_outsiders_any(
 def test_creation_is_idempotent_and_refuses_bad_input(worker, patient):
     key = uuid.uuid4()
     data = ReferralInput(patient=patient, to_facility=provincial_hospital(), reason="x")
-    first = referral_create(actor=worker, client_id=key, data=data)
-    again = referral_create(actor=worker, client_id=key, data=data)
+    first, _created = referral_create(actor=worker, client_id=key, data=data)
+    again, _created = referral_create(actor=worker, client_id=key, data=data)
     assert first.pk == again.pk
     with pytest.raises(ValidationError) as to_itself:
         referral_create(

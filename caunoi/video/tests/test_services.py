@@ -29,7 +29,7 @@ def consult(worker):
         client_id=uuid.uuid4(),
         submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
-    )
+    )[0]
 
 
 def _bach_mai_specialist():
