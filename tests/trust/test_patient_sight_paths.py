@@ -68,6 +68,18 @@ def guest():
     return _member(BACH_MAI, "specialist")
 
 
+def _call(host, guest, consult, **extra):
+    """The hub's specialist calls about ``consult`` with ``guest`` invited."""
+    return video_session_schedule(
+        actor=host,
+        title=extra.pop("title", "Hội chẩn"),
+        scheduled_at=extra.pop("scheduled_at", timezone.now()),
+        participants=[guest],
+        consultation=consult,
+        **extra,
+    )
+
+
 def sees(user, patient) -> bool:
     return visible_patients(user).filter(pk=patient.pk).exists()
 
@@ -228,13 +240,7 @@ def test_the_video_page_offers_and_accepts_only_whom_the_rule_allows(
 
 
 def test_a_video_guest_sees_the_case_only_until_removed(consult, specialist, guest, api_client):
-    session = video_session_schedule(
-        actor=specialist,
-        title="Hội chẩn",
-        scheduled_at=timezone.now(),
-        participants=[guest],
-        consultation=consult,
-    )
+    session = _call(specialist, guest, consult)
     assert api_sees(api_client, guest, consult)
     video_participant_remove(session=session, actor=specialist, user=guest)
     assert not api_sees(api_client, guest, consult)
@@ -248,13 +254,7 @@ def test_a_video_guest_sees_the_case_only_until_removed(consult, specialist, gue
 
 
 def test_a_video_guest_loses_sight_of_the_case_when_the_session_ends(consult, specialist, guest):
-    session = video_session_schedule(
-        actor=specialist,
-        title="Hội chẩn",
-        scheduled_at=timezone.now(),
-        participants=[guest],
-        consultation=consult,
-    )
+    session = _call(specialist, guest, consult)
     assert sees(guest, consult.patient)
     video_session_end(session=session, actor=specialist, conclusion="")
     assert not sees(guest, consult.patient)
@@ -263,14 +263,7 @@ def test_a_video_guest_loses_sight_of_the_case_when_the_session_ends(consult, sp
 def test_a_video_guests_sight_lapses_after_the_planned_end_if_nobody_ends_it(
     consult, specialist, guest
 ):
-    video_session_schedule(
-        actor=specialist,
-        title="Hội chẩn",
-        scheduled_at=timezone.now(),
-        participants=[guest],
-        consultation=consult,
-        duration_minutes=30,
-    )
+    _call(specialist, guest, consult, duration_minutes=30)
     grant = Participant.objects.get(consultation=consult, user=guest)
     assert grant.ends_at is not None
     assert grant.ends_at <= timezone.now() + timedelta(minutes=30, hours=2, seconds=5)
@@ -279,28 +272,16 @@ def test_a_video_guests_sight_lapses_after_the_planned_end_if_nobody_ends_it(
 
 
 def test_a_second_opinion_outlasts_a_video_session_it_was_given_in(consult, specialist, guest):
-    session = video_session_schedule(
-        actor=specialist,
-        title="Hội chẩn",
-        scheduled_at=timezone.now(),
-        participants=[guest],
-        consultation=consult,
-    )
+    session = _call(specialist, guest, consult)
     second_opinion_invite(consultation=consult, actor=specialist, invitee=guest)
     video_participant_remove(session=session, actor=specialist, user=guest)
     assert sees(guest, consult.patient)
 
 
 def test_a_guest_of_two_sessions_keeps_sight_through_the_one_still_open(consult, specialist, guest):
-    first, second = (
-        video_session_schedule(
-            actor=specialist,
-            title=title,
-            scheduled_at=timezone.now() + timedelta(minutes=minutes),
-            participants=[guest],
-            consultation=consult,
-        )
-        for title, minutes in (("Sáng", 0), ("Chiều", 120))
+    first = _call(specialist, guest, consult, title="Sáng")
+    second = _call(
+        specialist, guest, consult, title="Chiều", scheduled_at=timezone.now() + timedelta(hours=2)
     )
     video_session_end(session=first, actor=specialist, conclusion="")
     assert sees(guest, consult.patient)
