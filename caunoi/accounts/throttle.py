@@ -28,6 +28,8 @@ KNOWN_BROWSER_SALT = "caunoi.accounts.known-browser"
 KNOWN_BROWSER_DAYS = 180
 # A shared computer at a commune station is used by a handful of people.
 KNOWN_BROWSER_ACCOUNTS = 10
+# The deadline stored in a slot decides; the cache keeps it a little longer than that.
+SLOT_KEEP_SECONDS = 60
 
 
 def _now() -> float:
@@ -58,11 +60,11 @@ def login_attempt_wait(username: str) -> int:
         return 0
     now = _now()
     slot = _key("slot", username)
-    if cache.add(slot, now + delay, timeout=delay + 1):
+    if cache.add(slot, now + delay, timeout=delay + SLOT_KEEP_SECONDS):
         return 0
     held = cache.get(slot)
     if held is None or float(held) <= now:
-        cache.set(slot, now + delay, timeout=delay + 1)
+        cache.set(slot, now + delay, timeout=delay + SLOT_KEEP_SECONDS)
         return 0
     return max(1, math.ceil(float(held) - now))
 
@@ -72,13 +74,18 @@ def login_failure_record(username: str) -> int:
     key = _key("failures", username)
     window = settings.LOGIN_THROTTLE_WINDOW_MINUTES * 60
     if cache.add(key, 1, timeout=window):
-        return 1
-    try:
-        failures = int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return 1
-    cache.touch(key, timeout=window)
+        failures = 1
+    else:
+        try:
+            failures = int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            failures = 1
+        cache.touch(key, timeout=window)
+    delay = throttle_delay(failures)
+    if delay:
+        # The next attempt waits from this failure on.
+        cache.set(_key("slot", username), _now() + delay, timeout=delay + SLOT_KEEP_SECONDS)
     return failures
 
 
