@@ -137,7 +137,7 @@ def _post_login(opener, base: str, username: str, password: str, forwarded: str)
     body = urllib.parse.urlencode(
         {"username": username, "password": password, "csrfmiddlewaretoken": token}
     ).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 -- our own server on 127.0.0.1
         f"{base}/accounts/login/", data=body, headers={"X-Forwarded-For": forwarded}
     )
     try:
