@@ -256,6 +256,7 @@ def two_factor_verify(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         form = CodeForm(request.POST)
         if form.is_valid():
+            # Refused unchecked while django-otp makes wrong codes wait (1, 2, 4 … seconds).
             wait = two_factor_wait_seconds(user=request.user)
             device = None
             if not wait:
@@ -275,7 +276,6 @@ def two_factor_verify(request: AuthedRequest) -> HttpResponse:
                         % {"count": left},
                     )
                 return redirect(_next_url(request))
-            wait = wait or two_factor_wait_seconds(user=request.user)
             if wait:
                 form.add_error(
                     "code",
