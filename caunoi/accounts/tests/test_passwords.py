@@ -26,6 +26,12 @@ def _fresh_counters():
     login_throttle_reset("worker")
 
 
+def found_link(body: str) -> str:
+    found = LINK.search(body)
+    assert found is not None, body
+    return found.group(1)
+
+
 def english() -> Client:
     return Client(headers={"Accept-Language": "en"})
 
@@ -52,7 +58,7 @@ def test_reset_link_travels_by_email_and_the_new_password_signs_in(smtp, setting
     recipients, message = smtp.messages[0]
     assert recipients == ["worker@demo.caunoi.vn"]
     body = message.get_body().get_content()
-    link = LINK.search(body).group(1)
+    link = found_link(body)
     assert link.startswith("https://caunoi.example.vn/accounts/password/reset/")
     assert "worker" in body  # the username, which people forget too
 
@@ -115,7 +121,7 @@ def test_a_reset_lifts_the_lock_out_and_remembers_the_browser(smtp, settings, wo
     assert AccessAttempt.objects.filter(username="worker").exists()
     client = english()
     reset_request(client, "worker@demo.caunoi.vn")
-    link = LINK.search(smtp.messages[0][1].get_body().get_content()).group(1)
+    link = found_link(smtp.messages[0][1].get_body().get_content())
     form_url = client.get(link.split("127.0.0.1:8000", 1)[1])["Location"]
 
     done = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})

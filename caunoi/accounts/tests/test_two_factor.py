@@ -155,8 +155,9 @@ def test_enrolment_shows_a_qr_code_confirms_with_a_first_code_and_shows_codes_on
     page = client.get(f"{ENROL}?next=/consults/").content.decode()
     device = TOTPDevice.objects.get(user=specialist, confirmed=False)
     assert '<img class="qr" src="data:image/svg+xml' in page
-    key = re.search(r'<code class="token" id="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)
-    assert len(key.replace(" ", "")) == 32
+    key = re.search(r'<code class="token" id="totp-secret">([A-Z2-7 ]+)</code>', page)
+    assert key is not None
+    assert len(key.group(1).replace(" ", "")) == 32
     # The same device on a second visit: the QR code already scanned stays valid.
     client.get(ENROL)
     assert TOTPDevice.objects.filter(user=specialist).count() == 1

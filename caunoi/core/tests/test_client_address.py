@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -22,16 +23,22 @@ from caunoi.accounts.throttle import login_throttle_reset
 from caunoi.audit.models import AuditAction, AuditEvent
 from caunoi.audit.services import client_ip
 from caunoi.core.client_address import client_address
-from conftest import _free_port
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _request(remote: str = "127.0.0.1", forwarded: str | None = None):
-    headers = {"REMOTE_ADDR": remote}
+    request = RequestFactory().get("/")
+    request.META["REMOTE_ADDR"] = remote
     if forwarded is not None:
-        headers["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **headers)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 def test_without_trusted_proxies_the_connection_address_is_the_client(settings):
@@ -133,7 +140,9 @@ class ServedApp:
 
 def _post_login(opener, base: str, username: str, password: str, forwarded: str) -> int:
     page = opener.open(f"{base}/accounts/login/").read().decode()
-    token = CSRF.search(page).group(1)
+    found = CSRF.search(page)
+    assert found is not None
+    token = found.group(1)
     body = urllib.parse.urlencode(
         {"username": username, "password": password, "csrfmiddlewaretoken": token}
     ).encode()
