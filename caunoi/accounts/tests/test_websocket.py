@@ -40,6 +40,7 @@ def session_of(committed_db):
         client = Client()
         client.force_login(User.objects.get(username=username))
         key = client.session.session_key
+        assert key is not None
         keys.append(key)
         return key
 
