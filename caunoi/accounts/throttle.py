@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
 
 from django.conf import settings
@@ -28,8 +29,8 @@ KNOWN_BROWSER_SALT = "caunoi.accounts.known-browser"
 KNOWN_BROWSER_DAYS = 180
 # A shared computer at a commune station is used by a handful of people.
 KNOWN_BROWSER_ACCOUNTS = 10
-# The deadline stored in a slot decides; the cache keeps it a little longer than that.
-SLOT_KEEP_SECONDS = 60
+# How long one let-through attempt holds its slot (an attempt takes well under a second).
+SLOT_HOLD_SECONDS = 10
 
 
 def _now() -> float:
@@ -51,22 +52,26 @@ def throttle_delay(failures: int) -> int:
 
 
 def login_attempt_wait(username: str) -> int:
-    """0 when an attempt for ``username`` may go ahead now (taking the slot), otherwise the
-    seconds to wait. Taking the slot with ``cache.add`` lets one of many simultaneous attempts
-    through, not all of them."""
+    """0 when an attempt for ``username`` may go ahead now, otherwise the seconds to wait.
+
+    Once the wait after the last failure is over, one attempt goes ahead: it takes the slot of
+    the last failure with ``cache.add`` (atomic), so of many simultaneous attempts only one is
+    checked; its failure starts the next, longer wait."""
     failures = int(cache.get(_key("failures", username)) or 0)
-    delay = throttle_delay(failures)
-    if not delay:
+    if not throttle_delay(failures):
         return 0
     now = _now()
-    slot = _key("slot", username)
-    if cache.add(slot, now + delay, timeout=delay + SLOT_KEEP_SECONDS):
+    deadline, failure_id = cache.get(_key("wait", username)) or (0.0, "")
+    if deadline > now:
+        return max(1, math.ceil(deadline - now))
+    slot = f"{_key('slot', username)}:{failure_id}"
+    if cache.add(slot, now + SLOT_HOLD_SECONDS, timeout=SLOT_HOLD_SECONDS):
         return 0
-    held = cache.get(slot)
-    if held is None or float(held) <= now:
-        cache.set(slot, now + delay, timeout=delay + SLOT_KEEP_SECONDS)
+    held = float(cache.get(slot) or 0)
+    if held <= now:  # held by an attempt long finished; the cache has not dropped it yet
+        cache.set(slot, now + SLOT_HOLD_SECONDS, timeout=SLOT_HOLD_SECONDS)
         return 0
-    return max(1, math.ceil(float(held) - now))
+    return max(1, math.ceil(held - now))
 
 
 def login_failure_record(username: str) -> int:
@@ -85,12 +90,14 @@ def login_failure_record(username: str) -> int:
     delay = throttle_delay(failures)
     if delay:
         # The next attempt waits from this failure on.
-        cache.set(_key("slot", username), _now() + delay, timeout=delay + SLOT_KEEP_SECONDS)
+        # Named afresh for every failure, so the next attempt's slot is new.
+        failure_id = secrets.token_hex(8)
+        cache.set(_key("wait", username), (_now() + delay, failure_id), timeout=delay + 60)
     return failures
 
 
 def login_throttle_reset(username: str) -> None:
-    cache.delete_many([_key("failures", username), _key("slot", username)])
+    cache.delete_many([_key("failures", username), _key("wait", username)])
 
 
 def _known_accounts(request: HttpRequest) -> list[str]:

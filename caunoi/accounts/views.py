@@ -8,6 +8,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -209,9 +211,17 @@ def two_factor(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def two_factor_enrol(request: AuthedRequest) -> HttpResponse:
-    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
-        messages.info(request, _("Two-factor sign-in is already set up."))
-        return redirect("two_factor")
+    if user_has_device(request.user, confirmed=True):
+        # Someone who has only given the password must not add an app of their own.
+        if not request.user.is_verified():  # type: ignore[attr-defined]
+            return redirect_to_login(
+                _next_url(request),
+                login_url=reverse("two_factor_verify"),
+                redirect_field_name="next",
+            )
+        if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+            messages.info(request, _("Two-factor sign-in is already set up."))
+            return redirect("two_factor")
     device = two_factor_enrol_start(user=request.user)
     form = CodeForm()
     if request.method == "POST":

@@ -166,6 +166,19 @@ def test_refused_attempts_do_not_lengthen_the_wait(settings, clock):
     ]
 
 
+def test_of_simultaneous_attempts_after_the_wait_only_one_is_checked(settings, clock):
+    settings.LOGIN_THROTTLE_FREE_FAILURES = 2
+    throttle.login_failure_record("ghost-nobody")
+    throttle.login_failure_record("ghost-nobody")
+    clock.now += 1
+
+    waits = [throttle.login_attempt_wait("ghost-nobody") for _ in range(3)]
+
+    assert waits[0] == 0
+    assert waits[1] > 0
+    assert waits[2] > 0
+
+
 def test_an_unknown_username_is_slowed_down_with_the_same_words(settings, clock):
     settings.LOGIN_THROTTLE_FREE_FAILURES = 3
     answers = {}

@@ -198,6 +198,18 @@ def test_a_wrong_first_code_says_so_and_changes_nothing(required, login, special
     assert client.get("/consults/")["Location"].startswith(ENROL)
 
 
+def test_someone_with_only_the_password_cannot_add_an_app_of_their_own(coordinator):
+    TOTPDevice.objects.filter(user=coordinator).delete()
+    static = StaticDevice.objects.create(user=coordinator, name="recovery codes", confirmed=True)
+    StaticToken.objects.create(device=static, token="abcdefgh")
+    client = password_login("coordinator")
+
+    response = client.get(ENROL)
+
+    assert response["Location"].startswith(VERIFY)
+    assert not TOTPDevice.objects.filter(user=coordinator).exists()
+
+
 # --- signing in with a second factor ---------------------------------------------------------
 
 
