@@ -9,7 +9,8 @@ others are refused without checking the password.
 
 That would still let a guesser keep the owner waiting, so a browser that signed in to the
 account before (or reset its password through the e-mailed link) carries a signed cookie naming
-the account, and is not slowed (the "device cookie" of OWASP's authentication advice).
+the account, and is not slowed (the "device cookie" of OWASP's authentication advice); it holds
+keyed hashes of the usernames, not the names.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 from django.http import HttpRequest, HttpResponse
 
 KNOWN_BROWSER_COOKIE = "caunoi_known"
@@ -111,13 +113,18 @@ def _known_accounts(request: HttpRequest) -> list[str]:
     return [name for name in value.split("\n") if name]
 
 
+def _known_id(username: str) -> str:
+    # Keyed with the secret key: the cookie cannot be used to test guesses of a username.
+    return salted_hmac(KNOWN_BROWSER_SALT, username.strip().casefold()).hexdigest()[:32]
+
+
 def is_known_browser(request: HttpRequest, username: str) -> bool:
-    return _key("known", username) in _known_accounts(request)
+    return _known_id(username) in _known_accounts(request)
 
 
 def known_browser_remember(request: HttpRequest, response: HttpResponse, username: str) -> None:
     """Remember on this browser that it signed in to ``username`` (only a hash is kept)."""
-    key = _key("known", username)
+    key = _known_id(username)
     accounts = [key, *(k for k in _known_accounts(request) if k != key)]
     value = signing.get_cookie_signer(salt=KNOWN_BROWSER_SALT).sign(
         "\n".join(accounts[:KNOWN_BROWSER_ACCOUNTS])
