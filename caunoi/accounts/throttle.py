@@ -23,8 +23,8 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.utils.crypto import salted_hmac
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 KNOWN_BROWSER_COOKIE = "caunoi_known"
 KNOWN_BROWSER_SALT = "caunoi.accounts.known-browser"
@@ -115,7 +115,9 @@ def _known_accounts(request: HttpRequest) -> list[str]:
 
 def _known_id(username: str) -> str:
     # Keyed with the secret key: the cookie cannot be used to test guesses of a username.
-    return salted_hmac(KNOWN_BROWSER_SALT, username.strip().casefold()).hexdigest()[:32]
+    return salted_hmac(
+        KNOWN_BROWSER_SALT, username.strip().casefold(), algorithm="sha256"
+    ).hexdigest()[:32]
 
 
 def is_known_browser(request: HttpRequest, username: str) -> bool:
