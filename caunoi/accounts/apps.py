@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from caunoi.accounts import signals  # noqa: F401  (connects the log-in audit)
+        from caunoi.accounts import checks, signals  # noqa: F401  (connects them)

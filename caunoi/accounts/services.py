@@ -3,18 +3,30 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp import login as otp_login
+from django_otp import verify_token as otp_verify_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caunoi.accounts.models import ApiToken, User
+from caunoi.accounts.throttle import login_throttle_reset
 from caunoi.accounts.tokens import token_digest, token_generate
+from caunoi.accounts.two_factor import two_factor_state_store
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 
 # Writing last_used_at on every API call would turn every read into a write; once a minute
 # is precise enough to tell a live token from a forgotten one.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+RECOVERY_CODE_COUNT = 10
+TOTP_DEVICE_NAME = "authenticator"
+RECOVERY_DEVICE_NAME = "recovery codes"
 
 
 def api_token_create(
@@ -75,3 +87,177 @@ def user_set_language(*, user: User, language: str, actor: Any) -> None:
         audit_record(
             actor=actor, action=AuditAction.UPDATE, obj=user, detail={"fields": ["language"]}
         )
+
+
+def user_password_set(
+    *, user: User, password: str, actor: Any, how: str, request: HttpRequest | None = None
+) -> None:
+    """Set a new password (``how``: "change" on the profile, "reset" through the e-mailed
+    link). A reset proves control of the account's e-mail, so it also lifts the log-in
+    lock-outs and the slow-down of that username."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=user,
+            detail={"fields": ["password"], "how": how},
+            request=request,
+        )
+    if how == "reset":
+        axes_reset(username=user.get_username())
+        login_throttle_reset(user.get_username())
+
+
+# --- two-factor sign-in --------------------------------------------------------------------
+
+
+def _recovery_codes_create(user: User) -> list[str]:
+    """Replace the person's recovery codes with ten new ones (each works once)."""
+    # The device is kept (a session verified with a recovery code stays verified); its codes
+    # are replaced.
+    device = StaticDevice.objects.filter(user=user).order_by("id").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticToken.objects.filter(device=device).delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def two_factor_enrol_start(*, user: User) -> TOTPDevice:
+    """The authenticator app being set up: an unconfirmed device, the same one on every visit
+    until it is confirmed (so reloading the page keeps the QR code that was scanned)."""
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .order_by("id")
+            .first()
+        )
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def two_factor_enrol_confirm(*, user: User, token: str, request: HttpRequest) -> list[str] | None:
+    """Confirm the app with its first code: the device becomes the person's second factor,
+    ten new recovery codes replace any old ones, and this session counts as verified.
+    Returns the recovery codes (to show once), or None when the code is wrong (nothing
+    changes then)."""
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .order_by("id")
+            .first()
+        )
+        if device is None or not device.verify_token(_clean_code(token)):
+            return None
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _recovery_codes_create(user)
+        audit_record(
+            actor=user,
+            action=AuditAction.UPDATE,
+            obj=user,
+            detail={"two_factor": "enrolled"},
+            request=request,
+        )
+    otp_login(request, device)
+    two_factor_state_store(request.session, user)
+    return codes
+
+
+def _clean_code(token: str) -> str:
+    # People copy codes with spaces or dashes ("123 456", "abcd-efgh") and in capitals.
+    return "".join(ch for ch in token if ch.isalnum()).lower()[:16]
+
+
+def two_factor_verify(*, user: User, token: str, request: HttpRequest) -> Device | None:
+    """The second step of signing in: a code from the app or one recovery code (used up).
+    Django-otp counts wrong codes per device and makes each next try wait longer."""
+    code = _clean_code(token)
+    if not code:
+        return None
+    devices: list[Device] = [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
+    # Six digits come from the app, anything else is a recovery code: a code is tried on the
+    # one kind of device it can belong to, so a typo does not slow down both.
+    app_code = code.isdigit() and len(code) <= 8
+    for device in devices:
+        if isinstance(device, TOTPDevice) != app_code:
+            continue
+        verified = otp_verify_token(user, device.persistent_id, code)
+        if verified is None:
+            continue
+        if isinstance(verified, StaticDevice):
+            with transaction.atomic():
+                audit_record(
+                    actor=user,
+                    action=AuditAction.UPDATE,
+                    obj=user,
+                    detail={"two_factor": "recovery code used"},
+                    request=request,
+                )
+        otp_login(request, verified)
+        return verified
+    return None
+
+
+def two_factor_wait_seconds(*, user: User) -> int:
+    """Seconds before the person's devices accept another code after wrong ones (0: now)."""
+    waits = [0]
+    for model in (TOTPDevice, StaticDevice):
+        for device in model.objects.filter(user=user, confirmed=True):
+            allowed, info = device.verify_is_allowed()
+            if not allowed and info and info.get("locked_until"):
+                waits.append(int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
+    return max(waits)
+
+
+def two_factor_recovery_codes_renew(
+    *, user: User, actor: Any, request: HttpRequest | None = None
+) -> list[str]:
+    with transaction.atomic():
+        codes = _recovery_codes_create(user)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=user,
+            detail={"two_factor": "recovery codes renewed"},
+            request=request,
+        )
+    return codes
+
+
+def two_factor_disable(
+    *,
+    user: User,
+    actor: Any,
+    request: HttpRequest | None = None,
+    session: SessionBase | None = None,
+) -> bool:
+    """Remove the person's app and recovery codes (a lost phone; done by the person, or by an
+    administrator with ``caunoi twofactor reset``). False when there was nothing to remove.
+    Someone whose role requires two-factor sign-in is asked to set it up again."""
+    with transaction.atomic():
+        removed, _counts = TOTPDevice.objects.filter(user=user).delete()
+        removed_codes, _counts = StaticDevice.objects.filter(user=user).delete()
+        if not removed and not removed_codes:
+            return False
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=user,
+            detail={"two_factor": "removed"},
+            request=request,
+        )
+    if session is not None:
+        two_factor_state_store(session, user)
+    return True

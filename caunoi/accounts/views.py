@@ -1,22 +1,54 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caunoi.accounts.access import access_own_token
-from caunoi.accounts.forms import TokenCreateForm
+from caunoi.accounts.forms import (
+    CodeForm,
+    LocalisedPasswordResetForm,
+    LoginForm,
+    PasswordConfirmForm,
+    TokenCreateForm,
+)
 from caunoi.accounts.models import ApiToken
-from caunoi.accounts.services import api_token_create, api_token_revoke, user_set_language
+from caunoi.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    two_factor_enrol_confirm,
+    two_factor_enrol_start,
+    two_factor_recovery_codes_renew,
+    two_factor_wait_seconds,
+    user_password_set,
+    user_set_language,
+)
+from caunoi.accounts.services import two_factor_disable as two_factor_disable_service
+from caunoi.accounts.services import two_factor_verify as two_factor_verify_service
+from caunoi.accounts.throttle import known_browser_remember
+from caunoi.accounts.two_factor import totp_qr_data_uri, totp_secret, two_factor_required
 from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
+
+CODES_SESSION_KEY = "caunoi_recovery_codes"
+CODES_NEXT_SESSION_KEY = "caunoi_recovery_codes_next"
 
 
 @login_required
@@ -43,6 +75,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
             "tokens": tokens,
             "new_token": new_token,
             "scope": user_scope(request.user),
+            "two_factor_on": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
         },
     )
 
@@ -72,3 +105,236 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(reverse("home"))
     return response
+
+
+# --- signing in, passwords ------------------------------------------------------------------
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """What django-axes answers while a username is locked out from this address."""
+    minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
+    return render(request, "accounts/locked_out.html", {"lockout_minutes": minutes}, status=429)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        known_browser_remember(self.request, response, form.get_user().get_username())
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = LocalisedPasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+
+    def form_valid(self, form: LocalisedPasswordResetForm) -> HttpResponse:  # type: ignore[override]
+        # Links in e-mails point at the configured address, never at the Host header. Unknown
+        # addresses get the same answer as known ones (Django sends nothing for them).
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL.rstrip("/"),
+            "reset_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+        }
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        user = form.user
+        user_password_set(
+            user=user,
+            password=form.cleaned_data["new_password1"],
+            actor=user,
+            how="reset",
+            request=self.request,
+        )
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        response = HttpResponseRedirect(self.get_success_url())
+        # Getting the e-mail proves this is the owner: their browser is not slowed down.
+        known_browser_remember(self.request, response, user.get_username())
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change_form.html"
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        user_password_set(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            actor=self.request.user,
+            how="change",
+            request=self.request,
+        )
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+# --- two-factor sign-in ---------------------------------------------------------------------
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+@login_required
+def two_factor(request: AuthedRequest) -> HttpResponse:
+    """Where a person sees and manages their second factor."""
+    totp = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    recovery_left = StaticToken.objects.filter(
+        device__user=request.user, device__confirmed=True
+    ).count()
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "totp": totp,
+            "recovery_left": recovery_left,
+            "required": two_factor_required(request.user),
+            "form": PasswordConfirmForm(user=request.user),
+        },
+    )
+
+
+@login_required
+def two_factor_enrol(request: AuthedRequest) -> HttpResponse:
+    if user_has_device(request.user, confirmed=True):
+        # Someone who has only given the password must not add an app of their own.
+        if not request.user.is_verified():  # type: ignore[attr-defined]
+            return redirect_to_login(
+                _next_url(request),
+                login_url=reverse("two_factor_verify"),
+                redirect_field_name="next",
+            )
+        if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+            messages.info(request, _("Two-factor sign-in is already set up."))
+            return redirect("two_factor")
+    device = two_factor_enrol_start(user=request.user)
+    form = CodeForm()
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            codes = two_factor_enrol_confirm(
+                user=request.user, token=form.cleaned_data["code"], request=request
+            )
+            if codes is not None:
+                request.session[CODES_SESSION_KEY] = codes
+                request.session[CODES_NEXT_SESSION_KEY] = _next_url(request)
+                return redirect("two_factor_codes")
+            form.add_error(
+                "code",
+                _(
+                    "That code is not right. Check the time on your phone and enter the newest code."
+                ),
+            )
+    return render(
+        request,
+        "accounts/two_factor_enrol.html",
+        {
+            "form": form,
+            "qr": totp_qr_data_uri(device),
+            "secret": totp_secret(device),
+            "required": two_factor_required(request.user),
+            "next": _next_url(request),
+        },
+        status=200 if not form.errors else 400,
+    )
+
+
+@login_required
+def two_factor_verify(request: AuthedRequest) -> HttpResponse:
+    if request.user.is_verified():  # type: ignore[attr-defined]
+        return redirect(_next_url(request))
+    if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists() and not (
+        StaticToken.objects.filter(device__user=request.user).exists()
+    ):
+        return redirect("two_factor_enrol")
+    form = CodeForm()
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            # Refused unchecked while django-otp makes wrong codes wait (1, 2, 4 … seconds).
+            wait = two_factor_wait_seconds(user=request.user)
+            device = None
+            if not wait:
+                device = two_factor_verify_service(
+                    user=request.user, token=form.cleaned_data["code"], request=request
+                )
+            if device is not None:
+                if isinstance(device, StaticDevice):
+                    left = StaticToken.objects.filter(device=device).count()
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "You used a recovery code; %(count)d is left. Make new ones on your two-factor page.",
+                            "You used a recovery code; %(count)d are left. Make new ones on your two-factor page.",
+                            left,
+                        )
+                        % {"count": left},
+                    )
+                return redirect(_next_url(request))
+            if wait:
+                form.add_error(
+                    "code",
+                    ngettext(
+                        "Too many wrong codes. Wait %(seconds)d second and try again.",
+                        "Too many wrong codes. Wait %(seconds)d seconds and try again.",
+                        wait,
+                    )
+                    % {"seconds": wait},
+                )
+            else:
+                form.add_error("code", _("That code is not right."))
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "next": _next_url(request)},
+        status=200 if not form.errors else 400,
+    )
+
+
+@login_required
+def two_factor_codes(request: AuthedRequest) -> HttpResponse:
+    """Recovery codes, shown once: right after enrolment or after asking for new ones."""
+    if request.method == "POST":
+        form = PasswordConfirmForm(request.POST, user=request.user)
+        if form.is_valid():
+            request.session[CODES_SESSION_KEY] = two_factor_recovery_codes_renew(
+                user=request.user, actor=request.user, request=request
+            )
+            request.session[CODES_NEXT_SESSION_KEY] = reverse("two_factor")
+            return redirect("two_factor_codes")
+        messages.error(request, _("That is not your password. Nothing was changed."))
+        return redirect("two_factor")
+    codes = request.session.pop(CODES_SESSION_KEY, None)
+    next_url = request.session.pop(CODES_NEXT_SESSION_KEY, None) or reverse("two_factor")
+    if not codes:
+        return redirect("two_factor")
+    return render(request, "accounts/two_factor_codes.html", {"codes": codes, "next": next_url})
+
+
+@login_required
+@require_POST
+def two_factor_disable(request: AuthedRequest) -> HttpResponse:
+    form = PasswordConfirmForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("That is not your password. Nothing was changed."))
+        return redirect("two_factor")
+    if two_factor_disable_service(
+        user=request.user, actor=request.user, request=request, session=request.session
+    ):
+        messages.success(request, _("Two-factor sign-in is turned off for your account."))
+    return redirect("two_factor")

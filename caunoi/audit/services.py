@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from caunoi.audit.models import AuditChainHead, AuditEvent
+from caunoi.core.client_address import client_address
 
 CHAIN = "main"
 GENESIS = "0" * 64
@@ -37,9 +38,10 @@ def _row_digest(event: AuditEvent) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The address recorded with an event: the same one the log-in lock-out counts."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request)
 
 
 def audit_record(

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "caunoi.core",
     "caunoi.audit",
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "caunoi.accounts.middleware.TwoFactorMiddleware",
     # Every read of patient data through the access helpers: one audit row per request.
     "caunoi.patients.reads.PatientReadAuditMiddleware",
     "caunoi.accounts.middleware.UserLanguageMiddleware",
@@ -179,6 +181,7 @@ TASKS = {
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "caunoi.accounts.backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -194,12 +197,37 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Proxies in front of the application that append to X-Forwarded-For (nginx on the same host:
+# 1). With 0 the connection's peer is the client and the header is ignored: a client cannot
+# choose the address that its failed log-ins are counted against (caunoi/core/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "caunoi.core.client_address.client_address"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Locked out: this username from this address only. Locking a username everywhere would hand
+# anyone who knows (or guesses) a username a switch to lock its owner out; a whole commune or
+# hospital often shares one address, so the address alone is not locked either. Guessing one
+# account's password from many addresses is slowed per username instead (LOGIN_THROTTLE_*).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "caunoi.accounts.views.locked_out"
+# After this many failed log-ins for one username (from anywhere, counted in the cache for
+# LOGIN_THROTTLE_WINDOW_MINUTES), each further attempt waits 1, 2, 4 … seconds, at most
+# LOGIN_THROTTLE_MAX_SECONDS. A browser that signed in to the account before is not slowed.
+LOGIN_THROTTLE_FREE_FAILURES = env_int("LOGIN_THROTTLE_FREE_FAILURES", 5, minimum=1)
+LOGIN_THROTTLE_MAX_SECONDS = env_int("LOGIN_THROTTLE_MAX_SECONDS", 300, minimum=1)
+LOGIN_THROTTLE_WINDOW_MINUTES = env_int("LOGIN_THROTTLE_WINDOW_MINUTES", 24 * 60, minimum=1)
 OTP_TOTP_ISSUER = "Cầu Nối"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists devices, never their secrets
+# People holding one of these roles (network.Role values) must use two-factor sign-in; they are
+# sent to enrolment until they have. Superusers too, whenever the list is not empty. Production
+# requires it of administrators, coordinators, specialists and officers; the embedded default
+# (the demo, the test suite) requires it of nobody, though anyone may turn it on for themselves.
+OTP_REQUIRED_ROLES = env_list(
+    "OTP_REQUIRED_ROLES",
+    ["admin", "coordinator", "specialist", "officer"] if PRODUCTION else [],
+)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12, minimum=300)
 SESSION_COOKIE_HTTPONLY = True

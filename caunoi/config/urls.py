@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from caunoi.accounts import views as account_views
 from caunoi.config.api import api
@@ -17,12 +17,9 @@ admin.site.index_title = _("Network registry")
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("caunoi.accounts.urls")),
+    # One log-in page for everybody: the admin's own would skip the second factor's wording.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("accounts/profile/", account_views.profile, name="profile"),
     path(
         "accounts/tokens/<uuid:public_id>/revoke/",

@@ -278,3 +278,9 @@ def test_token_revoke_command_refuses_an_unknown_prefix(worker):
         run("revoke", "ffffffff")
 
     assert ApiToken.objects.active().filter(user=worker).count() == 1
+
+
+def test_profile_shows_how_to_send_the_token_with_its_placeholder(login, worker):
+    page = login(worker).get("/accounts/profile/").content.decode()
+
+    assert "Bearer &lt;token&gt;" in page

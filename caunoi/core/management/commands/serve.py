@@ -49,7 +49,10 @@ class Command(BaseCommand):
                 port=options["port"],
                 workers=options["workers"],
                 log_level="info",
-                proxy_headers=True,
+                # The client's address is taken in one place, from TRUSTED_PROXY_COUNT
+                # (caunoi/core/client_address.py); uvicorn's own rewriting would believe any
+                # X-Forwarded-For sent from 127.0.0.1.
+                proxy_headers=False,
                 ws_max_size=256 * 1024,
             )
         finally:
