@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,7 +54,9 @@ def django_db_setup(
             verbosity=verbosity, interactive=False, aliases={"default"}, serialized_aliases=set()
         )
         name = str(connection.settings_dict["NAME"])
-        assert name.startswith("test_") or "memory" in name, f"not a test database: {name}"
+        assert Path(name).name.startswith("test_") or "memory" in name, (
+            f"not a test database: {name}"
+        )
         places_load()
         icd_load()
         demo_network_load()

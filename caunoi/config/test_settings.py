@@ -21,3 +21,11 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="caunoi-test-media-"))
 
 # Tests read the indicators right after making their data: refresh the facts on every read.
 MONITORING_FACTS_MAX_AGE = 0
+
+# On SQLite the test database is a file, not Django's shared in-memory one: browser tests run
+# the server in other threads, and a shared in-memory database fails a concurrent writer at once
+# ("database table is locked") where a file in WAL mode makes it wait its turn, as in production.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="caunoi-")) / "test_caunoi.sqlite3")
+    }

@@ -24,7 +24,7 @@ def activity(committed_db):
                 data=ConsultationInput(
                     patient=patient, specialty=internal_medicine(), summary=summary()
                 ),
-            )
+            )[0]
         )
     yield made
     for c in made:

@@ -73,11 +73,14 @@ WRITES = {
     "api:accept", "api:decline", "api:arrive", "api:discharge", "api:counter_referral",
     "api:acknowledge", "api:get_ice_servers",
     "token_revoke", "set_language", "notifications:read", "monitoring:dhis2_push", "logout",
+    "password_reset", "password_reset_confirm", "password_change", "two_factor_enrol",
+    "two_factor_verify", "two_factor_codes", "two_factor_disable",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
 NO_PATIENT_DATA = {
-    "healthz", "login", "profile", "network:facilities", "network:facility",
+    "healthz", "login", "password_reset_done", "password_reset_complete",
+    "password_change_done", "two_factor", "profile", "network:facilities", "network:facility",
     "network:provinces", "network:province", "consults:icd", "consults:roster",
     "notifications:list", "monitoring:dashboard", "commune_options",
     "api:openapi-json", "api:openapi-view", "api:api-root", "api:list_provinces",

@@ -212,7 +212,7 @@ def test_the_remembered_browser_cookie_is_signed_and_names_no_one(settings, cloc
     for n in range(8):
         attempt("worker", "wrong", f"203.0.113.{n + 1}")
 
-    forged = Client()
+    forged = Client(headers={"Accept-Language": "en"})
     forged.cookies[throttle.KNOWN_BROWSER_COOKIE] = cookie.value[:-2] + "xx"
     _client, response = attempt("worker", PASSWORD, "203.0.113.70", client=forged)
 
