@@ -14,7 +14,7 @@ runs: list[str] = []
 
 @task()
 def heartbeats_seen() -> list[dict[str, object]]:
-    return list(WorkerHeartbeat.objects.values("worker_id", "pid", "host"))
+    return [dict(row) for row in WorkerHeartbeat.objects.values("worker_id", "pid", "host")]
 
 
 @task()
