@@ -15,6 +15,10 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from redis.asyncio.retry import Retry as AsyncRedisRetry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry as RedisRetry
 
 from caunoi.config.env import env_bool, env_int, env_list, env_str, raw
 
@@ -148,6 +152,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")
 # Seconds a call to Redis may take to connect or answer, and a live push as a whole. Redis
 # carries only extras (live updates, who is online): a write request must not hang on it.
+# A command that finds its pooled connection closed (Redis restarted since) is tried once more
+# on a new connection instead of failing.
 REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2, minimum=1)
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -161,6 +167,7 @@ if REDIS_URL:
                         # Longer than the layer's 5-second blocking receive, which would
                         # otherwise time out on a healthy but quiet server.
                         "socket_timeout": 5 + 2 * REDIS_TIMEOUT,
+                        "retry": AsyncRedisRetry(NoBackoff(), 1, (RedisConnectionError,)),
                     }
                 ],
                 "prefix": env_str("REDIS_PREFIX", "caunoi"),
@@ -176,6 +183,7 @@ if REDIS_URL:
             "OPTIONS": {
                 "socket_connect_timeout": REDIS_TIMEOUT,
                 "socket_timeout": REDIS_TIMEOUT,
+                "retry": RedisRetry(NoBackoff(), 1, (RedisConnectionError,)),
             },
         }
     }

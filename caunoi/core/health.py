@@ -56,7 +56,11 @@ def check_channel_layer() -> str:
 
     async def round_trip() -> None:
         async with asyncio.timeout(settings.REDIS_TIMEOUT):
-            channel = await layer.new_channel("healthz.")
+            # The default prefix, as the consumers' channels have: the Redis layer reads every
+            # process-local channel of a prefix through one blocking pop, which an open page's
+            # consumer holds; with a prefix of its own this message would wait for that pop to
+            # time out (5 s).
+            channel = await layer.new_channel()
             token = uuid.uuid4().hex
             await layer.send(channel, {"type": "healthz.ping", "token": token})
             message = await layer.receive(channel)
