@@ -20,8 +20,8 @@ class WorkerHeartbeat(models.Model):
     WORKER_HEARTBEAT_SECONDS. /healthz reads the newest; a worker whose beat is older than
     TASK_LEASE_SECONDS is taken for dead and its running tasks are handed to another."""
 
-    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
-    host = models.CharField(_("host"), max_length=255)
+    worker_id = models.CharField(_("task worker"), max_length=64, unique=True)
+    host = models.CharField(_("host name"), max_length=255)
     pid = models.PositiveIntegerField(_("process id"))
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     beat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now, db_index=True)

@@ -76,7 +76,7 @@ def cluster(fault_tools: None) -> Iterator[tuple[PgCluster, dict[str, Any]]]:
         people = json.loads(done.stdout.strip().splitlines()[-1])
         yield pg, people
     finally:
-        pg.stop()
+        pg.close()
 
 
 @pytest.fixture

@@ -116,9 +116,13 @@ class PgCluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "immediate",
                   "-w", "-t", "60", "restart")  # fmt: skip
 
-    def stop(self) -> None:
+    def crash(self) -> None:
+        """Stop at once, as a crash does (``pg_ctl stop -m immediate``); ``start`` brings it back."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def close(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self.crash()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str) -> str:

@@ -152,6 +152,19 @@ def test_postgres_crash_restart_under_write_load_loses_no_acknowledged_write(
     assert failed_tasks == 0
     assert smtp.inbox.messages
 
+    # While PostgreSQL is down, /healthz says so (503, naming the database), then recovers.
+    pg.crash()
+    try:
+        code, health = app.health()
+    finally:
+        pg.start()
+    assert code == 503
+    assert health["status"] == "fail"
+    assert health["checks"]["database"]["ok"] is False
+    assert "OperationalError" in health["checks"]["database"]["error"]
+    assert health["checks"]["channel_layer"]["ok"] is True
+    app.wait_healthy(seconds=20)
+
     print(
         f"FIGURES postgres-restart: acknowledged={len(keys)} lost={len(lost)} "
         f"failed_attempts={len(failed)} (statuses {sorted(set(failed))}) "

@@ -16,8 +16,8 @@ class Migration(migrations.Migration):
             name='WorkerHeartbeat',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('worker_id', models.CharField(max_length=64, unique=True, verbose_name='worker')),
-                ('host', models.CharField(max_length=255, verbose_name='host')),
+                ('worker_id', models.CharField(max_length=64, unique=True, verbose_name='task worker')),
+                ('host', models.CharField(max_length=255, verbose_name='host name')),
                 ('pid', models.PositiveIntegerField(verbose_name='process id')),
                 ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='started at')),
                 ('beat_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='last heartbeat')),
