@@ -4,6 +4,7 @@ the task worker is alive afterwards and runs the tasks the new submissions queue
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -16,6 +17,9 @@ from tests.faults.harness import api, wait_for
 pytestmark = pytest.mark.faults
 
 WRITERS = 3
+# Acknowledged submissions wanted before the crash, and again after recovery. The suite keeps it
+# small; the figures in BENCHMARKS.md come from a run with CAUNOI_FAULT_WRITES=300.
+WRITES = int(os.environ.get("CAUNOI_FAULT_WRITES", "15"))
 
 
 class Writers:
@@ -83,7 +87,11 @@ def test_postgres_crash_restart_under_write_load_loses_no_acknowledged_write(
     writers = Writers(app.base, people["worker"]["token"], people["patient"])
     writers.start()
     try:
-        wait_for(lambda: writers.count() >= 15, "15 acknowledged submissions before the crash")
+        wait_for(
+            lambda: writers.count() >= WRITES,
+            f"{WRITES} acknowledged submissions before the crash",
+            seconds=30 + WRITES / 2,
+        )
         acked_before = writers.count()
         crash = time.monotonic()
         pg.restart_immediate()
@@ -96,7 +104,9 @@ def test_postgres_crash_restart_under_write_load_loses_no_acknowledged_write(
         )
         acked_after_crash = writers.count()
         wait_for(
-            lambda: writers.count() >= acked_after_crash + 15, "15 more acknowledged submissions"
+            lambda: writers.count() >= acked_after_crash + WRITES,
+            f"{WRITES} more acknowledged submissions",
+            seconds=30 + WRITES / 2,
         )
     finally:
         writers.stop()
@@ -113,7 +123,7 @@ def test_postgres_crash_restart_under_write_load_loses_no_acknowledged_write(
     lost = [key for key in keys if key not in found]
     assert lost == []
     assert set(found.values()) == {1}
-    assert acked_before >= 15
+    assert acked_before >= WRITES
 
     # Back within 10 s: the first submission sent after the crash and acknowledged.
     first_ok = min(a for s, a, c in writers.attempts if s >= crash and c in (200, 201))
@@ -173,8 +183,6 @@ def test_postgres_crash_restart_under_write_load_loses_no_acknowledged_write(
 
 
 def _alive(pid: int) -> bool:
-    import os
-
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

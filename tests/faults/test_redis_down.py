@@ -5,6 +5,7 @@ reach the reconnected page again — without restarting the server."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -13,6 +14,9 @@ import pytest
 from tests.faults.harness import LiveClient, api, wait_for
 
 pytestmark = pytest.mark.faults
+
+# Consultations submitted while Redis is down (more with CAUNOI_FAULT_WRITES, for the figures).
+WRITES = max(1, int(os.environ.get("CAUNOI_FAULT_WRITES", "15")) // 5)
 
 
 def _submit(app, people) -> tuple[int, str]:
@@ -84,14 +88,17 @@ def test_redis_stopped_writes_succeed_mail_goes_out_and_live_updates_resume(
         # Redis stops.
         redis.stop()
         subscribed_before = live.subscribed
-        started = time.monotonic()
-        statuses = []
-        status, during = _submit(app, people)
-        statuses.append(status)
-        statuses.append(_message(app, people, "specialist", during, "Gọi lại cho tôi."))
-        statuses.append(_message(app, people, "worker", during, "Đã gọi, chờ ý kiến."))
-        write_seconds = time.monotonic() - started
-        assert statuses == [201, 201, 201]
+        statuses, seconds = [], []
+        for _ in range(WRITES):
+            started = time.monotonic()
+            status, during = _submit(app, people)
+            seconds.append(time.monotonic() - started)
+            statuses.append(status)
+        for who, text in (("specialist", "Gọi lại cho tôi."), ("worker", "Đã gọi, chờ ý kiến.")):
+            started = time.monotonic()
+            statuses.append(_message(app, people, who, during, text))
+            seconds.append(time.monotonic() - started)
+        assert statuses == [201] * (WRITES + 2)
         [(saved,)] = pg.sql(
             name,
             "SELECT count(*) FROM consults_message m JOIN consults_consultation c "
@@ -140,7 +147,7 @@ def test_redis_stopped_writes_succeed_mail_goes_out_and_live_updates_resume(
     assert outage_log.count("Redis cache unreachable") == 1
     print(
         f"FIGURES redis-down: writes_2xx={statuses.count(201)}/{len(statuses)} "
-        f"write_seconds={write_seconds:.2f}s mail_to_open_page=yes "
+        f"slowest_write={max(seconds):.2f}s mail_to_open_page=yes "
         f"live_updates_back_after={live_back:.1f}s submissions_until_push={tries}"
     )
 
