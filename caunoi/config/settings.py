@@ -15,6 +15,10 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from redis.asyncio.retry import Retry as AsyncRedisRetry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry as RedisRetry
 
 from caunoi.config.env import env_bool, env_int, env_list, env_str, raw
 
@@ -152,18 +156,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Realtime, cache, tasks -----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Seconds a call to Redis may take to connect or answer, and a live push as a whole. Redis
+# carries only extras (live updates, who is online): a write request must not hang on it.
+# A command that finds its pooled connection closed (Redis restarted since) is tried once more
+# on a new connection instead of failing.
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2, minimum=1)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REDIS_PREFIX", "caunoi")},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": REDIS_TIMEOUT,
+                        # Longer than the layer's 5-second blocking receive, which would
+                        # otherwise time out on a healthy but quiet server.
+                        "socket_timeout": 5 + 2 * REDIS_TIMEOUT,
+                        "retry": AsyncRedisRetry(NoBackoff(), 1, (RedisConnectionError,)),
+                    }
+                ],
+                "prefix": env_str("REDIS_PREFIX", "caunoi"),
+            },
         }
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, answering misses while Redis is unreachable (see the module).
+            "BACKEND": "caunoi.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("REDIS_PREFIX", "caunoi"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "retry": RedisRetry(NoBackoff(), 1, (RedisConnectionError,)),
+            },
         }
     }
 else:
@@ -176,6 +203,18 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The task worker (`caunoi worker`) writes a heartbeat row this often; /healthz fails when the
+# newest is older than WORKER_HEARTBEAT_MAX_AGE seconds. A task still RUNNING whose worker has
+# not beaten for TASK_LEASE_SECONDS is given to another worker (every task is safe to run
+# twice: at-least-once).
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 60, minimum=1)
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 120, minimum=1)
+if min(WORKER_HEARTBEAT_MAX_AGE, TASK_LEASE_SECONDS) < 2 * WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "WORKER_HEARTBEAT_SECONDS must be at most half of WORKER_HEARTBEAT_MAX_AGE and of "
+        "TASK_LEASE_SECONDS, or a live worker would look dead."
+    )
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

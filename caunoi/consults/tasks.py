@@ -7,5 +7,7 @@ from caunoi.consults.services import consultation_escalate
 
 @task()
 def consultation_deadline_check(consultation_id: int) -> bool:
-    """Scheduled at submission with ``run_after`` = the answer deadline (no polling loop)."""
+    """Scheduled at submission with ``run_after`` = the answer deadline (no polling loop).
+    Safe to run twice (at-least-once worker): the consult is locked and left alone once it is
+    escalated, answered or closed."""
     return consultation_escalate(consultation_id=consultation_id)

@@ -3,6 +3,12 @@
 Kept in the cache (Redis in production, so every app server sees the same counts). A count
 expires by itself after a day, so a process that died without decrementing cannot keep
 somebody "online" — and therefore without email — for ever.
+
+When Redis is unreachable the cache answers misses and skips writes (``caunoi.core.cache``), so
+these functions never raise and everybody counts as offline: a notification then goes out by
+email too, which is the safe side. Enters and leaves skipped during an outage are not caught
+up: pages reconnect and count themselves in again; a leave that was lost while Redis kept its
+data (a network cut rather than a restart) can leave a count too high until its TTL.
 """
 
 from __future__ import annotations

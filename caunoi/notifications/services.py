@@ -37,12 +37,27 @@ def notify(
         )
     Notification.objects.bulk_create(rows)
     if rows:
-        transaction.on_commit(lambda: _deliver(rows))
+        # Robust: the caller's change is committed by now, so a failure here (the database
+        # gone between the commit and this callback) is logged, never turned into an error
+        # answer for a saved write; the rows stay under the bell.
+        transaction.on_commit(lambda: _deliver(rows), robust=True)
     return rows
 
 
 def _deliver(rows: list[Notification]) -> None:
+    """Mail people who have no page open, then push to the open pages.
+
+    The email is enqueued first: it is the delivery that must not be lost, while a push is an
+    extra that may be skipped (``push`` never raises). When Redis is down, presence reads as
+    nobody online (the cache answers misses), so everybody gets the email.
+    """
     user_ids = [r.user_id for r in rows]
+    online = online_among(user_ids)
+    offline = [r.id for r in rows if r.user_id not in online]
+    if offline:
+        from caunoi.notifications.tasks import notification_email_send
+
+        notification_email_send.enqueue(offline)
     unread = dict(
         Notification.objects.unread()
         .filter(user_id__in=user_ids)
@@ -60,12 +75,6 @@ def _deliver(rows: list[Notification]) -> None:
                 "unread": unread.get(row.user_id, 0),
             },
         )
-    online = online_among(user_ids)
-    offline = [r.id for r in rows if r.user_id not in online]
-    if offline:
-        from caunoi.notifications.tasks import notification_email_send
-
-        notification_email_send.enqueue(offline)
 
 
 def notifications_mark_read(*, user: Any, public_id: str | None = None) -> int:

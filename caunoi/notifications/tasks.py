@@ -15,7 +15,12 @@ log = logging.getLogger(__name__)
 
 @task()
 def notification_email_send(notification_ids: list[int]) -> int:
-    """Mail notifications that are still unread and not yet mailed (people who were offline)."""
+    """Mail notifications that are still unread and not yet mailed (people who were offline).
+
+    Safe to run again (the worker runs a task at least once: it is taken up again when its
+    worker died): what is already mailed or read is skipped, and each row is marked as soon as
+    its mail is sent. Only a worker killed between sending one mail and marking it can send that
+    one mail twice."""
     sent = 0
     rows = Notification.objects.select_related("user").filter(
         id__in=notification_ids, read_at__isnull=True, emailed_at__isnull=True
