@@ -243,10 +243,10 @@ _TEXT = {"reason", "history", "examination", "current_treatment", "question"}
 def _schedule_deadline(c: Consultation) -> None:
     from caunoi.consults.tasks import consultation_deadline_check
 
-    consult_id, when = c.pk, c.deadline_at
-    transaction.on_commit(
-        lambda: consultation_deadline_check.using(run_after=when).enqueue(consult_id)
-    )
+    # Enqueued inside the caller's transaction: the task queue is a table of the same database,
+    # so the deadline check commits with the submission or not at all (after the commit, a
+    # crash of the database could lose it while the submission stays).
+    consultation_deadline_check.using(run_after=c.deadline_at).enqueue(c.pk)
 
 
 def _notify_hub(c: Consultation, actor: Any) -> None:

@@ -106,7 +106,9 @@ def _tell(r: Referral, facility_id: int, kind: str, title: Any, body: Any, actor
 
 
 def _schedule(task: Any, referral_id: int, when: datetime) -> None:
-    transaction.on_commit(lambda: task.using(run_after=when).enqueue(referral_id))
+    """Inside the caller's transaction: the queue is a table of the same database, so the check
+    commits with the referral or not at all."""
+    task.using(run_after=when).enqueue(referral_id)
 
 
 def referral_create(
