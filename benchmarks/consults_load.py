@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -167,6 +168,8 @@ def main() -> None:
         for _ in range(200):
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310
+                break
+            except urllib.error.HTTPError:  # serving (503: no task worker here)
                 break
             except OSError:
                 time.sleep(0.1)

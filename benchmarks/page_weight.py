@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import sync_playwright
@@ -42,6 +43,8 @@ def main() -> None:
         for _ in range(100):
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310
+                break
+            except urllib.error.HTTPError:  # serving (503: no task worker here)
                 break
             except OSError:
                 time.sleep(0.1)

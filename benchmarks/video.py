@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -186,6 +187,8 @@ def main() -> None:
         for _ in range(100):
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310
+                break
+            except urllib.error.HTTPError:  # serving (503: no task worker here)
                 break
             except OSError:
                 time.sleep(0.1)

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
@@ -32,6 +33,7 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
     ERROR = "error"
 
 
@@ -179,6 +181,22 @@ def install_error_handlers(api: NinjaAPI) -> None:
             message=_("Log in, or send a valid API token as 'Authorization: Bearer <token>'."),
         )
 
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def _database_unreachable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A lost database connection (a restart, a fail-over) is a moment, not a bug: tell the
+        # client to retry; with its Idempotency-Key a retry never doubles anything.
+        log.warning("database unreachable: %s: %s", request.path, exc)
+        response = error_response(
+            api,
+            request,
+            status=503,
+            code=ErrorCode.UNAVAILABLE,
+            message=_("The database cannot be reached for a moment. Try again in a few seconds."),
+        )
+        response["Retry-After"] = "5"
+        return response
+
     @api.exception_handler(Exception)
     def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Logged as Django logs a 500 (with the traceback), answered in the API's own shape.
@@ -216,6 +234,7 @@ DOCUMENTED_ERRORS = {
     "413": "The request body is too large.",
     "422": "Some values are not valid: one message per field.",
     "500": "The server could not finish the request.",
+    "503": "The database cannot be reached for a moment: retry after `Retry-After` seconds.",
 }
 
 

@@ -167,3 +167,20 @@ def test_an_expired_form_answers_a_translated_page(worker):
     response = client.post("/patients/new/", {"full_name": "Giàng Thị Dợ"})
     assert response.status_code == 403
     assert "Biểu mẫu đã hết hạn" in response.content.decode()
+
+
+def test_a_lost_database_connection_answers_503_with_retry_after(worker, monkeypatch):
+    from django.db import OperationalError
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("caunoi.places.api.reject_unknown_params", unreachable)
+    from caunoi.accounts.services import api_token_create
+
+    _row, token = api_token_create(user=worker, name="t", actor=worker)
+    client = Client(headers={"Authorization": f"Bearer {token}"}, raise_request_exception=False)
+    response = client.get("/api/provinces")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["code"] == "unavailable"
