@@ -277,8 +277,11 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SAMESITE = "Lax"
-if PRODUCTION:
+if PRODUCTION and TRUSTED_PROXY_COUNT > 0:
+    # Only a trusted proxy's word that the request came over HTTPS is believed; with no proxy
+    # counted, a client could claim it. One setting decides whom to trust for both headers.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30, minimum=0)
 X_FRAME_OPTIONS = "DENY"
