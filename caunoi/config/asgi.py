@@ -14,10 +14,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from caunoi.config.routing import websocket_urlpatterns  # noqa: E402
+from caunoi.core.request_size import guard_request_size  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_app,
+        # Django's ASGI handler reads a whole body before any middleware: refuse first.
+        "http": guard_request_size(django_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
     ERROR = "error"
 
 
