@@ -174,8 +174,7 @@ def _call_asgi(scope, receive):
     return start["status"], body
 
 
-@pytest.mark.django_db(transaction=True)
-def test_under_asgi_a_body_announced_too_large_is_never_received():
+def test_under_asgi_a_body_announced_too_large_is_never_received(committed_db):
     async def receive():
         raise AssertionError("the body was received")
 
@@ -193,8 +192,9 @@ def test_under_asgi_a_body_announced_too_large_is_never_received():
     assert json.loads(body)["code"] == "too_large"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_under_asgi_a_chunked_body_is_cut_off_as_soon_as_it_passes_the_limit(settings):
+def test_under_asgi_a_chunked_body_is_cut_off_as_soon_as_it_passes_the_limit(
+    committed_db, settings
+):
     settings.REQUEST_MAX_BYTES = 64 * 1024
     chunk = b"x" * 8192
     pulled = []
