@@ -15,10 +15,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from caunoi.accounts.websocket import TwoFactorWebsocketMiddleware  # noqa: E402
 from caunoi.config.routing import websocket_urlpatterns  # noqa: E402
+from caunoi.core.request_size import guard_request_size  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_app,
+        # Django's ASGI handler reads a whole body before any middleware: refuse first.
+        "http": guard_request_size(django_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TwoFactorWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
         ),

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body over REQUEST_MAX_MB is refused before anything reads it.
+    "caunoi.core.request_size.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compress 4-6x: what matters most on a 256 kbit/s link. Django's GZip middleware
@@ -330,6 +332,24 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
 ATTACHMENTS_PER_CONSULT = env_int("ATTACHMENTS_PER_CONSULT", 20, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENTS_PER_CONSULT
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Uploads in bounded memory. A request body over REQUEST_MAX_MB is refused from its
+# Content-Length before it is read, or as soon as a chunked one grows past it
+# (caunoi/core/request_size.py): by default three files at the size limit and the form.
+REQUEST_MAX_BYTES = (
+    env_int("REQUEST_MAX_MB", 3 * ATTACHMENT_MAX_BYTES // (1024 * 1024) + 1, minimum=1)
+    * 1024
+    * 1024
+)
+if REQUEST_MAX_BYTES <= ATTACHMENT_MAX_BYTES:
+    raise ImproperlyConfigured("REQUEST_MAX_MB must be larger than ATTACHMENT_MAX_MB.")
+# Django's defaults, said out loud: an uploaded file over 2.5 MB waits on disk, not in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Images (caunoi/consults/files.py): phones take 12-50 megapixels (50 MP is 8160 × 6120);
+# a JPEG decodes at a half or less of that, other formats at full size, hence the second cap.
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 50, minimum=1) * 1_000_000
+IMAGE_MAX_DECODED_BYTES = env_int("IMAGE_MAX_DECODED_MB", 64, minimum=1) * 1024 * 1024
+IMAGE_PROCESSING_CONCURRENCY = env_int("IMAGE_PROCESSING_CONCURRENCY", 2, minimum=1)
 
 # --- Referrals ---------------------------------------------------------------------------------------
 # A referral is flagged when the patient has not arrived this many hours after leaving, and when

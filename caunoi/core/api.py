@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
     UNAVAILABLE = "unavailable"
+    TOO_LARGE = "too_large"
     ERROR = "error"
 
 

@@ -4,11 +4,22 @@ the consultations and queues the page shows. Later, WebRTC signalling rides on i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from caunoi.core.websocket import (
+    Frame,
+    FrameError,
+    Kind,
+    Uuid,
+    error_frame,
+    read_frame,
+    socket_language,
+)
 from caunoi.notifications.live import consult_group, hub_group, user_group
 from caunoi.notifications.presence import presence_enter, presence_leave
 
@@ -17,13 +28,30 @@ MAX_MESSAGE = 4096
 CLOSE_UNAUTHENTICATED = 4401
 
 
+class SubscribeConsult(Frame):
+    subscribe: Literal["consult"]
+    id: Uuid
+
+
+class SubscribeQueues(Frame):
+    subscribe: Literal["queues"]
+
+
+class Ping(Frame):
+    type: Literal["ping"]
+
+
+KINDS = {
+    ("subscribe", "consult"): Kind(SubscribeConsult),
+    ("subscribe", "queues"): Kind(SubscribeQueues),
+    ("type", "ping"): Kind(Ping),
+}
+
+
 def _consult_visible(user: Any, public_id: str) -> bool:
     from caunoi.consults.access import visible_consultations
 
-    try:
-        return visible_consultations(user).filter(public_id=public_id).exists()
-    except Exception:
-        return False
+    return visible_consultations(user).filter(public_id=public_id).exists()
 
 
 def _queue_groups(user: Any) -> list[str]:
@@ -42,6 +70,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        self.language = socket_language(self.scope)
         self.joined: set[str] = set()
         await self._join(user_group(user.pk))
         await self.accept()
@@ -59,38 +88,34 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.add(group)
 
-    async def _error(self, code: str, message: str) -> None:
-        await self.send(text_data=json.dumps({"type": "error", "code": code, "message": message}))
-
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Bad input is answered and ignored; the connection stays usable.
-        if text_data is None or len(text_data) > MAX_MESSAGE:
-            await self._error("too_large", "message too large or not text")
-            return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self._error("bad_json", "not JSON")
-            return
-        if not isinstance(message, dict):
-            await self._error("bad_message", "expected an object")
-            return
-        kind = message.get("subscribe")
-        if kind == "consult":
-            public_id = str(message.get("id", ""))[:64]
-            if await database_sync_to_async(_consult_visible)(self.user, public_id):
-                await self._join(consult_group(public_id))
-                await self.send(text_data=json.dumps({"type": "subscribed", "consult": public_id}))
+        # Every frame is checked before anything acts on it; a bad one is answered and
+        # ignored, and the connection stays usable.
+        with translation.override(self.language):
+            try:
+                message = read_frame(text_data, bytes_data, max_chars=MAX_MESSAGE, kinds=KINDS)
+            except FrameError as exc:
+                await self.send(text_data=exc.frame())
+                return
+            await self._act(message)
+
+    async def _act(self, message: Frame) -> None:
+        if isinstance(message, SubscribeConsult):
+            if await database_sync_to_async(_consult_visible)(self.user, message.id):
+                await self._join(consult_group(message.id))
+                await self.send(text_data=json.dumps({"type": "subscribed", "consult": message.id}))
             else:
-                await self._error("not_found", "no such consultation")
-        elif kind == "queues":
+                await self.send(
+                    text_data=error_frame(
+                        "not_found", _("No such consultation, or you cannot see it.")
+                    )
+                )
+        elif isinstance(message, SubscribeQueues):
             for group in await database_sync_to_async(_queue_groups)(self.user):
                 await self._join(group)
             await self.send(text_data=json.dumps({"type": "subscribed", "queues": True}))
-        elif message.get("type") == "ping":
+        elif isinstance(message, Ping):
             await self.send(text_data=json.dumps({"type": "pong"}))
-        else:
-            await self._error("unknown", "unknown message")
 
     async def live_event(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event["payload"]))

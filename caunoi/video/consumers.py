@@ -11,17 +11,85 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caunoi.core.websocket import (
+    Frame,
+    FrameError,
+    Kind,
+    Uuid,
+    read_frame,
+    socket_language,
+)
 from caunoi.video import services
 
 RECHECK_SECONDS = 10
 MAX_SIGNAL = 64 * 1024  # an SDP with many codecs and candidates stays well under this
 MAX_CHAT = 2000
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_REMOVED, CLOSE_ENDED = 4401, 4404, 4403, 4410
+
+
+class _BrowserObject(BaseModel):
+    """What a browser's RTCSessionDescription.toJSON() or RTCIceCandidate.toJSON() gives: fields
+    a newer browser adds are dropped rather than refused, so calls keep working."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class SessionDescription(_BrowserObject):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str = ""
+
+
+class IceCandidate(_BrowserObject):
+    candidate: str
+    sdpMid: str | None = None  # the browser's names
+    sdpMLineIndex: int | None = Field(None, ge=0, le=65535)
+    usernameFragment: str | None = None
+
+
+class SignalData(Frame):
+    sdp: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+class Signal(Frame):
+    type: Literal["signal"]
+    to: Uuid
+    data: SignalData
+
+
+class Chat(Frame):
+    type: Literal["chat"]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT)
+    ]
+
+
+class Quality(Frame):
+    type: Literal["quality"]
+    rtt: float = Field(0, ge=0, lt=60_000, allow_inf_nan=False)
+    loss: float = Field(0, ge=0, le=100, allow_inf_nan=False)
+    kbps: float = Field(0, ge=0, lt=100_000, allow_inf_nan=False)
+    mode: Literal["normal", "weak", "audio"] = "normal"
+
+
+class Ping(Frame):
+    type: Literal["ping"]
+
+
+KINDS = {
+    ("type", "signal"): Kind(Signal, "bad_signal"),
+    ("type", "chat"): Kind(Chat, "bad_chat"),
+    ("type", "quality"): Kind(Quality, "bad_quality"),
+    ("type", "ping"): Kind(Ping),
+}
 
 
 def _post_chat(session_id: str, user: Any, text: str) -> dict[str, str] | None:
@@ -61,6 +129,7 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
             return
         join, stale = joined
         self.user = user
+        self.language = socket_language(self.scope)
         self.join_id = join.pk
         self.peer_id = str(join.peer_id)
         self.group = f"video.{self.session_id}"
@@ -116,52 +185,28 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))
 
-    async def _error(self, code: str) -> None:
-        await self._send({"type": "error", "code": code})
-
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Bad input is answered and dropped; the connection stays up.
+        # Every frame is checked before anything acts on it; a bad one is answered and
+        # dropped, and the connection stays up.
         if self.join_id is None:
             return
-        if text_data is None or len(text_data) > MAX_SIGNAL:
-            await self._error("too_large")
-            return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self._error("bad_json")
-            return
-        if not isinstance(message, dict):
-            await self._error("bad_message")
-            return
-        kind = message.get("type")
-        if kind == "signal":
-            await self._relay(message)
-        elif kind == "chat":
-            text = str(message.get("text", "")).strip()
-            if not text or len(text) > MAX_CHAT:
-                await self._error("bad_chat")
-                return
-            saved = await database_sync_to_async(_post_chat)(self.session_id, self.user, text)
-            if saved is None:
-                await self._error("chat_closed")
-                return
-            await self.channel_layer.group_send(
-                self.group, {"type": "live.event", "payload": {"type": "chat", **saved}}
-            )
-        elif kind == "quality":
-            await self._quality(message)
-        elif kind == "ping":
-            await self._send({"type": "pong"})
-        else:
-            await self._error("unknown")
+        with translation.override(self.language):
+            try:
+                message = read_frame(text_data, bytes_data, max_chars=MAX_SIGNAL, kinds=KINDS)
+                if isinstance(message, Signal):
+                    await self._relay(message)
+                elif isinstance(message, Chat):
+                    await self._chat(message)
+                elif isinstance(message, Quality):
+                    await self._quality(message)
+                elif isinstance(message, Ping):
+                    await self._send({"type": "pong"})
+            except FrameError as exc:
+                await self.send(text_data=exc.frame())
 
-    async def _relay(self, message: dict[str, Any]) -> None:
-        target = str(message.get("to", ""))[:64]
-        data = message.get("data")
-        if not isinstance(data, dict) or not ({"sdp", "candidate"} & set(data)):
-            await self._error("bad_signal")
-            return
+    async def _relay(self, message: Signal) -> None:
+        if (message.data.sdp is None) == (message.data.candidate is None):
+            raise FrameError("bad_signal", _("A signal carries either an sdp or a candidate."))
         # A removal or the end of the session closes the socket by an event; this periodic
         # check also covers an event lost on the way.
         if time.monotonic() - self.checked_at > RECHECK_SECONDS:
@@ -169,39 +214,49 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):
             if not await database_sync_to_async(services.video_may_stay)(join_id=self.join_id):
                 await self.close(code=CLOSE_REMOVED)
                 return
-        channel = self.channels.get(target)
+        channel = self.channels.get(message.to)
         if channel is None:
             channel = await database_sync_to_async(services.video_peer_channel)(
-                session_id=self.session_id, peer_id=target
+                session_id=self.session_id, peer_id=message.to
             )
         if channel is None:
-            await self._error("no_such_peer")  # not in this room: never relayed elsewhere
-            return
+            # Not in this room: never relayed elsewhere.
+            raise FrameError("no_such_peer", _("That participant is not in this room."))
+        data = message.data.model_dump(exclude_unset=True)
         await self.channel_layer.send(
             channel, {"type": "video.signal", "from": self.peer_id, "data": data}
         )
 
-    async def _quality(self, message: dict[str, Any]) -> None:
-        try:
-            rtt = float(message.get("rtt", 0))
-            loss = float(message.get("loss", 0))
-            kbps = float(message.get("kbps", 0))
-        except (TypeError, ValueError):
-            await self._error("bad_quality")
-            return
-        mode = str(message.get("mode", "normal"))[:16]
-        if not (0 <= rtt < 60_000 and 0 <= loss <= 100 and 0 <= kbps < 100_000):
-            await self._error("bad_quality")
-            return
-        await database_sync_to_async(services.video_quality)(
-            join_id=self.join_id, rtt_ms=rtt, loss_pct=loss, kbps=kbps, mode=mode
+    async def _chat(self, message: Chat) -> None:
+        saved = await database_sync_to_async(_post_chat)(self.session_id, self.user, message.text)
+        if saved is None:
+            raise FrameError(
+                "chat_closed", _("The message could not be added to the consultation.")
+            )
+        await self.channel_layer.group_send(
+            self.group, {"type": "live.event", "payload": {"type": "chat", **saved}}
         )
+
+    async def _quality(self, message: Quality) -> None:
+        await database_sync_to_async(services.video_quality)(
+            join_id=self.join_id,
+            rtt_ms=message.rtt,
+            loss_pct=message.loss,
+            kbps=message.kbps,
+            mode=message.mode,
+        )
+        rtt, loss = message.rtt, message.loss
         level = "good" if loss < 2 and rtt < 250 else "fair" if loss < 8 and rtt < 600 else "poor"
         await self.channel_layer.group_send(
             self.group,
             {
                 "type": "live.event",
-                "payload": {"type": "quality", "peer": self.peer_id, "level": level, "mode": mode},
+                "payload": {
+                    "type": "quality",
+                    "peer": self.peer_id,
+                    "level": level,
+                    "mode": message.mode,
+                },
             },
         )
 

@@ -3,6 +3,7 @@ without EXIF, PDFs parsed, limits, one copy per consult, and no orphan file on d
 
 import hashlib
 import io
+import threading
 import uuid
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from fpdf import FPDF
-from PIL import Image
+from PIL import Image, ImageFile
 
-from caunoi.consults.files import process_upload, sniff
+from caunoi.consults import files
+from caunoi.consults.files import image_slots, process_upload, sniff
 from caunoi.consults.models import Attachment, Consultation, Message
 from caunoi.consults.services import (
     ConsultationInput,
@@ -23,6 +26,7 @@ from caunoi.consults.services import (
     message_post,
 )
 from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.images import flat_png
 
 # --- making files --------------------------------------------------------------------------------
 
@@ -213,19 +217,243 @@ def test_a_png_header_with_garbage_is_refused_as_damaged():
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-def test_an_image_over_the_pixel_limit_is_refused_before_decoding(monkeypatch):
-    # The real limit is 60 million pixels; a lower one makes the same check cheap to test.
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+def test_an_image_over_the_pixel_limit_is_refused_before_decoding(settings, monkeypatch):
+    # A lower limit makes the same check cheap to test.
+    settings.IMAGE_MAX_PIXELS = 10_000
+    monkeypatch.setattr(ImageFile.ImageFile, "load", _decoding_forbidden)
     data = _image("JPEG", size=(150, 100))  # 15,000 pixels: 1.5 times the limit
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc_info:
         process_upload(data, "bom.jpg")
+    assert exc_info.value.code == "too_large"
 
 
-def test_an_image_far_over_the_pixel_limit_is_refused(monkeypatch):
+def test_an_image_exactly_at_the_pixel_limit_is_accepted(settings):
+    settings.IMAGE_MAX_PIXELS = 150 * 100
+    assert process_upload(_image("JPEG", size=(150, 100)), "vua.jpg").width == 150
+
+
+def test_pillows_own_bomb_check_also_ends_in_a_clear_refusal(monkeypatch):
+    # Should Pillow's limit ever be the lower one, its error is still a message, never a 500.
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
     with pytest.raises(ValidationError) as exc_info:
         process_upload(_image("PNG", size=(100, 100)), "bom.png")
     assert exc_info.value.code == "too_large"
+    assert "bom.png" in exc_info.value.messages[0]
+
+
+def test_pillows_own_bomb_check_agrees_with_the_setting():
+    assert Image.MAX_IMAGE_PIXELS == django_settings.IMAGE_MAX_PIXELS
+
+
+# --- bounded memory -----------------------------------------------------------------------------
+
+
+def _decoding_forbidden(self, *args, **kwargs):
+    raise AssertionError("the image was decoded")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_the_small_png_of_issue_10_is_refused_from_its_header_without_decoding(monkeypatch):
+    # 7740 × 7740 RGBA in about 250 kB: 240 MB once decoded, a gigabyte as it was processed.
+    bomb = flat_png(7740, 7740)
+    assert len(bomb) < 300_000
+    monkeypatch.setattr(ImageFile.ImageFile, "load", _decoding_forbidden)
+    with translation.override("en"), pytest.raises(ValidationError) as exc_info:
+        process_upload(bomb, "vet-thuong.png")
+    assert exc_info.value.code == "too_large"
+    assert exc_info.value.messages == [
+        "vet-thuong.png has too many pixels (7740 × 7740); the limit is 50 megapixels. "
+        "Take the photo with the camera's normal setting, or send it smaller."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "size"),
+    [("RGBA", (1000, 800)), ("RGB", (1000, 800)), ("L", (2000, 1600))],
+)
+def test_an_image_too_big_to_decode_is_refused_before_decoding(settings, monkeypatch, mode, size):
+    # 800,000 pixels of RGB or RGBA, 3.2 million of grey: 3.2 MB each in Pillow's memory.
+    settings.IMAGE_MAX_DECODED_BYTES = 3 * 1024 * 1024
+    monkeypatch.setattr(ImageFile.ImageFile, "load", _decoding_forbidden)
+    with translation.override("en"), pytest.raises(ValidationError) as exc_info:
+        process_upload(flat_png(*size, mode=mode), "to.png")
+    assert exc_info.value.code == "too_large"
+    assert exc_info.value.messages == [
+        f"to.png is too large an image to process ({size[0]} × {size[1]} pixels). "
+        "Send it smaller, or as a JPEG photo."
+    ]
+
+
+def test_a_jpeg_too_big_to_decode_whole_is_decoded_at_half_size_and_accepted(settings):
+    # 4200 × 2100 is 35 MB decoded whole; at half size (2100 × 1050) 8.8 MB, under the cap.
+    settings.IMAGE_MAX_DECODED_BYTES = 16 * 1024 * 1024
+    processed = process_upload(jpeg_bytes(4200, 2100), "rong.jpg")
+    assert (processed.width, processed.height) == (2048, 1024)
+    # The same pixels as a PNG cannot be decoded at a smaller size, and are refused.
+    with pytest.raises(ValidationError) as exc_info:
+        process_upload(flat_png(4200, 2100, mode="RGB"), "rong.png")
+    assert exc_info.value.code == "too_large"
+
+
+def test_a_large_photo_taken_sideways_is_decoded_small_and_stored_upright():
+    image = Image.new("RGB", (4200, 2100), "blue")
+    image.paste((255, 0, 0), (0, 0, 2100, 2100))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    processed = process_upload(out.getvalue(), "nghieng.jpg")
+    assert (processed.width, processed.height) == (1024, 2048)
+    stored = _open(processed.content).convert("RGB")
+    assert stored.getpixel((512, 200))[0] > 200  # red on top
+    assert stored.getpixel((512, 1800))[2] > 200  # blue below
+    assert max(_open(processed.thumbnail).size) == 320
+
+
+def _png(image):
+    out = io.BytesIO()
+    image.save(out, "PNG", **({"transparency": 0} if image.mode == "P" else {}))
+    return out.getvalue()
+
+
+def _half_transparent(mode):
+    image = Image.new("RGBA", (3000, 60), (0, 0, 0, 0))
+    image.paste((0, 0, 0, 255), (1500, 0, 3000, 60))
+    return image if mode == "RGBA" else image.convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_a_large_transparent_image_is_shrunk_and_laid_on_white(mode):
+    processed = process_upload(_png(_half_transparent(mode)), "trong.png")
+    stored = _open(processed.content)
+    assert (stored.mode, stored.size) == ("RGB", (2048, 41))
+    assert min(stored.getpixel((200, 20))) > 245  # transparent: white
+    assert max(stored.getpixel((1800, 20))) < 20  # opaque black stays black
+
+
+def test_a_palette_image_with_a_transparent_colour_is_laid_on_white():
+    image = Image.new("P", (3000, 60), 0)
+    image.putpalette([255, 0, 255, 0, 0, 0] + [0] * 762)
+    image.paste(1, (1500, 0, 3000, 60))
+    stored = _open(process_upload(_png(image), "bang.png").content)
+    assert min(stored.getpixel((200, 20))) > 245  # index 0 was transparent magenta: white
+    assert max(stored.getpixel((1800, 20))) < 20
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("I;16", (3000, 40), 30000),
+        Image.new("1", (3000, 40), 1),
+        Image.new("CMYK", (3000, 40), (0, 0, 0, 0)),
+    ],
+    ids=["16-bit-grey", "bilevel", "cmyk"],
+)
+def test_other_modes_become_an_ordinary_jpeg(image):
+    fmt = "JPEG" if image.mode == "CMYK" else "PNG"
+    out = io.BytesIO()
+    image.save(out, fmt)
+    stored = _open(process_upload(out.getvalue(), "anh").content)
+    assert stored.format == "JPEG"
+    assert stored.mode in ("RGB", "L")
+    assert stored.size == (2048, 27)
+
+
+def test_at_most_the_configured_number_of_images_is_decoded_at_once(settings, monkeypatch):
+    settings.IMAGE_PROCESSING_CONCURRENCY = 2
+    slots = image_slots(2)
+    inside = 0
+    most = 0
+    lock = threading.Condition()
+    go = threading.Event()
+    real_shrink = files._shrink
+
+    def watched_shrink(image):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+            lock.notify_all()
+        go.wait(timeout=30)
+        try:
+            return real_shrink(image)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(files, "_shrink", watched_shrink)
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda c=c: results.append(process_upload(jpeg_bytes(color=c), f"{c}.jpg"))
+        )
+        for c in ("red", "green", "blue", "white", "black")
+    ]
+    for t in threads:
+        t.start()
+    with lock:
+        assert lock.wait_for(lambda: inside == 2, timeout=30)
+    # Two images are being decoded and three are waiting: no turn is left.
+    assert slots.acquire(blocking=False) is False
+    go.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert most == 2
+    assert len(results) == 5
+    assert slots.acquire(blocking=False) is True  # every turn was given back
+    slots.release()
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_the_png_of_issue_10_through_the_api_gets_a_field_error_and_saves_nothing(
+    worker, consult, api_client
+):
+    files_before = _media_files()
+    upload = SimpleUploadedFile("bom.png", flat_png(7740, 7740), content_type="image/png")
+    response = api_client(worker).post(
+        f"/api/consults/{consult.public_id}/attachments",
+        {"attachments": [upload, SimpleUploadedFile("tot.jpg", jpeg_bytes())]},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["errors"] == [
+        {
+            "field": "attachments",
+            "message": "bom.png has too many pixels (7740 × 7740); the limit is 50 megapixels. "
+            "Take the photo with the camera's normal setting, or send it smaller.",
+        }
+    ]
+    assert not Attachment.objects.filter(consultation=consult).exists()
+    assert _media_files() == files_before
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_the_png_of_issue_10_through_the_page_gets_a_form_error_and_saves_nothing(worker, login):
+    patient = make_patient(worker)
+    files_before = _media_files()
+    upload = SimpleUploadedFile("bom.png", flat_png(7740, 7740), content_type="image/png")
+    response = login(worker).post(
+        "/consults/new/",
+        {
+            "client_id": str(uuid.uuid4()),
+            "patient": str(patient.public_id),
+            "specialty": internal_medicine().pk,
+            "urgency": "routine",
+            "submit": "1",
+            "attachments": [upload],
+            **summary(),
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["attachments"])
+    assert "bom.png has too many pixels (7740 × 7740)" in errors
+    assert not Consultation.objects.filter(patient=patient).exists()
+    assert _media_files() == files_before
 
 
 # --- PDF -----------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
@@ -20,9 +22,11 @@ from caunoi.notifications.presence import is_online
 from caunoi.notifications.services import notify
 
 
-def _communicator(user):
+def _communicator(user, language=None):
     communicator = WebsocketCommunicator(LiveConsumer.as_asgi(), "/ws/live/")
     communicator.scope["user"] = user
+    if language:
+        communicator.scope["cookies"] = {"django_language": language}
     return communicator
 
 
@@ -87,7 +91,7 @@ def test_subscriptions_follow_access_and_bad_input_keeps_the_socket(consult):
         )
         assert (await _receive(outsider))["code"] == "not_found"
         await outsider.send_to(text_data=json.dumps({"subscribe": "consult", "id": "not-a-uuid"}))
-        assert (await _receive(outsider))["code"] == "not_found"
+        assert (await _receive(outsider))["code"] == "bad_message"
         await outsider.disconnect()
 
     run_async(run)
@@ -138,6 +142,152 @@ def test_consult_updates_reach_subscribers(consult):
             "id": str(consult.public_id),
             "event": "assigned",
         }
+        await communicator.disconnect()
+
+    run_async(run)
+
+
+def _claim(consult, specialist):
+    from caunoi.consults.services import consultation_claim
+
+    consultation_claim(consultation=Consultation.objects.get(pk=consult.pk), actor=specialist)
+
+
+def test_a_braced_consult_id_gets_an_error_frame_and_the_socket_keeps_working(consult):
+    # The frame of issue 10: Python reads "{…}" as a UUID, and the group name it made crashed
+    # the connection.
+    specialist = User.objects.get(username="specialist")
+
+    async def run():
+        communicator = _communicator(specialist, language="en")
+        assert (await communicator.connect())[0]
+        await communicator.send_to(
+            text_data=json.dumps({"subscribe": "consult", "id": f"{{{consult.public_id}}}"})
+        )
+        assert await _receive(communicator) == {
+            "type": "error",
+            "code": "bad_message",
+            "message": "Field id: Enter a valid id (UUID).",
+        }
+        await communicator.send_to(
+            text_data=json.dumps({"subscribe": "consult", "id": str(consult.public_id)})
+        )
+        assert await _receive(communicator) == {
+            "type": "subscribed",
+            "consult": str(consult.public_id),
+        }
+        await database_sync_to_async(_claim)(consult, specialist)
+        assert (await _receive(communicator))["event"] == "assigned"
+        await communicator.disconnect()
+
+    run_async(run)
+
+
+JUNK = [
+    ("bytes", None, "not_text"),
+    ("oversized", "[" + "1," * 3000 + "1]", "too_large"),
+    ("not json", "{'subscribe': 'queues'}", "bad_json"),
+    ("NaN", '{"type": "ping", "n": NaN}', "bad_json"),
+    ("deeply nested", "[" * 2000 + "]" * 2000, "bad_json"),
+    ("a string", json.dumps("ping"), "bad_message"),
+    ("null", "null", "bad_message"),
+    ("unknown subscription", json.dumps({"subscribe": "everything"}), "unknown"),
+    ("list as kind", json.dumps({"subscribe": ["consult"], "id": "x"}), "unknown"),
+    ("no kind", json.dumps({"id": str(uuid.uuid4())}), "unknown"),
+    ("id missing", json.dumps({"subscribe": "consult"}), "bad_message"),
+    ("id a number", json.dumps({"subscribe": "consult", "id": 12345}), "bad_message"),
+    (
+        "id a urn",
+        json.dumps({"subscribe": "consult", "id": f"urn:uuid:{uuid.uuid4()}"}),
+        "bad_message",
+    ),
+    (
+        "id without dashes",
+        json.dumps({"subscribe": "consult", "id": uuid.uuid4().hex}),
+        "bad_message",
+    ),
+    ("unknown field", json.dumps({"type": "ping", "please": True}), "bad_message"),
+]
+
+
+@pytest.mark.parametrize(("raw", "code"), [j[1:] for j in JUNK], ids=[j[0] for j in JUNK])
+def test_every_malformed_frame_gets_a_translated_error_and_the_socket_stays(
+    committed_db, raw, code
+):
+    worker = User.objects.get(username="worker")
+
+    async def run():
+        communicator = _communicator(worker)
+        assert (await communicator.connect())[0]
+        if raw is None:
+            await communicator.send_to(bytes_data=b"\x00\x01")
+        else:
+            await communicator.send_to(text_data=raw)
+        error = await _receive(communicator)
+        assert error["type"] == "error"
+        assert error["code"] == code
+        assert error["message"]
+        await communicator.send_to(text_data=json.dumps({"type": "ping"}))
+        assert await _receive(communicator) == {"type": "pong"}
+        await communicator.disconnect()
+
+    run_async(run)
+
+
+def test_errors_are_answered_in_the_browsers_language_else_the_persons():
+    from types import SimpleNamespace
+
+    from caunoi.core.websocket import socket_language
+
+    person = SimpleNamespace(language="en")
+    assert socket_language({"cookies": {"django_language": "vi"}, "user": person}) == "vi"
+    assert socket_language({"cookies": {"django_language": "fr"}, "user": person}) == "en"
+    assert socket_language({"cookies": {}, "user": person}) == "en"
+    assert socket_language({"user": SimpleNamespace(language="xx")}) == "vi"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_frames = st.one_of(
+    st.text(min_size=1, max_size=80),
+    _json.map(json.dumps),
+    st.fixed_dictionaries(
+        {"subscribe": st.sampled_from(["consult", "queues", "Consult", ""])},
+        optional={"id": _json | st.uuids().map(str), "type": _json},
+    ).map(json.dumps),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["ping", "pong", "signal"])}, optional={"x": _json}
+    ).map(json.dumps),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(frames=st.lists(_frames, min_size=1, max_size=12))
+def test_no_frame_whatever_closes_the_live_socket(committed_db, frames):
+    worker = User.objects.get(username="worker")
+
+    async def run():
+        communicator = _communicator(worker)
+        assert (await communicator.connect())[0]
+        for frame in frames:
+            await communicator.send_to(text_data=frame)
+            answer = await _receive(communicator)
+            assert answer["type"] in ("error", "subscribed", "pong"), answer
+            if answer["type"] == "error":
+                assert isinstance(answer["code"], str)
+                assert isinstance(answer["message"], str)
+                assert answer["message"]
+        await communicator.send_to(text_data=json.dumps({"type": "ping"}))
+        assert await _receive(communicator) == {"type": "pong"}
         await communicator.disconnect()
 
     run_async(run)

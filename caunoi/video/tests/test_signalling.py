@@ -10,6 +10,8 @@ from channels.routing import URLRouter
 from channels.testing.websocket import WebsocketCommunicator
 from django.urls import path
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from caunoi.accounts.models import User
 from caunoi.core.tests.aio import run_async
@@ -24,9 +26,10 @@ from caunoi.video.services import (
 application = URLRouter([path("ws/video/<uuid:session_id>/", VideoRoomConsumer.as_asgi())])
 
 
-def _socket(user, session_id):
+def _socket(user, session_id, language="en"):
     communicator = WebsocketCommunicator(application, f"/ws/video/{session_id}/")
     communicator.scope["user"] = user
+    communicator.scope["cookies"] = {"django_language": language}
     return communicator
 
 
@@ -105,27 +108,167 @@ def test_peers_meet_and_signals_reach_only_the_addressee(people, room):
     assert room.started_at is not None
 
 
+OFFER = {"sdp": {"type": "offer", "sdp": "v=0"}}
+CANDIDATE = {"candidate": {"candidate": "candidate:1 1 udp 1 10.0.0.1 9 typ host", "sdpMid": "0"}}
+
+BAD_INPUT = [
+    ("{not json", "bad_json", "The message is not valid JSON."),
+    ('{"type": "ping", "n": Infinity}', "bad_json", "The message is not valid JSON."),
+    ("[" * 2000 + "]" * 2000, "bad_json", "The message is not valid JSON."),
+    (json.dumps([1, 2]), "bad_message", "The message must be a JSON object."),
+    (
+        "x" * (64 * 1024 + 1),
+        "too_large",
+        "The message is too long: at most 65536 characters.",
+    ),
+    (
+        json.dumps({"type": "signal", "to": str(uuid.uuid4()), "data": OFFER}),
+        "no_such_peer",
+        "That participant is not in this room.",
+    ),
+    (
+        json.dumps({"type": "signal", "to": "x", "data": OFFER}),
+        "bad_signal",
+        "Field to: Enter a valid id (UUID).",
+    ),
+    (
+        json.dumps({"type": "signal", "to": str(uuid.uuid4()), "data": "not an object"}),
+        "bad_signal",
+        None,
+    ),
+    (
+        json.dumps({"type": "signal", "to": str(uuid.uuid4()), "data": {"sdp": {}}}),
+        "bad_signal",
+        "Field data.sdp.type: This field is required.",
+    ),
+    (
+        json.dumps({"type": "signal", "to": str(uuid.uuid4()), "data": {}}),
+        "bad_signal",
+        "A signal carries either an sdp or a candidate.",
+    ),
+    (
+        json.dumps({"type": "signal", "to": str(uuid.uuid4()), "data": {**OFFER, **CANDIDATE}}),
+        "bad_signal",
+        "A signal carries either an sdp or a candidate.",
+    ),
+    (json.dumps({"type": "quality", "rtt": "fast"}), "bad_quality", None),
+    (json.dumps({"type": "quality", "rtt": 10, "loss": 500, "kbps": 1}), "bad_quality", None),
+    (json.dumps({"type": "quality", "mode": "x" * 100}), "bad_quality", None),
+    (json.dumps({"type": "chat", "text": ""}), "bad_chat", None),
+    (json.dumps({"type": "chat", "text": "   "}), "bad_chat", None),
+    (json.dumps({"type": "chat", "text": {"html": "<b>"}}), "bad_chat", None),
+    (json.dumps({"type": "launch"}), "unknown", "Unknown kind of message."),
+    (json.dumps({"type": ["signal"]}), "unknown", "Unknown kind of message."),
+]
+
+
 def test_bad_input_is_answered_and_the_socket_stays_usable(people, room):
     async def run():
         a = _socket(people["specialist"], room.public_id)
         await a.connect()
         await _get(a)
-        for raw, code in [
-            ("{not json", "bad_json"),
-            (json.dumps([1, 2]), "bad_message"),
-            ("x" * (64 * 1024 + 1), "too_large"),
-            (
-                json.dumps({"type": "signal", "to": str(uuid.uuid4()), "data": {"sdp": {}}}),
-                "no_such_peer",
-            ),
-            (json.dumps({"type": "signal", "to": "x", "data": "not an object"}), "bad_signal"),
-            (json.dumps({"type": "quality", "rtt": "fast"}), "bad_quality"),
-            (json.dumps({"type": "quality", "rtt": 10, "loss": 500, "kbps": 1}), "bad_quality"),
-            (json.dumps({"type": "chat", "text": ""}), "bad_chat"),
-            (json.dumps({"type": "launch"}), "unknown"),
-        ]:
+        for raw, code, message in BAD_INPUT:
             await a.send_to(text_data=raw)
-            assert (await _get(a)) == {"type": "error", "code": code}
+            error = await _get(a)
+            assert (error["type"], error["code"]) == ("error", code), raw[:80]
+            assert error["message"], raw[:80]
+            if message is not None:
+                assert error["message"] == message
+        await a.send_to(bytes_data=b"\x00")
+        assert (await _get(a))["code"] == "not_text"
+        await a.send_to(text_data=json.dumps({"type": "ping"}))
+        assert await _get(a) == {"type": "pong"}
+        await a.disconnect()
+
+    run_async(run)
+
+
+def test_a_signal_to_a_malformed_peer_id_is_refused_and_the_call_goes_on(people, room):
+    # "x" used to reach a UUID lookup in the database, whose error closed the socket.
+    async def run():
+        a = _socket(people["specialist"], room.public_id)
+        await a.connect()
+        you_a = (await _get(a))["you"]
+        b = _socket(people["worker"], room.public_id)
+        await b.connect()
+        you_b = (await _get(b))["you"]
+        await _get(a)  # b joined
+        for to in ("x", f"{{{you_a}}}", you_a.replace("-", "")):
+            await b.send_to(text_data=json.dumps({"type": "signal", "to": to, "data": OFFER}))
+            assert (await _get(b))["code"] == "bad_signal"
+        assert await a.receive_nothing(timeout=0.3)
+        await b.send_to(text_data=json.dumps({"type": "signal", "to": you_a, "data": OFFER}))
+        assert await _get(a) == {"type": "signal", "from": you_b, "data": OFFER}
+        for sock in (a, b):
+            await sock.disconnect()
+
+    run_async(run)
+
+
+def test_fields_a_browser_adds_to_a_candidate_are_dropped_not_relayed(people, room):
+    async def run():
+        a = _socket(people["specialist"], room.public_id)
+        await a.connect()
+        you_a = (await _get(a))["you"]
+        b = _socket(people["worker"], room.public_id)
+        await b.connect()
+        await _get(b)
+        await _get(a)
+        candidate = {"candidate": {**CANDIDATE["candidate"], "sdpMLineIndex": 0, "new": [1] * 9}}
+        await b.send_to(text_data=json.dumps({"type": "signal", "to": you_a, "data": candidate}))
+        relayed = await _get(a)
+        assert relayed["data"] == {
+            "candidate": {**CANDIDATE["candidate"], "sdpMLineIndex": 0},
+        }
+        for sock in (a, b):
+            await sock.disconnect()
+
+    run_async(run)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_frames = st.one_of(
+    st.text(min_size=1, max_size=80),
+    _json.map(json.dumps),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["signal", "chat", "quality", "ping", "Signal"])},
+        optional={
+            "to": _json | st.uuids().map(str),
+            "data": _json | st.fixed_dictionaries({}, optional={"sdp": _json, "candidate": _json}),
+            "text": _json,
+            "rtt": _json,
+            "mode": _json,
+        },
+    ).map(json.dumps),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(frames=st.lists(_frames, min_size=1, max_size=12))
+def test_no_frame_whatever_closes_the_signalling_socket(people, room, frames):
+    async def run():
+        a = _socket(people["specialist"], room.public_id)
+        assert (await a.connect())[0]
+        await _get(a)
+        for frame in frames:
+            await a.send_to(text_data=frame)
+            answer = await _get(a)
+            # A valid chat or quality sample comes back as the room's broadcast.
+            assert answer["type"] in ("error", "chat", "quality", "pong"), answer
+            if answer["type"] == "error":
+                assert isinstance(answer["code"], str)
+                assert isinstance(answer["message"], str)
+                assert answer["message"]
         await a.send_to(text_data=json.dumps({"type": "ping"}))
         assert await _get(a) == {"type": "pong"}
         await a.disconnect()
@@ -149,9 +292,13 @@ def test_a_signal_to_a_peer_of_another_room_is_not_relayed(people, room):
         await inside.connect()
         await _get(inside)
         await inside.send_to(
-            text_data=json.dumps({"type": "signal", "to": outside_peer, "data": {"candidate": {}}})
+            text_data=json.dumps({"type": "signal", "to": outside_peer, "data": CANDIDATE})
         )
-        assert await _get(inside) == {"type": "error", "code": "no_such_peer"}
+        assert await _get(inside) == {
+            "type": "error",
+            "code": "no_such_peer",
+            "message": "That participant is not in this room.",
+        }
         assert await outside.receive_nothing(timeout=0.3)
         await inside.disconnect()
         await outside.disconnect()
