@@ -24,12 +24,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from caunoi.core.api import ErrorCode
+from caunoi.core.errors import error_json, error_page, is_api
 
 MIDDLEWARE_PATH = "caunoi.core.request_size.RequestSizeLimitMiddleware"
 # Set in the ASGI scope of a request whose body was not, or not entirely, received.
@@ -76,12 +76,14 @@ def _refusal(request: HttpRequest) -> HttpResponse:
             "Send fewer files at a time, or smaller ones."
         ) % {"limit": limit}
         response: HttpResponse
-        if request.path.startswith("/api/"):
-            body = {"code": ErrorCode.TOO_LARGE.value, "message": message, "errors": []}
-            response = JsonResponse(body, status=413)
+        if is_api(request):
+            response = error_json(status=413, code=ErrorCode.TOO_LARGE.value, message=message)
         else:
-            response = render(
-                request, "core/request_too_large.html", {"message": message}, status=413
+            response = error_page(
+                request,
+                status=413,
+                title=_("Upload too large"),
+                message=f"{message} {_('Nothing was saved.')}",
             )
     # The middleware that would add it (CommonMiddleware) comes after this one.
     response["Content-Length"] = str(len(response.content))

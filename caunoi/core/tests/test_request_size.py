@@ -42,7 +42,7 @@ def consult(worker):
         data=ConsultationInput(
             patient=make_patient(worker), specialty=internal_medicine(), summary=summary()
         ),
-    )
+    )[0]
 
 
 def _huge_post(client, path, **headers):
