@@ -3,7 +3,7 @@ data that fits the document and data that does not, for every operation. Whateve
 the API answers no server error and nothing the document does not describe (status, content
 type, body shape), and data the document forbids is refused.
 
-Bounded for CI (``FUZZ_EXAMPLES`` per operation and mode, 12 by default; set it higher to fuzz
+Bounded for CI (``FUZZ_EXAMPLES`` per operation and mode, 25 by default; set it higher to fuzz
 for longer). The numbers of cases and operations are printed for BENCHMARKS.md.
 """
 
@@ -29,7 +29,7 @@ from caunoi.config.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
