@@ -105,6 +105,8 @@ class Command(BaseCommand):
                     "DJANGO_SETTINGS_MODULE": os.environ.get(
                         "DJANGO_SETTINGS_MODULE", "caunoi.config.settings"
                     ),
+                    # The worker ends when this process does, even if it is killed.
+                    "CAUNOI_WORKER_PARENT": str(os.getpid()),
                 },
             )
             supervisor.start()
@@ -113,6 +115,9 @@ class Command(BaseCommand):
                 f"Cầu Nối is serving at http://{options['host']}:{options['port']}/ (Ctrl-C stops)"
             )
         )
+        # uvicorn handles SIGTERM itself, then raises it again once it has stopped; with the
+        # default action the process would end there, before `finally` stops the worker.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             uvicorn.run(
                 "caunoi.config.asgi:application",

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -8,6 +11,21 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django.utils.crypto import get_random_string
 
 from caunoi.core.taskworker import ResilientWorker
+
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """Started by ``caunoi serve --with-worker`` (CAUNOI_WORKER_PARENT): on Linux, ask the
+    kernel for SIGTERM when that server process dies, even of a SIGKILL, so that no orphaned
+    worker runs on; and if it is already gone, stop now."""
+    parent = os.environ.get("CAUNOI_WORKER_PARENT", "")
+    if not parent.isdigit():
+        return
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):
+        raise SystemExit(0)
 
 
 class Command(BaseCommand):
@@ -22,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _end_with_parent()
         worker = ResilientWorker(
             queue_names=["*"],
             interval=options["interval"],
