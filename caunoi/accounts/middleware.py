@@ -6,13 +6,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.two_factor import DEVICE, FREE, SESSION_KEY, two_factor_state_store
 from caunoi.core.api import ErrorCode
+from caunoi.core.errors import error_json, is_api
 
 
 class UserLanguageMiddleware:
@@ -82,21 +83,16 @@ class TwoFactorMiddleware:
         match = request.resolver_match
         if match is not None and match.url_name in self.OPEN_VIEWS:
             return None
-        if request.path_info.startswith("/api/"):
+        if is_api(request):
             if request.headers.get("Authorization"):
                 # The token decides who this is; the unfinished session must not stand in
                 # for a missing or wrong token.
                 request.user = AnonymousUser()
                 return None
-            return JsonResponse(
-                {
-                    "code": ErrorCode.FORBIDDEN.value,
-                    "message": str(
-                        _("Finish signing in with your second factor on the web page first.")
-                    ),
-                    "errors": [],
-                },
+            return error_json(
                 status=403,
+                code=ErrorCode.FORBIDDEN.value,
+                message=str(_("Finish signing in with your second factor on the web page first.")),
             )
         target = "two_factor_verify" if state == DEVICE else "two_factor_enrol"
         return redirect_to_login(

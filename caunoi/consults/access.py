@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, Participant, Status
 from caunoi.network.access import CLINICAL_ROLES, Scope, user_scope
 from caunoi.network.models import Membership, Role
@@ -163,8 +164,6 @@ def case_invite_candidates(actor: Any, c: Consultation) -> QuerySet[Any]:
     """The people ``actor`` may bring into a video session about ``c``, by the rule of
     ``case_invite_check``, in a fixed number of queries: the people of the case, and — for the
     hub's side — the specialists and coordinators of the actor's hubs."""
-    from caunoi.accounts.models import User
-
     perms = consult_permissions(actor, c)
     if not perms.can_message:
         return User.objects.none()

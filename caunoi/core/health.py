@@ -119,6 +119,10 @@ CHECKS: dict[str, Callable[[], str | dict[str, Any]]] = {
 }
 # Checks whose failure leaves the platform serving (status "degraded", 200).
 OPTIONAL = {"channel_layer", "cache"}
+# What one web server needs to serve requests: ``/healthz?for=lb``, for load balancers. A task
+# worker that stopped fails /healthz (monitoring must hear of it) but not this: it would take
+# every web server out of service at once, turning a background failure into an outage.
+SERVING = {"database"}
 
 
 @never_cache
@@ -140,7 +144,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         result["ms"] = round((time.perf_counter() - started) * 1000, 1)
         results[name] = result
     failed = {name for name, r in results.items() if not r["ok"]}
-    if failed - OPTIONAL:
+    required = SERVING if request.GET.get("for") == "lb" else set(CHECKS) - OPTIONAL
+    if failed & required:
         status, code = "fail", 503
     elif failed:
         status, code = "degraded", 200

@@ -25,7 +25,7 @@ def is_unstorable(text: str) -> bool:
     return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def _walk(value: Any, path: str) -> Iterator[str]:
+def unstorable_paths(value: Any, path: str = "") -> Iterator[str]:
     """The paths of the strings in a JSON value that cannot be stored (keys included)."""
     if isinstance(value, str):
         if is_unstorable(value):
@@ -36,10 +36,10 @@ def _walk(value: Any, path: str) -> Iterator[str]:
             if is_unstorable(str(key)):
                 yield name
             else:
-                yield from _walk(inner, name)
+                yield from unstorable_paths(inner, name)
     elif isinstance(value, list):
         for i, inner in enumerate(value):
-            yield from _walk(inner, f"{path}.{i}" if path else str(i))
+            yield from unstorable_paths(inner, f"{path}.{i}" if path else str(i))
 
 
 def unstorable_fields(request: HttpRequest) -> list[str]:
@@ -56,9 +56,13 @@ def unstorable_fields(request: HttpRequest) -> list[str]:
     if content_type == "application/json":
         try:
             body = json.loads(request.body or b"null")
+            found.extend(unstorable_paths(body))
+        except RecursionError:
+            # Nested deeper than any form of ours: refused here, since the endpoint's own
+            # parser would exhaust its stack the same way.
+            found.append("__all__")
         except ValueError:
             return found  # not JSON: the endpoint answers its own error
-        found.extend(_walk(body, ""))
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = request.POST

@@ -32,7 +32,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
+from django.db import InterfaceError, OperationalError, connection, connections
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -47,8 +48,8 @@ CONNECTION_ERRORS = (OperationalError, InterfaceError)
 MAX_BACKOFF = 5.0
 # Heartbeat rows of workers gone this long are deleted.
 HEARTBEAT_KEEP = timedelta(days=1)
-RUNNING = "RUNNING"
-READY = "READY"
+RUNNING = TaskResultStatus.RUNNING
+READY = TaskResultStatus.READY
 
 
 class TaskInterrupted(Exception):
@@ -138,7 +139,9 @@ class Heartbeat(threading.Thread):
         try:
             heartbeat_record(worker_id=self.worker_id, started_at=self.started_at)
             tasks_reclaim(lease_seconds=self.lease_seconds)
-        except DatabaseError as exc:
+        except Exception as exc:
+            # Whatever it is (a database error, InterfaceError, a bug), the thread must go on
+            # beating: a silent heartbeat hands this worker's running task to another one.
             self.outage.failed(exc)
         else:
             self.outage.succeeded()
@@ -178,8 +181,8 @@ class ResilientWorker(Worker):
         # The first beat (and lease check) before any claim; a database that is down now is
         # waited for like any later outage.
         self.heartbeat.beat()
-        if not self.batch:
-            self.heartbeat.start()
+        # Also in --batch mode: a long task there must not look abandoned either.
+        self.heartbeat.start()
         try:
             while True:
                 try:

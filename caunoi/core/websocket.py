@@ -23,6 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from caunoi.core.api import _pydantic_message
+from caunoi.core.input_text import unstorable_paths
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
@@ -92,6 +93,21 @@ def read_frame(
         raise FrameError("bad_json", _("The message is not valid JSON.")) from exc
     if not isinstance(message, dict):
         raise FrameError("bad_message", _("The message must be a JSON object."))
+    try:
+        unstorable = next(unstorable_paths(message), None)
+    except RecursionError as exc:
+        raise FrameError("bad_json", _("The message is not valid JSON.")) from exc
+    if unstorable is not None:
+        raise FrameError(
+            "bad_message",
+            _("Field %(field)s: %(problem)s")
+            % {
+                "field": unstorable,
+                "problem": _(
+                    "Remove the control character (NUL) or invalid character from this value."
+                ),
+            },
+        )
     kind = next(
         (k for (field, value), k in kinds.items() if message.get(field) == value),
         None,

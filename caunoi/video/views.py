@@ -12,7 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.models import User
-from caunoi.consults.access import access_consultation, consult_permissions
+from caunoi.consults.access import (
+    access_consultation,
+    consult_permissions,
+    visible_consultations,
+)
 from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.video.access import access_video_session, is_host, visible_sessions
@@ -28,12 +32,17 @@ from caunoi.video.services import (
 
 @login_required
 def session_list(request: AuthedRequest) -> HttpResponse:
-    sessions = (
-        visible_sessions(request.user)
-        .select_related("consultation", "consultation__patient", "created_by")
-        .order_by("-scheduled_at")[:100]
+    sessions = list(
+        visible_sessions(request.user).select_related("created_by").order_by("-scheduled_at")[:100]
     )
-    return render(request, "video/session_list.html", {"sessions": sessions})
+    # Being invited to a session is not sight of its case: a guest whose access ended (the
+    # session over, removed) sees the session in the list but not whom it was about.
+    consults = visible_consultations(request.user).filter(
+        pk__in={s.consultation_id for s in sessions if s.consultation_id}
+    )
+    seen = {c.pk: c for c in consults.select_related("patient")}
+    rows = [(s, seen.get(s.consultation_id or 0)) for s in sessions]
+    return render(request, "video/session_list.html", {"rows": rows})
 
 
 @login_required

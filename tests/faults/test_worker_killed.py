@@ -93,7 +93,8 @@ def test_worker_killed_mid_task_is_replaced_and_the_task_completes_once(
     assert new_pid != dead_pid
     os.kill(new_pid, 0)
     health = app.wait_healthy(seconds=15)
-    assert health["checks"]["worker"]["workers"] == 1
+    # The dead worker's last beat may still be younger than the limit for a moment.
+    assert health["checks"]["worker"]["workers"] >= 1
     log = app.log_text()
     assert "was killed by SIGKILL; starting it again" in log
     # Handed back by the lease (the dead worker's silence), not taken from a live worker.

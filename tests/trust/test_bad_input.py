@@ -184,3 +184,13 @@ def test_a_lost_database_connection_answers_503_with_retry_after(worker, monkeyp
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["code"] == "unavailable"
+
+
+def test_json_nested_deeper_than_any_parser_goes_is_refused(worker, api_client):
+    before = Patient.objects.count()
+    for depth in (1_500, 100_000):
+        body = "[" * depth + "]" * depth
+        response = api_client(worker).post("/api/patients", body, content_type="application/json")
+        assert response.status_code == 422, depth
+        assert response.json()["code"] == "validation_error"
+    assert Patient.objects.count() == before

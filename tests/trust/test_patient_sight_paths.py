@@ -322,3 +322,55 @@ def test_a_worker_cannot_refer_another_facilitys_patient_to_widen_sight(
     assert not Referral.objects.filter(patient=consult.patient).exists()
     staff = _member(their_hospital.name, "clinician")
     assert not sees(staff, consult.patient)
+
+
+def test_the_session_list_names_the_patient_only_while_the_guest_sees_the_case(
+    consult, specialist, guest, login
+):
+    session = _call(specialist, guest, consult)
+    name = consult.patient.full_name
+    assert name in login(guest).get("/video/").content.decode()
+    video_session_end(session=session, actor=specialist, conclusion="")
+    page = login(guest).get("/video/").content.decode()
+    assert session.title in page
+    assert name not in page
+    assert login(guest).get(session.get_absolute_url()).status_code == 200
+    assert name not in login(guest).get(session.get_absolute_url()).content.decode()
+
+
+def test_the_upgrade_ends_grants_that_old_video_invitations_made_and_keeps_second_opinions(
+    consult, specialist, guest
+):
+    """Rows as the code before issue 10 left them: a video invitation's grant beside its
+    "video" event, a second opinion beside its "invited" event."""
+    import importlib
+
+    from django.apps import apps
+
+    from caunoi.consults.models import ConsultationEvent
+
+    migration = importlib.import_module(
+        "caunoi.consults.migrations.0006_end_grants_made_by_video_invitations"
+    )
+    second = _member(BACH_MAI, "coordinator")
+    session_id = str(uuid.uuid4())
+    ConsultationEvent.objects.create(
+        consultation=consult, kind="video", actor=specialist, detail={"session": session_id}
+    )
+    Participant.objects.create(consultation=consult, user=guest, invited_by=specialist)
+    ConsultationEvent.objects.create(
+        consultation=consult, kind="invited", actor=specialist, detail={"invitee": "x"}
+    )
+    Participant.objects.create(consultation=consult, user=second, invited_by=specialist)
+    # The second opinion came in the same seconds as the video: it keeps its place only
+    # because its "invited" event is there — so give the video grant its own moment.
+    Participant.objects.filter(user=guest).update(invited_at=timezone.now() - timedelta(hours=1))
+    ConsultationEvent.objects.filter(consultation=consult, kind="video").update(
+        at=timezone.now() - timedelta(hours=1)
+    )
+    assert sees(guest, consult.patient)
+    migration.end_video_made_grants(apps, None)
+    assert not sees(guest, consult.patient)
+    assert sees(second, consult.patient)
+    ended = Participant.objects.get(user=guest, consultation=consult)
+    assert (ended.via, str(ended.video_session)) == ("video", session_id)

@@ -71,7 +71,7 @@ WRITES = {
     "api:create_patient", "api:create_consult", "api:add_attachments", "api:post_message",
     "api:claim", "api:advise", "api:close", "api:create_session", "api:create_referral",
     "api:accept", "api:decline", "api:arrive", "api:discharge", "api:counter_referral",
-    "api:acknowledge", "api:get_ice_servers",
+    "api:acknowledge",
     "token_revoke", "set_language", "notifications:read", "monitoring:dhis2_push", "logout",
     "password_reset", "password_reset_confirm", "password_change", "two_factor_enrol",
     "two_factor_verify", "two_factor_codes", "two_factor_disable",
@@ -86,6 +86,7 @@ NO_PATIENT_DATA = {
     "api:openapi-json", "api:openapi-view", "api:api-root", "api:list_provinces",
     "api:list_communes", "api:list_specialties", "api:list_facilities", "api:get_facility",
     "api:list_support_links", "api:list_indicators", "api:indicator_values",
+    "api:get_ice_servers",
 }  # fmt: skip
 
 

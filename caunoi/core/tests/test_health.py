@@ -168,3 +168,18 @@ def test_failing_database_makes_healthz_answer_503_naming_the_error(beating_work
     error = body["checks"]["database"]["error"]
     assert error.startswith("RuntimeError: xxx")
     assert len(error) == 300
+
+
+def test_a_load_balancer_keeps_a_server_without_worker_in_service_but_not_without_database(
+    monkeypatch,
+):
+    answer = Client().get("/healthz", {"for": "lb"})
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "degraded"  # the worker's failure is still reported
+    assert answer.json()["checks"]["worker"]["ok"] is False
+
+    def broken() -> str:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setitem(health.CHECKS, "database", broken)
+    assert Client().get("/healthz", {"for": "lb"}).status_code == 503

@@ -159,6 +159,9 @@ BAD_INPUT = [
     (json.dumps({"type": "chat", "text": {"html": "<b>"}}), "bad_chat", None),
     (json.dumps({"type": "launch"}), "unknown", "Unknown kind of message."),
     (json.dumps({"type": ["signal"]}), "unknown", "Unknown kind of message."),
+    # No database can store a NUL: refused before the chat reaches the consultation's thread.
+    (json.dumps({"type": "chat", "text": "sốt\u0000cao"}), "bad_message", None),
+    (json.dumps({"type": "chat", "text": "x", "\u0000": 1}), "bad_message", None),
 ]
 
 
