@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import access_consultation
 from caunoi.consults.models import Attachment, Consultation, Message, Outcome, Urgency
@@ -103,11 +104,6 @@ class EventOut(Schema):
     kind: str
     at: datetime
     actor: str | None
-
-
-class DiagnosisOut(Schema):
-    code: str
-    title: str
 
 
 class ConsultListOut(Schema):
@@ -216,7 +212,7 @@ def consult_out(c: Consultation) -> dict[str, object]:
             "answered_at": c.answered_at,
             "closed_at": c.closed_at,
             "advice": c.advice,
-            "diagnoses": [{"code": d.code, "title": d.title} for d in c.diagnoses.all()],
+            "diagnoses": [diagnosis_out(d) for d in c.diagnoses.all()],
             "recommended_outcome": c.recommended_outcome,
             "action_taken": c.action_taken,
             "attachments": [

@@ -100,7 +100,7 @@ def minutes_pdf(c: Consultation) -> bytes:
         )
 
     heading("V. KẾT LUẬN HỘI CHẨN")
-    diagnoses = "; ".join(f"{d.code} {d.title_vi or d.title_en}" for d in c.diagnoses.all())
+    diagnoses = "; ".join(f"{d.code} {d.title_in('vi')}" for d in c.diagnoses.all())
     field("Chẩn đoán", diagnoses)
     field("Ý kiến tư vấn, hướng xử trí", c.advice)
     field("Hướng giải quyết đề xuất", dict(OUTCOME_VI).get(c.recommended_outcome, ""))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from caunoi.codes.models import IcdCode
+from caunoi.codes.models import IcdCode, TitleSource
 from caunoi.consults.access import access_consultation, consult_permissions
 from caunoi.consults.forms import (
     AdviceForm,
@@ -418,8 +418,14 @@ def consult_minutes(request: AuthedRequest, public_id: str) -> HttpResponse:
 @login_required
 def icd_search(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:60]
-    codes = IcdCode.objects.search(q).order_by("code")[:20] if len(q.strip()) >= 2 else []
-    return render(request, "consults/_icd_results.html", {"codes": codes, "q": q})
+    codes = list(IcdCode.objects.search(q)[:20]) if len(q.strip()) >= 2 else []
+    # Say so when a Vietnamese title shown is the project's translation, not the Ministry's.
+    unofficial = any(
+        c.title_vi_source == TitleSource.CAUNOI and c.title_lang == "vi" for c in codes
+    )
+    return render(
+        request, "consults/_icd_results.html", {"codes": codes, "q": q, "unofficial": unofficial}
+    )
 
 
 @login_required

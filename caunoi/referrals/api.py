@@ -9,6 +9,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.consults.access import access_consultation
 from caunoi.core.api import FieldErrors, Pagination, SerializedPage, api_user, reject_unknown_params
 from caunoi.network.access import user_scope
@@ -81,7 +82,10 @@ class ReferralOut(Schema):
     to_facility: dict[str, object]
     consult: UUID | None
     reason: str
-    diagnoses: list[str]
+    diagnoses: list[str] = Field(description="ICD-10 codes, as sent.")
+    diagnosis_titles: list[DiagnosisOut] = Field(
+        description="The same codes with their titles, in the request's language."
+    )
     sent_at: datetime
     decided_at: datetime | None
     decline_reason: str
@@ -96,6 +100,7 @@ class ReferralOut(Schema):
 
 
 def referral_out(r: Referral) -> dict[str, object]:
+    diagnoses = list(r.diagnoses.all())
     counter = None
     if r.counter_referred_at:
         counter = {
@@ -115,7 +120,8 @@ def referral_out(r: Referral) -> dict[str, object]:
         "to_facility": {"id": r.to_facility.public_id, "name": r.to_facility.name},
         "consult": r.consultation.public_id if r.consultation else None,
         "reason": r.reason,
-        "diagnoses": [d.code for d in r.diagnoses.all()],
+        "diagnoses": [d.code for d in diagnoses],
+        "diagnosis_titles": [diagnosis_out(d) for d in diagnoses],
         "sent_at": r.sent_at,
         "decided_at": r.decided_at,
         "decline_reason": r.decline_reason,

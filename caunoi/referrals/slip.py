@@ -43,9 +43,7 @@ def referral_slip_pdf(r: Referral) -> bytes:
     pdf.heading("II. TÌNH TRẠNG NGƯỜI BỆNH")
     pdf.field("Lý do chuyển", r.reason)
     pdf.field("Tóm tắt bệnh án", r.clinical_summary)
-    pdf.field(
-        "Chẩn đoán", "; ".join(f"{d.code} {d.title_vi or d.title_en}" for d in r.diagnoses.all())
-    )
+    pdf.field("Chẩn đoán", "; ".join(f"{d.code} {d.title_in('vi')}" for d in r.diagnoses.all()))
     pdf.field("Phương pháp, thủ thuật, thuốc đã dùng", r.treatment_given)
     pdf.field("Mức độ", URGENCY_VI.get(r.urgency, r.urgency))
     pdf.heading("III. VẬN CHUYỂN")
