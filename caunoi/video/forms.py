@@ -75,8 +75,8 @@ def invite_candidates(actor: Any, consultation: Any) -> list[User]:
     """People ``actor`` may invite: for a consultation, by the one rule of who may bring whom
     into a case (``case_invite_candidates``); for a case conference, the specialists and
     coordinators of the actor's hubs. Each comes with their active memberships (facility,
-    specialties) in ``invite_memberships``, sorted by facility then name: a fixed number of
-    queries however many people there are."""
+    specialties) in ``invite_memberships``: a fixed number of queries however many people
+    there are."""
     if consultation is not None:
         users = case_invite_candidates(actor, consultation)
     else:
@@ -101,11 +101,20 @@ def invite_candidates(actor: Any, consultation: Any) -> list[User]:
             Prefetch("memberships", queryset=memberships, to_attr="invite_memberships")
         )
     )
-    first_facility = {
-        u.pk: (u.invite_memberships[0].facility.name if u.invite_memberships else "")
-        for u in people
-    }
-    return sorted(people, key=lambda u: (first_facility[u.pk], u.full_name))
+    # About a consultation, the people of the case come first: who asked and who answers,
+    # then the asking station's colleagues; then the hub's.
+    first: set[int] = set()
+    station = None
+    if consultation is not None:
+        first = {consultation.requester_id, consultation.specialist_id or 0}
+        station = consultation.requester_facility_id
+
+    def order(u: User) -> tuple[int, str, str]:
+        facilities = [m.facility for m in u.invite_memberships]  # type: ignore[attr-defined]
+        rank = 0 if u.pk in first else 1 if any(f.pk == station for f in facilities) else 2
+        return (rank, facilities[0].name if facilities else "", u.full_name)
+
+    return sorted(people, key=order)
 
 
 class EndForm(forms.Form):

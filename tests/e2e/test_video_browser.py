@@ -102,6 +102,11 @@ def test_the_invite_list_filters_by_name_facility_or_specialty_without_diacritic
     page.wait_for_url("**/video/new/")
     everyone = _shown(page)
     assert len(everyone) >= 10
+
+    # Whatever language the browser draws its date input in, the line under it writes the
+    # chosen time day first, as the pages do.
+    page.fill("#id_scheduled_at", "2026-03-04T14:05")
+    assert page.locator("#id_scheduled_at-echo [data-date-echo]").inner_text() == "04/03/2026 14:05"
     assert "Bệnh viện Trung ương Huế" in page.locator("#invitee-list li").first.inner_text()
 
     # A specialty typed without diacritics, as on a phone keyboard without Telex.

@@ -2,6 +2,7 @@
 (shown dd/mm/yyyy by a Vietnamese browser), sent as ISO, and read in Vietnam time."""
 
 import inspect
+import re
 from datetime import date, datetime
 from importlib import import_module
 from importlib.util import find_spec
@@ -96,3 +97,30 @@ def test_values_are_written_in_iso_for_the_browser_in_local_time():
     assert 'type="datetime-local" name="when" value="2026-12-01T07:05"' in html
     assert 'type="date" name="day" value="1960-05-02"' in html
     assert 'max="' in html
+
+
+def test_the_chosen_value_is_written_out_day_first_under_the_input_whatever_the_browser():
+    class F(forms.Form):
+        when = forms.DateTimeField(widget=DateTimeLocalInput())
+        day = forms.DateField(widget=DateInput())
+
+    with translation.override("en"):
+        html = str(F({"when": "2026-03-04T14:05", "day": "2026-03-04"}))
+        typed = str(F({"when": "04/03/2026 14:05", "day": "nonsense"}))
+    assert 'aria-describedby="id_when-echo"' in html
+    when = re.search(r'<p class="help date-echo" id="id_when-echo"[^>]*>(.*?)</p>', html, re.S)
+    assert when is not None
+    assert re.sub(r"<[^>]+>", "", when.group(1)) == "04/03/2026 14:05 (Vietnam time)"
+    day = re.search(r'<p class="help date-echo" id="id_day-echo"[^>]*>(.*?)</p>', html, re.S)
+    assert day is not None
+    assert re.sub(r"<[^>]+>", "", day.group(1)) == "04/03/2026"
+    assert "/static/core/dates.js" in html
+    # Nothing chosen yet: nothing written, and no time zone hanging alone.
+    with translation.override("en"):
+        empty = str(F())
+    assert 'data-date-echo="id_when"></span>' in empty
+    assert 'data-date-zone="id_when" hidden>' in empty
+    assert 'data-date-zone="id_when">' in html
+    # What the person typed comes back as typed, with its error.
+    assert 'data-date-echo="id_when">04/03/2026 14:05<' in typed
+    assert 'data-date-echo="id_day">nonsense<' in typed

@@ -155,10 +155,10 @@ def test_arrival_and_discharge_take_the_browsers_date_and_time_in_vietnam_time(
 def test_the_discharge_form_offers_only_how_a_stay_ends_and_picks_none(receiver):
     with translation.override("en"):
         field: Any = DischargeForm().fields["outcome"]
-        choices = dict(field.choices)
+        choices = {value: str(label) for value, label in field.choices}
     assert choices.pop("") == "Choose the outcome"
     assert set(choices) == set(DischargeOutcome.values)
-    labels = [str(label) for label in choices.values()]
+    labels = list(choices.values())
     assert "admitted" not in labels
     assert "treated as an inpatient, then discharged" in labels
     assert DischargeForm(data={"outcome": ""}).is_valid() is False

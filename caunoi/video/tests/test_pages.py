@@ -125,6 +125,13 @@ def test_the_invite_list_says_who_each_person_is(specialist, worker, consult, lo
     assert "Cardiology" in line
     # The one asking is not offered to themself.
     assert specialist.full_name not in rows
+    # The people of the case first: who asked, then her station, then the hub.
+    lines = list(rows.values())
+    assert next(iter(rows)) == worker.full_name
+    station = [i for i, line in enumerate(lines) if "Trạm Y tế xã Lũng Cú" in line]
+    hub = [i for i, line in enumerate(lines) if "Bệnh viện Trung ương Huế" in line]
+    assert len(station) >= 2
+    assert max(station) < min(hub)
 
 
 def test_the_invite_list_carries_folded_words_for_the_filter(specialist, worker, consult, login):
