@@ -21,7 +21,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from caunoi.consults.models import (
     ConsultationEvent,
     EventKind,
     Message,
+    OnCallShift,
     Outcome,
     Status,
     Urgency,
@@ -58,6 +59,7 @@ from caunoi.consults.services import (
     consultation_escalate,
     consultation_submit,
     message_post,
+    oncall_shift_add,
 )
 from caunoi.network.demo import (
     BAC_NINH,
@@ -2031,3 +2033,67 @@ def demo_consults_load(*, progress: Callable[[str], None] | None = None) -> int:
         )
         say(", ".join(f"{status}: {made[status]}" for status in Status.values))
     return len(plans)
+
+
+# --- on-call roster --------------------------------------------------------------------------
+
+# A Vietnamese hospital's on-call rhythm (lịch trực): 24-hour shifts handed over at 07:00.
+ROSTER_HANDOVER = time(7)
+ROSTER_DAYS = 7
+
+
+def demo_roster_load(*, progress: Callable[[str], None] | None = None) -> int:
+    """Each hub's on-call roster for the week ahead, so that a coordinator finds one to keep:
+    for every common specialty, a 24-hour shift from 07:00 (from yesterday's, which may still
+    run, to a week ahead), taken in turn by the hub's specialists of that specialty. The
+    coordinator makes them through ``oncall_shift_add``, as on the page (audited).
+
+    Deterministic: who is on call on a day follows from the date alone (its ordinal, modulo
+    the specialists of the specialty ordered by username). A hub that already has a roster is
+    left as it is, so a second run makes nothing."""
+    say = progress or (lambda _message: None)
+    today = timezone.localdate()
+    specialties = list(Specialty.objects.filter(is_common=True).order_by("sort_order", "code"))
+    hubs = Facility.objects.active().filter(is_hub=True).order_by("code")
+    made = 0
+    with transaction.atomic():
+        for hub in hubs:
+            if OnCallShift.objects.filter(hub=hub).exists():
+                continue
+            staff = (
+                Membership.objects.active()
+                .filter(facility=hub, role__in=[Role.SPECIALIST, Role.COORDINATOR])
+                .select_related("user")
+                .prefetch_related("specialties")
+                .order_by("user__username")
+            )
+            coordinator = next((m.user for m in staff if m.role == Role.COORDINATOR), None)
+            if coordinator is None:
+                continue
+            # The persona keeps her own hub's roster, so its audit trail is hers.
+            coordinator = next(
+                (m.user for m in staff if m.user.username == "coordinator"), coordinator
+            )
+            on_call: dict[int, list[User]] = defaultdict(list)
+            for m in staff:
+                if m.role == Role.SPECIALIST:
+                    for s in m.specialties.all():
+                        on_call[s.pk].append(m.user)
+            for offset in range(-1, ROSTER_DAYS):
+                day = today + timedelta(days=offset)
+                starts_at = timezone.make_aware(datetime.combine(day, ROSTER_HANDOVER))
+                for specialty in specialties:
+                    people = on_call.get(specialty.pk)
+                    if not people:
+                        continue
+                    oncall_shift_add(
+                        actor=coordinator,
+                        hub=hub,
+                        user=people[day.toordinal() % len(people)],
+                        specialty=specialty,
+                        starts_at=starts_at,
+                        ends_at=starts_at + timedelta(hours=24),
+                    )
+                    made += 1
+    say(f"on-call shifts: {made}")
+    return made

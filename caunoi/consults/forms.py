@@ -12,6 +12,7 @@ from caunoi.accounts.models import User
 from caunoi.codes.models import IcdCode
 from caunoi.consults.models import Consultation, Outcome
 from caunoi.consults.services import Upload
+from caunoi.core.dateinputs import DateTimeLocalInput
 from caunoi.network.models import Facility, Membership, Role, Specialty, SupportLink
 
 
@@ -203,11 +204,11 @@ class OnCallForm(forms.Form):
     )
     starts_at = forms.DateTimeField(
         label=gettext_lazy("From"),
-        widget=forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+        widget=DateTimeLocalInput(),
     )
     ends_at = forms.DateTimeField(
         label=gettext_lazy("Until"),
-        widget=forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+        widget=DateTimeLocalInput(),
     )
 
     def __init__(self, *args: Any, hub_id: int, **kwargs: Any) -> None:

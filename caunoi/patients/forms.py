@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from caunoi.core.dateinputs import DateInput
 from caunoi.patients.ethnicity import ETHNICITY_CHOICES, KINH
 from caunoi.patients.models import ConsentMethod, Household, Sex
 from caunoi.places.models import Commune, Province
@@ -17,9 +18,7 @@ class PatientForm(forms.Form):
     birth_date = forms.DateField(
         label=_("Date of birth"),
         required=False,
-        widget=forms.DateInput(
-            format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
-        ),
+        widget=DateInput(up_to_today=True),
     )
     age_years = forms.IntegerField(
         label=_("or age in years, when the date is not known"),

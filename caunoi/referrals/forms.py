@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from caunoi.codes.models import IcdCode
+from caunoi.core.dateinputs import DateInput, DateTimeLocalInput
 from caunoi.network.models import Facility, FacilityKind
 from caunoi.referrals.models import DischargeOutcome, ReferralUrgency, Transport
 
@@ -44,7 +45,11 @@ class ReferralForm(forms.Form):
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for referral"),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy(
+            "For the receiving facility: what the patient needs there that the station cannot "
+            "give (examination, treatment, surgery…)."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
     )
     clinical_summary = forms.CharField(
@@ -66,6 +71,11 @@ class ReferralForm(forms.Form):
     )
     transport = forms.ChoiceField(
         label=gettext_lazy("Transport"), choices=Transport.choices, initial=Transport.FAMILY
+    )
+    departed_at = forms.DateTimeField(
+        label=gettext_lazy("Departure (empty: now)"),
+        required=False,
+        widget=DateTimeLocalInput(),
     )
     accompanying_staff = forms.CharField(
         label=gettext_lazy("Accompanying staff"), required=False, max_length=200
@@ -119,16 +129,20 @@ class ArriveForm(forms.Form):
     arrived_at = forms.DateTimeField(
         label=gettext_lazy("Arrived at (empty: now)"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+        widget=DateTimeLocalInput(),
     )
 
 
 class DischargeForm(forms.Form):
-    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=DischargeOutcome.choices)
+    # No outcome is picked for the clinician: a pre-selected first choice gets sent unread.
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[("", gettext_lazy("Choose the outcome")), *DischargeOutcome.choices],
+    )
     discharged_at = forms.DateTimeField(
         label=gettext_lazy("Discharged at (empty: now)"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+        widget=DateTimeLocalInput(),
     )
 
 
@@ -156,5 +170,5 @@ class CounterReferralForm(forms.Form):
     next_appointment = forms.DateField(
         label=gettext_lazy("Next appointment"),
         required=False,
-        widget=forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+        widget=DateInput(),
     )

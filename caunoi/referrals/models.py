@@ -40,7 +40,11 @@ class Transport(models.TextChoices):
 
 
 class DischargeOutcome(models.TextChoices):
-    ADMITTED = "admitted", _("admitted")
+    """How the stay at the receiving facility ended, recorded at discharge. ``admitted`` is
+    kept as the stored value (rows and API clients use it) for a stay as an inpatient that has
+    now ended: at discharge "admitted" alone would read as if the patient were still in."""
+
+    ADMITTED = "admitted", _("treated as an inpatient, then discharged")
     OUTPATIENT = "outpatient", _("treated as outpatient")
     TRANSFERRED = "transferred", _("transferred onward")
     DIED = "died", _("died")

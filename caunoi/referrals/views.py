@@ -108,6 +108,7 @@ def referral_new(request: AuthedRequest) -> HttpResponse:
                         transport=d["transport"],
                         accompanying_staff=d["accompanying_staff"],
                         insurance_number=d["insurance_number"],
+                        departed_at=d["departed_at"],
                         redirected_from=previous,
                     ),
                     request=request,
@@ -126,9 +127,11 @@ def referral_new(request: AuthedRequest) -> HttpResponse:
             "insurance_number": patient.insurance_number,
         }
         if consult is not None:
+            # The reason is left for the worker to write: the consult's question was put to
+            # the specialist ("should I refer?"), not to the receiving facility. The page shows
+            # the question and the specialist's advice beside it.
             initial.update(
                 urgency=consult.urgency,
-                reason=consult.question,
                 clinical_summary="\n".join(
                     x for x in [consult.reason, consult.history, consult.examination] if x
                 ),

@@ -17,12 +17,13 @@ from caunoi.consults.access import (
     consult_permissions,
     visible_consultations,
 )
+from caunoi.consults.models import Status
 from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.video.access import access_video_session, is_host, visible_sessions
 from caunoi.video.calendar import session_ics
 from caunoi.video.forms import EndForm, ScheduleForm, invite_candidates
-from caunoi.video.models import SessionStatus
+from caunoi.video.models import MAX_PARTICIPANTS, SessionStatus
 from caunoi.video.services import (
     video_participant_remove,
     video_session_end,
@@ -42,7 +43,17 @@ def session_list(request: AuthedRequest) -> HttpResponse:
     )
     seen = {c.pk: c for c in consults.select_related("patient")}
     rows = [(s, seen.get(s.consultation_id or 0)) for s in sessions]
-    return render(request, "video/session_list.html", {"rows": rows})
+    scope = user_scope(request.user)
+    return render(
+        request,
+        "video/session_list.html",
+        {
+            "rows": rows,
+            # The same rule as ``session_new`` and ``video_session_schedule``.
+            "can_conference": bool(scope.hub_ids),
+            "is_clinical": scope.is_clinical,
+        },
+    )
 
 
 @login_required
@@ -52,7 +63,16 @@ def session_new(request: AuthedRequest) -> HttpResponse:
     if consult_id:
         consult = access_consultation(request.user, consult_id)
         if not consult_permissions(request.user, consult).can_message:
-            raise Http404
+            # A closed (or cancelled) case is not discussed further: a new question is asked
+            # instead, and its page calls by video (see the README). Someone who follows an
+            # old link is told so on the case's page rather than shown a bare 404.
+            messages.info(
+                request,
+                _("Send the consultation first, then call about it.")
+                if consult.status == Status.DRAFT
+                else _("This consultation is closed; open a new one to call about it."),
+            )
+            return redirect(consult.get_absolute_url())
     elif not user_scope(request.user).hub_ids:
         raise Http404
     candidates = invite_candidates(request.user, consult)
@@ -90,7 +110,11 @@ def session_new(request: AuthedRequest) -> HttpResponse:
                 return redirect(session.get_absolute_url())
             messages.success(request, _("Session scheduled; the participants were notified."))
             return redirect("video:list")
-    return render(request, "video/session_form.html", {"form": form, "consult": consult})
+    return render(
+        request,
+        "video/session_form.html",
+        {"form": form, "consult": consult, "max_participants": MAX_PARTICIPANTS},
+    )
 
 
 def _room_text() -> dict[str, str]:

@@ -49,6 +49,10 @@ def test_the_referral_loop_through_the_pages(new_page, sign_in, consult):
     ).first
     worker.select_option("#id_to_facility", value=option.get_attribute("value"))
     worker.check("input[name=urgency][value=urgent]")
+    # The reason is the worker's to write; the specialist's advice is there to read.
+    assert "Chuyển tuyến tỉnh" in worker.locator("#consult-context").inner_text()
+    assert worker.input_value("#id_reason") == ""
+    worker.fill("#id_reason", "Cần điện tâm đồ gắng sức theo tư vấn của bác sĩ chuyên khoa")
     worker.fill("#id_accompanying_staff", "Y sĩ Sùng Thị Mai")
     worker.click("form.card button.primary")
     worker.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}/$"))

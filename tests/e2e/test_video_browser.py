@@ -85,3 +85,60 @@ def test_worker_and_specialist_see_each_other_and_an_outsider_is_refused(
     assert response.status == 404
     joins = VideoJoin.objects.filter(session=session)
     assert {j.user.username for j in joins} == {"worker", "specialist"}
+
+
+def _shown(page) -> list[str]:
+    return page.locator("#invitee-list li:visible strong").all_inner_texts()
+
+
+def test_the_invite_list_filters_by_name_facility_or_specialty_without_diacritics(
+    new_page, sign_in, committed_db
+):
+    page = new_page()
+    sign_in(page, "specialist")
+    sessions_before = VideoSession.objects.count()
+    page.goto("/video/")
+    page.click("#new-conference")
+    page.wait_for_url("**/video/new/")
+    everyone = _shown(page)
+    assert len(everyone) >= 10
+
+    # Whatever language the browser draws its date input in, the line under it writes the
+    # chosen time day first, as the pages do.
+    page.fill("#id_scheduled_at", "2026-03-04T14:05")
+    assert page.locator("#id_scheduled_at-echo [data-date-echo]").inner_text() == "04/03/2026 14:05"
+    assert "Bệnh viện Trung ương Huế" in page.locator("#invitee-list li").first.inner_text()
+
+    # A specialty typed without diacritics, as on a phone keyboard without Telex.
+    page.fill("#invite-search", "tim mach")
+    cardiology = _shown(page)
+    assert 0 < len(cardiology) < len(everyone)
+    for row in page.locator("#invitee-list li:visible").all_inner_texts():
+        assert "Tim mạch" in row
+
+    # A name with its diacritics and another case finds the same person.
+    page.fill("#invite-search", "HỒNG NHUNG")
+    assert _shown(page) == ["Lê Thị Hồng Nhung"]
+    page.fill("#invite-search", "hong nhung")
+    assert _shown(page) == ["Lê Thị Hồng Nhung"]
+    page.locator("#invitee-list li:visible input").check()
+
+    # Nobody matches: it says so, and whoever is ticked stays in sight.
+    page.fill("#invite-search", "không ai tên này")
+    assert _shown(page) == ["Lê Thị Hồng Nhung"]
+    assert page.locator("#invite-search-result").inner_text() != ""
+    page.fill("#invite-search", "")
+    assert len(_shown(page)) == len(everyone)
+    # Enter in the search box does not send the form.
+    page.fill("#invite-search", "hong nhung")
+    prevented = page.evaluate(
+        """() => {
+            const enter = new KeyboardEvent("keydown", {key: "Enter", cancelable: true});
+            document.getElementById("invite-search").dispatchEvent(enter);
+            return enter.defaultPrevented;
+        }"""
+    )
+    assert prevented is True
+    page.press("#invite-search", "Enter")
+    assert _shown(page) == ["Lê Thị Hồng Nhung"]  # still the page, still filtered
+    assert VideoSession.objects.count() == sessions_before

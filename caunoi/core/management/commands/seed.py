@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from caunoi.codes.loader import icd_load
-from caunoi.consults.demo import demo_consults_load
+from caunoi.consults.demo import demo_consults_load, demo_roster_load
 from caunoi.consults.scale import scale_consults_load
 from caunoi.monitoring.facts import refresh as refresh_facts
 from caunoi.network.demo import PERSONAS, demo_network_load
@@ -72,6 +72,10 @@ class Command(BaseCommand):
             demo_video_load(progress=say)
             self.stdout.write("Demo referrals:")
             demo_referrals_load(progress=say)
+            # After the consults: their past escalations were not meant to reach this week's
+            # on-call specialists.
+            self.stdout.write("Demo on-call roster:")
+            demo_roster_load(progress=say)
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)
