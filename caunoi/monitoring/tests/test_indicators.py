@@ -219,9 +219,15 @@ def test_breakdowns_read_in_age_and_urgency_order(worker):
         _sent(worker, home, 5, at(4), age_years=age)
     bands = value("consults_submitted", "age_band").cells
     assert [c.key for c in bands] == ["0-5", "6-15", "16-59", "60+"]
-    assert compute(
-        BY_CODE["consults_submitted"], MONTH, Place(kind="province", province_code=8), "age_band"
-    ).as_dict()["values"][2]["key"] == "16-59"
+    assert (
+        compute(
+            BY_CODE["consults_submitted"],
+            MONTH,
+            Place(kind="province", province_code=8),
+            "age_band",
+        ).as_dict()["values"][2]["key"]
+        == "16-59"
+    )
 
 
 def test_facility_indicators_count_facilities_not_patients(month):
