@@ -176,6 +176,12 @@ def bars(table: Table) -> Chart:
 
 
 def chart_for(table: Table) -> Chart | None:
+    """The chart of a table, if it has one and something to draw: a comparison whose every
+    place is suppressed would be a list of names and dots (the table says it as well)."""
     if not table.rows or not table.chart:
         return None
-    return columns(table) if table.chart == "columns" else bars(table)
+    if table.chart == "columns":
+        return columns(table)
+    if not any(row.figures[0].drawn for row in table.rows):
+        return None
+    return bars(table)

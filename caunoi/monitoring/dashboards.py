@@ -193,6 +193,8 @@ def _label(by: str, key: str, label: str) -> str:
 def breakdown(period: Period, place: Place, code: str, by: str, title: str, column: str) -> Table:
     result = compute(BY_CODE[code], period, place, by)
     rows = [Row(c.key, _label(by, c.key, c.label), [_figure(c, code)]) for c in result.cells]
+    if by == "specialty":  # the busiest first; the API lists them by code
+        rows.sort(key=lambda r: (r.figures[0].suppressed, -(r.figures[0].value or 0), r.label))
     return Table(
         f"{code}-{by}", title, column, [Column(BY_CODE[code].name, BY_CODE[code].unit)], rows
     )

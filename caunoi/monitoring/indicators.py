@@ -797,6 +797,10 @@ def published_alone(result: Result, cells: list[Cell]) -> set[str]:
                 continue
             if own.grain == by and period.start <= own.start and own.end <= period.end:
                 keys.add(c.key)
+    elif by == "age_band" and "vulnerability" in result.indicator.breakdowns:
+        # The youngest and the oldest bands are the vulnerable groups "child under 6" and
+        # "elderly (60+)", published for the same place and period beside them.
+        keys = {c.key for c in cells if c.key in ("0-5", "60+")}
     elif by == "province" and place.kind == "network":
         keys = {c.key for c in cells}
     elif by == "facility" and place.kind in ("network", "province"):
@@ -829,6 +833,10 @@ def protect(result: Result) -> Result:
     total that the API and the dashboards give for that month or that province — and it made a
     trend show "•" for a month of 46 consultations because another month counted 2 patients."""
     if result.total.suppressed or not result.indicator.counts_patients:
+        return result
+    if result.by == "vulnerability":
+        # The groups overlap (a poor H'Mông child counts in three): the total minus the others
+        # does not give a hidden group, so there is nothing to protect by hiding another.
         return result
     hidden = [c for c in result.cells if c.suppressed]
     shown = [c for c in result.cells if not c.suppressed and c.patients]

@@ -17,13 +17,32 @@ from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.periods import Period, period_text
 from caunoi.places.models import Province
 
+# The closing note and the two signature blocks, kept on one page (millimetres).
+CLOSING = 52
+KEEP_WITH_TITLE = 26  # a table's title, its headings and two rows
+
+
+class ReportDocument(VietnameseDocument):
+    def footer(self) -> None:
+        """The page number in the reader's language."""
+        self.set_y(-12)
+        self.set_font("DejaVu", size=8)
+        self.set_text_color(110)
+        self.cell(
+            0,
+            6,
+            _("Cầu Nối · page %(page)s/%(pages)s") % {"page": self.page_no(), "pages": "{nb}"},
+            align="C",
+        )
+        self.set_text_color(0)
+
 
 def province_report_pdf(province: Province, period: Period) -> bytes:
     with snapshot():  # every figure of the report from one moment
         return _report(province, period)
 
 
-def _letterhead(pdf: VietnameseDocument, organisation: str, title: str, subtitle: str) -> None:
+def _letterhead(pdf: ReportDocument, organisation: str, title: str, subtitle: str) -> None:
     """The department on the left, the national motto on the right, then the title."""
     top = pdf.get_y()
     width = pdf.epw
@@ -42,7 +61,9 @@ def _letterhead(pdf: VietnameseDocument, organisation: str, title: str, subtitle
     pdf.ln(3)
 
 
-def _table(pdf: VietnameseDocument, table: Table) -> None:
+def _table(pdf: ReportDocument, table: Table) -> None:
+    if pdf.will_page_break(KEEP_WITH_TITLE):  # a title never ends a page without its table
+        pdf.add_page()
     pdf.text_block(table.title, 10, bold=True)
     if not table.rows:
         pdf.text_block(_("No activity in this period."), 9)
@@ -63,7 +84,7 @@ def _table(pdf: VietnameseDocument, table: Table) -> None:
 def _report(province: Province, period: Period) -> bytes:
     place = Place(kind="province", province_code=province.code)
     name = f"{province.name[:1].lower()}{province.name[1:]}"  # "tỉnh Tuyên Quang"
-    pdf = VietnameseDocument(
+    pdf = ReportDocument(
         _("Telehealth activity report, %(period)s") % {"period": period_text(period)}
     )
     _letterhead(
@@ -88,6 +109,8 @@ def _report(province: Province, period: Period) -> bytes:
     pdf.heading(_("II. DETAILS"))
     for table in dashboard_tables(period, place):
         _table(pdf, table)
+    if pdf.will_page_break(CLOSING):
+        pdf.add_page()
     pdf.text_block(
         _(
             "Figures computed automatically from the activity recorded on the Cầu Nối platform. "

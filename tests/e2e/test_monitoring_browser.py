@@ -92,6 +92,8 @@ def test_every_dashboard_draws_its_charts_with_no_csp_violation_or_console_error
         assert box
         assert box["width"] <= WIDTHS[width][0]
     assert page.locator("svg.chart rect.bar").count() >= 1  # something is drawn
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width][0]
     violations = page.evaluate("window.__violations")
     assert violations == []
     assert errors == []

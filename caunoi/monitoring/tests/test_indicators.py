@@ -213,6 +213,32 @@ def test_a_month_with_few_patients_hides_no_other_month_of_a_trend(worker):
         assert october.total.value == 6
 
 
+def test_an_age_band_that_is_also_a_vulnerable_group_is_not_hidden_to_protect_another(worker):
+    """Ages 3 (6 patients), 10 (2), 30 (7, two of them H'Mông) and 70 (8): the 6-15 band is
+    hidden, and 16-59 with it — not 0-5, which the same page publishes as "child under 6".
+    Vulnerable groups overlap, so hiding the two H'Mông patients needs no partner."""
+    home = worker.memberships.get().facility
+    _sent(worker, home, 6, at(4), age_years=3, ethnicity="01")
+    _sent(worker, home, 2, at(5), age_years=10, ethnicity="01")
+    _sent(worker, home, 5, at(6), age_years=30, ethnicity="01")
+    _sent(worker, home, 2, at(7), age_years=30, ethnicity="08")
+    _sent(worker, home, 8, at(8), age_years=70, ethnicity="01")
+    bands = value("consults_submitted", "age_band").cells
+    assert [(c.key, c.value) for c in bands] == [
+        ("0-5", 6),
+        ("6-15", None),
+        ("16-59", None),
+        ("60+", 8),
+    ]
+    groups = value("consults_submitted", "vulnerability").cells
+    assert [(c.key, c.value) for c in groups] == [
+        ("ethnic_minority", None),
+        ("elderly", 8),
+        ("child_under_6", 6),
+        ("none", 7),
+    ]
+
+
 def test_breakdowns_read_in_age_and_urgency_order(worker):
     home = worker.memberships.get().facility
     for age in (70, 10, 3, 30):
