@@ -211,3 +211,12 @@ def test_the_csv_is_for_programs_with_a_point_decimal_and_units_in_the_headings(
     assert rows[1] == ["Trạm Y tế xã Lũng Cú", "26", "50.0"]
     trend = client.get(f"{PAGE}&export=csv&table=trend").content.decode("utf-8-sig")
     assert "2026-09,26" in trend  # months as programs read them
+
+
+def test_spreadsheet_formats_show_the_unit_in_the_readers_language():
+    from caunoi.monitoring.exports import number_format
+
+    with translation.override("en"):
+        assert number_format("minutes") == '#,##0.0" minutes"'
+        assert number_format("percent") == "0.0%"
+        assert number_format("count") == "#,##0"
