@@ -3,12 +3,14 @@ every Vietnamese diacritic (vendored with its licence in core/fonts/)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 
@@ -98,3 +100,33 @@ class VietnameseDocument(FPDF):
 
     def render(self) -> bytes:
         return bytes(self.output())
+
+
+def pdf_table(
+    pdf: FPDF,
+    headings: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    widths: Sequence[float],
+    align: Sequence[str],
+    size: float = 9,
+) -> None:
+    """A table with a bold, shaded heading row that is repeated on every page the table runs
+    onto, and a line under each row. ``widths`` are relative; ``align`` is "LEFT" or "RIGHT"
+    per column (figures go right, so that their digits line up)."""
+    pdf.set_font("DejaVu", "", size)
+    with pdf.table(
+        width=pdf.epw,
+        col_widths=tuple(widths),
+        text_align=tuple(align),
+        borders_layout="HORIZONTAL_LINES",
+        headings_style=FontFace(emphasis="BOLD", fill_color=(238, 241, 244)),
+        line_height=size * 0.5,
+        padding=(1, 1.5),
+        repeat_headings=1,
+    ) as table:
+        for values in (headings, *rows):
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.ln(3)

@@ -36,6 +36,7 @@ from caunoi.monitoring.indicators import (
     facility_rows,
     grassroots_facilities,
     make_cell,
+    ordered,
     result_from_rows,
 )
 from caunoi.monitoring.models import ConsultFact
@@ -406,7 +407,7 @@ def _from_rollups(indicator: Indicator, period: Period, place: Place, by: str) -
         return out
 
     total = cells("")[None]
-    parts = sorted(cells(by).values(), key=lambda c: (c.key, c.label)) if by else []
+    parts = ordered(by, cells(by).values()) if by else []
     return Result(indicator, period, place, by, total, parts)
 
 
@@ -451,7 +452,7 @@ def compute(indicator: Indicator, period: Period, place: Place, by: str = "") ->
     total = _cells(indicator, qs, "", source)[None]
     cells: list[Cell] = []
     if by == "vulnerability":
-        cells = sorted(_vulnerability_cells(indicator, qs, source), key=lambda c: (c.key, c.label))
+        cells = ordered(by, _vulnerability_cells(indicator, qs, source))
     elif by:
-        cells = sorted(_cells(indicator, qs, by, source).values(), key=lambda c: (c.key, c.label))
+        cells = ordered(by, _cells(indicator, qs, by, source).values())
     return Result(indicator, period, place, by, total, cells)

@@ -1,19 +1,26 @@
 """The dashboards' tables, built from the indicator engine, so that pages, charts and exports
-show exactly the same (suppressed) numbers."""
+show exactly the same (suppressed) numbers.
+
+A table keeps each figure's value in the indicator's unit (what the API gives) beside how a
+person reads it (``figures.Figure``): the page, the PDF and the XLSX show the second, the CSV the
+first, and a chart draws the value of its table's first figure column, row by row."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from caunoi.consults.models import OPEN_STATUSES, Consultation
-from caunoi.monitoring.indicators import BY_CODE, Place, compute
-from caunoi.monitoring.periods import Period, month_after
+from caunoi.consults.models import OPEN_STATUSES, Consultation, Urgency
+from caunoi.monitoring.figures import Figure
+from caunoi.monitoring.indicators import BY_CODE, Cell, Indicator, Place, compute
+from caunoi.monitoring.periods import Period, month_after, period_label
+from caunoi.patients.models import Sex
 from caunoi.places.models import Province
 
 HEADLINE = [
@@ -28,54 +35,102 @@ HEADLINE = [
     "active_facilities",
     "video_sessions",
 ]
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    unit: str = "count"  # an indicator unit: count, percent, minutes, hours, days, ratio
+
+
+@dataclass
+class Row:
+    key: str  # what the API calls the cell: a month "2026-09", a province code, a facility id…
+    label: str  # what a person reads: "09/2026", the province's name…
+    figures: list[Figure]
+    link: str = ""  # drill-down
+    month: date | None = None  # rows of a trend: the month's first day
 
 
 @dataclass
 class Table:
     key: str
     title: str
-    columns: list[str]
-    rows: list[list[Any]]
-    chart: str = ""  # "line" or "bar": drawn from the first column (labels) and second (values)
-    links: list[str] = field(default_factory=list)  # drill-down link per row
+    label_title: str  # the heading of the first column (the rows' labels)
+    columns: list[Column]
+    rows: list[Row]
+    chart: str = ""  # "columns" (a trend) or "bars" (a comparison): the first figure column
+    indicator: str = ""  # the indicator and breakdown the chart draws, as the API names them
+    by: str = ""
+    note: str = ""
 
     @property
-    def linked_rows(self) -> list[tuple[list[Any], str | None]]:
-        links: list[str | None] = list(self.links) or [None] * len(self.rows)
-        return list(zip(self.rows, links, strict=True))
-
-    def as_chart(self) -> dict[str, Any]:
-        return {
-            "type": self.chart,
-            "labels": [str(r[0]) for r in self.rows],
-            "series": [r[1] if isinstance(r[1], (int, float)) else None for r in self.rows],
-        }
+    def headings(self) -> list[str]:
+        return [self.label_title, *(c.title for c in self.columns)]
 
 
-def _fmt(cell: Any) -> Any:
-    return "•" if cell.suppressed else cell.value
+def _figure(cell: Cell | None, code: str) -> Figure:
+    unit = BY_CODE[code].unit
+    if cell is None:
+        return Figure(None, unit)
+    return Figure(cell.value, unit, cell.suppressed)
 
 
-def headline(period: Period, place: Place) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Headline:
+    indicator: Indicator
+    cell: Cell
+    figure: Figure
+
+
+def headline(period: Period, place: Place) -> list[Headline]:
     out = []
     for code in HEADLINE:
-        result = compute(BY_CODE[code], period, place)
-        out.append({"indicator": BY_CODE[code], "cell": result.total})
+        cell = compute(BY_CODE[code], period, place).total
+        out.append(Headline(BY_CODE[code], cell, _figure(cell, code)))
     return out
 
 
+def month_label(month: date) -> str:
+    """09/2026: months are written mm/yyyy in both languages, as dates are dd/mm/yyyy."""
+    return str(date_format(month, "YEAR_MONTH_FORMAT"))
+
+
+def trend_span(period: Period) -> tuple[date, date]:
+    """The twelve months up to the month the period ends in, never past this month: first day
+    of the first month, and first day of the month after the last."""
+    last = period.end - timedelta(days=1)
+    today = timezone.localdate()
+    if last > today:
+        last = today
+    end = month_after(date(last.year, last.month, 1), 1)
+    return month_after(end, -TREND_MONTHS), end
+
+
 def trend(period: Period, place: Place, code: str = "consults_submitted") -> Table:
-    """The twelve months up to the chosen period, month by month."""
-    end = period.end if period.grain == "month" else month_after(period.end, 0)
-    start = month_after(date(end.year, end.month, 1), -12)
-    span = Period("year", start, end)
-    result = compute(BY_CODE[code], span, place, "month")
+    """Month by month, every month drawn (a month without activity is a true 0). Each month is
+    that month's own total, as the API gives it for ``period=<month>``."""
+    start, end = trend_span(period)
+    result = compute(BY_CODE[code], Period("year", start, end), place, "month")
+    cells = {c.key: c for c in result.cells}
+    rows = []
+    month = start
+    while month < end:
+        key = period_label("month", month)
+        cell = cells.get(key)
+        figure = _figure(cell, code) if cell else Figure(0, BY_CODE[code].unit)
+        rows.append(Row(key, month_label(month), [figure], month=month))
+        month = month_after(month, 1)
     return Table(
         "trend",
         _("%(indicator)s, month by month") % {"indicator": BY_CODE[code].name},
-        [_("Month"), BY_CODE[code].name],
-        [[c.label, _fmt(c)] for c in result.cells],
-        chart="line",
+        _("Month"),
+        [Column(BY_CODE[code].name, BY_CODE[code].unit)],
+        rows,
+        chart="columns",
+        indicator=code,
+        by="month",
     )
 
 
@@ -85,34 +140,31 @@ def comparison(period: Period, place: Place, dashboard_url: str) -> Table:
     result = compute(BY_CODE["consults_submitted"], period, place, by)
     in_time = {c.key: c for c in compute(BY_CODE["answered_in_time"], period, place, by).cells}
     names = dict(Province.objects.values_list("code", "name")) if by == "province" else {}
-    rows, links = [], []
-    for c in sorted(result.cells, key=lambda x: -(x.value or 0)):
+    rows = []
+    for c in sorted(result.cells, key=lambda x: (-(x.value or 0), x.label)):
         label = names.get(int(c.key), c.key) if by == "province" and c.key.isdigit() else c.label
-        rows.append([label, _fmt(c), _fmt(in_time[c.key]) if c.key in in_time else None])
-        links.append(f"{dashboard_url}?place={c.key}&period={period.label}")
+        rows.append(
+            Row(
+                c.key,
+                label,
+                [
+                    _figure(c, "consults_submitted"),
+                    _figure(in_time.get(c.key), "answered_in_time"),
+                ],
+                link=f"{dashboard_url}?place={c.key}&period={period.label}",
+            )
+        )
     title = _("Consultations by province") if by == "province" else _("Consultations by facility")
     return Table(
         "comparison",
         title,
-        [_("Place"), _("Consultations"), _("Answered in time (%)")],
+        _("Province") if by == "province" else _("Facility"),
+        [Column(_("Consultations")), Column(_("Answered in time"), "percent")],
         rows,
-        chart="bar",
-        links=links,
+        chart="bars",
+        indicator="consults_submitted",
+        by=by,
     )
-
-
-def _label(by: str, key: str, label: str) -> str:
-    """Readable, translated labels for coded breakdowns."""
-    from caunoi.consults.models import Urgency
-    from caunoi.patients.models import Sex
-
-    if by == "urgency" and key in Urgency.values:
-        return str(Urgency(key).label)
-    if by == "sex" and key in Sex.values:
-        return str(Sex(key).label)
-    if by == "vulnerability":
-        return str(VULNERABILITY_LABELS.get(key, key))
-    return label
 
 
 VULNERABILITY_LABELS = {
@@ -125,14 +177,88 @@ VULNERABILITY_LABELS = {
 }
 
 
+def _label(by: str, key: str, label: str) -> str:
+    """Readable, translated labels for coded breakdowns."""
+    if by == "urgency" and key in Urgency.values:
+        return str(Urgency(key).label)
+    if by == "sex" and key in Sex.values:
+        return str(Sex(key).label)
+    if by == "vulnerability":
+        return str(VULNERABILITY_LABELS.get(key, key))
+    if by == "age_band" and key == "?":
+        return _("age not known")
+    return label
+
+
 def breakdown(period: Period, place: Place, code: str, by: str, title: str, column: str) -> Table:
     result = compute(BY_CODE[code], period, place, by)
-    rows = [[_label(by, c.key, c.label), _fmt(c)] for c in result.cells]
-    return Table(f"{code}-{by}", title, [column, BY_CODE[code].name], rows)
+    rows = [Row(c.key, _label(by, c.key, c.label), [_figure(c, code)]) for c in result.cells]
+    if by == "specialty":  # the busiest first; the API lists them by code
+        rows.sort(key=lambda r: (r.figures[0].suppressed, -(r.figures[0].value or 0), r.label))
+    return Table(
+        f"{code}-{by}", title, column, [Column(BY_CODE[code].name, BY_CODE[code].unit)], rows
+    )
+
+
+def in_time_by_urgency(period: Period, place: Place) -> Table:
+    """The share answered in time, and how many consultations it is a share of."""
+    result = compute(BY_CODE["answered_in_time"], period, place, "urgency")
+    rows = [
+        Row(
+            c.key,
+            _label("urgency", c.key, c.label),
+            [
+                _figure(c, "answered_in_time"),
+                Figure(c.denominator, "count", c.suppressed),
+            ],
+        )
+        for c in result.cells
+    ]
+    return Table(
+        "answered_in_time-urgency",
+        _("Answered in time, by urgency"),
+        _("Urgency"),
+        [
+            Column(_("Answered in time"), "percent"),
+            Column(_("Consultations answered or overdue")),
+        ],
+        rows,
+    )
+
+
+def vulnerable_groups(period: Period, place: Place) -> Table:
+    """What an officer needs to see of equity: how many consultations each vulnerable group
+    received, and what share of all consultations that is. A patient may belong to several
+    groups (a poor H'Mông child counts in three), so the shares add up to more than 100%."""
+    result = compute(BY_CODE["consults_submitted"], period, place, "vulnerability")
+    total = result.total
+    rows = []
+    for c in result.cells:
+        share: float | None = None
+        if not c.suppressed and c.value is not None and total.value:
+            share = round(100 * c.value / total.value, 1)
+        rows.append(
+            Row(
+                c.key,
+                _label("vulnerability", c.key, c.label),
+                [_figure(c, "consults_submitted"), Figure(share, "percent", c.suppressed)],
+            )
+        )
+    return Table(
+        "vulnerable_groups",
+        _("Consultations by vulnerable group"),
+        _("Group"),
+        [Column(_("Consultations")), Column(_("Share of all consultations"), "percent")],
+        rows,
+        note=_(
+            "A patient may belong to several groups (a poor ethnic-minority child counts in "
+            "three), so the shares add up to more than 100%."
+        ),
+    )
 
 
 def specialist_compliance(period: Period, place: Place) -> Table:
-    """For a hub: each specialist's consults answered and how many in time."""
+    """For a hub: each specialist's consults answered, how many in time, and how fast."""
     answered = compute(BY_CODE["consults_answered"], period, place, "specialist")
     in_time = {
         c.key: c for c in compute(BY_CODE["answered_in_time"], period, place, "specialist").cells
@@ -142,23 +268,26 @@ def specialist_compliance(period: Period, place: Place) -> Table:
         for c in compute(BY_CODE["response_time_median"], period, place, "specialist").cells
     }
     rows = [
-        [
+        Row(
+            c.key,
             c.label,
-            _fmt(c),
-            _fmt(in_time[c.key]) if c.key in in_time else None,
-            _fmt(median[c.key]) if c.key in median else None,
-        ]
+            [
+                _figure(c, "consults_answered"),
+                _figure(in_time.get(c.key), "answered_in_time"),
+                _figure(median.get(c.key), "response_time_median"),
+            ],
+        )
         for c in answered.cells
         if c.key != "none"
     ]
     return Table(
         "specialists",
         _("Deadline compliance per specialist"),
+        _("Specialist"),
         [
-            _("Specialist"),
-            _("Answered"),
-            _("Answered in time (%)"),
-            _("Median minutes to first response"),
+            Column(_("Answered")),
+            Column(_("Answered in time"), "percent"),
+            Column(_("Time to first response (median)"), "minutes"),
         ],
         rows,
     )
@@ -166,41 +295,42 @@ def specialist_compliance(period: Period, place: Place) -> Table:
 
 def queue_health(place: Place) -> Table:
     """For a hub: what is waiting now (counts only)."""
-    from django.utils import timezone
-
     assert place.facility is not None
     open_ = Consultation.objects.filter(hub=place.facility, status__in=OPEN_STATUSES)
     now = timezone.now()
-    rows = [
-        [_("Open"), open_.count()],
-        [_("Waiting for a specialist"), open_.filter(specialist__isnull=True).count()],
-        [_("Overdue"), open_.filter(first_response_at__isnull=True, deadline_at__lt=now).count()],
+    counts = [
+        ("open", _("Open"), open_.count()),
+        (
+            "unassigned",
+            _("Waiting for a specialist"),
+            open_.filter(specialist__isnull=True).count(),
+        ),
+        (
+            "overdue",
+            _("Overdue"),
+            open_.filter(first_response_at__isnull=True, deadline_at__lt=now).count(),
+        ),
     ]
-    return Table("queue", _("Queue now"), [_("Consultations"), _("Number")], rows)
+    return Table(
+        "queue",
+        _("Queue now"),
+        _("Consultations"),
+        [Column(_("Number"))],
+        [Row(key, label, [Figure(n)]) for key, label, n in counts],
+    )
 
 
 def dashboard_tables(period: Period, place: Place) -> list[Table]:
     url = reverse("monitoring:dashboard")
-    tables = [trend(period, place), comparison(period, place, url)]
     if place.kind == "facility" and place.facility is not None and place.facility.is_hub:
         tables = [queue_health(place), specialist_compliance(period, place), trend(period, place)]
+    elif place.kind == "facility":
+        tables = [trend(period, place)]  # one facility: nothing to compare it with
+    else:
+        tables = [trend(period, place), comparison(period, place, url)]
     tables += [
-        breakdown(
-            period,
-            place,
-            "answered_in_time",
-            "urgency",
-            _("Answered in time, by urgency"),
-            _("Urgency"),
-        ),
-        breakdown(
-            period,
-            place,
-            "vulnerable_reach",
-            "vulnerability",
-            _("Consultations by vulnerable group"),
-            _("Group"),
-        ),
+        in_time_by_urgency(period, place),
+        vulnerable_groups(period, place),
         breakdown(
             period,
             place,
@@ -215,7 +345,7 @@ def dashboard_tables(period: Period, place: Place) -> list[Table]:
             "consults_submitted",
             "age_band",
             _("Consultations by age band"),
-            _("Age"),
+            _("Age (years)"),
         ),
         breakdown(period, place, "consults_submitted", "sex", _("Consultations by sex"), _("Sex")),
     ]

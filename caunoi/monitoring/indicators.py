@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language
 
 from caunoi.consults.models import Consultation, Status
-from caunoi.monitoring.periods import GRAINS, Period, period_label, period_start
+from caunoi.monitoring.periods import GRAINS, Period, parse_period, period_label, period_start
 from caunoi.network.models import Facility, FacilityKind
 from caunoi.patients.ethnicity import KINH
 from caunoi.referrals.models import Referral, ReferralStatus
@@ -781,15 +782,69 @@ def compute_raw(indicator: Indicator, period: Period, place: Place, by: str = ""
     )
 
 
+def published_alone(result: Result, cells: list[Cell]) -> set[str]:
+    """The keys of the cells of this breakdown that are also published on their own, as the
+    total of a query the same reader may ask: a whole month (week, quarter, year, day) of the
+    period is that period's total, a province of the network is that province's total, a
+    grassroots facility of the network or of a province is that facility's total."""
+    by, place, period = result.by, result.place, result.period
+    keys: set[str] = set()
+    if by in GRAINS:
+        for c in cells:
+            try:
+                own = parse_period(c.key)
+            except ValueError:
+                continue
+            if own.grain == by and period.start <= own.start and own.end <= period.end:
+                keys.add(c.key)
+    elif by == "age_band" and "vulnerability" in result.indicator.breakdowns:
+        # The youngest and the oldest bands are the vulnerable groups "child under 6" and
+        # "elderly (60+)", published for the same place and period beside them.
+        keys = {c.key for c in cells if c.key in ("0-5", "60+")}
+    elif by == "province" and place.kind == "network":
+        keys = {c.key for c in cells}
+    elif by == "facility" and place.kind in ("network", "province"):
+        # A hub's own dashboard counts what it answers, not what it sends: not the same cell.
+        hubs = {
+            str(public_id)
+            for public_id in Facility.objects.filter(
+                public_id__in=[c.key for c in cells if _is_uuid(c.key)], is_hub=True
+            ).values_list("public_id", flat=True)
+        }
+        keys = {c.key for c in cells if _is_uuid(c.key) and c.key not in hubs}
+    return keys
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def protect(result: Result) -> Result:
     """Secondary suppression: when a breakdown hides exactly one cell but shows its total, the
     hidden cell could be found by subtracting the others from the total; hide the smallest other
-    cell too."""
-    if result.total.suppressed:
+    cell too.
+
+    Only among cells that are not published on their own (``published_alone``): hiding a month
+    of a trend, or a province of the network, would protect nothing, since each is also the
+    total that the API and the dashboards give for that month or that province — and it made a
+    trend show "•" for a month of 46 consultations because another month counted 2 patients."""
+    if result.total.suppressed or not result.indicator.counts_patients:
+        return result
+    if result.by == "vulnerability":
+        # The groups overlap (a poor H'Mông child counts in three): the total minus the others
+        # does not give a hidden group, so there is nothing to protect by hiding another.
         return result
     hidden = [c for c in result.cells if c.suppressed]
     shown = [c for c in result.cells if not c.suppressed and c.patients]
-    if len(hidden) != 1 or not shown or not result.indicator.counts_patients:
+    if len(hidden) != 1 or not shown:
+        return result
+    alone = published_alone(result, shown)
+    shown = [c for c in shown if c.key not in alone]
+    if not shown:
         return result
 
     def size(c: Cell) -> tuple[float, str]:
@@ -802,6 +857,21 @@ def protect(result: Result) -> Result:
     return result
 
 
+# The order people read a breakdown in; other breakdowns sort by key (periods in time order).
+ORDER = {
+    "age_band": [*(label for _low, _high, label in AGE_BANDS), "?"],
+    "urgency": ["emergency", "urgent", "routine"],
+    "vulnerability": [*VULNERABLE, "none"],
+}
+
+
+def ordered(by: str, cells: Iterable[Cell]) -> list[Cell]:
+    """Cells in reading order: age bands youngest first, urgency most urgent first, the
+    vulnerable groups as the catalogue lists them; else by key."""
+    rank = {key: n for n, key in enumerate(ORDER.get(by, []))}
+    return sorted(cells, key=lambda c: (rank.get(c.key, len(rank)), c.key, c.label))
+
+
 def result_from_rows(
     indicator: Indicator, period: Period, place: Place, by: str, rows: list[dict[str, Any]]
 ) -> Result:
@@ -812,10 +882,9 @@ def result_from_rows(
         for row in rows:
             for key in _keys(indicator, row, by):
                 groups[key].append(row)
-        cells = [
-            _cell(indicator, key, label, members)
-            for (key, label), members in sorted(groups.items())
-        ]
+        cells = ordered(
+            by, [_cell(indicator, key, label, members) for (key, label), members in groups.items()]
+        )
     return Result(indicator, period, place, by, total, cells)
 
 

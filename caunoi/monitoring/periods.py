@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -89,3 +91,18 @@ def current_month() -> Period:
     from django.utils import timezone
 
     return parse_period(f"{timezone.localdate():%Y-%m}")
+
+
+def period_text(period: Period) -> str:
+    """The period as a person reads it: "month 10/2026", "quarter 3/2026", "week 42/2026"…"""
+    start = period.start
+    if period.grain == "day":
+        return _("day %(date)s") % {"date": date_format(start, "SHORT_DATE_FORMAT")}
+    if period.grain == "week":
+        year, week, _weekday = start.isocalendar()
+        return _("week %(week)s/%(year)s") % {"week": week, "year": year}
+    if period.grain == "month":
+        return _("month %(month)s") % {"month": date_format(start, "YEAR_MONTH_FORMAT")}
+    if period.grain == "quarter":
+        return _("quarter %(q)s/%(year)s") % {"q": (start.month - 1) // 3 + 1, "year": start.year}
+    return _("year %(year)s") % {"year": start.year}

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from caunoi.core.http import AuthedRequest
 from caunoi.monitoring.access import allowed_places, default_place, resolve_place
+from caunoi.monitoring.charts import chart_for
 from caunoi.monitoring.dashboards import dashboard_tables, headline
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
@@ -109,11 +110,10 @@ def _dashboard(request: AuthedRequest, place: Place, period: Period) -> HttpResp
             "place": place,
             "title": title,
             "headline": headline(period, place),
-            "tables": tables,
             "period_choices": _period_choices(),
             "place_choices": _place_choices(request.user),
             "query": f"place={place.key}&period={period.label}",
-            "charts": {t.key: t.as_chart() for t in tables if t.chart},
+            "sections": [(t, chart_for(t)) for t in tables],
             "can_push": place.kind != "facility" and bool(settings.DHIS2_URL),
             "as_of": FactState.objects.values_list("refreshed_at", flat=True).first(),
         },

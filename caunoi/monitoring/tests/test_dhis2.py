@@ -196,7 +196,7 @@ def test_a_station_workers_exports_hold_only_their_station(mapped, worker, login
     ).json()
     assert api["total"]["value"] == 6
     for export in ("csv", "xlsx"):
-        for table in ("trend", "comparison"):
+        for table in ("trend", "vulnerable_groups"):
             response = client.get(f"{own}&export={export}&table={table}")
             assert response.status_code == 200
             if export == "csv":

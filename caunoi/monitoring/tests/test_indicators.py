@@ -135,9 +135,41 @@ def test_small_cells_are_suppressed_and_zero_is_not(worker):
     assert not empty.total.suppressed
 
 
+def _sent(worker, station, count, when, **patient):
+    for n in range(count):
+        c, _created = consultation_submit(
+            actor=worker,
+            client_id=uuid.uuid4(),
+            submit=True,
+            data=ConsultationInput(
+                patient=make_patient(worker, name=f"{station.pk}-{when:%m%d}-{n}", **patient),
+                specialty=internal_medicine(),
+                summary=summary(),
+            ),
+        )
+        Consultation.objects.filter(pk=c.pk).update(
+            submitted_at=when, requester_facility=station, updated_at=timezone.now()
+        )
+
+
 def test_a_lone_hidden_cell_takes_its_smallest_sibling_with_it(worker):
-    """Stations with 6, 2 and 7 patients: the 2 is hidden, and so is the 6, or else 15 − 6 − 7
-    would give it away; the 7 and the total stay."""
+    """13 women and 2 men: the 2 is hidden, and so is the 13, or else 15 − 13 would give it
+    away; the total stays."""
+    home = worker.memberships.get().facility
+    _sent(worker, home, 13, at(4), sex="female")
+    _sent(worker, home, 2, at(4), sex="male")
+    result = value("consults_submitted", "sex")
+    assert result.total.value == 15
+    assert [(c.key, c.value, c.suppressed) for c in result.cells] == [
+        ("female", None, True),
+        ("male", None, True),
+    ]
+
+
+def test_a_cell_published_on_its_own_is_never_hidden_to_protect_another(worker):
+    """Stations with 6, 2 and 7 patients: the 2 is hidden; the 6 stays, because the station's
+    own dashboard and the API publish it anyway (hiding it here would protect nothing and
+    contradict them)."""
     from caunoi.network.models import Facility
 
     home = worker.memberships.get().facility
@@ -145,32 +177,83 @@ def test_a_lone_hidden_cell_takes_its_smallest_sibling_with_it(worker):
         Facility.objects.filter(province=home.province, is_hub=False).exclude(pk=home.pk)[:2]
     )
     for station, count in zip([home, *others], [6, 2, 7], strict=True):
-        for n in range(count):
-            c, _created = consultation_submit(
-                actor=worker,
-                client_id=uuid.uuid4(),
-                submit=True,
-                data=ConsultationInput(
-                    patient=make_patient(worker, name=f"{station.pk}-{n}"),
-                    specialty=internal_medicine(),
-                    summary=summary(),
-                ),
-            )
-            Consultation.objects.filter(pk=c.pk).update(
-                submitted_at=at(4), requester_facility=station, updated_at=timezone.now()
-            )
+        _sent(worker, station, count, at(4))
     result = value("consults_submitted", "facility")
     assert result.total.value == 15
     shown = {c.key: (c.value, c.suppressed) for c in result.cells}
     assert shown == {
-        str(home.public_id): (None, True),
+        str(home.public_id): (6, False),
         str(others[0].public_id): (None, True),
         str(others[1].public_id): (7, False),
     }
+    alone = compute(BY_CODE["consults_submitted"], MONTH, Place(kind="facility", facility=home))
+    assert alone.total.value == 6
     # By day there is one cell: shown, as the total shows it anyway.
     assert [(c.value, c.suppressed) for c in value("consults_submitted", "day").cells] == [
         (15, False)
     ]
+
+
+def test_a_month_with_few_patients_hides_no_other_month_of_a_trend(worker):
+    """The donor's trend showed "•" for a month of 46 consultations: the month before counted
+    2 patients, and secondary suppression hid the smallest other month with it. Each month of a
+    trend is that month's own published total: hidden only if it counts fewer than 5."""
+    home = worker.memberships.get().facility
+    _sent(worker, home, 2, datetime(2026, 8, 20, 9, tzinfo=TZ))
+    _sent(worker, home, 9, at(10))
+    _sent(worker, home, 6, datetime(2026, 10, 10, 9, tzinfo=TZ))
+    for place in (Place(), Place(kind="province", province_code=8)):
+        year = compute(BY_CODE["consults_submitted"], parse_period("2026"), place, "month")
+        assert [(c.key, c.value, c.suppressed) for c in year.cells] == [
+            ("2026-08", None, True),
+            ("2026-09", 9, False),
+            ("2026-10", 6, False),
+        ]
+        october = compute(BY_CODE["consults_submitted"], parse_period("2026-10"), place)
+        assert october.total.value == 6
+
+
+def test_an_age_band_that_is_also_a_vulnerable_group_is_not_hidden_to_protect_another(worker):
+    """Ages 3 (6 patients), 10 (2), 30 (7, two of them H'Mông) and 70 (8): the 6-15 band is
+    hidden, and 16-59 with it — not 0-5, which the same page publishes as "child under 6".
+    Vulnerable groups overlap, so hiding the two H'Mông patients needs no partner."""
+    home = worker.memberships.get().facility
+    _sent(worker, home, 6, at(4), age_years=3, ethnicity="01")
+    _sent(worker, home, 2, at(5), age_years=10, ethnicity="01")
+    _sent(worker, home, 5, at(6), age_years=30, ethnicity="01")
+    _sent(worker, home, 2, at(7), age_years=30, ethnicity="08")
+    _sent(worker, home, 8, at(8), age_years=70, ethnicity="01")
+    bands = value("consults_submitted", "age_band").cells
+    assert [(c.key, c.value) for c in bands] == [
+        ("0-5", 6),
+        ("6-15", None),
+        ("16-59", None),
+        ("60+", 8),
+    ]
+    groups = value("consults_submitted", "vulnerability").cells
+    assert [(c.key, c.value) for c in groups] == [
+        ("ethnic_minority", None),
+        ("elderly", 8),
+        ("child_under_6", 6),
+        ("none", 7),
+    ]
+
+
+def test_breakdowns_read_in_age_and_urgency_order(worker):
+    home = worker.memberships.get().facility
+    for age in (70, 10, 3, 30):
+        _sent(worker, home, 5, at(4), age_years=age)
+    bands = value("consults_submitted", "age_band").cells
+    assert [c.key for c in bands] == ["0-5", "6-15", "16-59", "60+"]
+    assert (
+        compute(
+            BY_CODE["consults_submitted"],
+            MONTH,
+            Place(kind="province", province_code=8),
+            "age_band",
+        ).as_dict()["values"][2]["key"]
+        == "16-59"
+    )
 
 
 def test_facility_indicators_count_facilities_not_patients(month):
