@@ -12,11 +12,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: help demo test lint typecheck migrations-check unit setup messages compilemessages clean
+CAUNOI_URL ?= http://$(HOST):$(PORT)
+export CAUNOI_URL
+
+.PHONY: help demo test lint typecheck migrations-check unit setup messages compilemessages clean screenshots
 
 help:
 	@echo "make demo   set up and run Cầu Nối with the demo network on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole suite (lint, types, migrations, tests)"
+	@echo "make screenshots   (with the demo running) every main page as each persona sees it, 1366 and 360 px, vi and en, into var/screenshots/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = "$(PYVERSION)".split("."); sys.exit(0 if list(map(str, sys.version_info[:2])) == v[:2] else "Python $(PYVERSION) is needed (found " + sys.version.split()[0] + "): install it or set PYTHON=/path/to/python$(PYVERSION)")'
@@ -47,6 +51,11 @@ unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck migrations-check unit
+
+# Screenshots of every main page from the RUNNING demo at $(CAUNOI_URL) (see tools/screenshots.py;
+# SCREENSHOTS_DIR changes the folder, default var/screenshots/).
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py --url $(CAUNOI_URL)
 
 # Developers: refresh the translation catalogues after changing user-facing strings.
 messages: $(STAMP)

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "caunoi-demo"
 NAMES = ("worker", "specialist", "ghost-nobody")
-ERROR = re.compile(r'<p class="error" role="alert">([^<]+)</p>')
+# The page's error summary (core/_error_summary.html): one item per message.
+SUMMARY = re.compile(r'<div class="error-summary"[^>]*>(.*?)</div>', re.S)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,9 @@ def attempt(username: str, password: str, address: str, client: Client | None = 
 
 
 def errors(response) -> list[str]:
-    return [html.unescape(e) for e in ERROR.findall(response.content.decode())]
+    summary = SUMMARY.search(response.content.decode())
+    items = re.findall(r"<li>([^<]+)</li>", summary.group(1)) if summary else []
+    return [html.unescape(e) for e in items]
 
 
 def signed_in(client: Client) -> bool:

@@ -190,7 +190,7 @@ def test_a_wrong_first_code_says_so_and_changes_nothing(required, login, special
     response = client.post(ENROL, {"code": typed if typed != "wrong" else a_wrong_code(device)})
 
     assert response.status_code == 400
-    assert '<p class="error" role="alert">' in response.content.decode()
+    assert 'id="id_code_error"' in response.content.decode()
     device.refresh_from_db()
     assert not device.confirmed
     assert not StaticDevice.objects.filter(user=specialist).exists()
