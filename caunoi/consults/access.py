@@ -81,14 +81,37 @@ class ConsultPermissions:
 
 
 def _hub_specialist(scope: Scope, c: Consultation) -> bool:
-    return any(
+    return c.hub_id in scope.hub_ids and any(
         m.role == Role.SPECIALIST and m.facility_id == c.hub_id and m.is_active
         for m in scope.memberships
     )
 
 
 def _specialist_in_specialty(scope: Scope, c: Consultation) -> bool:
-    return _hub_specialist(scope, c) and c.specialty_id in scope.specialty_ids
+    """A specialist of the consult's hub whose membership *there* covers its specialty (a
+    specialty held at another facility does not count)."""
+    return any(
+        m.role == Role.SPECIALIST
+        and m.facility_id == c.hub_id
+        and m.is_active
+        and any(s.id == c.specialty_id for s in m.specialties.all())
+        for m in scope.memberships
+    )
+
+
+def can_advise(scope: Scope, c: Consultation) -> bool:
+    """Who records the hub's advice (the rule and its reasons are in the README): the one
+    specialist answering the case — whoever claimed it or was assigned it, while still a
+    specialist of the hub — or, while no one has taken it, a specialist of the hub in its
+    specialty (advising then takes it, as claiming would). Invited colleagues, coordinators,
+    other specialists and the requesting side give their view in the thread."""
+    if not c.is_open:
+        return False
+    if not _hub_specialist(scope, c):
+        return False
+    if c.specialist_id is not None:
+        return c.specialist_id == scope.user_id
+    return _specialist_in_specialty(scope, c)
 
 
 def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
@@ -108,8 +131,7 @@ def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
         can_edit_draft=draft and requester_side,
         can_message=is_open and (requester_side or hub_side or invited),
         can_attach=(is_open or draft) and (requester_side or hub_side or invited),
-        can_advise=is_open
-        and (c.specialist_id == scope.user_id or invited or _hub_specialist(scope, c)),
+        can_advise=can_advise(scope, c),
         can_claim=c.status == Status.SUBMITTED
         and c.specialist_id is None
         and _specialist_in_specialty(scope, c),

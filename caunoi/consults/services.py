@@ -759,6 +759,13 @@ def consultation_reroute(
     return c
 
 
+def _advice_refused() -> str:
+    return _(
+        "Only the specialist answering this consultation records the advice; while no one has "
+        "taken it, a specialist of its specialty at the hub can. Give your view in the discussion."
+    )
+
+
 def advice_record(
     *,
     consultation: Consultation,
@@ -769,7 +776,7 @@ def advice_record(
     request: HttpRequest | None = None,
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_advise:
-        raise _refuse(_("Only the hub's specialists give advice on this consultation."))
+        raise _refuse(_advice_refused())
     errors: dict[str, list[str]] = {}
     if not advice.strip():
         errors["advice"] = [_("Write your advice.")]
@@ -780,7 +787,7 @@ def advice_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        c = _lock(consultation, actor, "can_advise")
+        c = _lock(consultation, actor, "can_advise", _advice_refused())
         now = timezone.now()
         c.advice = advice.strip()
         c.recommended_outcome = outcome
