@@ -25,6 +25,12 @@ from caunoi.consults.services import (
     consultation_submit,
 )
 from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.referrals.services import (
+    referral_accept,
+    referral_arrive,
+    referral_counter_refer,
+    referral_discharge,
+)
 from caunoi.referrals.tests.factories import make_referral
 from caunoi.video.services import video_session_schedule
 
@@ -51,6 +57,7 @@ READS = {
     "referrals:new": ("worker", "/referrals/new/?patient={patient}", "patient"),
     "referrals:detail": ("receiver", "/referrals/{referral}/", "patient"),
     "referrals:slip": ("receiver", "/referrals/{referral}/slip.pdf", "patient"),
+    "referrals:counter_pdf": ("worker", "/referrals/{counter}/counter-referral.pdf", "patient"),
     "api:list_patients": ("worker", "/api/patients?q=xinh", "patient"),
     "api:get_patient": ("worker", "/api/patients/{patient}", "patient"),
     "api:list_consults": ("specialist", "/api/consults?queue=hub&limit=200", "other"),
@@ -154,6 +161,14 @@ def world(worker, specialist, receiver):
         data=ConsultationInput(patient=other, specialty=internal_medicine(), summary=summary()),
     )
     referral = make_referral(worker, patient)
+    counter = make_referral(worker, patient)
+    referral_accept(referral=counter, actor=receiver)
+    counter.refresh_from_db()
+    referral_arrive(referral=counter, actor=receiver)
+    counter.refresh_from_db()
+    referral_discharge(referral=counter, actor=receiver, outcome="outpatient")
+    counter.refresh_from_db()
+    referral_counter_refer(referral=counter, actor=receiver, diagnosis="Viêm phổi", follow_up="x")
     return {
         "patient": patient,
         "other": other,
@@ -163,6 +178,7 @@ def world(worker, specialist, receiver):
         "attachment": consult.attachments.get(),
         "session": session,
         "referral": referral,
+        "counter": counter,
     }
 
 
