@@ -361,7 +361,8 @@ def test_an_internist_cannot_advise_on_a_dermatology_consult_a_dermatologist_can
             summary=summary(question="Ban đỏ có vảy ở hai cẳng chân, có phải vảy nến?"),
         ),
     )
-    assert c.hub is not None and c.hub.name == HUE
+    assert c.hub is not None
+    assert c.hub.name == HUE
     internist = people["specialist"]
     assert not consult_permissions(internist, c).can_advise
     assert consult_permissions(dermatologist, c).can_advise
@@ -396,9 +397,7 @@ def test_a_coordinator_may_assign_a_specialist_of_another_specialty_who_then_adv
     assert _advisers(people, consult) == {"hue_cardiologist"}
 
 
-def test_an_invited_colleague_gives_an_opinion_in_the_thread_but_does_not_advise(
-    people, consult
-):
+def test_an_invited_colleague_gives_an_opinion_in_the_thread_but_does_not_advise(people, consult):
     guest = people["bach_mai_internist"]
     second_opinion_invite(consultation=consult, actor=people["specialist"], invitee=guest)
     perms = consult_permissions(guest, consult)

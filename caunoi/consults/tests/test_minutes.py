@@ -74,7 +74,8 @@ def test_the_signature_block_is_never_split_and_no_heading_ends_a_page(worker, s
         assert len(pages) >= 2, "the content fills page 1"
         last = pages[-1]
         assert SIGN_HERE not in "".join(pages[:-1]), (lines, len(pages))
-        assert ROLE_LEFT in last and ROLE_RIGHT in last, lines
+        assert ROLE_LEFT in last, lines
+        assert ROLE_RIGHT in last, lines
         signature_part = last[last.index(ROLE_LEFT) :]
         for name in names:
             assert name in signature_part, (lines, name)
