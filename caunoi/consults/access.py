@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
-from caunoi.consults.models import Consultation, Participant, Status
+from caunoi.consults.models import Consultation, Participant, PendingUpload, Status
 from caunoi.network.access import CLINICAL_ROLES, Scope, user_scope
 from caunoi.network.models import Membership, Role
 
@@ -60,6 +60,37 @@ def access_consultation(
     try:
         return qs.get(public_id=public_id)
     except (Consultation.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+
+
+def pending_uploads_for(user: Any, client_id: UUID | str) -> QuerySet[PendingUpload]:
+    """The files kept for one of ``user``'s consult forms (``client_id``) after it came back with
+    an error: only their own, and only while the patient is still one of their facility's."""
+    scope = user_scope(user)
+    if not scope.is_clinical:
+        return PendingUpload.objects.none()
+    return (
+        PendingUpload.objects.filter(
+            owner_id=scope.user_id,
+            client_id=client_id,
+            patient__facility_id__in=scope.facility_ids,
+        )
+        .select_related("patient")
+        .as_read("teleconsultation")
+    )
+
+
+def access_pending_upload(user: Any, public_id: UUID | str) -> PendingUpload:
+    scope = user_scope(user)
+    try:
+        return (
+            PendingUpload.objects.filter(
+                owner_id=scope.user_id or 0, patient__facility_id__in=scope.facility_ids
+            )
+            .as_read("teleconsultation")
+            .get(public_id=public_id)
+        )
+    except (PendingUpload.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404 from exc
 
 

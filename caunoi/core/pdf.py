@@ -98,6 +98,7 @@ class VietnameseDocument(FPDF):
     def _lines(self, text: str, width: float, style: str) -> int:
         self.set_font("DejaVu", style, 10)
         lines = self.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES)
+        assert isinstance(lines, list)  # what output=LINES answers
         return max(1, len(lines))
 
     def signatures(self, left: tuple[str, str], right: tuple[str, str], *, dated: str = "") -> None:

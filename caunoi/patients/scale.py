@@ -155,14 +155,14 @@ def free_identifiers(people: list[dict[str, object]]) -> int:
     person, one record per facility). Such a person is written without that identifier, as
     many people are registered. ``people`` are rows with ``facility_id``, ``citizen_id`` and
     ``insurance_number``, changed in place; answers how many identifiers were dropped."""
-    facilities = {p["facility_id"] for p in people}
-    citizen_ids = [p["citizen_id"] for p in people if p["citizen_id"]]
+    facilities = {int(str(p["facility_id"])) for p in people}
+    citizen_ids = [str(p["citizen_id"]) for p in people if p["citizen_id"]]
     numbers = [str(p["insurance_number"])[5:] for p in people if p["insurance_number"]]
     held = Patient.objects.filter(facility_id__in=facilities, identifier_conflict=False)
-    taken_ids = set(
+    taken_ids: set[tuple[int, str]] = set(
         held.filter(citizen_id__in=citizen_ids).values_list("facility_id", "citizen_id")
     )
-    taken_numbers = set(
+    taken_numbers: set[tuple[int, str]] = set(
         held.exclude(insurance_number="")
         .annotate(number=Substr("insurance_number", 6))
         .filter(number__in=numbers)
@@ -170,12 +170,13 @@ def free_identifiers(people: list[dict[str, object]]) -> int:
     )
     dropped = 0
     for p in people:
-        citizen = (p["facility_id"], p["citizen_id"])
+        facility = int(str(p["facility_id"]))
+        citizen = (facility, str(p["citizen_id"]))
         if p["citizen_id"] and citizen in taken_ids:
             p["citizen_id"] = ""
             dropped += 1
         taken_ids.add(citizen)
-        number = (p["facility_id"], str(p["insurance_number"])[5:])
+        number = (facility, str(p["insurance_number"])[5:])
         if p["insurance_number"] and number in taken_numbers:
             p["insurance_number"] = ""
             dropped += 1

@@ -23,6 +23,7 @@ from caunoi.consults.services import (
     consultation_claim,
     consultation_close,
     consultation_submit,
+    pending_uploads_keep,
 )
 from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
 from caunoi.referrals.services import (
@@ -49,6 +50,7 @@ READS = {
     "consults:minutes": ("worker", "/consults/{consult}/minutes.pdf", "patient"),
     "consults:file": ("specialist", "/consults/{consult}/files/{attachment}/", "patient"),
     "consults:thumb": ("specialist", "/consults/{consult}/files/{attachment}/thumb/", "patient"),
+    "consults:pending_thumb": ("worker", "/consults/pending/{pending}/thumb/", "patient"),
     "video:list": ("worker", "/video/", "patient"),
     "video:new": ("specialist", "/video/new/?consult={open}", "other"),
     "video:room": ("worker", "/video/{session}/", "patient"),
@@ -160,6 +162,12 @@ def world(worker, specialist, receiver):
         submit=False,
         data=ConsultationInput(patient=other, specialty=internal_medicine(), summary=summary()),
     )
+    pending, _refused = pending_uploads_keep(
+        actor=worker,
+        patient=patient,
+        client_id=uuid.uuid4(),
+        uploads=[Upload("anh.jpg", jpeg_bytes(color="blue"))],
+    )
     referral = make_referral(worker, patient)
     counter = make_referral(worker, patient)
     referral_accept(referral=counter, actor=receiver)
@@ -179,6 +187,7 @@ def world(worker, specialist, receiver):
         "session": session,
         "referral": referral,
         "counter": counter,
+        "pending": pending[0],
     }
 
 

@@ -66,6 +66,7 @@ def test_the_signature_block_is_never_split_and_no_heading_ends_a_page(worker, s
     time: the block is eight lines high), so that the headings after it and the signature block
     meet the end of a page at every height."""
     c = _closed(worker, specialist, messages=14)
+    assert c.specialist is not None
     names = [c.requester.get_full_name(), c.specialist.get_full_name()]
     moved_whole = 0
     for lines in range(0, 50, 2):
