@@ -689,3 +689,11 @@ def test_a_stored_pdf_is_served_inline_with_nosniff(worker, consult, login):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="{a.sha256[:12]}.pdf"'
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("language", "shown"), [("vi", "(1,5 MB)"), ("en", "(1.5 MB)")])
+def test_a_file_too_large_names_its_size_in_the_readers_number_format(language, shown, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        process_upload(b"\xff\xd8\xff" + b"0" * (3 * 512 * 1024 - 3), "lon.jpg")
+    assert shown in refused.value.messages[0]
