@@ -112,6 +112,8 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
         raise Http404
     client_id = draft.client_id if draft else _uuid(request.POST.get("client_id"))
     if request.method == "POST":
+        files = [f for f in request.FILES.getlist("attachments") if f]
+        keep = bool(files) and client_id is not None
         if client_id is not None and request.POST.getlist("remove_pending"):
             pending_uploads_discard(
                 actor=request.user,
@@ -146,8 +148,8 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                     request=request,
                 )
             except ValidationError as exc:
-                # The files are kept below, each with its own verdict.
-                _form_errors(form, _without(exc, "attachments"))
+                # Files sent now are kept below, each with its own verdict.
+                _form_errors(form, _without(exc, "attachments") if keep else exc)
             else:
                 if consult.status == Status.DRAFT:
                     messages.success(request, _("Draft saved."))
@@ -162,8 +164,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 )
                 return redirect(consult.get_absolute_url())
         # The form comes back: keep what it carried, so the files need not travel again.
-        files = [f for f in request.FILES.getlist("attachments") if f]
-        if files and client_id is not None:
+        if keep and client_id is not None:
             _kept, refused = pending_uploads_keep(
                 actor=request.user,
                 patient=patient,

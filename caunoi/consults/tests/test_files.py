@@ -184,7 +184,7 @@ def test_a_file_over_the_size_limit_is_refused_naming_its_size(settings):
         process_upload(data, "to.jpg")
     assert exc_info.value.code == "too_large"
     message = exc_info.value.messages[0]
-    assert "1.5" in message
+    assert "1,5" in message  # Vietnamese, the default language: a decimal comma
     assert "1 MB" in message
 
 
@@ -675,7 +675,7 @@ def test_an_oversized_photo_through_the_page_gives_its_size_and_saves_nothing(
     )
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors["attachments"])
-    assert "2.0" in errors
+    assert "2,0" in errors  # the page is Vietnamese: a decimal comma
     assert not Consultation.objects.filter(patient=patient).exists()
     assert _media_files() == files
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
@@ -86,8 +86,7 @@ def test_photos_of_a_form_sent_back_with_an_error_are_kept_and_shown(worker, pat
     assert sorted(p.original_name for p in kept) == ["b.jpg", "ban-do.jpg"]
     html = response.content.decode()
     assert 'id="pending-files"' in html
-    with translation.override("vi"):
-        assert ngettext(KEPT, KEPT_PLURAL, 2) % {"n": 2} in html
+    assert vi(KEPT_PLURAL, n=2) in html
     for p in kept:
         assert f'src="/consults/pending/{p.public_id}/thumb/"' in html
         assert f'name="remove_pending" value="{p.public_id}"' in html
@@ -152,6 +151,7 @@ def test_a_form_the_service_refuses_keeps_its_files_too(worker, login):
         vi("Record the patient's consent to teleconsultation before sending the case.")
     ]
     assert PendingUpload.objects.filter(owner=worker, client_id=client_id).count() == 1
+    assert vi(KEPT) in response.content.decode()
 
 
 def test_each_file_is_checked_a_bad_one_refused_with_its_name_the_good_one_kept(
@@ -252,3 +252,16 @@ def test_kept_files_never_sent_expire_and_their_files_are_removed(
     assert not PendingUpload.objects.filter(pk=kept.pk).exists()
     assert not storage.exists(name)
     assert pending_uploads_expire(now=kept.expires_at + timedelta(hours=1)) == 0
+
+
+def test_a_limit_reached_by_kept_files_alone_is_still_said(worker, patient, login, settings):
+    settings.ATTACHMENTS_PER_CONSULT = 2
+    client = login(worker)
+    client_id = uuid.uuid4()
+    _post(client, _data(patient, client_id, question="", files=[_photo(), _photo("b.jpg", "blue")]))
+    settings.ATTACHMENTS_PER_CONSULT = 1  # lowered meanwhile: the kept files no longer fit
+    response = _post(client, _data(patient, client_id))
+    assert response.status_code == 200
+    assert response.context["form"].errors["attachments"] == [
+        vi("A consultation holds at most %(limit)s files.", limit=1)
+    ]
