@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
-from caunoi.consults.models import Consultation, Participant, Status
+from caunoi.consults.models import Consultation, Participant, PendingUpload, Status
 from caunoi.network.access import CLINICAL_ROLES, Scope, user_scope
 from caunoi.network.models import Membership, Role
 
@@ -63,6 +63,37 @@ def access_consultation(
         raise Http404 from exc
 
 
+def pending_uploads_for(user: Any, client_id: UUID | str) -> QuerySet[PendingUpload]:
+    """The files kept for one of ``user``'s consult forms (``client_id``) after it came back with
+    an error: only their own, and only while the patient is still one of their facility's."""
+    scope = user_scope(user)
+    if not scope.is_clinical:
+        return PendingUpload.objects.none()
+    return (
+        PendingUpload.objects.filter(
+            owner_id=scope.user_id,
+            client_id=client_id,
+            patient__facility_id__in=scope.facility_ids,
+        )
+        .select_related("patient")
+        .as_read("teleconsultation")
+    )
+
+
+def access_pending_upload(user: Any, public_id: UUID | str) -> PendingUpload:
+    scope = user_scope(user)
+    try:
+        return (
+            PendingUpload.objects.filter(
+                owner_id=scope.user_id or 0, patient__facility_id__in=scope.facility_ids
+            )
+            .as_read("teleconsultation")
+            .get(public_id=public_id)
+        )
+    except (PendingUpload.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+
+
 @dataclass(frozen=True)
 class ConsultPermissions:
     is_requester_side: bool
@@ -81,14 +112,37 @@ class ConsultPermissions:
 
 
 def _hub_specialist(scope: Scope, c: Consultation) -> bool:
-    return any(
+    return c.hub_id in scope.hub_ids and any(
         m.role == Role.SPECIALIST and m.facility_id == c.hub_id and m.is_active
         for m in scope.memberships
     )
 
 
 def _specialist_in_specialty(scope: Scope, c: Consultation) -> bool:
-    return _hub_specialist(scope, c) and c.specialty_id in scope.specialty_ids
+    """A specialist of the consult's hub whose membership *there* covers its specialty (a
+    specialty held at another facility does not count)."""
+    return any(
+        m.role == Role.SPECIALIST
+        and m.facility_id == c.hub_id
+        and m.is_active
+        and any(s.id == c.specialty_id for s in m.specialties.all())
+        for m in scope.memberships
+    )
+
+
+def can_advise(scope: Scope, c: Consultation) -> bool:
+    """Who records the hub's advice (the rule and its reasons are in the README): the one
+    specialist answering the case — whoever claimed it or was assigned it, while still a
+    specialist of the hub — or, while no one has taken it, a specialist of the hub in its
+    specialty (advising then takes it, as claiming would). Invited colleagues, coordinators,
+    other specialists and the requesting side give their view in the thread."""
+    if not c.is_open:
+        return False
+    if not _hub_specialist(scope, c):
+        return False
+    if c.specialist_id is not None:
+        return c.specialist_id == scope.user_id
+    return _specialist_in_specialty(scope, c)
 
 
 def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
@@ -108,8 +162,7 @@ def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
         can_edit_draft=draft and requester_side,
         can_message=is_open and (requester_side or hub_side or invited),
         can_attach=(is_open or draft) and (requester_side or hub_side or invited),
-        can_advise=is_open
-        and (c.specialist_id == scope.user_id or invited or _hub_specialist(scope, c)),
+        can_advise=can_advise(scope, c),
         can_claim=c.status == Status.SUBMITTED
         and c.specialist_id is None
         and _specialist_in_specialty(scope, c),

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
@@ -80,7 +81,7 @@ def _too_big(size: int) -> ValidationError:
     limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
     return ValidationError(
         _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
-        % {"size": f"{size / (1024 * 1024):.1f}", "limit": limit},
+        % {"size": number_format(size / (1024 * 1024), 1), "limit": limit},
         code="too_large",
     )
 

@@ -43,7 +43,12 @@ class MultipleFileField(forms.FileField):
 
 
 def uploads_from(files: list[UploadedFile]) -> list[Upload]:
-    return [Upload(name=f.name or "file", data=f.read()) for f in files]
+    return [Upload(name=f.name or "file", data=_read(f)) for f in files]
+
+
+def _read(f: UploadedFile) -> bytes:
+    f.seek(0)  # a file may be read twice: sent with the form, then kept when the form comes back
+    return f.read()
 
 
 VITALS = [

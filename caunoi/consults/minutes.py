@@ -8,10 +8,12 @@ catalogue. DejaVu Sans (vendored, with its licence) renders every Vietnamese dia
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 
 from caunoi.consults.models import Consultation, EventKind, ParticipantVia
-from caunoi.core.pdf import VietnameseDocument, when_vi
+from caunoi.core.pdf import VietnameseDocument, number_vi, when_vi
 from caunoi.patients.identifiers import insurance_decode
 
 
@@ -72,19 +74,7 @@ def minutes_pdf(c: Consultation) -> bytes:
     heading("III. TÓM TẮT BỆNH ÁN")
     field("Lý do hội chẩn", c.reason)
     field("Tiền sử, bệnh sử", c.history)
-    vitals = [
-        ("Nhiệt độ", c.temperature, "°C"),
-        ("Mạch", c.pulse, "lần/phút"),
-        ("Huyết áp", f"{c.systolic}/{c.diastolic}" if c.systolic and c.diastolic else None, "mmHg"),
-        ("Nhịp thở", c.respiratory_rate, "lần/phút"),
-        ("SpO₂", c.spo2, "%"),
-        ("Cân nặng", c.weight, "kg"),
-        ("Chiều cao", c.height, "cm"),
-        ("Đường huyết", c.glucose, "mmol/L"),
-    ]
-    field(
-        "Dấu hiệu sinh tồn", "; ".join(f"{n} {v} {u}" for n, v, u in vitals if v not in (None, ""))
-    )
+    field("Dấu hiệu sinh tồn", vital_signs_vi(c))
     field("Khám lâm sàng", c.examination)
     field("Điều trị hiện tại", c.current_treatment)
     field("Câu hỏi hội chẩn", c.question)
@@ -136,6 +126,28 @@ def minutes_pdf(c: Consultation) -> bytes:
         ),
     )
     return pdf.render()
+
+
+def vital_signs_vi(c: Consultation) -> str:
+    """The vital signs as the page shows them, in Vietnamese number format ("37,8 °C")."""
+
+    def n(value: Decimal | None) -> str | None:
+        return None if value is None else number_vi(value)
+
+    pressure = None
+    if c.systolic is not None:
+        pressure = f"{number_vi(c.systolic)}/{n(c.diastolic) or '?'}"
+    vitals = [
+        ("Nhiệt độ", n(c.temperature), "°C"),
+        ("Mạch", n(c.pulse), "lần/phút"),
+        ("Huyết áp", pressure, "mmHg"),
+        ("Nhịp thở", n(c.respiratory_rate), "lần/phút"),
+        ("SpO₂", n(c.spo2), "%"),
+        ("Cân nặng", n(c.weight), "kg"),
+        ("Chiều cao", n(c.height), "cm"),
+        ("Đường huyết", n(c.glucose), "mmol/L"),
+    ]
+    return "; ".join(f"{name} {value} {unit}" for name, value, unit in vitals if value)
 
 
 OUTCOME_VI = [

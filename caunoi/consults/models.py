@@ -499,6 +499,71 @@ class Attachment(models.Model):
         return self.original_name
 
 
+def pending_path(instance: PendingUpload, filename: str) -> str:
+    return f"pending/{instance.owner_id}/{instance.client_id}/{filename}"
+
+
+# How long a file sent with a consult form that came back with an error waits for the form to be
+# sent again (a worker may finish the form after the clinic, or the next morning).
+PENDING_UPLOAD_HOURS = 24
+
+
+class PendingUploadQuerySet(PatientReadQuerySet["PendingUpload"]):
+    def expired(self, now: Any = None) -> PendingUploadQuerySet:
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
+class PendingUpload(models.Model):
+    """A photo or document sent with a consult form that came back with an error: checked and
+    re-encoded exactly as an attachment is, kept for the form (its ``client_id``) and the person
+    who sent it, so that a slow link does not carry it twice; attached to the consult when the
+    form is saved or sent, removed when it expires. Served only to its owner, through an access
+    check, like attachments."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", verbose_name=_("patient"), on_delete=models.CASCADE, related_name="+"
+    )
+    client_id = models.UUIDField(_("form"))
+    file = models.FileField(_("file"), upload_to=pending_path, max_length=300)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=pending_path, max_length=300, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=8, choices=AttachmentKind.choices)
+    content_type = models.CharField(_("type"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("kept until"))
+
+    objects = PendingUploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("file waiting for its consultation")
+        verbose_name_plural = _("files waiting for their consultation")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "client_id"], name="pending_upload_form_idx"),
+            models.Index(fields=["expires_at"], name="pending_upload_expiry_idx"),
+        ]
+        constraints = [
+            # The same photo sent again with the same form keeps one copy.
+            models.UniqueConstraint(
+                fields=["owner", "client_id", "sha256"], name="pending_upload_once_per_form"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", _("draft created")
     SUBMITTED = "submitted", _("submitted")

@@ -48,6 +48,7 @@ from caunoi.patients.models import (
     PatientConsent,
     Sex,
 )
+from caunoi.patients.scale import free_identifiers
 
 BATCH = 5000
 PUBLIC_ID = "scale-consult-public"
@@ -391,6 +392,17 @@ class ScaleConsults:
     def write(self, start: int, end: int) -> int:
         built = [self.build(n) for n in range(start, end)]
         patients = [b[0] for b in built]
+        rows: list[dict[str, object]] = [
+            {
+                "facility_id": p.facility_id,
+                "citizen_id": p.citizen_id,
+                "insurance_number": p.insurance_number,
+            }
+            for p in patients
+        ]
+        free_identifiers(rows)  # one person, one record per facility: never a clash
+        for p, row in zip(patients, rows, strict=True):
+            p.citizen_id, p.insurance_number = str(row["citizen_id"]), str(row["insurance_number"])
         consents = [b[1] for b in built]
         consultations = [b[2] for b in built]
         events = [b[3] for b in built]

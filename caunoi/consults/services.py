@@ -25,8 +25,9 @@ from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import case_invite_check, consult_permissions
-from caunoi.consults.files import process_upload
+from caunoi.consults.files import ProcessedFile, process_upload
 from caunoi.consults.models import (
+    PENDING_UPLOAD_HOURS,
     Attachment,
     Consultation,
     ConsultationEvent,
@@ -36,6 +37,7 @@ from caunoi.consults.models import (
     Outcome,
     Participant,
     ParticipantVia,
+    PendingUpload,
     Status,
     Urgency,
     deadline_minutes,
@@ -150,12 +152,7 @@ def consultation_submit(
     if existing is not None and existing.status != Status.DRAFT:
         return existing, False
     patient = data.patient
-    if (
-        not visible_patients(actor)
-        .filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids)
-        .exists()
-    ):
-        raise ValidationError({"patient": _("Choose a patient of your facility.")})
+    _check_form_patient(actor, patient)
     errors: dict[str, list[str]] = {}
     if data.urgency not in Urgency.values:
         errors["urgency"] = [_("Choose the urgency.")]
@@ -204,7 +201,11 @@ def consultation_submit(
             c.save()
             if creating:
                 _event(c, EventKind.CREATED, actor)
-            _add_uploads(c, actor, data.uploads, request=request)
+            # With the files this form sent before it came back with an error.
+            kept = PendingUpload.objects.select_for_update().filter(
+                owner=actor, client_id=client_id, patient=patient
+            )
+            _add_uploads(c, actor, data.uploads, request=request, pending=list(kept))
             if submit and hub is not None:
                 now = timezone.now()
                 c.status = Status.SUBMITTED
@@ -305,39 +306,36 @@ def _add_uploads(
     *,
     message: Message | None = None,
     request: HttpRequest | None = None,
+    pending: Iterable[PendingUpload] = (),
 ) -> list[Attachment]:
+    """Check and store ``uploads`` as attachments of ``c``, with the files the form had already
+    sent (``pending``, checked when they came: only copied now, then let go)."""
     uploads = list(uploads)
-    if not uploads:
+    pending = list(pending)
+    if not uploads and not pending:
         return []
     count = Attachment.objects.filter(consultation=c).count()
-    if count + len(uploads) > settings.ATTACHMENTS_PER_CONSULT:
-        raise ValidationError(
-            {
-                "attachments": [
-                    _("A consultation holds at most %(limit)s files.")
-                    % {"limit": settings.ATTACHMENTS_PER_CONSULT}
-                ]
-            }
-        )
+    if count + len(uploads) + len(pending) > settings.ATTACHMENTS_PER_CONSULT:
+        raise ValidationError({"attachments": [_too_many_files()]})
     added = []
     errors = []
-    processed = []
+    processed = [(p.original_name, _processed(p)) for p in pending]
     for upload in uploads:
         try:
-            processed.append((upload, process_upload(upload.data, upload.name)))
+            processed.append((upload.name, process_upload(upload.data, upload.name)))
         except ValidationError as exc:
             errors.extend(exc.messages)
     if errors:
         # One bad file refuses the whole submission: nothing half-saved.
         raise ValidationError({"attachments": errors})
-    for upload, p in processed:
+    for name, p in processed:
         if Attachment.objects.filter(consultation=c, sha256=p.sha256).exists():
             continue  # The same photo sent again (a retry): keep one.
         a = Attachment(
             consultation=c,
             message=message,
             uploaded_by=actor,
-            original_name=upload.name[:200],
+            original_name=name[:200],
             kind=p.kind,
             content_type=p.content_type,
             size=len(p.content),
@@ -352,6 +350,9 @@ def _add_uploads(
         _remove_file_on_rollback(a)
         added.append(a)
         _event(c, EventKind.ATTACHMENT, actor, name=a.original_name, file_kind=a.kind)
+    if pending:
+        PendingUpload.objects.filter(pk__in=[p.pk for p in pending]).delete()
+        _remove_files_on_commit(pending)
     if added:
         audit_record(
             actor=actor,
@@ -364,12 +365,48 @@ def _add_uploads(
     return added
 
 
+def _too_many_files() -> str:
+    return _("A consultation holds at most %(limit)s files.") % {
+        "limit": settings.ATTACHMENTS_PER_CONSULT
+    }
+
+
+def _processed(p: PendingUpload) -> ProcessedFile:
+    """A kept file as ``process_upload`` made it when it came (its bytes read back)."""
+    with p.file.open("rb") as f:
+        content = f.read()
+    thumbnail = None
+    if p.thumbnail:
+        with p.thumbnail.open("rb") as f:
+            thumbnail = f.read()
+    return ProcessedFile(
+        content=content,
+        thumbnail=thumbnail,
+        kind=p.kind,
+        content_type=p.content_type,
+        extension=(p.file.name or "").rsplit(".", 1)[-1],
+        sha256=p.sha256,
+        width=p.width,
+        height=p.height,
+    )
+
+
+def _remove_files_on_commit(rows: Iterable[PendingUpload]) -> None:
+    names = [(f.storage, f.name) for r in rows for f in (r.file, r.thumbnail) if f and f.name]
+
+    def remove() -> None:
+        for storage, name in names:
+            storage.delete(name)
+
+    transaction.on_commit(remove)
+
+
 _WRITTEN: ContextVar[list[tuple[Any, str]] | None] = ContextVar(
     "caunoi_written_files", default=None
 )
 
 
-def _remove_file_on_rollback(a: Attachment) -> None:
+def _remove_file_on_rollback(a: Attachment | PendingUpload) -> None:
     written = _WRITTEN.get()
     if written is not None:
         written.extend((a.file.storage, f.name) for f in (a.file, a.thumbnail) if f and f.name)
@@ -406,6 +443,141 @@ def attachments_add(
         _first_response_if_hub(c, actor)
         _broadcast(c, "attachment")
     return added
+
+
+# --- files kept for a consult form that came back with an error ---------------------------------
+
+
+def pending_uploads_keep(
+    *,
+    actor: Any,
+    patient: Patient,
+    client_id: uuid.UUID,
+    uploads: list[Upload],
+    request: HttpRequest | None = None,
+) -> tuple[list[PendingUpload], list[str]]:
+    """Keep the files sent with a consult form that came back with an error (a missing question,
+    an impossible temperature…), so that the next sending of the form need not carry them again
+    over a slow link. Each file is checked as an attachment is (``files.process_upload``) and
+    stored for the form (``client_id``) and ``actor`` only, until ``consultation_submit`` with
+    the same form attaches it or it expires (``PENDING_UPLOAD_HOURS``; ``tasks`` removes it).
+    Answers every file now kept for the form, and a message per file refused."""
+    _check_form_patient(actor, patient)
+    refused: list[str] = []
+    held = PendingUpload.objects.filter(owner=actor, client_id=client_id)
+    draft = Consultation.objects.filter(requester=actor, client_id=client_id).first()
+    room = settings.ATTACHMENTS_PER_CONSULT - held.count()
+    if draft is not None:
+        room -= Attachment.objects.filter(consultation=draft).count()
+    known = set(held.values_list("sha256", flat=True))
+    expires_at = timezone.now() + timedelta(hours=PENDING_UPLOAD_HOURS)
+    kept: list[PendingUpload] = []
+    with _files_removed_on_error(), transaction.atomic():
+        for upload in uploads:
+            try:
+                p = process_upload(upload.data, upload.name)
+            except ValidationError as exc:
+                refused.extend(exc.messages)
+                continue
+            if p.sha256 in known:
+                continue  # the same photo sent again with the same form
+            if len(kept) >= room:
+                refused.append(_too_many_files())
+                break
+            row = PendingUpload(
+                owner=actor,
+                patient=patient,
+                client_id=client_id,
+                original_name=upload.name[:200],
+                kind=p.kind,
+                content_type=p.content_type,
+                size=len(p.content),
+                sha256=p.sha256,
+                width=p.width,
+                height=p.height,
+                expires_at=expires_at,
+            )
+            row.file.save(f"{p.sha256}.{p.extension}", ContentFile(p.content), save=False)
+            if p.thumbnail is not None:
+                row.thumbnail.save(f"{p.sha256}_thumb.jpg", ContentFile(p.thumbnail), save=False)
+            row.save()
+            _remove_file_on_rollback(row)
+            known.add(p.sha256)
+            kept.append(row)
+        if kept:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=patient,
+                purpose="attachment",
+                detail={"form": str(client_id), "files": [r.original_name for r in kept]},
+                request=request,
+            )
+            _schedule_pending_expiry(expires_at)
+    return list(PendingUpload.objects.filter(owner=actor, client_id=client_id)), refused
+
+
+def pending_uploads_discard(
+    *,
+    actor: Any,
+    client_id: uuid.UUID,
+    public_ids: Iterable[uuid.UUID | str],
+    request: HttpRequest | None = None,
+) -> int:
+    """The worker removes kept files from the form (its "remove" boxes). Only their own."""
+    ids = []
+    for value in public_ids:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    with transaction.atomic():
+        rows = list(
+            PendingUpload.objects.select_for_update().filter(
+                owner=actor, client_id=client_id, public_id__in=ids
+            )
+        )
+        if not rows:
+            return 0
+        PendingUpload.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        _remove_files_on_commit(rows)
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            obj=rows[0].patient,
+            purpose="attachment",
+            detail={"form": str(client_id), "files": [r.original_name for r in rows]},
+            request=request,
+        )
+    return len(rows)
+
+
+def pending_uploads_expire(*, now: Any = None) -> int:
+    """Remove the kept files whose form was never sent again (run by the task scheduled when
+    they were kept; safe to run twice or late). Answers how many were removed."""
+    with transaction.atomic():
+        rows = list(PendingUpload.objects.expired(now).select_for_update()[:1000])
+        if not rows:
+            return 0
+        PendingUpload.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        _remove_files_on_commit(rows)
+    return len(rows)
+
+
+def _schedule_pending_expiry(expires_at: Any) -> None:
+    from caunoi.consults.tasks import pending_uploads_expire_task
+
+    # In the caller's transaction, like the deadline check: the task row commits with the files.
+    pending_uploads_expire_task.using(run_after=expires_at).enqueue()
+
+
+def _check_form_patient(actor: Any, patient: Patient) -> None:
+    if (
+        not visible_patients(actor)
+        .filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids)
+        .exists()
+    ):
+        raise ValidationError({"patient": _("Choose a patient of your facility.")})
 
 
 # --- discussion ------------------------------------------------------------------------------
@@ -759,6 +931,13 @@ def consultation_reroute(
     return c
 
 
+def _advice_refused() -> str:
+    return _(
+        "Only the specialist answering this consultation records the advice; while no one has "
+        "taken it, a specialist of its specialty at the hub can. Give your view in the discussion."
+    )
+
+
 def advice_record(
     *,
     consultation: Consultation,
@@ -769,7 +948,7 @@ def advice_record(
     request: HttpRequest | None = None,
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_advise:
-        raise _refuse(_("Only the hub's specialists give advice on this consultation."))
+        raise _refuse(_advice_refused())
     errors: dict[str, list[str]] = {}
     if not advice.strip():
         errors["advice"] = [_("Write your advice.")]
@@ -780,7 +959,7 @@ def advice_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        c = _lock(consultation, actor, "can_advise")
+        c = _lock(consultation, actor, "can_advise", _advice_refused())
         now = timezone.now()
         c.advice = advice.strip()
         c.recommended_outcome = outcome

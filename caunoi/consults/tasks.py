@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from caunoi.consults.services import consultation_escalate
+from caunoi.consults.services import consultation_escalate, pending_uploads_expire
 
 
 @task()
@@ -11,3 +11,11 @@ def consultation_deadline_check(consultation_id: int) -> bool:
     Safe to run twice (at-least-once worker): the consult is locked and left alone once it is
     escalated, answered or closed."""
     return consultation_escalate(consultation_id=consultation_id)
+
+
+@task()
+def pending_uploads_expire_task() -> int:
+    """Scheduled when files are kept for a consult form that came back with an error, with
+    ``run_after`` = when they expire: removes every kept file past its time (the form was never
+    sent again). Safe to run twice or late."""
+    return pending_uploads_expire()

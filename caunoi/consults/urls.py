@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.consult_form, name="new"),
     path("icd/", views.icd_search, name="icd"),
     path("roster/", views.oncall_roster, name="roster"),
+    path("pending/<uuid:pending_id>/thumb/", views.pending_thumbnail, name="pending_thumb"),
     path("<uuid:public_id>/", views.consult_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.consult_form, name="edit"),
     path("<uuid:public_id>/message/", views.consult_message, name="message"),

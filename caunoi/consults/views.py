@@ -16,7 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.codes.models import IcdCode, TitleSource
-from caunoi.consults.access import access_consultation, consult_permissions
+from caunoi.consults.access import (
+    access_consultation,
+    access_pending_upload,
+    consult_permissions,
+    pending_uploads_for,
+)
 from caunoi.consults.forms import (
     AdviceForm,
     AssignForm,
@@ -44,6 +49,8 @@ from caunoi.consults.services import (
     message_post,
     oncall_shift_add,
     oncall_shift_remove,
+    pending_uploads_discard,
+    pending_uploads_keep,
     second_opinion_invite,
 )
 from caunoi.core.http import AuthedRequest
@@ -88,7 +95,9 @@ def consult_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpResponse:
     """New consultation, or edit a draft. The form carries a client id: sending it twice (a
-    double click, a retry after the connection dropped) saves one consultation."""
+    double click, a retry after the connection dropped) saves one consultation. Files sent with
+    a form that comes back with an error are kept for it (README: "Files of a form sent back"),
+    shown on the form, and attached when it is saved or sent."""
     draft: Consultation | None = None
     if public_id is not None:
         draft = access_consultation(request.user, public_id)
@@ -101,7 +110,17 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
         )
     if patient.facility_id not in user_scope(request.user).facility_ids:
         raise Http404
+    client_id = draft.client_id if draft else _uuid(request.POST.get("client_id"))
     if request.method == "POST":
+        files = [f for f in request.FILES.getlist("attachments") if f]
+        keep = bool(files) and client_id is not None
+        if client_id is not None and request.POST.getlist("remove_pending"):
+            pending_uploads_discard(
+                actor=request.user,
+                client_id=client_id,
+                public_ids=request.POST.getlist("remove_pending"),
+                request=request,
+            )
         form = ConsultationForm(
             request.POST, request.FILES, instance=draft, facility=patient.facility
         )
@@ -129,7 +148,8 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                     request=request,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                # Files sent now are kept below, each with its own verdict.
+                _form_errors(form, _without(exc, "attachments") if keep else exc)
             else:
                 if consult.status == Status.DRAFT:
                     messages.success(request, _("Draft saved."))
@@ -143,15 +163,56 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                     },
                 )
                 return redirect(consult.get_absolute_url())
+        # The form comes back: keep what it carried, so the files need not travel again.
+        if keep and client_id is not None:
+            _kept, refused = pending_uploads_keep(
+                actor=request.user,
+                patient=patient,
+                client_id=client_id,
+                uploads=uploads_from(files),
+                request=request,
+            )
+            form.errors.pop("attachments", None)
+            for message in refused:
+                form.add_error("attachments", message)
     else:
         form = ConsultationForm(
             instance=draft,
             facility=patient.facility,
             initial={"client_id": draft.client_id if draft else uuid.uuid4()},
         )
+    pending = list(pending_uploads_for(request.user, client_id)) if client_id else []
     return render(
-        request, "consults/consult_form.html", {"form": form, "patient": patient, "draft": draft}
+        request,
+        "consults/consult_form.html",
+        {"form": form, "patient": patient, "draft": draft, "pending": pending},
     )
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _without(exc: ValidationError, field: str) -> ValidationError:
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({k: v for k, v in exc.error_dict.items() if k != field})
+
+
+@login_required
+def pending_thumbnail(request: AuthedRequest, pending_id: str) -> FileResponse:
+    """The small picture of a file kept for the user's own form, behind the same kind of check
+    as an attachment's."""
+    p = access_pending_upload(request.user, pending_id)
+    if not p.thumbnail:
+        raise Http404
+    response = FileResponse(p.thumbnail.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _local(moment: Any) -> str:

@@ -57,6 +57,15 @@ class FieldErrors(Exception):
         self.errors = errors
 
 
+class FieldConflict(FieldErrors):
+    """Input that clashes with a record already there (a second patient under one citizen ID):
+    answered with 409, the message saying what it clashes with and one message per field."""
+
+    def __init__(self, message: str, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.message = message
+
+
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
@@ -134,6 +143,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
             status=422,
             code=ErrorCode.VALIDATION,
             message=_("Some values are not valid."),
+            errors=[{"field": name, "message": str(msg)} for name, msg in exc.errors.items()],
+        )
+
+    @api.exception_handler(FieldConflict)
+    def _field_conflict(request: HttpRequest, exc: FieldConflict) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=409,
+            code=ErrorCode.CONFLICT,
+            message=exc.message,
             errors=[{"field": name, "message": str(msg)} for name, msg in exc.errors.items()],
         )
 

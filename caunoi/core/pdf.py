@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 from fpdf.fonts import FontFace
 
 FONTS = Path(__file__).resolve().parent / "fonts"
+
+
+def number_vi(
+    value: int | float | Decimal, decimal_pos: int | None = None, *, grouping: bool = False
+) -> str:
+    """A number as a Vietnamese document writes it ("37,8"; "1.234" with ``grouping``), by
+    Django's l10n and ``caunoi/formats/vi`` — whatever language the reader's interface uses,
+    since these documents are kept in Vietnamese."""
+    with translation.override("vi"):
+        return formats.number_format(value, decimal_pos, use_l10n=True, force_grouping=grouping)
 
 
 def when_vi(moment: datetime | None) -> str:
@@ -53,7 +64,11 @@ class VietnameseDocument(FPDF):
         self.multi_cell(self.epw, height, value, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def heading(self, value: str) -> None:
-        self.ln(2)
+        # A heading never ends a page on its own: it moves with the first lines it introduces.
+        if self.will_page_break(2 + 6 + 2 * 5.5):
+            self.add_page()
+        else:
+            self.ln(2)
         self.text_block(value, 11, bold=True)
 
     def field(self, label: str, value: str) -> None:
@@ -82,21 +97,43 @@ class VietnameseDocument(FPDF):
             self.text_block(subtitle, 9, align="C")
         self.ln(3)
 
-    def signatures(self, left: tuple[str, str], right: tuple[str, str]) -> None:
-        """Two signature blocks: (role line, name) each."""
-        width = self.epw
-        self.ln(8)
-        y = self.get_y()
-        self.set_font("DejaVu", "B", 10)
-        self.multi_cell(width / 2, 5, left[0], align="C")
-        self.set_xy(self.l_margin + width / 2, y)
-        self.multi_cell(width / 2, 5, right[0], align="C")
+    def _lines(self, text: str, width: float, style: str) -> int:
+        self.set_font("DejaVu", style, 10)
+        lines = self.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES)
+        assert isinstance(lines, list)  # what output=LINES answers
+        return max(1, len(lines))
+
+    def signatures(self, left: tuple[str, str], right: tuple[str, str], *, dated: str = "") -> None:
+        """Two signature blocks: (role line, name) each, with an optional place-and-date line
+        above the right one, kept whole on one page (a signature under a role printed on the
+        page before is no signature)."""
+        half = self.epw / 2
+        roles = max(self._lines(left[0], half, "B"), self._lines(right[0], half, "B"))
+        names = max(self._lines(left[1], half, ""), self._lines(right[1], half, ""))
+        height = 8 + (6 if dated else 0) + 5 * roles + 14 + 5 * names
+        if self.will_page_break(height):
+            self.add_page()
+        else:
+            self.ln(8)
+        if dated:
+            self.set_font("DejaVu", "", 10)
+            self.set_x(self.l_margin + half)
+            self.cell(half, 5, dated, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(1)
+        self._two_columns(left[0], right[0], "B")
         self.ln(14)
-        y = self.get_y()
-        self.set_font("DejaVu", "", 10)
-        self.multi_cell(width / 2, 5, left[1], align="C")
-        self.set_xy(self.l_margin + width / 2, y)
-        self.multi_cell(width / 2, 5, right[1], align="C")
+        self._two_columns(left[1], right[1], "")
+
+    def _two_columns(self, left: str, right: str, style: str) -> None:
+        """Two centred texts side by side; the cursor ends below the longer one."""
+        half = self.epw / 2
+        self.set_font("DejaVu", style, 10)
+        top = self.get_y()
+        self.multi_cell(half, 5, left, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        bottom = self.get_y()
+        self.set_xy(self.l_margin + half, top)
+        self.multi_cell(half, 5, right, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_y(max(bottom, self.get_y()))
 
     def render(self) -> bytes:
         return bytes(self.output())

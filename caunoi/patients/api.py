@@ -11,12 +11,19 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from caunoi.core.api import FieldErrors, Pagination, SerializedPage, reject_unknown_params
+from caunoi.core.api import (
+    FieldConflict,
+    FieldErrors,
+    Pagination,
+    SerializedPage,
+    reject_unknown_params,
+)
 from caunoi.patients.access import access_patient, registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
 from caunoi.patients.models import Household, Patient, PatientConsent, Sex
 from caunoi.patients.services import (
+    IdentifierTaken,
     PatientInput,
     consent_record,
     has_consent,
@@ -49,7 +56,9 @@ class PatientIn(Schema):
     has_disability: bool = False
     consent: ConsentIn | None = Field(None, description="Consent to teleconsultation, recorded now")
     allow_duplicate: bool = Field(
-        False, description="Register even if the patient looks already registered"
+        False,
+        description="Register even if a patient of the same name, date of birth and commune "
+        "is already registered (never for the same citizen ID or insurance number)",
     )
 
 
@@ -122,8 +131,11 @@ def create_patient(
 ) -> Status[dict[str, object]]:
     """Registers a patient at your facility. Send an `Idempotency-Key` (a UUID you generate) to
     make a retry safe: the call that registers answers 201, every replay 200 with the same
-    patient. A patient who looks already registered (same citizen ID, or same name,
-    date of birth and commune) is refused with 409 unless `allow_duplicate` is true."""
+    patient. A citizen ID or a health-insurance number (its last 10 digits) already held by a
+    patient of your facility is refused with 409, naming that record, whatever
+    `allow_duplicate` says: an identifier belongs to one person. A patient who only looks
+    already registered (same name, date of birth and commune) is refused with 409 unless
+    `allow_duplicate` is true."""
     facility = registration_facility(request.user)
     if facility is None:
         raise HttpError(403, _("Only staff of a health facility register patients."))
@@ -162,6 +174,16 @@ def create_patient(
                     given_by=payload.consent.given_by,
                     request=request,
                 )
+    except IdentifierTaken as exc:
+        raise FieldConflict(
+            _("This person is already registered at your facility: %(records)s.")
+            % {
+                "records": ", ".join(
+                    request.build_absolute_uri(p.get_absolute_url()) for p in exc.existing
+                )
+            },
+            {name: " ".join(messages) for name, messages in exc.message_dict.items()},
+        ) from exc
     except ValidationError as exc:
         if getattr(exc, "code", None) == "duplicate":
             raise HttpError(409, " ".join(exc.messages)) from exc

@@ -5,7 +5,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,6 +89,13 @@ class Patient(TimeStampedModel):
     )
     # The client-generated id of the registration: the same form sent twice is one patient.
     client_id = models.UUIDField(null=True, blank=True, editable=False)
+    # Set only by migration 0004 on records that shared a citizen ID or an insurance number
+    # with an older record of the same facility before such duplicates were refused: kept (a
+    # record with consults is never deleted), left out of the uniqueness constraints, and shown
+    # on the patient page until someone reconciles them.
+    identifier_conflict = models.BooleanField(
+        _("shares an identifier with an older record"), default=False, editable=False
+    )
 
     objects = PatientQuerySet.as_manager()
 
@@ -114,6 +122,20 @@ class Patient(TimeStampedModel):
                 fields=["registered_by", "client_id"],
                 condition=Q(client_id__isnull=False),
                 name="patient_registration_once",
+            ),
+            # A citizen ID identifies one person, and so does the social-insurance number that
+            # ends the card number (its last 10 characters; the group letters and benefit level
+            # before it change with the person's situation): one record each per facility.
+            models.UniqueConstraint(
+                fields=["facility", "citizen_id"],
+                condition=~Q(citizen_id="") & Q(identifier_conflict=False),
+                name="patient_citizen_id_once_per_facility",
+            ),
+            models.UniqueConstraint(
+                F("facility"),
+                Substr("insurance_number", 6),
+                condition=~Q(insurance_number="") & Q(identifier_conflict=False),
+                name="patient_insurance_once_per_facility",
             ),
         ]
 

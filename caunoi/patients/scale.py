@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from caunoi.core.text import fold
@@ -29,6 +30,7 @@ PATIENT_COLUMNS = [
     "id", "created_at", "updated_at", "public_id", "facility_id", "full_name", "search_name", "sex",
     "birth_date", "birth_date_estimated", "citizen_id", "insurance_number", "phone", "commune_id",
     "address", "ethnicity", "household", "has_disability", "registered_by_id",
+    "identifier_conflict",
 ]  # fmt: skip
 CONSENT_COLUMNS = [
     "public_id", "patient_id", "purpose", "method", "given_by", "given_at", "recorded_by_id",
@@ -96,6 +98,7 @@ def scale_patients_load(*, count: int, progress: Callable[[str], None] | None = 
                 address=f"scale-patient {n}",
             )
             people.append(person)
+        free_identifiers(people)
         with transaction.atomic():
             if postgres:
                 _copy(people, now)
@@ -129,6 +132,7 @@ def _copy(people: list[dict[str, object]], now: datetime) -> None:
                         fold(str(p["full_name"])), p["sex"], p["birth_date"], False, p["citizen_id"],
                         p["insurance_number"], p["phone"], p["commune_id"], p["address"],
                         p["ethnicity"], p["household"], p["has_disability"], p["registered_by_id"],
+                        False,
                     ]
                 )  # fmt: skip
         with raw.copy(
@@ -142,6 +146,42 @@ def _copy(people: list[dict[str, object]], now: datetime) -> None:
                         now, p["registered_by_id"],
                     ]
                 )  # fmt: skip
+
+
+def free_identifiers(people: list[dict[str, object]]) -> int:
+    """Generated people keep their numbers apart by construction, but two loaders (this one
+    and ``seed --consults``) or a very long run can draw a citizen ID or a social-insurance
+    number that a record of the same facility already holds — which the database refuses (one
+    person, one record per facility). Such a person is written without that identifier, as
+    many people are registered. ``people`` are rows with ``facility_id``, ``citizen_id`` and
+    ``insurance_number``, changed in place; answers how many identifiers were dropped."""
+    facilities = {int(str(p["facility_id"])) for p in people}
+    citizen_ids = [str(p["citizen_id"]) for p in people if p["citizen_id"]]
+    numbers = [str(p["insurance_number"])[5:] for p in people if p["insurance_number"]]
+    held = Patient.objects.filter(facility_id__in=facilities, identifier_conflict=False)
+    taken_ids: set[tuple[int, str]] = set(
+        held.filter(citizen_id__in=citizen_ids).values_list("facility_id", "citizen_id")
+    )
+    taken_numbers: set[tuple[int, str]] = set(
+        held.exclude(insurance_number="")
+        .annotate(number=Substr("insurance_number", 6))
+        .filter(number__in=numbers)
+        .values_list("facility_id", "number")
+    )
+    dropped = 0
+    for p in people:
+        facility = int(str(p["facility_id"]))
+        citizen = (facility, str(p["citizen_id"]))
+        if p["citizen_id"] and citizen in taken_ids:
+            p["citizen_id"] = ""
+            dropped += 1
+        taken_ids.add(citizen)
+        number = (facility, str(p["insurance_number"])[5:])
+        if p["insurance_number"] and number in taken_numbers:
+            p["insurance_number"] = ""
+            dropped += 1
+        taken_numbers.add(number)
+    return dropped
 
 
 def _bulk(people: list[dict[str, object]], now: datetime) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from caunoi.core.phone import phone_normalize
 from caunoi.core.text import fold
 from caunoi.network.models import Facility
 from caunoi.patients.access import registrable_facility_ids
-from caunoi.patients.identifiers import citizen_id_clean, insurance_clean
+from caunoi.patients.identifiers import citizen_id_clean, insurance_clean, insurance_decode
 from caunoi.patients.models import ConsentPurpose, Patient, PatientConsent
 from caunoi.places.models import Commune
 
@@ -54,21 +55,81 @@ def birth_date_from(data: PatientInput, today: date | None = None) -> tuple[date
 def patient_duplicates(
     *,
     facility_id: int,
-    citizen_id: str,
     full_name: str,
     birth_date: date,
     commune_id: int,
     exclude_id: int | None = None,
 ) -> list[Patient]:
-    """Patients of the facility who look like the same person: the same citizen ID, or the
-    same name, date of birth and commune."""
-    same_person = Q(search_name=fold(full_name), birth_date=birth_date, commune_id=commune_id)
-    if citizen_id:
-        same_person |= Q(citizen_id=citizen_id)
-    qs = Patient.objects.filter(same_person, facility_id=facility_id).select_related("commune")
+    """Patients of the facility who look like the same person: the same name, date of birth and
+    commune. Two people can share these; the worker may confirm that this is another one."""
+    qs = Patient.objects.filter(
+        facility_id=facility_id,
+        search_name=fold(full_name),
+        birth_date=birth_date,
+        commune_id=commune_id,
+    ).select_related("commune")
     if exclude_id is not None:
         qs = qs.exclude(id=exclude_id)
     return list(qs[:5])
+
+
+class IdentifierTaken(ValidationError):
+    """The citizen ID or the social-insurance number is already a patient's at this facility.
+    An identifier names one person: no confirmation registers a second record under it. Carries
+    the field errors and the records that hold the identifiers (``existing``)."""
+
+    def __init__(self, errors: dict[str, str], existing: list[Patient]) -> None:
+        super().__init__(
+            {name: [ValidationError(m, code="identifier_taken")] for name, m in errors.items()}
+        )
+        self.existing = existing
+
+
+def identifier_holders(
+    *, facility_id: int, citizen_id: str, insurance_number: str
+) -> dict[str, Patient]:
+    """The oldest patient of the facility holding each identifier: ``citizen_id`` the same
+    citizen ID, ``insurance_number`` the same social-insurance number (the card's last 10
+    characters, which stay when the group or the benefit level changes)."""
+    card = insurance_decode(insurance_number)
+    same = Q()
+    if citizen_id:
+        same |= Q(citizen_id=citizen_id)
+    if card is not None:
+        same |= Q(bhxh=card.social_insurance_number) & ~Q(insurance_number="")
+    if not same:
+        return {}
+    rows = (
+        Patient.objects.annotate(bhxh=Substr("insurance_number", 6))
+        .filter(same, facility_id=facility_id)
+        .order_by("created_at", "id")
+    )
+    holders: dict[str, Patient] = {}
+    for p in rows[:10]:
+        if citizen_id and p.citizen_id == citizen_id:
+            holders.setdefault("citizen_id", p)
+        if card is not None and p.insurance_number[5:] == card.social_insurance_number:
+            holders.setdefault("insurance_number", p)
+    return holders
+
+
+def _identifier_taken(holders: dict[str, Patient]) -> IdentifierTaken:
+    def who(p: Patient) -> dict[str, str]:
+        return {"name": p.full_name, "born": f"{p.birth_date:%d/%m/%Y}"}
+
+    errors = {}
+    if "citizen_id" in holders:
+        errors["citizen_id"] = _(
+            "A patient with this citizen ID is already registered here: %(name)s, born "
+            "%(born)s. A citizen ID belongs to one person: open their record instead."
+        ) % who(holders["citizen_id"])
+    if "insurance_number" in holders:
+        errors["insurance_number"] = _(
+            "A patient with this health-insurance number (its last 10 digits) is already "
+            "registered here: %(name)s, born %(born)s. It belongs to one person: open their "
+            "record instead."
+        ) % who(holders["insurance_number"])
+    return IdentifierTaken(errors, list(dict.fromkeys(holders.values())))
 
 
 def _clean(data: PatientInput) -> dict[str, Any]:
@@ -118,10 +179,23 @@ def patient_register(
         if existing is not None:
             return existing, False
     values = _clean(data)
+    holders = identifier_holders(
+        facility_id=facility.id,
+        citizen_id=values["citizen_id"],
+        insurance_number=values["insurance_number"],
+    )
+    if holders:
+        twin = next(
+            (p for p in holders.values() if client_id and p.client_id == client_id),
+            None,
+        )
+        if twin is not None and twin.registered_by_id == actor.pk:
+            # The same registration sent twice at once, and the other one committed first.
+            return twin, False
+        raise _identifier_taken(holders)
     if not allow_duplicate:
         duplicates = patient_duplicates(
             facility_id=facility.id,
-            citizen_id=values["citizen_id"],
             full_name=data.full_name,
             birth_date=values["birth_date"],
             commune_id=data.commune.id,
@@ -172,6 +246,15 @@ def patient_register(
             existing = Patient.objects.filter(registered_by=actor, client_id=client_id).first()
             if existing is not None:
                 return existing, False
+        # Or another registration under the same identifier committed between the check above
+        # and this one (the database's constraint caught it).
+        holders = identifier_holders(
+            facility_id=facility.id,
+            citizen_id=patient.citizen_id,
+            insurance_number=patient.insurance_number,
+        )
+        if holders:
+            raise _identifier_taken(holders) from None
         raise
     return patient, True
 

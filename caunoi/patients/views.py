@@ -25,11 +25,13 @@ from caunoi.patients.access import (
 )
 from caunoi.patients.forms import ConsentForm, PatientForm, PatientSearchForm
 from caunoi.patients.identifiers import citizen_id_warnings, insurance_decode
-from caunoi.patients.models import PatientConsent
+from caunoi.patients.models import Patient, PatientConsent
 from caunoi.patients.services import (
+    IdentifierTaken,
     PatientInput,
     consent_record,
     consent_withdraw,
+    identifier_holders,
     patient_register,
 )
 from caunoi.referrals.access import visible_referrals
@@ -69,6 +71,7 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
     if facility is None:
         raise Http404
     duplicates_warning = False
+    registered: list[Patient] = []
     if request.method == "POST":
         form = PatientForm(request.POST)
         if form.is_valid():
@@ -105,6 +108,11 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
                             given_by=d["consent_given_by"],
                             request=request,
                         )
+            except IdentifierTaken as exc:
+                # Not a look-alike the worker may confirm: the identifier is someone's already.
+                registered = exc.existing
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field, errors)
             except ValidationError as exc:
                 if getattr(exc, "code", None) == "duplicate":
                     duplicates_warning = True
@@ -131,7 +139,12 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "patients/patient_form.html",
-        {"form": form, "facility": facility, "duplicates_warning": duplicates_warning},
+        {
+            "form": form,
+            "facility": facility,
+            "duplicates_warning": duplicates_warning,
+            "registered": registered,
+        },
     )
 
 
@@ -166,8 +179,23 @@ def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "access_log": access_log,
             "can_edit": can_edit_patient(request.user, patient),
             "consent_form": ConsentForm(),
+            "identifier_twins": _identifier_twins(request.user, patient),
         },
     )
+
+
+def _identifier_twins(user: object, patient: Patient) -> list[Patient]:
+    """For a record registered twice under one identifier before that was refused (marked by
+    migration 0004): the other records of the facility that share it."""
+    if not patient.identifier_conflict:
+        return []
+    holders = identifier_holders(
+        facility_id=patient.facility_id,
+        citizen_id=patient.citizen_id,
+        insurance_number=patient.insurance_number,
+    )
+    ids = {p.pk for p in holders.values()} - {patient.pk}
+    return list(visible_patients(user).filter(pk__in=ids))
 
 
 @login_required

@@ -19,6 +19,7 @@ from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.patients.access import access_patient
 from caunoi.referrals.access import access_referral, referral_permissions, visible_referrals
+from caunoi.referrals.counter import counter_referral_pdf
 from caunoi.referrals.forms import (
     ArriveForm,
     CounterReferralForm,
@@ -257,5 +258,20 @@ def referral_slip(request: AuthedRequest, public_id: str) -> HttpResponse:
     response = HttpResponse(referral_slip_pdf(r), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="giay-chuyen-{str(r.public_id)[:8]}.pdf"'
+    )
+    return response
+
+
+@login_required
+def referral_counter_pdf(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """The counter-referral as a document, for the two facilities of the referral (the station
+    files it; the receiving side keeps its copy) once it has been sent."""
+    r = access_referral(request.user, public_id)
+    perms = referral_permissions(request.user, r)
+    if not (perms.is_sender or perms.is_receiver) or r.counter_referred_at is None:
+        raise Http404
+    response = HttpResponse(counter_referral_pdf(r), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="phieu-phan-hoi-{str(r.public_id)[:8]}.pdf"'
     )
     return response

@@ -23,8 +23,15 @@ from caunoi.consults.services import (
     consultation_claim,
     consultation_close,
     consultation_submit,
+    pending_uploads_keep,
 )
 from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.referrals.services import (
+    referral_accept,
+    referral_arrive,
+    referral_counter_refer,
+    referral_discharge,
+)
 from caunoi.referrals.tests.factories import make_referral
 from caunoi.video.services import video_session_schedule
 
@@ -43,6 +50,7 @@ READS = {
     "consults:minutes": ("worker", "/consults/{consult}/minutes.pdf", "patient"),
     "consults:file": ("specialist", "/consults/{consult}/files/{attachment}/", "patient"),
     "consults:thumb": ("specialist", "/consults/{consult}/files/{attachment}/thumb/", "patient"),
+    "consults:pending_thumb": ("worker", "/consults/pending/{pending}/thumb/", "patient"),
     "video:list": ("worker", "/video/", "patient"),
     "video:new": ("specialist", "/video/new/?consult={open}", "other"),
     "video:room": ("worker", "/video/{session}/", "patient"),
@@ -51,6 +59,7 @@ READS = {
     "referrals:new": ("worker", "/referrals/new/?patient={patient}", "patient"),
     "referrals:detail": ("receiver", "/referrals/{referral}/", "patient"),
     "referrals:slip": ("receiver", "/referrals/{referral}/slip.pdf", "patient"),
+    "referrals:counter_pdf": ("worker", "/referrals/{counter}/counter-referral.pdf", "patient"),
     "api:list_patients": ("worker", "/api/patients?q=xinh", "patient"),
     "api:get_patient": ("worker", "/api/patients/{patient}", "patient"),
     "api:list_consults": ("specialist", "/api/consults?queue=hub&limit=200", "other"),
@@ -153,7 +162,21 @@ def world(worker, specialist, receiver):
         submit=False,
         data=ConsultationInput(patient=other, specialty=internal_medicine(), summary=summary()),
     )
+    pending, _refused = pending_uploads_keep(
+        actor=worker,
+        patient=patient,
+        client_id=uuid.uuid4(),
+        uploads=[Upload("anh.jpg", jpeg_bytes(color="blue"))],
+    )
     referral = make_referral(worker, patient)
+    counter = make_referral(worker, patient)
+    referral_accept(referral=counter, actor=receiver)
+    counter.refresh_from_db()
+    referral_arrive(referral=counter, actor=receiver)
+    counter.refresh_from_db()
+    referral_discharge(referral=counter, actor=receiver, outcome="outpatient")
+    counter.refresh_from_db()
+    referral_counter_refer(referral=counter, actor=receiver, diagnosis="Viêm phổi", follow_up="x")
     return {
         "patient": patient,
         "other": other,
@@ -163,6 +186,8 @@ def world(worker, specialist, receiver):
         "attachment": consult.attachments.get(),
         "session": session,
         "referral": referral,
+        "counter": counter,
+        "pending": pending[0],
     }
 
 

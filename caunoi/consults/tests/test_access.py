@@ -5,6 +5,7 @@ on a visible consult are a message that changes nothing."""
 import uuid
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from django.utils.translation import gettext
@@ -16,6 +17,7 @@ from caunoi.consults.services import (
     ConsultationInput,
     Upload,
     advice_record,
+    consultation_assign,
     consultation_claim,
     consultation_close,
     consultation_submit,
@@ -267,7 +269,7 @@ def test_an_invited_colleague_sees_that_consult_and_its_patient_but_no_other(
     assert client.get(other.get_absolute_url()).status_code == 404
     assert client.get(other.patient.get_absolute_url()).status_code == 404
     perms = consult_permissions(guest, consult)
-    assert (perms.is_invited, perms.can_advise, perms.can_message) == (True, True, True)
+    assert (perms.is_invited, perms.can_advise, perms.can_message) == (True, False, True)
     assert (perms.can_claim, perms.can_assign, perms.can_close, perms.can_cancel) == (
         False,
         False,
@@ -334,9 +336,118 @@ def test_an_answered_consult_can_be_reassigned_but_not_rerouted(people, consult)
     assert not perms.can_reroute
 
 
-def test_hub_specialists_advise_coordinators_and_the_station_do_not(people, consult):
-    advisers = {who for who, u in people.items() if consult_permissions(u, consult).can_advise}
-    assert advisers == {"specialist", "hue_internist", "hue_cardiologist"}
+# --- who records the advice (README: "Who records the advice") ----------------------------------
+
+
+def _advisers(people, c):
+    c.refresh_from_db()
+    return {who for who, u in people.items() if consult_permissions(u, c).can_advise}
+
+
+def test_while_no_one_has_taken_it_the_hubs_specialists_of_its_specialty_advise(people, consult):
+    assert _advisers(people, consult) == {"specialist", "hue_internist"}
+
+
+def test_an_internist_cannot_advise_on_a_dermatology_consult_a_dermatologist_can(people, login):
+    dermatologist = _member(facility=HUE, role="specialist", specialty="dermatology")
+    patient = make_patient(people["worker"], name="Sùng Thị Mỷ")
+    c, _created = consultation_submit(
+        actor=people["worker"],
+        client_id=uuid.uuid4(),
+        submit=True,
+        data=ConsultationInput(
+            patient=patient,
+            specialty=Specialty.objects.get(code="dermatology"),
+            summary=summary(question="Ban đỏ có vảy ở hai cẳng chân, có phải vảy nến?"),
+        ),
+    )
+    assert c.hub is not None
+    assert c.hub.name == HUE
+    internist = people["specialist"]
+    assert not consult_permissions(internist, c).can_advise
+    assert consult_permissions(dermatologist, c).can_advise
+    with pytest.raises(PermissionDenied):
+        advice_record(
+            consultation=c, actor=internist, advice="Bôi corticoid.", outcome="refer", diagnoses=[]
+        )
+    c.refresh_from_db()
+    assert (c.status, c.specialist, c.advice) == (Status.SUBMITTED, None, "")
+    page = login(internist).get(c.get_absolute_url()).content.decode()
+    assert f'action="/consults/{c.public_id}/advice/"' not in page
+    page = login(dermatologist).get(c.get_absolute_url()).content.decode()
+    assert f'action="/consults/{c.public_id}/advice/"' in page
+
+
+def test_once_a_specialist_has_taken_it_only_they_advise(people, consult):
+    consultation_claim(consultation=consult, actor=people["specialist"])
+    assert _advisers(people, consult) == {"specialist"}
+    advice_record(
+        consultation=consult, actor=people["specialist"], advice="x", outcome="refer", diagnoses=[]
+    )
+    # Answered and still open: the one who answered may revise the advice, no one else.
+    assert _advisers(people, consult) == {"specialist"}
+
+
+def test_a_coordinator_may_assign_a_specialist_of_another_specialty_who_then_advises(
+    people, consult
+):
+    consultation_assign(
+        consultation=consult, actor=people["coordinator"], specialist=people["hue_cardiologist"]
+    )
+    assert _advisers(people, consult) == {"hue_cardiologist"}
+
+
+def test_an_invited_colleague_gives_an_opinion_in_the_thread_but_does_not_advise(people, consult):
+    guest = people["bach_mai_internist"]
+    second_opinion_invite(consultation=consult, actor=people["specialist"], invitee=guest)
+    perms = consult_permissions(guest, consult)
+    assert (perms.can_message, perms.can_advise) == (True, False)
+    assert "bach_mai_internist" not in _advisers(people, consult)
+    with pytest.raises(PermissionDenied):
+        advice_record(consultation=consult, actor=guest, advice="x", outcome="refer", diagnoses=[])
+
+
+def test_a_specialty_held_at_another_facility_does_not_count_at_this_hub(people, consult):
+    cardiologist = people["hue_cardiologist"]
+    elsewhere = Membership.objects.create(
+        user=cardiologist,
+        facility=Membership.objects.filter(role="specialist", facility__name=BACH_MAI)[0].facility,
+        role="specialist",
+    )
+    elsewhere.specialties.add(internal_medicine())
+    cardiologist = type(cardiologist).objects.get(pk=cardiologist.pk)  # a fresh scope
+    perms = consult_permissions(cardiologist, consult)
+    assert (perms.can_advise, perms.can_claim) == (False, False)
+
+
+def test_an_assigned_specialist_who_has_left_the_hub_no_longer_advises(people, consult):
+    consultation_claim(consultation=consult, actor=people["specialist"])
+    consult.refresh_from_db()
+    Membership.objects.filter(user=people["specialist"], facility=consult.hub).update(
+        is_active=False
+    )
+    specialist = type(people["specialist"]).objects.get(pk=people["specialist"].pk)
+    assert not consult_permissions(specialist, consult).can_advise
+
+
+def test_the_service_checks_the_rule_again_on_the_fresh_row(people, consult):
+    page_load = Consultation.objects.get(pk=consult.pk)  # the internist's page, still unassigned
+    assert consult_permissions(people["hue_internist"], page_load).can_advise
+    consultation_claim(consultation=consult, actor=people["specialist"])
+    with pytest.raises(PermissionDenied):
+        advice_record(
+            consultation=page_load,
+            actor=people["hue_internist"],
+            advice="x",
+            outcome="refer",
+            diagnoses=[],
+        )
+    consult.refresh_from_db()
+    assert (consult.status, consult.specialist, consult.advice) == (
+        Status.ASSIGNED,
+        people["specialist"],
+        "",
+    )
 
 
 def test_the_requesting_side_closes_only_an_answered_consult(people, consult):
@@ -397,7 +508,9 @@ def _actions(people, c):
         ),
         "advice": (
             {"advice": "Chuyển tuyến.", "outcome": "refer", "diagnoses": "I10"},
-            "Only the hub's specialists give advice on this consultation.",
+            "Only the specialist answering this consultation records the advice; while no one "
+            "has taken it, a specialist of its specialty at the hub can. Give your view in the "
+            "discussion.",
         ),
         "close": (
             {"action_taken": "Đã chuyển."},
@@ -418,6 +531,7 @@ FORBIDDEN = [
     ("worker", "reroute"),
     ("worker", "advice"),
     ("coordinator", "advice"),
+    ("hue_cardiologist", "advice"),
     ("worker", "close"),  # not answered yet
     ("specialist", "close"),
     ("specialist", "cancel"),

@@ -184,7 +184,7 @@ def test_a_file_over_the_size_limit_is_refused_naming_its_size(settings):
         process_upload(data, "to.jpg")
     assert exc_info.value.code == "too_large"
     message = exc_info.value.messages[0]
-    assert "1.5" in message
+    assert "1,5" in message  # Vietnamese, the default language: a decimal comma
     assert "1 MB" in message
 
 
@@ -675,7 +675,7 @@ def test_an_oversized_photo_through_the_page_gives_its_size_and_saves_nothing(
     )
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors["attachments"])
-    assert "2.0" in errors
+    assert "2,0" in errors  # the page is Vietnamese: a decimal comma
     assert not Consultation.objects.filter(patient=patient).exists()
     assert _media_files() == files
 
@@ -689,3 +689,11 @@ def test_a_stored_pdf_is_served_inline_with_nosniff(worker, consult, login):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="{a.sha256[:12]}.pdf"'
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("language", "shown"), [("vi", "(1,5 MB)"), ("en", "(1.5 MB)")])
+def test_a_file_too_large_names_its_size_in_the_readers_number_format(language, shown, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        process_upload(b"\xff\xd8\xff" + b"0" * (3 * 512 * 1024 - 3), "lon.jpg")
+    assert shown in refused.value.messages[0]

@@ -27,3 +27,34 @@ def test_scale_patients_are_valid_consented_and_continue_their_numbering():
         assert patient.facility.kind == "station"
         assert patient.commune_id == patient.facility.commune_id
     assert all(has_consent(p) for p in made[:5])
+
+
+def test_a_generated_identifier_a_facility_already_holds_is_left_out_not_doubled(worker):
+    from caunoi.consults.tests.factories import make_patient
+    from caunoi.patients.scale import free_identifiers
+
+    held = make_patient(worker, citizen_id="008060001234", insurance_number="HN2080123456789")
+    rows: list[dict[str, object]] = [
+        # the same person's numbers at the same station: both dropped
+        {
+            "facility_id": held.facility_id,
+            "citizen_id": "008060001234",
+            "insurance_number": "GD4080123456789",
+        },
+        # at another facility the same numbers are that facility's own record: kept
+        {
+            "facility_id": held.facility_id + 1,
+            "citizen_id": "008060001234",
+            "insurance_number": "HN2080123456789",
+        },
+        # twice in one batch: the second loses it
+        {"facility_id": held.facility_id, "citizen_id": "008060009999", "insurance_number": ""},
+        {"facility_id": held.facility_id, "citizen_id": "008060009999", "insurance_number": ""},
+    ]
+    assert free_identifiers(rows) == 3
+    assert [(r["citizen_id"], r["insurance_number"]) for r in rows] == [
+        ("", ""),
+        ("008060001234", "HN2080123456789"),
+        ("008060009999", ""),
+        ("", ""),
+    ]
