@@ -50,6 +50,7 @@ def _register(worker, **overrides):
 def test_the_same_citizen_id_is_refused_even_when_confirmed_as_another_person(worker, login):
     client = login(worker)
     client.post("/patients/new/", _form(worker))
+    client.cookies["django_language"] = "en"  # the messages are checked in English
     first = Patient.objects.get(registered_by=worker, citizen_id=CITIZEN_ID)
     data = _form(worker, full_name="Lò Thị Mai", sex="female", insurance_number="")
     for attempt in (data, {**data, "confirm_new_person": "on"}):
@@ -72,6 +73,7 @@ def test_the_same_citizen_id_is_refused_even_when_confirmed_as_another_person(wo
 def test_the_same_social_insurance_number_on_a_renewed_card_is_refused(worker, login):
     client = login(worker)
     client.post("/patients/new/", _form(worker))
+    client.cookies["django_language"] = "en"  # the messages are checked in English
     first = Patient.objects.get(registered_by=worker, insurance_number=CARD)
     # The group and benefit level changed (poor household → retired), the person did not.
     renewed = "HT3080123456789"
