@@ -40,6 +40,7 @@ from django.utils import translation
 
 from caunoi.accounts.models import User
 from caunoi.consults.demo import demo_consults_load
+from caunoi.consults.models import Consultation
 from caunoi.monitoring.facts import refresh as refresh_facts
 from caunoi.network.models import Specialty
 from caunoi.notifications.models import Notification
@@ -378,6 +379,17 @@ def test_the_admin_error_summary_is_vietnamese(demo):
 
 
 @pytest.mark.django_db
+def test_one_english_word_two_meanings_two_vietnamese_words(demo):
+    """ "History" is the admin's change history and a patient's illness so far."""
+    admin = _client("admin", "vi").get("/admin/network/specialty/1/change/").content.decode()
+    assert "Lịch sử thay đổi</a>" in admin
+    assert "Bệnh sử" not in admin
+    consult = Consultation.objects.exclude(history="").filter(requester__username="worker")[0]
+    page = _client("worker", "vi").get(consult.get_absolute_url()).content.decode()
+    assert "<dt>Bệnh sử</dt>" in page
+
+
+@pytest.mark.django_db
 def test_an_unknown_page_answers_in_vietnamese(demo):
     response = _client("worker", "vi").get("/no-such-page/")
     html = response.content.decode()
@@ -408,7 +420,7 @@ def test_the_admin_javascript_catalogue_is_vietnamese_for_every_message(demo):
     assert missing == []
     # The filter_horizontal widget of a membership's specialties.
     assert catalogue["Choose all %s"] == "Chọn tất cả %s"
-    assert catalogue["Chosen %s"] == "%s đã chọn"
+    assert catalogue["Chosen %s"] == "Các %s đã chọn"
     assert catalogue["Remove all %s"] == "Bỏ chọn tất cả %s"
 
 
