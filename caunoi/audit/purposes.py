@@ -60,6 +60,7 @@ PURPOSES: dict[str, Promise] = {
     "reference data": pgettext_lazy("audit purpose", "reference data"),
     "demo data": pgettext_lazy("audit purpose", "demo data"),
     "DHIS2 push": pgettext_lazy("audit purpose", "DHIS2 push"),
+    "icd import-vi": pgettext_lazy("audit purpose", "icd import-vi"),  # `caunoi icd import-vi`
 }
 
 SEPARATOR = ", "
