@@ -4,8 +4,14 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    SetUnusablePasswordMixin,
+    UserChangeForm,
+    UserCreationForm,
+)
 from django.http import HttpRequest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.models import ApiToken, User
@@ -23,6 +29,16 @@ class CaunoiUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+
+class CaunoiPasswordChangeForm(AdminPasswordChangeForm):
+    # Django joins this help text with a fixed English warning when it imports the form, so
+    # everybody read it in one language, half of it English. Built lazily, in the reader's.
+    usable_password_help_text = format_lazy(  # type: ignore[assignment]
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,6 +72,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):
     form = CaunoiUserChangeForm
     add_form = CaunoiUserCreationForm
+    change_password_form = CaunoiPasswordChangeForm
     list_display = ["username", "full_name", "email", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "memberships__role"]
     search_fields = ["username", "search_name", "email"]

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from caunoi.audit.purposes import purpose_label
+
 
 class AuditAction(models.TextChoices):
     CREATE = "create", _("Create")
@@ -66,6 +68,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
+
+    @property
+    def purpose_label(self) -> str:
+        """The purpose in the active language (stored in English, never rewritten)."""
+        return purpose_label(self.purpose)
 
 
 class AuditChainHead(models.Model):

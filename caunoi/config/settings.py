@@ -308,7 +308,10 @@ SECURE_CSP = {
 # --- Language, time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# The first path wins. caunoi/locale_django completes Django's own Vietnamese (forms, the admin
+# and its JavaScript catalogue): Django 6.1's catalogue lacks strings our pages show, such as the
+# empty choice "- Select an option -" and the admin's filter_horizontal widget.
+LOCALE_PATHS = [PACKAGE_DIR / "locale", PACKAGE_DIR / "locale_django"]
 USE_I18N = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True

@@ -46,6 +46,7 @@ from caunoi.consults.routing import hub_staff, route
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Membership, Role, Specialty
 from caunoi.notifications.live import consult_group, hub_group, push
+from caunoi.notifications.messages import in_each_language
 from caunoi.notifications.services import notify
 from caunoi.patients.access import visible_patients
 from caunoi.patients.models import Patient
@@ -255,24 +256,19 @@ def _notify_hub(c: Consultation, actor: Any) -> None:
     people = hub_staff(
         c.hub_id, roles=(Role.COORDINATOR, Role.SPECIALIST), specialty_id=c.specialty_id
     )
-    urgency = c.get_urgency_display
-    specialty = c.specialty
-    facility = c.requester_facility.name
-
-    def message() -> tuple[str, str]:
-        # No patient identifiers: notifications may leave the platform by email.
-        return (
-            _("New %(urgency)s consultation in %(specialty)s")
-            % {"urgency": urgency(), "specialty": specialty.name},
-            _("From %(facility)s. Answer due %(deadline)s.")
-            % {
-                "facility": facility,
-                "deadline": timezone.localtime(c.deadline_at).strftime("%d/%m/%Y %H:%M"),
-            },
-        )
-
+    assert c.deadline_at is not None  # set when it was routed
+    # No patient identifiers: notifications may leave the platform by email.
     notify(
-        users=people, kind="consult.new", message=message, url=c.get_absolute_url(), exclude=actor
+        users=people,
+        message="consult.new",
+        params={
+            "urgency": in_each_language(c.get_urgency_display),
+            "specialty": in_each_language(lambda: c.specialty.name),
+            "facility": c.requester_facility.name,
+            "deadline": c.deadline_at,
+        },
+        url=c.get_absolute_url(),
+        exclude=actor,
     )
 
 
@@ -646,20 +642,13 @@ def message_post(
             _event(c, EventKind.MESSAGE, actor)
             _first_response_if_hub(c, actor)
             _audit(c, actor, AuditAction.UPDATE, "message", request)
-            author = actor.get_full_name()
-
-            def text() -> tuple[str, str]:
-                return _("New message in a consultation"), _(
-                    "%(author)s wrote in a consultation about %(specialty)s."
-                ) % {
-                    "author": author,
-                    "specialty": c.specialty.name,
-                }
-
             notify(
                 users=_thread_people(c),
-                kind="consult.message",
-                message=text,
+                message="consult.message",
+                params={
+                    "author": actor.get_full_name(),
+                    "specialty": in_each_language(lambda: c.specialty.name),
+                },
                 url=c.get_absolute_url(),
                 exclude=actor,
             )
@@ -705,14 +694,12 @@ def second_opinion_invite(
             _audit(
                 c, actor, AuditAction.UPDATE, "second opinion", request, invitee=invitee.username
             )
-            specialty = c.specialty
-
-            def text() -> tuple[str, str]:
-                return _("You are asked for a second opinion"), _(
-                    "A consultation in %(specialty)s."
-                ) % {"specialty": specialty.name}
-
-            notify(users=[invitee], kind="consult.invited", message=text, url=c.get_absolute_url())
+            notify(
+                users=[invitee],
+                message="consult.invited",
+                params={"specialty": in_each_language(lambda: c.specialty.name)},
+                url=c.get_absolute_url(),
+            )
             _broadcast(c, "invited")
     return participant
 
@@ -822,18 +809,13 @@ def consultation_assign(
         c.save(update_fields=["specialist", "assigned_at", "status", "updated_at"])
         _event(c, EventKind.ASSIGNED, actor, specialist=specialist.get_full_name())
         _audit(c, actor, AuditAction.UPDATE, "assignment", request, specialist=specialist.username)
-        urgency = c.get_urgency_display
-
-        def text() -> tuple[str, str]:
-            return _("A consultation was assigned to you"), _("%(urgency)s, %(specialty)s.") % {
-                "urgency": urgency(),
-                "specialty": c.specialty.name,
-            }
-
         notify(
             users=[specialist],
-            kind="consult.assigned",
-            message=text,
+            message="consult.assigned",
+            params={
+                "urgency": in_each_language(c.get_urgency_display),
+                "specialty": in_each_language(lambda: c.specialty.name),
+            },
             url=c.get_absolute_url(),
             exclude=actor,
         )
@@ -985,17 +967,10 @@ def advice_record(
         c.diagnoses.set(diagnoses)
         _event(c, EventKind.ADVICE, actor, outcome=outcome, diagnoses=[d.code for d in diagnoses])
         _audit(c, actor, AuditAction.UPDATE, "advice", request, outcome=outcome)
-        specialty = c.specialty
-
-        def text() -> tuple[str, str]:
-            return _("A specialist answered your consultation"), _(
-                "%(specialty)s: the advice is ready."
-            ) % {"specialty": specialty.name}
-
         notify(
             users=[c.requester],
-            kind="consult.answered",
-            message=text,
+            message="consult.answered",
+            params={"specialty": in_each_language(lambda: c.specialty.name)},
             url=c.get_absolute_url(),
             exclude=actor,
         )
@@ -1024,17 +999,9 @@ def consultation_close(
         c.save(update_fields=["action_taken", "status", "closed_at", "updated_at"])
         _event(c, EventKind.CLOSED, actor)
         _audit(c, actor, AuditAction.UPDATE, "closed", request)
-        specialist = c.specialist
-
-        def text() -> tuple[str, str]:
-            return _("A consultation you answered was closed"), _(
-                "The station recorded what was done."
-            )
-
         notify(
-            users=[specialist] if specialist else [],
-            kind="consult.closed",
-            message=text,
+            users=[c.specialist] if c.specialist else [],
+            message="consult.closed",
             url=c.get_absolute_url(),
             exclude=actor,
         )
@@ -1077,16 +1044,15 @@ def consultation_escalate(*, consultation_id: int) -> bool:
         people = hub_staff(c.hub_id or 0, roles=(Role.COORDINATOR,)) + on_call
         if c.specialist is not None:
             people.append(c.specialist)
-        urgency = c.get_urgency_display
-        specialty = c.specialty
-
-        def text() -> tuple[str, str]:
-            return _("Overdue: %(urgency)s consultation in %(specialty)s") % {
-                "urgency": urgency(),
-                "specialty": specialty.name,
-            }, _("No specialist has answered within the deadline.")
-
-        notify(users=people, kind="consult.overdue", message=text, url=c.get_absolute_url())
+        notify(
+            users=people,
+            message="consult.overdue",
+            params={
+                "urgency": in_each_language(c.get_urgency_display),
+                "specialty": in_each_language(lambda: c.specialty.name),
+            },
+            url=c.get_absolute_url(),
+        )
         _broadcast(c, "escalated")
     return True
 

@@ -21,6 +21,7 @@ from caunoi.core.websocket import (
     socket_language,
 )
 from caunoi.notifications.live import consult_group, hub_group, user_group
+from caunoi.notifications.messages import Shown, message_shown
 from caunoi.notifications.presence import presence_enter, presence_leave
 
 MAX_MESSAGE = 4096
@@ -118,4 +119,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps({"type": "pong"}))
 
     async def live_event(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(event["payload"]))
+        payload = event["payload"]
+        if payload.get("type") == "notification":
+            payload = _notification_shown(payload, self.language)
+        await self.send(text_data=json.dumps(payload))
+
+
+def _notification_shown(payload: dict[str, Any], language: str) -> dict[str, Any]:
+    """A notification's title in this page's language; the key and parameters stay on the
+    server."""
+    shown = dict(payload)
+    key = shown.pop("message", "")
+    params = shown.pop("params", {})
+    if "title" in shown:
+        written = Shown(shown["title"], "")
+        shown["title"] = message_shown(key, params, language, written=written).title
+    return shown

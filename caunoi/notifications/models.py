@@ -4,8 +4,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from caunoi.notifications.messages import Shown, message_shown
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -15,7 +18,12 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
 
 class Notification(models.Model):
     """Something a person should know. Shown under the bell, pushed over the websocket to
-    open pages, and mailed to people who are not online."""
+    open pages, and mailed to people who are not online.
+
+    Stored as a message key and its parameters (``messages.MESSAGES``) and rendered in the
+    reader's language when read. ``title`` and ``body`` keep the words as first written, in the
+    recipient's language then: what rows written before keys were stored show, and what a row
+    shows should its key ever leave the registry."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
@@ -25,7 +33,11 @@ class Notification(models.Model):
         related_name="notifications",
     )
     kind = models.CharField(_("kind"), max_length=32)
-    title = models.CharField(_("title"), max_length=200)
+    message = models.CharField(
+        pgettext_lazy("notification", "message key"), max_length=64, blank=True
+    )
+    params = models.JSONField(pgettext_lazy("notification", "parameters"), default=dict, blank=True)
+    title = models.CharField(pgettext_lazy("notification", "title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
@@ -42,3 +54,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def shown(self, language: str | None = None) -> Shown:
+        """Title and text in ``language`` (by default the active one)."""
+        language = language or translation.get_language() or settings.LANGUAGE_CODE
+        return message_shown(
+            self.message, self.params, language, written=Shown(self.title, self.body)
+        )

@@ -1,39 +1,49 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from caunoi.notifications.live import push, user_group
+from caunoi.notifications.messages import Param, message_kind, message_render, params_stored
 from caunoi.notifications.models import Notification
 from caunoi.notifications.presence import online_among
-
-# Builds (title, body) in the active language; called once per recipient in their language.
-Message = Callable[[], tuple[str, str]]
 
 
 def notify(
     *,
     users: Iterable[Any],
-    kind: str,
-    message: Message,
+    message: str,
+    params: Mapping[str, Param] | None = None,
     url: str = "",
     exclude: Any = None,
 ) -> list[Notification]:
-    """Create notifications inside the caller's transaction; after commit, push them to open
-    pages and mail those who are offline."""
+    """Create notifications of ``message`` (a key of ``messages.MESSAGES``) with ``params``
+    inside the caller's transaction; after commit, push them to open pages and mail those who
+    are offline. Each reader sees them in the language they read in; the words as first
+    written, in each recipient's language, are kept too."""
+    kind = message_kind(message)
+    stored = params_stored(params or {})
     recipients = {u.pk: u for u in users if u is not None and u.is_active}
     if exclude is not None:
         recipients.pop(exclude.pk, None)
     rows = []
     for uid in sorted(recipients):
-        with translation.override(recipients[uid].language or "vi"):
-            title, body = message()
+        # Rendered now as well: a missing parameter fails here, in the sender's transaction.
+        title, body = message_render(message, stored, recipients[uid].language or "vi")
         rows.append(
-            Notification(user_id=uid, kind=kind, title=str(title)[:200], body=str(body), url=url)
+            Notification(
+                user_id=uid,
+                kind=kind,
+                message=message,
+                params=stored,
+                title=title[:200],
+                body=body,
+                url=url,
+            )
         )
     Notification.objects.bulk_create(rows)
     if rows:
@@ -66,11 +76,14 @@ def _deliver(rows: list[Notification]) -> None:
         .values_list("user_id", "n")
     )
     for row in rows:
+        # Each open page renders the title in its own language (``consumers.LiveConsumer``).
         push(
             user_group(row.user_id),
             {
                 "type": "notification",
                 "title": row.title,
+                "message": row.message,
+                "params": row.params,
                 "url": row.url,
                 "unread": unread.get(row.user_id, 0),
             },

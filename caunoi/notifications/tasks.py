@@ -30,9 +30,10 @@ def notification_email_send(notification_ids: list[int]) -> int:
         if not row.user.email:
             continue
         with translation.override(row.user.language or "vi"):
+            shown = row.shown()
             link = f"{base}{row.url}" if row.url else base
-            body = f"{row.body}\n\n{link}\n\n— {_('Cầu Nối')}"
-            send_mail(row.title, body, settings.DEFAULT_FROM_EMAIL, [row.user.email])
+            body = f"{shown.body}\n\n{link}\n\n— {_('Cầu Nối')}"
+            send_mail(shown.title, body, settings.DEFAULT_FROM_EMAIL, [row.user.email])
         # Marked one by one: a failure half-way leaves the rest to be retried, not lost.
         Notification.objects.filter(pk=row.pk).update(emailed_at=timezone.now())
         sent += 1

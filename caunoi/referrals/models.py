@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from caunoi.core.models import TimeStampedModel
 from caunoi.patients.reads import PatientReadQuerySet
@@ -230,3 +231,17 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        """The step in the reader's language (``kind`` is stored as a code)."""
+        return str(EVENT_LABELS.get(self.kind, self.kind))
+
+
+# A timeline step's words: the status it led to, or the alert it raised.
+EVENT_LABELS = {
+    **dict(ReferralStatus.choices),
+    ReferralStatus.SENT: pgettext_lazy("referral event", "sent"),
+    "overdue_arrival": pgettext_lazy("referral event", "overdue: patient not arrived"),
+    "overdue_counter": pgettext_lazy("referral event", "overdue: no counter-referral"),
+}

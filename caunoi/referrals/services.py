@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
@@ -89,17 +88,13 @@ def _staff(facility_id: int) -> list[User]:
     return list(User.objects.filter(id__in=ids, is_active=True))
 
 
-def _tell(r: Referral, facility_id: int, kind: str, title: Any, body: Any, actor: Any) -> None:
-    """Notify the staff of one side, each in their language (``title`` and ``body`` are lazy
-    translations). No patient names: notifications may leave by email."""
-
-    def message() -> tuple[str, str]:
-        return str(title), str(body) % {"from": r.from_facility.name, "to": r.to_facility.name}
-
+def _tell(r: Referral, facility_id: int, message: str, actor: Any) -> None:
+    """Notify the staff of one side with ``message`` (a key of the notification messages),
+    shown in each reader's language. No patient names: notifications may leave by email."""
     notify(
         users=_staff(facility_id),
-        kind=kind,
         message=message,
+        params={"from": r.from_facility.name, "to": r.to_facility.name},
         url=r.get_absolute_url(),
         exclude=actor,
     )
@@ -186,8 +181,6 @@ def referral_create(
                 r,
                 r.to_facility_id,
                 "referral.new",
-                gettext_lazy("Incoming referral"),
-                gettext_lazy("From %(from)s."),
                 actor,
             )
             from caunoi.referrals.tasks import referral_arrival_check
@@ -241,8 +234,6 @@ def referral_accept(
             r,
             r.from_facility_id,
             "referral.accepted",
-            gettext_lazy("Referral accepted"),
-            gettext_lazy("%(to)s accepted the referral."),
             actor,
         )
     return r
@@ -279,8 +270,6 @@ def referral_decline(
             r,
             r.from_facility_id,
             "referral.declined",
-            gettext_lazy("Referral declined: redirect it"),
-            gettext_lazy("%(to)s declined the referral."),
             actor,
         )
     return r
@@ -399,8 +388,6 @@ def referral_counter_refer(
             r,
             r.from_facility_id,
             "referral.counter",
-            gettext_lazy("Counter-referral received"),
-            gettext_lazy("%(to)s sent the counter-referral with the follow-up plan."),
             actor,
         )
     return r
@@ -438,8 +425,6 @@ def referral_cancel(
             r,
             r.to_facility_id,
             "referral.cancelled",
-            gettext_lazy("Referral cancelled"),
-            gettext_lazy("%(from)s cancelled a referral."),
             actor,
         )
     return r
@@ -468,10 +453,7 @@ def referral_flag_overdue(*, referral_id: int, which: str) -> bool:
                 return False
             r.arrival_overdue_at = now
             r.save(update_fields=["arrival_overdue_at", "updated_at"])
-            title, body = (
-                gettext_lazy("Referral overdue: patient not arrived"),
-                gettext_lazy("Referral from %(from)s to %(to)s."),
-            )
+            message = "referral.overdue_arrival"
         else:
             if (
                 r.status != ReferralStatus.DISCHARGED
@@ -483,12 +465,9 @@ def referral_flag_overdue(*, referral_id: int, which: str) -> bool:
                 return False
             r.counter_overdue_at = now
             r.save(update_fields=["counter_overdue_at", "updated_at"])
-            title, body = (
-                gettext_lazy("Referral overdue: no counter-referral"),
-                gettext_lazy("Referral from %(from)s to %(to)s."),
-            )
+            message = "referral.overdue_counter"
         _event(r, f"overdue_{which}", None)
         audit_record(actor=None, action=AuditAction.UPDATE, obj=r, purpose=f"overdue: {which}")
         for facility_id in (r.from_facility_id, r.to_facility_id):
-            _tell(r, facility_id, "referral.overdue", title, body, None)
+            _tell(r, facility_id, message, None)
     return True

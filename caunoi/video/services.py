@@ -198,18 +198,10 @@ def video_session_schedule(
             detail={"participants": sorted(u.username for u in people.values())},
             request=request,
         )
-        when = timezone.localtime(scheduled_at).strftime("%d/%m/%Y %H:%M")
-        host = actor.get_full_name()
-
-        def text() -> tuple[str, str]:
-            return _("Video consultation at %(when)s") % {"when": when}, _(
-                "%(host)s invited you."
-            ) % {"host": host}
-
         notify(
             users=people.values(),
-            kind="video.invited",
-            message=text,
+            message="video.invited",
+            params={"when": scheduled_at, "host": actor.get_full_name()},
             url=session.get_absolute_url(),
             exclude=actor,
         )

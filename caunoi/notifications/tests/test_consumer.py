@@ -3,6 +3,7 @@ layer (Redis in CI). Rows are committed (the consumer reads from its own thread)
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from channels.db import database_sync_to_async
@@ -45,10 +46,10 @@ def consult(committed_db):
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
     )
     yield c
+    Notification.objects.filter(url=c.get_absolute_url()).delete()
     Consultation.objects.filter(pk=c.pk).delete()
     patient.consents.all().delete()
     patient.delete()
-    Notification.objects.filter(title__startswith="Thử").delete()
 
 
 def test_anonymous_socket_is_closed_with_4401(committed_db):
@@ -97,27 +98,42 @@ def test_subscriptions_follow_access_and_bad_input_keeps_the_socket(consult):
     run_async(run)
 
 
-def test_a_notification_reaches_the_open_page_and_marks_presence(consult):
+def test_a_notification_reaches_the_open_pages_each_in_its_language_and_marks_presence(consult):
     coordinator = User.objects.get(username="coordinator")
+    when = datetime(2026, 9, 14, 2, 30, tzinfo=UTC)  # 09:30 in Vietnam
 
     def send():
         with transaction.atomic():
             notify(
-                users=[coordinator], kind="test", message=lambda: ("Thử thông báo", ""), url="/x/"
+                users=[coordinator],
+                message="video.invited",
+                params={"when": when, "host": "Thử Người Mời"},
+                url="/x/",
             )
 
     async def run():
-        communicator = _communicator(coordinator)
-        assert (await communicator.connect())[0]
+        vietnamese = _communicator(coordinator, "vi")
+        english = _communicator(coordinator, "en")
+        assert (await vietnamese.connect())[0]
+        assert (await english.connect())[0]
         assert await database_sync_to_async(is_online)(coordinator.pk)
         await database_sync_to_async(send)()
-        message = await _receive(communicator)
-        assert message["type"] == "notification"
-        assert message["title"] == "Thử thông báo"
-        assert message["unread"] >= 1
-        await communicator.disconnect()
+        shown = {"vi": await _receive(vietnamese), "en": await _receive(english)}
+        assert shown["vi"]["title"] == "Hội chẩn trực tuyến qua video lúc 14/09/2026 09:30"
+        assert shown["en"]["title"] == "Video consultation at 14/09/2026 09:30"
+        for message in shown.values():
+            assert message["type"] == "notification"
+            assert message["url"] == "/x/"
+            assert message["unread"] >= 1
+            assert "params" not in message
+            assert "message" not in message
+        await vietnamese.disconnect()
+        await english.disconnect()
 
-    run_async(run)
+    try:
+        run_async(run)
+    finally:
+        Notification.objects.filter(user=coordinator, url="/x/").delete()
     assert not is_online(coordinator.pk)
 
 
