@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
-from caunoi.network.demo import DEMO_PROVINCES, HUBS, demo_network_load, stable_uuid
+from caunoi.demo.network import DEMO_PROVINCES, HUBS, demo_network_load, stable_uuid
 from caunoi.network.models import (
     Facility,
     FacilityKind,
