@@ -45,7 +45,7 @@ def django_db_setup(
     from django.test.utils import setup_databases, teardown_databases
 
     from caunoi.codes.loader import icd_load
-    from caunoi.network.demo import demo_network_load
+    from caunoi.demo.network import demo_network_load
     from caunoi.places.loader import places_load
 
     verbosity = request.config.option.verbose

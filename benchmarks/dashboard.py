@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
-from caunoi.consults.scale import scale_consults_load
+from caunoi.demo.scale_consults import scale_consults_load
 from caunoi.monitoring.facts import refresh
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "caunoi.video",
     "caunoi.referrals",
     "caunoi.monitoring",
+    "caunoi.demo",  # last: it may import every app, and nothing imports it
 ]
 
 MIDDLEWARE = [

@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from caunoi.consults.models import Consultation, Status
-from caunoi.consults.scale import refresh_planner_statistics
+from caunoi.core.planner_statistics import refresh_planner_statistics
 from caunoi.monitoring import rollups
 from caunoi.monitoring.indicators import _age_band, _groups, _minutes
 from caunoi.monitoring.models import ConsultFact, FactState

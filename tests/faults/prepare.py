@@ -21,7 +21,7 @@ from caunoi.accounts.models import User  # noqa: E402
 from caunoi.accounts.services import api_token_create  # noqa: E402
 from caunoi.codes.loader import icd_load  # noqa: E402
 from caunoi.consults.tests.factories import make_patient  # noqa: E402
-from caunoi.network.demo import demo_network_load  # noqa: E402
+from caunoi.demo.network import demo_network_load  # noqa: E402
 from caunoi.places.loader import places_load  # noqa: E402
 
 

@@ -39,14 +39,14 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from caunoi.accounts.models import User
-from caunoi.consults.demo import demo_consults_load
 from caunoi.consults.models import Consultation
+from caunoi.demo.consults import demo_consults_load
+from caunoi.demo.referrals import demo_referrals_load
+from caunoi.demo.video import demo_video_load
 from caunoi.monitoring.facts import refresh as refresh_facts
 from caunoi.network.models import Specialty
 from caunoi.notifications.models import Notification
 from caunoi.patients.models import Patient
-from caunoi.referrals.demo import demo_referrals_load
-from caunoi.video.demo import demo_video_load
 
 DJANGO_DIR = Path(django.__file__).parent
 PERSONAS = ["worker", "specialist", "coordinator", "receiver", "officer", "donor", "admin"]

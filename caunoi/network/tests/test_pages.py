@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
 from caunoi.core.text import fold
-from caunoi.network.demo import DEMO_PASSWORD
+from caunoi.demo.network import DEMO_PASSWORD
 from caunoi.network.models import Facility, FacilityKind, Membership, TechnicalLevel
 from caunoi.network.selectors import spokes_of
 from caunoi.places.models import Province

@@ -13,8 +13,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from caunoi.accounts.models import User
+from caunoi.core.planner_statistics import refresh_planner_statistics
 from caunoi.core.text import fold
-from caunoi.network.demo import DEMO_PASSWORD, NameMaker, stable_uuid
+from caunoi.demo.network import DEMO_PASSWORD, NameMaker, stable_uuid
 from caunoi.network.models import Facility, FacilityKind, Membership, Profession, Role
 
 BATCH = 5000
@@ -68,7 +69,5 @@ def scale_workers_load(*, count: int, progress: Callable[[str], None] | None = N
         elapsed = time.perf_counter() - started
         say(f"{batch_end - start}/{count} workers, {written / elapsed:,.0f} rows/s")
     rate = written / max(time.perf_counter() - started, 1e-9)
-    from caunoi.consults.scale import refresh_planner_statistics
-
     refresh_planner_statistics(["accounts_user", "network_membership"])
     return rate

@@ -1,7 +1,7 @@
 import pytest
 
 from caunoi.consults.tests.factories import make_patient
-from caunoi.referrals.demo import demo_referrals_load
+from caunoi.demo.referrals import demo_referrals_load
 from caunoi.referrals.models import Referral
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, Status
-from caunoi.network.demo import stable_uuid
+from caunoi.demo.network import stable_uuid
 from caunoi.video.models import SessionStatus, VideoJoin, VideoParticipant, VideoSession
 from caunoi.video.services import video_session_schedule
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
-from caunoi.network.demo import DEMO_PROVINCES, HUBS, demo_network_load, stable_uuid
+from caunoi.demo.network import HUBS, demo_network_load, stable_uuid
 from caunoi.network.models import (
     Facility,
     FacilityKind,
@@ -53,8 +53,37 @@ def stations_missing_a_common_specialty() -> list[tuple[str, int]]:
     )
 
 
-def test_demo_provinces_are_the_documented_eleven():
-    assert sorted(DEMO_PROVINCES) == sorted(DEMO_PROVINCE_CODES)
+# The provinces the README documents for the demo network, by name.
+DOCUMENTED_PROVINCES = {
+    "Tuyên Quang",
+    "Thái Nguyên",
+    "Lạng Sơn",
+    "Quảng Ngãi",
+    "Hưng Yên",
+    "Bắc Ninh",
+    "Cần Thơ",
+    "Vĩnh Long",
+    "Tây Ninh",
+    "Huế",
+    "Nghệ An",
+}
+
+
+def test_the_stations_lie_in_the_eleven_documented_provinces_and_cover_their_communes():
+    stations = Facility.objects.filter(kind=FacilityKind.STATION)
+    per_province = dict(
+        stations.values_list("province__short_name").annotate(n=Count("id")).order_by()
+    )
+    communes = dict(
+        Commune.objects.filter(province__short_name__in=DOCUMENTED_PROVINCES)
+        .values_list("province__short_name")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+    assert set(per_province) == DOCUMENTED_PROVINCES
+    assert per_province == communes
+    assert sum(per_province.values()) == 1073  # the README's figure
 
 
 def test_there_are_about_1070_stations_in_the_demo_provinces():

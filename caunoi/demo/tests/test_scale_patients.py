@@ -1,9 +1,9 @@
 import pytest
 
-from caunoi.network.demo import stable_uuid
+from caunoi.demo.network import stable_uuid
+from caunoi.demo.scale_patients import scale_patients_load
 from caunoi.patients.identifiers import citizen_id_clean, insurance_clean
 from caunoi.patients.models import Patient
-from caunoi.patients.scale import scale_patients_load
 from caunoi.patients.services import has_consent
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_scale_patients_are_valid_consented_and_continue_their_numbering():
 
 def test_a_generated_identifier_a_facility_already_holds_is_left_out_not_doubled(worker):
     from caunoi.consults.tests.factories import make_patient
-    from caunoi.patients.scale import free_identifiers
+    from caunoi.demo.scale_patients import free_identifiers
 
     held = make_patient(worker, citizen_id="008060001234", insurance_number="HN2080123456789")
     rows: list[dict[str, object]] = [

@@ -6,15 +6,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from caunoi.codes.loader import icd_load
-from caunoi.consults.demo import demo_consults_load, demo_roster_load
-from caunoi.consults.scale import scale_consults_load
+from caunoi.demo.consults import demo_consults_load, demo_roster_load
+from caunoi.demo.network import PERSONAS, demo_network_load
+from caunoi.demo.referrals import demo_referrals_load
+from caunoi.demo.scale_consults import scale_consults_load
+from caunoi.demo.scale_patients import scale_patients_load
+from caunoi.demo.scale_workers import scale_workers_load
+from caunoi.demo.video import demo_video_load
 from caunoi.monitoring.facts import refresh as refresh_facts
-from caunoi.network.demo import PERSONAS, demo_network_load
-from caunoi.network.scale import scale_workers_load
-from caunoi.patients.scale import scale_patients_load
 from caunoi.places.loader import places_load
-from caunoi.referrals.demo import demo_referrals_load
-from caunoi.video.demo import demo_video_load
 
 
 class Command(BaseCommand):

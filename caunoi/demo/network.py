@@ -23,6 +23,7 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.core.text import fold
+from caunoi.demo import content
 from caunoi.network.models import (
     Facility,
     FacilityKind,
@@ -86,68 +87,7 @@ class HubSpec:
     longitude: str
 
 
-HUBS = [
-    HubSpec(
-        "hue",
-        "46901",
-        "Bệnh viện Trung ương Huế",
-        "BV TW Huế",
-        FacilityKind.CENTRAL_HOSPITAL,
-        HUE,
-        19789,
-        "16 Lê Lợi, phường Thuận Hóa, thành phố Huế",
-        "16.46290",
-        "107.58810",
-    ),
-    HubSpec(
-        "bach_mai",
-        "01901",
-        "Bệnh viện Bạch Mai",
-        "BV Bạch Mai",
-        FacilityKind.CENTRAL_HOSPITAL,
-        HA_NOI,
-        229,
-        "78 Giải Phóng, phường Kim Liên, Hà Nội",
-        "21.00140",
-        "105.84080",
-    ),
-    HubSpec(
-        "nhi_tw",
-        "01902",
-        "Bệnh viện Nhi Trung ương",
-        "BV Nhi TW",
-        FacilityKind.SPECIALTY_HOSPITAL,
-        HA_NOI,
-        199,
-        "18/879 La Thành, phường Láng, Hà Nội",
-        "21.02460",
-        "105.80790",
-    ),
-    HubSpec(
-        "nghe_an",
-        "40901",
-        "Bệnh viện Hữu nghị Đa khoa Nghệ An",
-        "BV HNĐK Nghệ An",
-        FacilityKind.PROVINCIAL_HOSPITAL,
-        NGHE_AN,
-        16702,
-        "Km5 Đại lộ Lê Nin, phường Vinh Phú, tỉnh Nghệ An",
-        "18.70840",
-        "105.71260",
-    ),
-    HubSpec(
-        "cho_ray",
-        "79901",
-        "Bệnh viện Chợ Rẫy",
-        "BV Chợ Rẫy",
-        FacilityKind.CENTRAL_HOSPITAL,
-        HO_CHI_MINH,
-        27343,
-        "201B Nguyễn Chí Thanh, phường Chợ Lớn, TP. Hồ Chí Minh",
-        "10.75790",
-        "106.65940",
-    ),
-]
+HUBS = [HubSpec(**{**row, "kind": FacilityKind(row["kind"])}) for row in content.load("hubs")]
 PAEDIATRICS = "paediatrics"
 # Which hubs answer each demo province: (hub, priority, specialties or None for all common).
 # Tuyên Quang is paired with Huế for adult specialties as in the programme, with Bạch Mai as
@@ -167,159 +107,27 @@ HUB_PLAN: dict[int, list[tuple[str, int, str | None]]] = {
     TAY_NINH: [("cho_ray", 1, None)],
 }
 
-FAMILY = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-    "Đinh",
-    "Trương",
-    "Mai",
-    "Cao",
-]
+_NAMES = content.load("names")
+FAMILY: list[str] = list(_NAMES["family"])
 # Family names common among ethnic minorities of the northern mountains (Tày, Nùng, H'Mông, Dao).
-FAMILY_NORTH = [
-    "Hoàng",
-    "Nông",
-    "Lục",
-    "Triệu",
-    "Ma",
-    "Lò",
-    "Giàng",
-    "Vàng",
-    "Sùng",
-    "Thào",
-    "Lầu",
-    "Bàn",
-    "Hà",
-    "Lương",
-]
-MIDDLE_F = ["Thị", "Thị", "Thị Thu", "Ngọc", "Thị Hồng", "Thị Thanh", "Thùy", "Minh"]
-MIDDLE_M = ["Văn", "Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Công", "Xuân"]
-GIVEN_F = [
-    "Anh",
-    "Chi",
-    "Dung",
-    "Giang",
-    "Hà",
-    "Hạnh",
-    "Hằng",
-    "Hoa",
-    "Hương",
-    "Huyền",
-    "Lan",
-    "Liên",
-    "Linh",
-    "Loan",
-    "Mai",
-    "Ngân",
-    "Nhung",
-    "Oanh",
-    "Phương",
-    "Quyên",
-    "Thảo",
-    "Thủy",
-    "Trang",
-    "Vân",
-    "Yến",
-]
-GIVEN_M = [
-    "An",
-    "Bình",
-    "Cường",
-    "Dũng",
-    "Đạt",
-    "Hải",
-    "Hiếu",
-    "Hòa",
-    "Hùng",
-    "Huy",
-    "Khang",
-    "Khoa",
-    "Long",
-    "Minh",
-    "Nam",
-    "Phong",
-    "Phúc",
-    "Quân",
-    "Sơn",
-    "Tài",
-    "Thắng",
-    "Thành",
-    "Trung",
-    "Tuấn",
-    "Việt",
-]
+FAMILY_NORTH: list[str] = list(_NAMES["family_north"])
+MIDDLE_F: list[str] = list(_NAMES["middle_f"])
+MIDDLE_M: list[str] = list(_NAMES["middle_m"])
+GIVEN_F: list[str] = list(_NAMES["given_f"])
+GIVEN_M: list[str] = list(_NAMES["given_m"])
 
-PERSONAS = [
-    # username, full name, role, where, profession, title, specialty codes
+# The documented accounts: (username, full name, role, where, profession, title, specialty codes).
+PERSONAS: list[tuple[str, str, Role, str, Profession, str, list[str]]] = [
     (
-        "worker",
-        "Sùng Thị Mai",
-        Role.WORKER,
-        "station:715",
-        Profession.ASSISTANT_DOCTOR,
-        "Y sĩ đa khoa",
-        [],
-    ),
-    (
-        "specialist",
-        "Trần Văn Phúc",
-        Role.SPECIALIST,
-        "hub:hue",
-        Profession.DOCTOR,
-        "BS CKII Nội khoa",
-        ["internal-medicine"],
-    ),
-    (
-        "coordinator",
-        "Lê Thị Hồng Nhung",
-        Role.COORDINATOR,
-        "hub:hue",
-        Profession.NURSE,
-        "Điều phối Trung tâm Y tế từ xa",
-        [],
-    ),
-    (
-        "receiver",
-        "Phạm Quốc Khánh",
-        Role.CLINICIAN,
-        f"provincial:{TUYEN_QUANG}",
-        Profession.DOCTOR,
-        "BS CKI Nội tổng hợp",
-        ["internal-medicine"],
-    ),
-    (
-        "officer",
-        "Hoàng Minh Tuấn",
-        Role.OFFICER,
-        f"department:{TUYEN_QUANG}",
-        Profession.PUBLIC_HEALTH,
-        "Chuyên viên giám sát và đánh giá",
-        [],
-    ),
-    ("donor", "Kim Ji-won", Role.DONOR, "org:KOFIH", Profession.OTHER, "Programme officer", []),
-    (
-        "admin",
-        "Đỗ Văn Hải",
-        Role.ADMIN,
-        "org:Sở Y tế tỉnh Tuyên Quang",
-        Profession.IT,
-        "Quản trị mạng lưới",
-        [],
-    ),
+        row["username"],
+        row["full_name"],
+        Role(row["role"]),
+        row["where"],
+        Profession(row["profession"]),
+        row["title"],
+        list(row["specialties"]),
+    )
+    for row in content.load("personas")
 ]
 
 

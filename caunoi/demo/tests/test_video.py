@@ -1,7 +1,7 @@
 import pytest
 
-from caunoi.network.demo import stable_uuid
-from caunoi.video.demo import demo_video_load
+from caunoi.demo.network import stable_uuid
+from caunoi.demo.video import demo_video_load
 from caunoi.video.models import VideoSession
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Bulk generation of consultations for benchmarks (not for real use).
 
 Patients (with consent), consultations, their submission events and diagnoses are built in
-memory and written with multi-row INSERTs in batches, as ``network/scale.py`` does; going through
+memory and written with multi-row INSERTs in batches, as ``scale_workers.py`` does; going through
 the services would take hours for 200,000 rows. Routing is still the real rule: the hub of each
 (station, specialty) is asked of ``routing.route`` once and cached. Timestamps spread over the
 last twelve months in the proportions of a service that has run for a year: mostly closed, some
@@ -25,7 +25,6 @@ from django.utils import timezone
 from vietnam_provinces.legacy import District, DistrictCode
 
 from caunoi.codes.models import IcdCode
-from caunoi.consults.demo import CASES, ETHNIC_MIX, HA_GIANG, MOBILE, MOUNTAIN, REGION, SOUTH, Case
 from caunoi.consults.models import (
     DEFAULT_DEADLINE_MINUTES,
     Consultation,
@@ -36,8 +35,11 @@ from caunoi.consults.models import (
     Urgency,
 )
 from caunoi.consults.routing import route
+from caunoi.core.planner_statistics import refresh_planner_statistics
 from caunoi.core.text import fold
-from caunoi.network.demo import NameMaker, stable_uuid
+from caunoi.demo.consults import CASES, ETHNIC_MIX, HA_GIANG, MOBILE, MOUNTAIN, REGION, SOUTH, Case
+from caunoi.demo.network import NameMaker, stable_uuid
+from caunoi.demo.scale_patients import free_identifiers
 from caunoi.network.models import Facility, FacilityKind, Membership, Role, Specialty
 from caunoi.patients.ethnicity import ETHNIC_GROUPS
 from caunoi.patients.models import (
@@ -48,7 +50,6 @@ from caunoi.patients.models import (
     PatientConsent,
     Sex,
 )
-from caunoi.patients.scale import free_identifiers
 
 BATCH = 5000
 PUBLIC_ID = "scale-consult-public"
@@ -139,7 +140,7 @@ def _existing() -> int:
 class ScaleConsults:
     def __init__(self, start: int, history_days: float = 365) -> None:
         self.history = history_days  # how far back the closed and cancelled consults go
-        self.rng = random.Random(f"scale-consults:{start}")  # noqa: S311 -- benchmark data
+        self.rng = random.Random(f"scale-consults:{start}")
         self.names = NameMaker(f"scale-consults:{start}")
         self.now = timezone.now()
         self.today = timezone.localdate()
@@ -480,18 +481,3 @@ def scale_consults_load(
         ["patients_patient", "consults_consultation", "consults_consultationevent"]
     )
     return rate
-
-
-def refresh_planner_statistics(tables: list[str], *, vacuum: bool = False) -> None:
-    """After a bulk load, PostgreSQL's planner still believes the tables are small until
-    autovacuum catches up, and picks sequential scans; ANALYZE now. With ``vacuum`` (and
-    outside a transaction, where VACUUM can run), VACUUM too, which marks the pages all-visible
-    so that index-only scans need not visit the table."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    command = "VACUUM ANALYZE" if vacuum and not connection.in_atomic_block else "ANALYZE"
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f'{command} "{table}"')

@@ -18,7 +18,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from caunoi.core.text import fold
-from caunoi.network.demo import NameMaker, stable_uuid
+from caunoi.demo.network import NameMaker, stable_uuid
 from caunoi.network.models import FacilityKind, Membership, Role
 from caunoi.patients.models import ConsentMethod, ConsentPurpose, Patient, PatientConsent
 
@@ -78,7 +78,7 @@ def scale_patients_load(*, count: int, progress: Callable[[str], None] | None = 
         raise ValueError("Load the demo network first: there are no staffed stations.")
     start = Patient.objects.filter(address__startswith="scale-patient ").count()
     names = NameMaker(f"scale-patients:{start}")
-    rng = random.Random(f"scale-patients:{start}")  # noqa: S311 -- test data, not secrets
+    rng = random.Random(f"scale-patients:{start}")
     today = timezone.localdate()
     now = timezone.now()
     started = time.perf_counter()

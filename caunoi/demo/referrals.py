@@ -14,7 +14,7 @@ from django.utils import timezone
 from caunoi.accounts.models import User
 from caunoi.codes.models import IcdCode
 from caunoi.consults.models import Consultation
-from caunoi.network.demo import stable_uuid
+from caunoi.demo.network import stable_uuid
 from caunoi.network.models import Facility, FacilityKind, Membership, Role
 from caunoi.patients.models import Patient
 from caunoi.referrals.models import Referral, ReferralEvent
@@ -69,7 +69,7 @@ def demo_referrals_load(*, progress: Callable[[str], None] | None = None) -> int
     if Referral.objects.filter(client_id=stable_uuid("demo-referral", 0)).exists():
         say("demo referrals already loaded")
         return 0
-    rng = random.Random("referrals-demo-1")  # noqa: S311 -- demo data
+    rng = random.Random("referrals-demo-1")
     worker = User.objects.get(username="worker")
     receiver = User.objects.get(username="receiver")
     hospital = Membership.objects.get(user=receiver).facility

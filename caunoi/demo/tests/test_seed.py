@@ -1,0 +1,78 @@
+"""``caunoi seed``: the demo a new developer gets with ``make demo``, and the scale options.
+
+The test database already holds the places, code tables and demo network (see conftest.py), so
+the command finds them and adds the rest."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from caunoi.accounts.models import User
+from caunoi.consults.models import Consultation, OnCallShift
+from caunoi.demo.network import stable_uuid
+from caunoi.network.models import Facility
+from caunoi.patients.models import Patient
+from caunoi.referrals.models import Referral
+from caunoi.video.models import VideoSession
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> dict[str, int]:
+    return {
+        "facilities": Facility.objects.count(),
+        "users": User.objects.count(),
+        "patients": Patient.objects.count(),
+        "consults": Consultation.objects.count(),
+        "referrals": Referral.objects.count(),
+        "video sessions": VideoSession.objects.count(),
+        "on-call shifts": OnCallShift.objects.count(),
+    }
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_makes_the_documented_demo_once():
+    output = seed()
+
+    assert counts() == {
+        "facilities": 1310,
+        "users": 4508,
+        "patients": 302,
+        "consults": 302,
+        "referrals": 24,
+        "video sessions": 5,
+        "on-call shifts": 360,
+    }
+    assert "302 consultations" in output
+    assert "worker       Sùng Thị Mai" in output  # the demo accounts are listed
+    before = counts()
+
+    again = seed()
+
+    assert counts() == before
+    assert "demo consultations already loaded" in again
+
+
+def test_seed_scale_options_add_generated_workers_and_patients_without_the_demo():
+    before = counts()
+
+    # (--consults is left to the benchmarks: routing every station costs half a minute.)
+    output = seed("--no-demo", "--workers", "4", "--patients", "3")
+
+    after = counts()
+    assert after["users"] == before["users"] + 4
+    assert after["patients"] == before["patients"] + 3
+    assert after["consults"] == before["consults"] == 0
+    assert after["referrals"] == after["video sessions"] == 0
+    assert User.objects.get(username="scale.w0000000").public_id == stable_uuid(
+        "user", "scale.w0000000"
+    )
+    assert "Demo accounts" not in output
