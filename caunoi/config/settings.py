@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "caunoi.video",
     "caunoi.referrals",
     "caunoi.monitoring",
+    "caunoi.home",
 ]
 
 MIDDLEWARE = [
@@ -127,7 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "caunoi.notifications.views.unread_count",
-                "caunoi.core.context.navigation",
+                "caunoi.home.context.navigation",
             ],
         },
     }

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from caunoi.core.http import AuthedRequest
+from caunoi.accounts.http import AuthedRequest
 from caunoi.monitoring.access import allowed_places, default_place, resolve_place
 from caunoi.monitoring.charts import chart_for
 from caunoi.monitoring.dashboards import dashboard_tables, headline

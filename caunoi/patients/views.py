@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.access import visible_consultations
-from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.patients.access import (
     access_patient,
