@@ -224,6 +224,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "caunoi.accounts.backends.LoginThrottleBackend",
+    "caunoi.network.backends.NetworkAdminBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
