@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import QuerySet
 
-if TYPE_CHECKING:
-    from caunoi.network.access import Scope
-    from caunoi.patients.models import Patient
+from caunoi.network.access import Scope
+from caunoi.patients.models import Patient
 
 
 @dataclass(frozen=True)
