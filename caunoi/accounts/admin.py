@@ -15,7 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.models import ApiToken, User
-from caunoi.network.admin import NetworkAdminMixin
+from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.network.models import Membership
 
 

@@ -5,12 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
+from caunoi.network.models import Role
+
 
 @register()
 def otp_required_roles_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """A misspelt role in OTP_REQUIRED_ROLES would silently exempt that role."""
-    from caunoi.network.models import Role
-
     unknown = sorted(set(settings.OTP_REQUIRED_ROLES) - set(Role.values))
     if not unknown:
         return []

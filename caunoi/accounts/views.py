@@ -29,6 +29,7 @@ from caunoi.accounts.forms import (
     PasswordConfirmForm,
     TokenCreateForm,
 )
+from caunoi.accounts.http import AuthedRequest
 from caunoi.accounts.models import ApiToken
 from caunoi.accounts.services import (
     api_token_create,
@@ -44,7 +45,6 @@ from caunoi.accounts.services import two_factor_disable as two_factor_disable_se
 from caunoi.accounts.services import two_factor_verify as two_factor_verify_service
 from caunoi.accounts.throttle import known_browser_remember
 from caunoi.accounts.two_factor import totp_qr_data_uri, totp_secret, two_factor_required
-from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 
 CODES_SESSION_KEY = "caunoi_recovery_codes"

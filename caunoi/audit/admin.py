@@ -3,11 +3,63 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.audit.models import AuditEvent
-from caunoi.network.access import user_scope
+from caunoi.audit.services import registry_delete, registry_save
+
+#: The permission to use the administration screens. Nobody holds it as a row: the
+#: authentication backend ``network.backends.NetworkAdminBackend`` grants it to network
+#: administrators (``user_scope(user).is_network_admin``), and Django to active superusers, so
+#: this base app decides nothing about roles and imports no domain app.
+NETWORK_ADMIN = "network.administer"
+
+
+def is_network_admin(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm(NETWORK_ADMIN))
+
+
+class NetworkAdminMixin:
+    """Only network administrators manage the registry; every change is audited."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_network_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_network_admin(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_network_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_network_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_network_admin(request)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The admin saves many-to-many fields in save_related(); the audit row is written by
+        # registry_save and the admin's own transaction wraps both.
+        registry_save(
+            obj=obj, actor=request.user, changed_fields=list(form.changed_data), request=request
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            registry_delete(obj=obj, actor=request.user, request=request)
+        for obj in instances:
+            registry_save(obj=obj, actor=request.user, changed_fields=["inline"], request=request)
+        formset.save_m2m()
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        registry_delete(obj=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            registry_delete(obj=obj, actor=request.user, request=request)
 
 
 @admin.register(AuditEvent)
@@ -39,10 +91,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         return obj.purpose_label
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return user_scope(request.user).is_network_admin
+        return is_network_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return user_scope(request.user).is_network_admin
+        return is_network_admin(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from caunoi.audit.models import AuditChainHead, AuditEvent
+from caunoi.audit.models import AuditAction, AuditChainHead, AuditEvent
 from caunoi.core.client_address import client_address
 
 CHAIN = "main"
@@ -105,3 +105,46 @@ def audit_verify() -> Iterator[tuple[AuditEvent | None, str]]:
             None,
             f"chain ends after {count} events, its head records {head.length}: events were removed",
         )
+
+
+def registry_save(
+    *,
+    obj: models.Model,
+    actor: Any,
+    changed_fields: list[str] | None = None,
+    request: HttpRequest | None = None,
+    save_related: Any = None,
+) -> models.Model:
+    """Create or update one registry row (facility, specialty, support link, membership,
+    account, commune flags), validated, with its audit row, atomically.
+
+    ``save_related`` is called after the row is saved and before the audit row is written,
+    for many-to-many fields (the admin passes its form's ``save_related``).
+    """
+    with transaction.atomic():
+        creating = obj.pk is None
+        obj.full_clean()
+        obj.save()
+        if save_related is not None:
+            save_related()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
+            obj=obj,
+            purpose="network registry",
+            detail={"fields": sorted(changed_fields or [])},
+            request=request,
+        )
+    return obj
+
+
+def registry_delete(*, obj: models.Model, actor: Any, request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            obj=obj,
+            purpose="network registry",
+            request=request,
+        )
+        obj.delete()

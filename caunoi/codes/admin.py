@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.codes.models import IcdCode, IcdGroup, TitleSource
-from caunoi.network.admin import NetworkAdminMixin
 
 
 class TitledAdmin(NetworkAdminMixin, admin.ModelAdmin):

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from ninja.security import django_auth
 
+from caunoi.accounts.api_auth import BearerTokenAuth
 from caunoi.consults.api import router as consults_router
-from caunoi.core.api import BearerTokenAuth, DocumentedErrorsAPI, install_error_handlers
+from caunoi.core.api import DocumentedErrorsAPI, install_error_handlers
 from caunoi.monitoring.api import router as monitoring_router
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router

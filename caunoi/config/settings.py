@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "caunoi.video",
     "caunoi.referrals",
     "caunoi.monitoring",
+    "caunoi.home",
     "caunoi.demo",  # last: it may import every app, and nothing imports it
 ]
 
@@ -128,7 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "caunoi.notifications.views.unread_count",
-                "caunoi.core.context.navigation",
+                "caunoi.home.context.navigation",
             ],
         },
     }
@@ -224,6 +225,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "caunoi.accounts.backends.LoginThrottleBackend",
+    "caunoi.network.backends.NetworkAdminBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [

@@ -6,8 +6,8 @@ from django.views.generic import RedirectView
 from caunoi.accounts import views as account_views
 from caunoi.config.api import api
 from caunoi.core import errors
-from caunoi.core import views as core_views
 from caunoi.core.health import healthz
+from caunoi.home import views as home_views
 from caunoi.places import views as place_views
 
 admin.site.site_header = _("Cầu Nối — network administration")
@@ -15,7 +15,7 @@ admin.site.site_title = _("Cầu Nối administration")
 admin.site.index_title = _("Network registry")
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("caunoi.accounts.urls")),
     # One log-in page for everybody: the admin's own would skip the second factor's wording.

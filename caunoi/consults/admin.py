@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.consults.models import HubSettings, OnCallShift
-from caunoi.network.admin import NetworkAdminMixin
 
 
 @admin.register(HubSettings)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caunoi.accounts.http import AuthedRequest
 from caunoi.codes.models import IcdCode, TitleSource
 from caunoi.consults.access import (
     access_consultation,
@@ -53,7 +54,6 @@ from caunoi.consults.services import (
     pending_uploads_keep,
     second_opinion_invite,
 )
-from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient

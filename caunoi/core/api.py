@@ -1,5 +1,5 @@
 """The JSON API's shared parts: one error shape for every failure, translated messages,
-session or bearer-token authentication, and refusal of unknown parameters."""
+and refusal of unknown parameters."""
 
 from __future__ import annotations
 
@@ -18,10 +18,6 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
-from ninja.security import HttpBearer
-
-from caunoi.accounts.models import User
-from caunoi.accounts.services import api_token_authenticate
 
 log = logging.getLogger("django.request")
 
@@ -288,14 +284,6 @@ class DocumentedErrorsAPI(NinjaAPI):
         return schema
 
 
-def api_user(request: HttpRequest) -> User:
-    """The signed-in user of an API call (every operation requires authentication)."""
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
-
-
 # No list is this long; an offset beyond what a database integer holds would fail in SQL.
 MAX_OFFSET = 1_000_000_000
 
@@ -334,11 +322,3 @@ def reject_unknown_params(request: HttpRequest, allowed: set[str]) -> None:
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
         raise FieldErrors({name: _("Unknown field.") for name in unknown})
-
-
-class BearerTokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user

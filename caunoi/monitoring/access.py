@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from caunoi.monitoring.indicators import Place
+from caunoi.monitoring.catalogue import Place
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
 from caunoi.places.models import Province

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
-from caunoi.network.admin import NetworkAdminMixin
 
 
 @admin.register(Dhis2DataElement)

@@ -1,6 +1,6 @@
 """Consultation and facility indicators aggregated in the database from the consultation facts.
 
-The same definitions as the row-by-row reference in ``indicators.py`` (``compute_raw``), which the
+The same definitions as the row-by-row reference in ``engine.py`` (``compute_raw``), which the
 tests compare against for every indicator and breakdown: counts, shares and distinct patients are
 SQL aggregates grouped by the breakdown; medians and percentiles are PostgreSQL's nearest-rank
 ordered-set aggregates, finished in Python as the reference finishes them (on SQLite the column of
@@ -26,12 +26,8 @@ from django.utils.translation import get_language
 
 from caunoi.accounts.models import User
 from caunoi.monitoring import rollups
-from caunoi.monitoring.facts import ensure_fresh
-from caunoi.monitoring.indicators import (
-    VULNERABLE,
-    Cell,
-    Indicator,
-    Place,
+from caunoi.monitoring.catalogue import VULNERABLE, Cell, Indicator, Place
+from caunoi.monitoring.engine import (
     Result,
     facility_rows,
     grassroots_facilities,
@@ -39,6 +35,7 @@ from caunoi.monitoring.indicators import (
     ordered,
     result_from_rows,
 )
+from caunoi.monitoring.freshness import ensure_fresh
 from caunoi.monitoring.models import ConsultFact
 from caunoi.monitoring.periods import GRAINS, Period, period_label
 from caunoi.network.models import Facility, Specialty

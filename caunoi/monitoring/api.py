@@ -4,8 +4,9 @@ from ninja import Query, Router, Schema
 
 from caunoi.core.api import FieldErrors, reject_unknown_params
 from caunoi.monitoring.access import default_place, resolve_place
-from caunoi.monitoring.facts import snapshot
-from caunoi.monitoring.indicators import BY_CODE, CATALOGUE, Indicator, compute
+from caunoi.monitoring.catalogue import BY_CODE, CATALOGUE, Indicator
+from caunoi.monitoring.freshness import snapshot
+from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import current_month, parse_period
 
 router = Router(tags=["monitoring"])

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from caunoi.consults.models import OPEN_STATUSES, Consultation, Urgency
+from caunoi.monitoring.catalogue import BY_CODE, Cell, Indicator, Place
 from caunoi.monitoring.figures import Figure
-from caunoi.monitoring.indicators import BY_CODE, Cell, Indicator, Place, compute
+from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import Period, month_after, period_label
 from caunoi.patients.models import Sex
 from caunoi.places.models import Province

@@ -16,8 +16,9 @@ from django.db import transaction
 
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
-from caunoi.monitoring.facts import snapshot
-from caunoi.monitoring.indicators import BY_CODE, Place, compute
+from caunoi.monitoring.catalogue import BY_CODE, Place
+from caunoi.monitoring.freshness import snapshot
+from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 from caunoi.monitoring.periods import Period
 

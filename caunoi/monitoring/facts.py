@@ -15,14 +15,11 @@ too; the services never do such updates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -30,7 +27,7 @@ from django.utils import timezone
 from caunoi.consults.models import Consultation, Status
 from caunoi.core.planner_statistics import refresh_planner_statistics
 from caunoi.monitoring import rollups
-from caunoi.monitoring.indicators import _age_band, _groups, _minutes
+from caunoi.monitoring.catalogue import age_band, minutes, vulnerable_groups_of
 from caunoi.monitoring.models import ConsultFact, FactState
 from caunoi.monitoring.periods import TZ
 from caunoi.referrals.models import Referral
@@ -38,7 +35,6 @@ from caunoi.referrals.models import Referral
 OVERLAP = timedelta(minutes=10)
 CHUNK = 2000
 LOCK_KEY = 7_403_019  # PostgreSQL advisory lock: one refresh at a time, full or not
-_IN_SNAPSHOT: ContextVar[bool] = ContextVar("monitoring_snapshot", default=False)
 NOT_COUNTED = (Status.DRAFT, Status.CANCELLED)
 FIELDS = [
     "id",
@@ -85,9 +81,9 @@ def _local_day(moment: datetime | None) -> Any:
 
 
 def _fact(row: dict[str, Any], referred: bool) -> ConsultFact:
-    band = _age_band(row["patient__birth_date"], row["submitted_at"])
+    band = age_band(row["patient__birth_date"], row["submitted_at"])
     groups = set(
-        _groups(
+        vulnerable_groups_of(
             {
                 "ethnicity": row["patient__ethnicity"],
                 "household": row["patient__household"],
@@ -113,7 +109,7 @@ def _fact(row: dict[str, Any], referred: bool) -> ConsultFact:
         deadline_at=row["deadline_at"],
         first_response_at=row["first_response_at"],
         answered=row["answered_at"] is not None,
-        response_minutes=_minutes(row["submitted_at"], row["first_response_at"]),
+        response_minutes=minutes(row["submitted_at"], row["first_response_at"]),
         urgency=row["urgency"],
         sex=row["patient__sex"],
         age_band=band,
@@ -290,64 +286,3 @@ def _refresh_changed() -> tuple[int, int]:
     state.watermark = state.refreshed_at = now
     state.save(update_fields=["watermark", "refreshed_at"])
     return written, removed
-
-
-def ensure_fresh() -> None:
-    """Before a read: keep the figures at most ``MONITORING_FACTS_MAX_AGE`` seconds old without
-    making the reader wait. Older than that (or never computed), the read is served from what is
-    there and the task worker is asked for a refresh, once per that many seconds and not while
-    one runs (stale while revalidating). A maximum age of 0 (always exact, as the tests run)
-    refreshes in the read."""
-    if _IN_SNAPSHOT.get():
-        return  # checked when the snapshot began
-    max_age = timedelta(seconds=settings.MONITORING_FACTS_MAX_AGE)
-    if not max_age:
-        refresh()
-        return
-    now = timezone.now()
-    state = FactState.objects.only("refreshed_at", "requested_at").first()
-    if state is not None:
-        if state.refreshed_at is not None and now - state.refreshed_at < max_age:
-            return
-        if state.requested_at is not None and now - state.requested_at < max_age:
-            return  # asked already
-    FactState.objects.get_or_create(pk=1)
-    with transaction.atomic():
-        # A refresh that is running holds this row: then there is nothing to ask for, and
-        # the reader does not wait for it (SKIP LOCKED).
-        claim = (
-            FactState.objects.select_for_update(skip_locked=True)
-            .filter(pk=1)
-            .filter(Q(requested_at__isnull=True) | Q(requested_at__lt=now - max_age))
-            .first()
-        )
-        if claim is None:
-            return
-        claim.requested_at = now
-        claim.save(update_fields=["requested_at"])
-    from caunoi.monitoring.tasks import indicators_refresh
-
-    transaction.on_commit(indicators_refresh.enqueue, robust=True)
-
-
-@contextmanager
-def snapshot() -> Iterator[None]:
-    """Read every figure inside from one moment of the database, so that a refresh committing
-    meanwhile is never half seen: a total and its breakdown, a page's tables, a report, a DHIS2
-    payload agree with each other. Freshness is checked once, before. On PostgreSQL this is a
-    REPEATABLE READ transaction (when not already inside one); SQLite's transactions read from
-    one snapshot anyway."""
-    if _IN_SNAPSHOT.get():
-        yield
-        return
-    ensure_fresh()
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        token = _IN_SNAPSHOT.set(True)
-        try:
-            yield
-        finally:
-            _IN_SNAPSHOT.reset(token)

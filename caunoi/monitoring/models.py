@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from caunoi.monitoring.catalogue import BY_CODE
 
 DHIS2_UID = RegexValidator(
     r"^[A-Za-z][A-Za-z0-9]{10}$", _("A DHIS2 identifier has 11 letters and digits.")
@@ -29,10 +32,6 @@ class Dhis2DataElement(models.Model):
         return f"{self.indicator} → {self.data_element}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from caunoi.monitoring.indicators import BY_CODE
-
         if self.indicator not in BY_CODE:
             raise ValidationError({"indicator": _("Unknown indicator.")})
 

@@ -11,9 +11,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from caunoi.core.pdf import VietnameseDocument, pdf_table
+from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.dashboards import Table, dashboard_tables, headline
-from caunoi.monitoring.facts import snapshot
-from caunoi.monitoring.indicators import Place
+from caunoi.monitoring.freshness import snapshot
 from caunoi.monitoring.periods import Period, period_text
 from caunoi.places.models import Province
 

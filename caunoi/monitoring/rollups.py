@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Case, F, Max, Min, Q, Value, When
 
-from caunoi.monitoring.indicators import VULNERABLE
+from caunoi.monitoring.catalogue import VULNERABLE
 from caunoi.monitoring.models import ConsultFact, MonthlyRollup
 from caunoi.monitoring.periods import month_after
 

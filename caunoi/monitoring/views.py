@@ -12,14 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from caunoi.core.http import AuthedRequest
+from caunoi.accounts.http import AuthedRequest
 from caunoi.monitoring.access import allowed_places, default_place, resolve_place
+from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.charts import chart_for
 from caunoi.monitoring.dashboards import dashboard_tables, headline
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
-from caunoi.monitoring.facts import snapshot
-from caunoi.monitoring.indicators import Place
+from caunoi.monitoring.freshness import snapshot
 from caunoi.monitoring.models import FactState
 from caunoi.monitoring.periods import Period, month_after, parse_period
 from caunoi.monitoring.report import province_report_pdf

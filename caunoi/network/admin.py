@@ -1,59 +1,18 @@
 """The network administrator's screens. Saves and deletes go through the audited registry
-services; who may use these screens is decided by ``network.access`` like everything else."""
+services (``audit.admin.NetworkAdminMixin``); who may use these screens is decided by
+``network.access`` like everything else, through ``network.backends.NetworkAdminBackend``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Membership, Specialty, SupportLink
-from caunoi.network.services import registry_delete, registry_save
-
-
-class NetworkAdminMixin:
-    """Only network administrators manage the registry; every change is audited."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return user_scope(request.user).is_network_admin
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return user_scope(request.user).is_network_admin
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return user_scope(request.user).is_network_admin
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return user_scope(request.user).is_network_admin
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return user_scope(request.user).is_network_admin
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # The admin saves many-to-many fields in save_related(); the audit row is written by
-        # registry_save and the admin's own transaction wraps both.
-        registry_save(
-            obj=obj, actor=request.user, changed_fields=list(form.changed_data), request=request
-        )
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            registry_delete(obj=obj, actor=request.user, request=request)
-        for obj in instances:
-            registry_save(obj=obj, actor=request.user, changed_fields=["inline"], request=request)
-        formset.save_m2m()
-
-    def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        registry_delete(obj=obj, actor=request.user, request=request)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for obj in queryset:
-            registry_delete(obj=obj, actor=request.user, request=request)
 
 
 @admin.register(Specialty)

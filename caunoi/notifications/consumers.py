@@ -20,7 +20,8 @@ from caunoi.core.websocket import (
     read_frame,
     socket_language,
 )
-from caunoi.notifications.live import consult_group, hub_group, user_group
+from caunoi.network.access import user_scope
+from caunoi.notifications.live import consult_group, hub_group, may_follow, user_group
 from caunoi.notifications.messages import Shown, message_shown
 from caunoi.notifications.presence import presence_enter, presence_leave
 
@@ -50,14 +51,10 @@ KINDS = {
 
 
 def _consult_visible(user: Any, public_id: str) -> bool:
-    from caunoi.consults.access import visible_consultations
-
-    return visible_consultations(user).filter(public_id=public_id).exists()
+    return may_follow("consult", user, public_id)
 
 
 def _queue_groups(user: Any) -> list[str]:
-    from caunoi.network.access import user_scope
-
     scope = user_scope(user)
     groups = [hub_group(h) for h in sorted(scope.hub_ids)]
     groups += [f"facility.{f}" for f in sorted(scope.facility_ids)]

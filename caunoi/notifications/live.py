@@ -9,6 +9,7 @@ seconds, and the log says once that live updates are paused and once that they a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -32,6 +33,21 @@ def consult_group(public_id: object) -> str:
 
 def hub_group(hub_id: int) -> str:
     return f"hub.{hub_id}"
+
+
+# Who may follow one record's updates, by kind ("consult"): the apps above notifications that
+# own those records register their answer in their AppConfig.ready() (``consults`` does), so
+# this app imports none of them.
+_followable: dict[str, Callable[[Any, str], bool]] = {}
+
+
+def follow_register(kind: str, may_follow: Callable[[Any, str], bool]) -> None:
+    _followable[kind] = may_follow
+
+
+def may_follow(kind: str, user: Any, public_id: str) -> bool:
+    check = _followable.get(kind)
+    return check is not None and check(user, public_id)
 
 
 async def _send(layer: Any, group: str, message: dict[str, Any]) -> None:

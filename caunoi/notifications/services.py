@@ -11,6 +11,7 @@ from caunoi.notifications.live import push, user_group
 from caunoi.notifications.messages import Param, message_kind, message_render, params_stored
 from caunoi.notifications.models import Notification
 from caunoi.notifications.presence import online_among
+from caunoi.notifications.tasks import notification_email_send
 
 
 def notify(
@@ -65,8 +66,6 @@ def _deliver(rows: list[Notification]) -> None:
     online = online_among(user_ids)
     offline = [r.id for r in rows if r.user_id not in online]
     if offline:
-        from caunoi.notifications.tasks import notification_email_send
-
         notification_email_send.enqueue(offline)
     unread = dict(
         Notification.objects.unread()

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from caunoi.core.http import AuthedRequest
+from caunoi.accounts.http import AuthedRequest
 from caunoi.notifications.models import Notification
 from caunoi.notifications.services import notifications_mark_read
 

@@ -18,24 +18,18 @@ from django.http import Http404
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.models import Patient, PatientQuerySet
+from caunoi.patients.sharing import patient_shares
 
 
 def visible_patients(user: Any) -> PatientQuerySet:
-    from caunoi.consults.access import visible_consultations
-
     scope = user_scope(user)
     if not scope.is_clinical:
         return Patient.objects.none()
-    from caunoi.referrals.models import Referral
-
-    shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
-    # A referral shares the patient with the receiving facility.
-    referred = Referral.objects.filter(to_facility_id__in=scope.facility_ids).values("patient_id")
-    return Patient.objects.filter(
-        Q(facility_id__in=scope.facility_ids)
-        | Q(id__in=shared.values("patient_id"))
-        | Q(id__in=referred)
-    ).as_read("patient record")
+    # The consults and referrals that share a patient (patients.sharing, filled by those apps).
+    visible = Q(facility_id__in=scope.facility_ids)
+    for share in patient_shares():
+        visible |= Q(id__in=share.patient_ids(user, scope))
+    return Patient.objects.filter(visible).as_read("patient record")
 
 
 def registrable_facility_ids(user: Any) -> frozenset[int]:

@@ -13,9 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.models import AuditEvent
-from caunoi.consults.access import visible_consultations
-from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.patients.access import (
     access_patient,
@@ -34,7 +33,7 @@ from caunoi.patients.services import (
     identifier_holders,
     patient_register,
 )
-from caunoi.referrals.access import visible_referrals
+from caunoi.patients.sharing import patient_shares
 
 
 @login_required
@@ -151,18 +150,8 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     patient = access_patient(request.user, public_id)
-    consults = (
-        visible_consultations(request.user)
-        .filter(patient=patient)
-        .select_related("patient", "specialty", "hub", "requester_facility", "specialist")
-        .order_by("-created_at")[:50]
-    )
-    referrals = (
-        visible_referrals(request.user)
-        .filter(patient=patient)
-        .select_related("patient", "from_facility", "to_facility")
-        .order_by("-sent_at")[:50]
-    )
+    # The consultations and referrals about the patient (patients.sharing).
+    shared = {share.name: share.rows(request.user, patient) for share in patient_shares()}
     access_log = AuditEvent.objects.for_object("patients.patient", str(patient.public_id)).order_by(
         "-id"
     )[:30]
@@ -174,8 +163,7 @@ def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "card": insurance_decode(patient.insurance_number),
             "vulnerabilities": patient.vulnerabilities(),
             "consents": patient.consents.select_related("recorded_by", "withdrawn_by"),
-            "consults": consults,
-            "referrals": referrals,
+            **shared,
             "access_log": access_log,
             "can_edit": can_edit_patient(request.user, patient),
             "consent_form": ConsentForm(),

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from caunoi.network.admin import NetworkAdminMixin
+from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.places.models import Commune, Province
 
 

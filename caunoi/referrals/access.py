@@ -11,13 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from caunoi.consults.models import Consultation
 from caunoi.network.access import user_scope
 from caunoi.referrals.models import Referral, ReferralStatus
 
 
 def visible_referrals(user: Any) -> QuerySet[Referral]:
-    from caunoi.consults.models import Consultation
-
     scope = user_scope(user)
     if not scope.is_clinical:
         return Referral.objects.none()

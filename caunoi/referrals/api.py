@@ -9,9 +9,10 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from caunoi.accounts.api_auth import api_user
 from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.consults.access import access_consultation
-from caunoi.core.api import FieldErrors, Pagination, SerializedPage, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, Pagination, SerializedPage, reject_unknown_params
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient

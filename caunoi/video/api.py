@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
+from caunoi.accounts.api_auth import api_user
 from caunoi.accounts.models import User
 from caunoi.consults.access import access_consultation
-from caunoi.core.api import FieldErrors, api_user, reject_unknown_params
+from caunoi.core.api import FieldErrors, reject_unknown_params
 from caunoi.video.access import access_video_session
 from caunoi.video.models import VideoSession
 from caunoi.video.services import video_session_schedule

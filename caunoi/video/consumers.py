@@ -15,10 +15,12 @@ from typing import Annotated, Any, Literal
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.utils import translation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caunoi.consults.services import message_post
 from caunoi.core.websocket import (
     Frame,
     FrameError,
@@ -28,6 +30,7 @@ from caunoi.core.websocket import (
     socket_language,
 )
 from caunoi.video import services
+from caunoi.video.models import VideoSession
 
 RECHECK_SECONDS = 10
 MAX_SIGNAL = 64 * 1024  # an SDP with many codecs and candidates stays well under this
@@ -94,12 +97,6 @@ KINDS = {
 
 def _post_chat(session_id: str, user: Any, text: str) -> dict[str, str] | None:
     """In-room chat is saved into the consultation's thread (when the session has one)."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-    from django.utils import timezone
-
-    from caunoi.consults.services import message_post
-    from caunoi.video.models import VideoSession
-
     session = VideoSession.objects.select_related("consultation").get(public_id=session_id)
     if session.consultation is not None:
         try:

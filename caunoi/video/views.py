@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caunoi.accounts.http import AuthedRequest
 from caunoi.accounts.models import User
 from caunoi.consults.access import (
     access_consultation,
@@ -18,7 +19,6 @@ from caunoi.consults.access import (
     visible_consultations,
 )
 from caunoi.consults.models import Status
-from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.video.access import access_video_session, is_host, visible_sessions
 from caunoi.video.calendar import session_ics

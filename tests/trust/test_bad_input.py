@@ -151,7 +151,7 @@ def test_a_crash_on_a_page_answers_a_vietnamese_page_in_the_layout(worker, monke
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("caunoi.core.views.queues_for", broken)
+    monkeypatch.setattr("caunoi.home.views.queues_for", broken)
     client = Client(raise_request_exception=False)
     client.force_login(worker)
     response = client.get("/")

@@ -16,8 +16,8 @@ from django.utils import timezone
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_period
-from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 from caunoi.monitoring.periods import parse_period
 from caunoi.places.models import Province

@@ -16,8 +16,10 @@ from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_cancel, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
 from caunoi.monitoring import aggregate
+from caunoi.monitoring.catalogue import BY_CODE, CATALOGUE, Place
+from caunoi.monitoring.engine import compute_raw
 from caunoi.monitoring.facts import refresh
-from caunoi.monitoring.indicators import BY_CODE, CATALOGUE, Place, compute, compute_raw
+from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.models import ConsultFact, FactState
 from caunoi.monitoring.periods import parse_period
 from caunoi.monitoring.tasks import indicators_refresh

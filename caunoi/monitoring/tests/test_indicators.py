@@ -11,7 +11,8 @@ from django.utils import timezone
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
-from caunoi.monitoring.indicators import BY_CODE, CATALOGUE, Place, compute
+from caunoi.monitoring.catalogue import BY_CODE, CATALOGUE, Place, age_band
+from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import parse_period
 from caunoi.referrals.tests.factories import make_referral
 
@@ -343,8 +344,6 @@ def test_api_gives_the_same_numbers_and_refuses_what_is_not_yours(
 
 
 def test_a_birth_date_after_the_visit_counts_as_age_zero():
-    from caunoi.monitoring.indicators import _age_band
-
-    assert _age_band(date(2026, 10, 1), at(5)) == "0-5"
-    assert _age_band(None, at(5)) == "?"
-    assert _age_band(date(1940, 1, 1), at(5)) == "60+"
+    assert age_band(date(2026, 10, 1), at(5)) == "0-5"
+    assert age_band(None, at(5)) == "?"
+    assert age_band(date(1940, 1, 1), at(5)) == "60+"

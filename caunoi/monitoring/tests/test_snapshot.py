@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from caunoi.monitoring.facts import snapshot
+from caunoi.monitoring.freshness import snapshot
 from caunoi.monitoring.models import FactState, MonthlyRollup
 
 

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
-from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.periods import parse_period
 
 

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.http import HttpRequest
 
-if TYPE_CHECKING:
-    from caunoi.accounts.models import User
+from caunoi.accounts.models import User
 
 
 class AuthedRequest(HttpRequest):

@@ -46,4 +46,4 @@ def home(request: HttpRequest) -> HttpResponse:
         context["totals"] = network_totals(province.id)
     elif role in (Role.DONOR, Role.ADMIN):
         context["totals"] = network_totals()
-    return render(request, "core/home.html", context)
+    return render(request, "home/home.html", context)

@@ -1,0 +1,36 @@
+"""What consultations lend to the apps below them, registered in ``apps.ConsultsConfig.ready``:
+a consultation shares its patient with the hub staff and invited colleagues who may see it
+(``patients.sharing``), and those people may follow its live updates
+(``notifications.live.may_follow``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from caunoi.consults.access import visible_consultations
+from caunoi.network.access import Scope
+from caunoi.patients.models import Patient
+from caunoi.patients.sharing import PatientShare
+
+
+def _patient_ids(user: Any, scope: Scope) -> QuerySet[Any]:
+    shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
+    return shared.values("patient_id")
+
+
+def _rows(user: Any, patient: Patient) -> Any:
+    return (
+        visible_consultations(user)
+        .filter(patient=patient)
+        .select_related("patient", "specialty", "hub", "requester_facility", "specialist")
+        .order_by("-created_at")[:50]
+    )
+
+
+CONSULTATION_SHARE = PatientShare(name="consults", patient_ids=_patient_ids, rows=_rows)
+
+
+def consult_followable(user: Any, public_id: str) -> bool:
+    return visible_consultations(user).filter(public_id=public_id).exists()

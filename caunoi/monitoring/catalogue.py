@@ -1,0 +1,476 @@
+"""The indicator catalogue: what each indicator counts, in both languages, and how it is
+computed from its rows (numerator, denominator, value); the places and cells the figures are
+given for; the small-cell threshold.
+
+Definitions only: the rows are read by ``engine.py`` (one row per consultation, referral, video
+session or facility) and by ``aggregate.py`` (from the consultation facts); ``indicators.py``
+chooses between them. ``minutes``, ``age_band`` and ``vulnerable_groups_of`` are the row values
+the facts (``facts.py``) store, computed once here for both.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.utils.translation import get_language
+
+from caunoi.monitoring.periods import GRAINS
+from caunoi.network.models import Facility
+from caunoi.patients.ethnicity import KINH
+from caunoi.referrals.models import ReferralStatus
+
+SMALL_CELL = 5
+PLACE_BREAKDOWNS = ("province", "commune", "facility", "hub")
+CLINICAL_BREAKDOWNS = ("specialty", "urgency", "sex", "age_band", "vulnerability", "specialist")
+AGE_BANDS = [(0, 6, "0-5"), (6, 16, "6-15"), (16, 60, "16-59"), (60, 200, "60+")]
+VULNERABLE = ("ethnic_minority", "poor", "near_poor", "elderly", "child_under_6")
+
+
+@dataclass
+class Place:
+    """Where: the whole network, a province, or one facility (a hub's place is what it answers)."""
+
+    kind: str = "network"
+    province_code: int | None = None
+    facility: Facility | None = None
+
+    @property
+    def key(self) -> str:
+        if self.kind == "province":
+            return str(self.province_code)
+        if self.kind == "facility" and self.facility is not None:
+            return str(self.facility.public_id)
+        return "network"
+
+    @property
+    def province_of(self) -> int | None:
+        if self.facility is not None:
+            return int(self.facility.province.code)
+        return self.province_code
+
+    def contains(self, other: Place) -> bool:
+        """Whether ``other`` lies within this place: what an export of this place may include.
+        A reader allowed this place (``monitoring.access.resolve_place``) may see all of it."""
+        if self.kind == "network":
+            return True
+        if self.kind == "province":
+            return other.province_of == self.province_code
+        return (
+            other.kind == "facility"
+            and other.facility is not None
+            and self.facility is not None
+            and other.facility.pk == self.facility.pk
+        )
+
+
+@dataclass
+class Cell:
+    key: str
+    label: str
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    patients: int
+    suppressed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "value": self.value,
+            "suppressed": self.suppressed,
+        }
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_vi: str
+    name_en: str
+    definition_vi: str
+    definition_en: str
+    numerator: str
+    denominator: str
+    unit: str  # count, percent, minutes, hours, days, ratio
+    breakdowns: tuple[str, ...]
+    compute: Callable[[list[dict[str, Any]]], tuple[float | None, float | None, float | None]] = (
+        field(repr=False, compare=False)
+    )
+    source: str = "consults"
+    counts_patients: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
+
+    @property
+    def definition(self) -> str:
+        return (
+            self.definition_en if (get_language() or "vi").startswith("en") else self.definition_vi
+        )
+
+
+# --- the computations ---------------------------------------------------------------------------
+
+
+def _count(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+    return len(rows), None, len(rows)
+
+
+def _share(
+    test: Callable[[dict[str, Any]], bool | None],
+) -> Callable[[list[dict[str, Any]]], tuple[float | None, float | None, float | None]]:
+    """Percentage of rows where ``test`` is True; rows where it is None are not counted."""
+
+    def compute(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+        judged = [test(r) for r in rows]
+        denominator = sum(1 for j in judged if j is not None)
+        numerator = sum(1 for j in judged if j)
+        return (
+            numerator,
+            denominator,
+            (round(100 * numerator / denominator, 1) if denominator else None),
+        )
+
+    return compute
+
+
+def _quantile(
+    q: float, get: Callable[[dict[str, Any]], float | None]
+) -> Callable[[list[dict[str, Any]]], tuple[float | None, float | None, float | None]]:
+    def compute(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+        values = sorted(v for v in (get(r) for r in rows) if v is not None)
+        if not values:
+            return None, 0, None
+        if q == 0.5:
+            value = statistics.median(values)
+        else:
+            # Nearest rank: the smallest value with at least q of the values at or below it.
+            value = values[max(0, math.ceil(q * len(values)) - 1)]
+        return None, len(values), round(value, 1)
+
+    return compute
+
+
+def minutes(a: datetime | None, b: datetime | None) -> float | None:
+    return (b - a).total_seconds() / 60 if a and b else None
+
+
+def age_band(birth: date | None, on: datetime | None) -> str:
+    if birth is None or on is None:
+        return "?"
+    day = on.date()
+    age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    # A birth recorded after the visit (a typo, or a newborn registered later) counts as age 0.
+    age = max(age, 0)
+    return next((label for low, high, label in AGE_BANDS if low <= age < high), "?")
+
+
+def vulnerable_groups_of(row: dict[str, Any]) -> list[str]:
+    """The vulnerable groups a consult's patient belongs to (used for the reach breakdown)."""
+    groups = []
+    if row.get("ethnicity") and row["ethnicity"] != KINH:
+        groups.append("ethnic_minority")
+    if row.get("household") in ("poor", "near_poor"):
+        groups.append(row["household"])
+    band = row.get("age_band")
+    if band == "60+":
+        groups.append("elderly")
+    if band == "0-5":
+        groups.append("child_under_6")
+    return groups
+
+
+def _in_time(r: dict[str, Any]) -> bool | None:
+    if r["deadline_at"] is None:
+        return None
+    if r["first_response_at"] is None:
+        # Not answered: late once the deadline has passed, not yet judged before.
+        return False if r["deadline_at"] < r["now"] else None
+    return bool(r["first_response_at"] <= r["deadline_at"])
+
+
+def _ratio_per_facility(
+    rows: list[dict[str, Any]],
+) -> tuple[float | None, float | None, float | None]:
+    consults = sum(r["consults"] for r in rows)
+    return consults, len(rows), (round(consults / len(rows), 2) if rows else None)
+
+
+def _active_share(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+    active = sum(1 for r in rows if r["consults"] > 0)
+    return active, len(rows), (round(100 * active / len(rows), 1) if rows else None)
+
+
+def _video_minutes(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+    total = sum(minutes(r["started_at"], r["ended_at"]) or 0 for r in rows)
+    return round(total), None, round(total)
+
+
+def _active_workers(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+    people = {r["requester_id"] for r in rows} | {
+        r["specialist_id"] for r in rows if r["specialist_id"] and r["answered_at"]
+    }
+    return len(people), None, len(people)
+
+
+PERIOD_AND_PLACE = (*GRAINS, *PLACE_BREAKDOWNS)
+ALL = (*PERIOD_AND_PLACE, *CLINICAL_BREAKDOWNS)
+
+CATALOGUE: list[Indicator] = [
+    Indicator(
+        "consults_submitted",
+        "Số ca hội chẩn được gửi",
+        "Consultations submitted",
+        "Số ca hội chẩn từ xa được gửi đến bệnh viện hạt nhân trong kỳ.",
+        "Teleconsultations sent to a hub in the period.",
+        "ca gửi trong kỳ",
+        "—",
+        "count",
+        ALL,
+        _count,
+    ),
+    Indicator(
+        "consults_answered",
+        "Số ca hội chẩn được trả lời",
+        "Consultations answered",
+        "Số ca có ý kiến tư vấn của bác sĩ chuyên khoa trong kỳ.",
+        "Consultations that received a specialist's advice in the period.",
+        "ca có ý kiến tư vấn trong kỳ",
+        "—",
+        "count",
+        ALL,
+        _count,
+        source="consults_answered",
+    ),
+    Indicator(
+        "consults_closed",
+        "Số ca hội chẩn đã kết thúc",
+        "Consultations closed",
+        "Số ca được trạm xác nhận và kết thúc trong kỳ.",
+        "Consultations closed by the requesting station in the period.",
+        "ca kết thúc trong kỳ",
+        "—",
+        "count",
+        ALL,
+        _count,
+        source="consults_closed",
+    ),
+    Indicator(
+        "response_time_median",
+        "Thời gian phản hồi (trung vị)",
+        "Time to first response (median)",
+        "Trung vị số phút từ khi gửi đến phản hồi đầu tiên của tuyến trên.",
+        "Median minutes from sending to the hub's first response.",
+        "—",
+        "ca có phản hồi",
+        "minutes",
+        ALL,
+        _quantile(0.5, lambda r: minutes(r["submitted_at"], r["first_response_at"])),
+    ),
+    Indicator(
+        "response_time_p90",
+        "Thời gian phản hồi (bách phân vị 90)",
+        "Time to first response (90th percentile)",
+        "90% số ca được phản hồi trong chừng này phút.",
+        "90% of consultations got a first response within this many minutes.",
+        "—",
+        "ca có phản hồi",
+        "minutes",
+        ALL,
+        _quantile(0.9, lambda r: minutes(r["submitted_at"], r["first_response_at"])),
+    ),
+    Indicator(
+        "answered_in_time",
+        "Tỷ lệ phản hồi đúng hạn",
+        "Answered within the deadline",
+        "Tỷ lệ ca được phản hồi trước hạn trả lời theo mức độ khẩn.",
+        "Share of consultations first answered before their urgency's deadline.",
+        "ca phản hồi đúng hạn",
+        "ca đã có phản hồi hoặc đã quá hạn",
+        "percent",
+        ALL,
+        _share(_in_time),
+    ),
+    Indicator(
+        "resolved_locally",
+        "Tỷ lệ giải quyết tại tuyến dưới",
+        "Resolved locally",
+        "Tỷ lệ ca kết thúc mà không phải chuyển tuyến.",
+        "Share of closed consultations that ended without a referral.",
+        "ca kết thúc không chuyển tuyến",
+        "ca kết thúc",
+        "percent",
+        ALL,
+        _share(lambda r: not r["referred"] and r["recommended_outcome"] != "refer"),
+        source="consults_closed",
+    ),
+    Indicator(
+        "active_facilities",
+        "Tỷ lệ cơ sở hoạt động",
+        "Active facilities",
+        "Tỷ lệ cơ sở tuyến dưới có ít nhất một ca hội chẩn trong kỳ.",
+        "Share of grassroots facilities with at least one consultation in the period.",
+        "cơ sở có ≥ 1 ca",
+        "cơ sở tuyến dưới đang hoạt động",
+        "percent",
+        ("province", "commune", "facility"),
+        _active_share,
+        source="facilities",
+        counts_patients=False,
+    ),
+    Indicator(
+        "consults_per_facility",
+        "Số ca hội chẩn trên một cơ sở",
+        "Consultations per facility",
+        "Số ca gửi trong kỳ chia cho số cơ sở tuyến dưới.",
+        "Consultations sent in the period per grassroots facility.",
+        "ca gửi",
+        "cơ sở tuyến dưới",
+        "ratio",
+        ("province", "commune"),
+        _ratio_per_facility,
+        source="facilities",
+        counts_patients=False,
+    ),
+    Indicator(
+        "referrals",
+        "Số ca chuyển tuyến",
+        "Referrals",
+        "Số ca chuyển tuyến được gửi trong kỳ (không tính ca hủy).",
+        "Referrals sent in the period (cancelled ones excluded).",
+        "ca chuyển tuyến",
+        "—",
+        "count",
+        (*PERIOD_AND_PLACE, "urgency", "sex", "age_band"),
+        _count,
+        source="referrals",
+    ),
+    Indicator(
+        "referral_acceptance",
+        "Tỷ lệ tiếp nhận chuyển tuyến",
+        "Referral acceptance rate",
+        "Tỷ lệ ca chuyển tuyến được tiếp nhận trong số ca đã có quyết định.",
+        "Share of decided referrals that were accepted.",
+        "ca được tiếp nhận",
+        "ca đã có quyết định",
+        "percent",
+        (*PERIOD_AND_PLACE, "urgency"),
+        _share(
+            lambda r: None if r["decided_at"] is None else r["status"] != ReferralStatus.DECLINED
+        ),
+        source="referrals",
+    ),
+    Indicator(
+        "referral_arrival_time",
+        "Thời gian đến nơi (trung vị)",
+        "Time to arrival (median)",
+        "Trung vị số giờ từ khi chuyển đi đến khi người bệnh đến nơi.",
+        "Median hours from departure to arrival.",
+        "—",
+        "ca đã đến nơi",
+        "hours",
+        (*PERIOD_AND_PLACE, "urgency"),
+        _quantile(
+            0.5,
+            lambda r: (
+                (m / 60) if (m := minutes(r["departed_at"], r["arrived_at"])) is not None else None
+            ),
+        ),
+        source="referrals",
+    ),
+    Indicator(
+        "counter_referral_rate",
+        "Tỷ lệ có phản hồi chuyển tuyến",
+        "Counter-referral rate",
+        "Tỷ lệ ca ra viện có phản hồi chuyển tuyến về trạm.",
+        "Share of discharged referrals whose counter-referral came back.",
+        "ca có phản hồi",
+        "ca đã ra viện",
+        "percent",
+        PERIOD_AND_PLACE,
+        _share(
+            lambda r: None if r["discharged_at"] is None else r["counter_referred_at"] is not None
+        ),
+        source="referrals",
+    ),
+    Indicator(
+        "counter_referral_time",
+        "Thời gian phản hồi chuyển tuyến (trung vị)",
+        "Time to counter-referral (median)",
+        "Trung vị số ngày từ khi ra viện đến khi gửi phản hồi chuyển tuyến.",
+        "Median days from discharge to the counter-referral.",
+        "—",
+        "ca có phản hồi",
+        "days",
+        PERIOD_AND_PLACE,
+        _quantile(
+            0.5,
+            lambda r: (
+                (m / 1440)
+                if (m := minutes(r["discharged_at"], r["counter_referred_at"])) is not None
+                else None
+            ),
+        ),
+        source="referrals",
+    ),
+    Indicator(
+        "video_sessions",
+        "Số phiên hội chẩn video",
+        "Video sessions",
+        "Số phiên hội chẩn video đã diễn ra trong kỳ.",
+        "Video sessions held in the period.",
+        "phiên",
+        "—",
+        "count",
+        PERIOD_AND_PLACE,
+        _count,
+        source="video",
+    ),
+    Indicator(
+        "video_minutes",
+        "Số phút hội chẩn video",
+        "Video minutes",
+        "Tổng thời lượng các phiên hội chẩn video trong kỳ.",
+        "Total length of the video sessions held in the period.",
+        "phút",
+        "—",
+        "count",
+        PERIOD_AND_PLACE,
+        _video_minutes,
+        source="video",
+    ),
+    Indicator(
+        "vulnerable_reach",
+        "Tỷ lệ ca thuộc nhóm yếu thế",
+        "Reach among vulnerable groups",
+        "Tỷ lệ ca hội chẩn cho người dân tộc thiểu số, hộ nghèo, cận nghèo, người cao tuổi, trẻ dưới 6 tuổi.",
+        "Share of consultations for ethnic-minority, poor or near-poor, elderly (60+) or under-6 patients.",
+        "ca thuộc ≥ 1 nhóm",
+        "ca gửi trong kỳ",
+        "percent",
+        ALL,
+        _share(lambda r: bool(vulnerable_groups_of(r))),
+    ),
+    Indicator(
+        "active_health_workers",
+        "Số nhân viên y tế hoạt động",
+        "Active health workers",
+        "Số người đã gửi hoặc trả lời ít nhất một ca hội chẩn trong kỳ.",
+        "People who sent or answered at least one consultation in the period.",
+        "người",
+        "—",
+        "count",
+        PERIOD_AND_PLACE,
+        _active_workers,
+        counts_patients=False,
+    ),
+]
+BY_CODE = {i.code: i for i in CATALOGUE}

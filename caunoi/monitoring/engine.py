@@ -1,0 +1,426 @@
+"""The row engine: the rows each source reads for a period and a place, grouped by a breakdown
+into cells with the catalogue's computations, small cells suppressed, and the secondary
+suppression (``protect``). ``compute_raw`` is the reference that the database aggregation
+(``aggregate.py``) must match, and the path of the sources it does not aggregate (referrals,
+video sessions).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import get_language
+
+from caunoi.consults.models import Consultation, Status
+from caunoi.monitoring.catalogue import (
+    AGE_BANDS,
+    SMALL_CELL,
+    VULNERABLE,
+    Cell,
+    Indicator,
+    Place,
+    age_band,
+    vulnerable_groups_of,
+)
+from caunoi.monitoring.periods import GRAINS, Period, parse_period, period_label, period_start
+from caunoi.network.models import Facility, FacilityKind
+from caunoi.referrals.models import Referral, ReferralStatus
+from caunoi.video.models import SessionStatus, VideoSession
+
+# --- the rows each source reads ------------------------------------------------------------------
+
+CONSULT_FIELDS = [
+    "id",
+    "patient_id",
+    "submitted_at",
+    "first_response_at",
+    "deadline_at",
+    "answered_at",
+    "closed_at",
+    "recommended_outcome",
+    "urgency",
+    "requester_id",
+    "specialist_id",
+    "requester_facility__province__code",
+    "requester_facility__commune__code",
+    "requester_facility__public_id",
+    "requester_facility__name",
+    "hub__public_id",
+    "hub__name",
+    "specialty__code",
+    "specialty__name_vi",
+    "specialty__name_en",
+    "specialist__full_name",
+    "patient__sex",
+    "patient__birth_date",
+    "patient__ethnicity",
+    "patient__household",
+]
+TIME_FIELD = {
+    "consults": "submitted_at",
+    "consults_answered": "answered_at",
+    "consults_closed": "closed_at",
+}
+
+
+def _consult_rows(source: str, period: Period, place: Place) -> list[dict[str, Any]]:
+    time_field = TIME_FIELD[source]
+    qs: QuerySet[Consultation] = Consultation.objects.exclude(
+        status__in=[Status.DRAFT, Status.CANCELLED]
+    ).filter(**{f"{time_field}__gte": period.start_at, f"{time_field}__lt": period.end_at})
+    qs = _place_filter(qs, place, "requester_facility", hub_field="hub")
+    rows: list[dict[str, Any]] = [dict(r) for r in qs.values(*CONSULT_FIELDS)]
+    referred = set()
+    if source == "consults_closed":
+        referred = set(
+            Referral.objects.filter(consultation_id__in=[r["id"] for r in rows]).values_list(
+                "consultation_id", flat=True
+            )
+        )
+    now = datetime.now(tz=period.start_at.tzinfo)
+    for r in rows:
+        r["when"] = r[time_field]
+        r["now"] = now
+        r["referred"] = r["id"] in referred
+        r["age_band"] = age_band(r["patient__birth_date"], r["submitted_at"])
+        r["ethnicity"], r["household"] = r["patient__ethnicity"], r["patient__household"]
+    return rows
+
+
+def _place_filter(
+    qs: QuerySet[Any], place: Place, facility_field: str, hub_field: str | None = None
+) -> QuerySet[Any]:
+    if place.kind == "province":
+        return qs.filter(**{f"{facility_field}__province__code": place.province_code or 0})
+    if place.kind == "facility" and place.facility is not None:
+        if place.facility.is_hub and hub_field:
+            return qs.filter(**{hub_field: place.facility})
+        return qs.filter(**{facility_field: place.facility})
+    return qs
+
+
+def _referral_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    qs: QuerySet[Any] = Referral.objects.exclude(status=ReferralStatus.CANCELLED).filter(
+        sent_at__gte=period.start_at, sent_at__lt=period.end_at
+    )
+    qs = _place_filter(qs, place, "from_facility")
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.values(
+            "id",
+            "patient_id",
+            "status",
+            "sent_at",
+            "departed_at",
+            "decided_at",
+            "arrived_at",
+            "discharged_at",
+            "counter_referred_at",
+            "urgency",
+            "from_facility__province__code",
+            "from_facility__commune__code",
+            "from_facility__public_id",
+            "from_facility__name",
+            "patient__sex",
+            "patient__birth_date",
+        )
+    ]
+    for r in rows:
+        r["when"] = r["sent_at"]
+        r["age_band"] = age_band(r["patient__birth_date"], r["sent_at"])
+    return rows
+
+
+def _video_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    qs: QuerySet[Any] = VideoSession.objects.filter(
+        status=SessionStatus.ENDED, started_at__gte=period.start_at, started_at__lt=period.end_at
+    )
+    if place.kind != "network":
+        qs = _place_filter(
+            qs, place, "consultation__requester_facility", hub_field="consultation__hub"
+        )
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.values(
+            "id",
+            "started_at",
+            "ended_at",
+            "consultation__patient_id",
+            "consultation__requester_facility__province__code",
+            "consultation__requester_facility__commune__code",
+            "consultation__requester_facility__public_id",
+            "consultation__requester_facility__name",
+            "consultation__hub__public_id",
+            "consultation__hub__name",
+        )
+    ]
+    for r in rows:
+        r["when"] = r["started_at"]
+        r["patient_id"] = r["consultation__patient_id"]
+    return rows
+
+
+def grassroots_facilities(place: Place) -> QuerySet[Facility]:
+    facilities = (
+        Facility.objects.active().filter(is_hub=False).exclude(kind=FacilityKind.HEALTH_DEPARTMENT)
+    )
+    if place.kind == "province":
+        facilities = facilities.filter(province__code=place.province_code or 0)
+    elif place.kind == "facility" and place.facility is not None:
+        facilities = facilities.filter(pk=place.facility.pk)
+    return facilities
+
+
+def facility_rows(
+    period: Period, place: Place, sent: dict[int, int] | None = None
+) -> list[dict[str, Any]]:
+    """One row per grassroots facility of the place, with its number of consults sent (counted
+    here from the consultations unless ``sent`` gives them)."""
+    facilities = grassroots_facilities(place)
+    if sent is not None:
+        return _facility_dicts(period, facilities, sent)
+    sent = defaultdict(int)
+    for facility_id in (
+        Consultation.objects.exclude(status__in=[Status.DRAFT, Status.CANCELLED])
+        .filter(
+            submitted_at__gte=period.start_at,
+            submitted_at__lt=period.end_at,
+            requester_facility__in=facilities,
+        )
+        .values_list("requester_facility_id", flat=True)
+    ):
+        sent[facility_id] += 1
+    return _facility_dicts(period, facilities, sent)
+
+
+def _facility_dicts(
+    period: Period, facilities: QuerySet[Facility], sent: dict[int, int]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "consults": sent.get(f["id"], 0),
+            "patient_id": None,
+            "when": period.start_at,
+            "requester_facility__province__code": f["province__code"],
+            "requester_facility__commune__code": f["commune__code"],
+            "requester_facility__public_id": f["public_id"],
+            "requester_facility__name": f["name"],
+        }
+        for f in facilities.values("id", "province__code", "commune__code", "public_id", "name")
+    ]
+
+
+def rows_for(indicator: Indicator, period: Period, place: Place) -> list[dict[str, Any]]:
+    if indicator.source in TIME_FIELD:
+        return _consult_rows(indicator.source, period, place)
+    if indicator.source == "referrals":
+        return _referral_rows(period, place)
+    if indicator.source == "video":
+        return _video_rows(period, place)
+    return facility_rows(period, place)
+
+
+# --- grouping ----------------------------------------------------------------------------------------
+
+
+def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str, str]]:
+    """The (key, label) groups a row belongs to for breakdown ``by`` (several for vulnerability)."""
+    if by in GRAINS:
+        start = period_start(by, row["when"])
+        label = period_label(by, start)
+        return [(label, label)]
+    prefix = {"referrals": "from_facility", "video": "consultation__requester_facility"}.get(
+        indicator.source, "requester_facility"
+    )
+    if by == "province":
+        code = row.get(f"{prefix}__province__code")
+        return [(str(code), str(code))]
+    if by == "commune":
+        code = row.get(f"{prefix}__commune__code")
+        return [(str(code), str(code))]
+    if by == "facility":
+        return [(str(row.get(f"{prefix}__public_id")), str(row.get(f"{prefix}__name")))]
+    if by == "hub":
+        hub = "consultation__hub" if indicator.source == "video" else "hub"
+        return [(str(row.get(f"{hub}__public_id")), str(row.get(f"{hub}__name") or "—"))]
+    if by == "specialty":
+        name = (
+            row["specialty__name_en"]
+            if (get_language() or "vi").startswith("en")
+            else row["specialty__name_vi"]
+        )
+        return [(row["specialty__code"], name)]
+    if by == "urgency":
+        return [(row["urgency"], row["urgency"])]
+    if by == "specialist":
+        return [(str(row["specialist_id"] or "none"), row["specialist__full_name"] or "—")]
+    if by == "sex":
+        return [(row["patient__sex"], row["patient__sex"])]
+    if by == "age_band":
+        return [(row["age_band"], row["age_band"])]
+    if by == "vulnerability":
+        return [(g, g) for g in vulnerable_groups_of(row)] or [("none", "none")]
+    raise ValueError(by)
+
+
+def make_cell(
+    indicator: Indicator,
+    key: str,
+    label: str,
+    figures: tuple[float | None, float | None, float | None],
+    patients: int,
+) -> Cell:
+    """A cell from its figures, suppressed when it counts 1 to 4 patients."""
+    numerator, denominator, value = figures
+    cell = Cell(key, label, numerator, denominator, value, patients)
+    if indicator.counts_patients and 0 < patients < SMALL_CELL:
+        cell.numerator = cell.denominator = cell.value = None
+        cell.suppressed = True
+    return cell
+
+
+def _cell(indicator: Indicator, key: str, label: str, rows: list[dict[str, Any]]) -> Cell:
+    patients = len({r["patient_id"] for r in rows if r.get("patient_id") is not None})
+    return make_cell(indicator, key, label, indicator.compute(rows), patients)
+
+
+@dataclass
+class Result:
+    indicator: Indicator
+    period: Period
+    place: Place
+    by: str
+    total: Cell
+    cells: list[Cell]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "indicator": self.indicator.code,
+            "unit": self.indicator.unit,
+            "period": self.period.label,
+            "place": self.place.key,
+            "by": self.by or None,
+            "total": self.total.as_dict(),
+            "values": [c.as_dict() for c in self.cells],
+        }
+
+
+def compute_raw(indicator: Indicator, period: Period, place: Place, by: str = "") -> Result:
+    """The indicator computed from the rows themselves: the reference the facts must match."""
+    if by and by not in indicator.breakdowns:
+        raise ValueError(by)
+    return protect(
+        result_from_rows(indicator, period, place, by, rows_for(indicator, period, place))
+    )
+
+
+def published_alone(result: Result, cells: list[Cell]) -> set[str]:
+    """The keys of the cells of this breakdown that are also published on their own, as the
+    total of a query the same reader may ask: a whole month (week, quarter, year, day) of the
+    period is that period's total, a province of the network is that province's total, a
+    grassroots facility of the network or of a province is that facility's total."""
+    by, place, period = result.by, result.place, result.period
+    keys: set[str] = set()
+    if by in GRAINS:
+        for c in cells:
+            try:
+                own = parse_period(c.key)
+            except ValueError:
+                continue
+            if own.grain == by and period.start <= own.start and own.end <= period.end:
+                keys.add(c.key)
+    elif by == "age_band" and "vulnerability" in result.indicator.breakdowns:
+        # The youngest and the oldest bands are the vulnerable groups "child under 6" and
+        # "elderly (60+)", published for the same place and period beside them.
+        keys = {c.key for c in cells if c.key in ("0-5", "60+")}
+    elif by == "province" and place.kind == "network":
+        keys = {c.key for c in cells}
+    elif by == "facility" and place.kind in ("network", "province"):
+        # A hub's own dashboard counts what it answers, not what it sends: not the same cell.
+        hubs = {
+            str(public_id)
+            for public_id in Facility.objects.filter(
+                public_id__in=[c.key for c in cells if _is_uuid(c.key)], is_hub=True
+            ).values_list("public_id", flat=True)
+        }
+        keys = {c.key for c in cells if _is_uuid(c.key) and c.key not in hubs}
+    return keys
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def protect(result: Result) -> Result:
+    """Secondary suppression: when a breakdown hides exactly one cell but shows its total, the
+    hidden cell could be found by subtracting the others from the total; hide the smallest other
+    cell too.
+
+    Only among cells that are not published on their own (``published_alone``): hiding a month
+    of a trend, or a province of the network, would protect nothing, since each is also the
+    total that the API and the dashboards give for that month or that province — and it made a
+    trend show "•" for a month of 46 consultations because another month counted 2 patients."""
+    if result.total.suppressed or not result.indicator.counts_patients:
+        return result
+    if result.by == "vulnerability":
+        # The groups overlap (a poor H'Mông child counts in three): the total minus the others
+        # does not give a hidden group, so there is nothing to protect by hiding another.
+        return result
+    hidden = [c for c in result.cells if c.suppressed]
+    shown = [c for c in result.cells if not c.suppressed and c.patients]
+    if len(hidden) != 1 or not shown:
+        return result
+    alone = published_alone(result, shown)
+    shown = [c for c in shown if c.key not in alone]
+    if not shown:
+        return result
+
+    def size(c: Cell) -> tuple[float, str]:
+        figure = next((f for f in (c.denominator, c.numerator, c.value) if f is not None), 0)
+        return figure, c.key
+
+    partner = min(shown, key=size)
+    partner.numerator = partner.denominator = partner.value = None
+    partner.suppressed = True
+    return result
+
+
+# The order people read a breakdown in; other breakdowns sort by key (periods in time order).
+ORDER = {
+    "age_band": [*(label for _low, _high, label in AGE_BANDS), "?"],
+    "urgency": ["emergency", "urgent", "routine"],
+    "vulnerability": [*VULNERABLE, "none"],
+}
+
+
+def ordered(by: str, cells: Iterable[Cell]) -> list[Cell]:
+    """Cells in reading order: age bands youngest first, urgency most urgent first, the
+    vulnerable groups as the catalogue lists them; else by key."""
+    rank = {key: n for n, key in enumerate(ORDER.get(by, []))}
+    return sorted(cells, key=lambda c: (rank.get(c.key, len(rank)), c.key, c.label))
+
+
+def result_from_rows(
+    indicator: Indicator, period: Period, place: Place, by: str, rows: list[dict[str, Any]]
+) -> Result:
+    total = _cell(indicator, "total", "total", rows)
+    cells: list[Cell] = []
+    if by:
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            for key in _keys(indicator, row, by):
+                groups[key].append(row)
+        cells = ordered(
+            by, [_cell(indicator, key, label, members) for (key, label), members in groups.items()]
+        )
+    return Result(indicator, period, place, by, total, cells)
