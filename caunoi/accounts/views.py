@@ -165,6 +165,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
+    request: AuthedRequest  # Django's view requires a signed-in user (login_required dispatch)
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         user_password_set(

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.http import HttpRequest
 
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
+from caunoi.core.person import Person
 
 
 def registry_save(
     *,
     obj: models.Model,
-    actor: Any,
+    actor: Person | AnonymousUser | None,
     changed_fields: list[str] | None = None,
     request: HttpRequest | None = None,
     save_related: Any = None,
@@ -43,7 +45,9 @@ def registry_save(
     return obj
 
 
-def registry_delete(*, obj: models.Model, actor: Any, request: HttpRequest | None = None) -> None:
+def registry_delete(
+    *, obj: models.Model, actor: Person | AnonymousUser | None, request: HttpRequest | None = None
+) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,

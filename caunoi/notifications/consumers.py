@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from caunoi.accounts.models import User
 from caunoi.core.websocket import (
     Frame,
     FrameError,
@@ -49,13 +50,13 @@ KINDS = {
 }
 
 
-def _consult_visible(user: Any, public_id: str) -> bool:
+def _consult_visible(user: User, public_id: str) -> bool:
     from caunoi.consults.access import visible_consultations
 
     return visible_consultations(user).filter(public_id=public_id).exists()
 
 
-def _queue_groups(user: Any) -> list[str]:
+def _queue_groups(user: User) -> list[str]:
     from caunoi.network.access import user_scope
 
     scope = user_scope(user)

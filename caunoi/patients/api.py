@@ -18,6 +18,7 @@ from caunoi.core.api import (
     SerializedPage,
     reject_unknown_params,
 )
+from caunoi.core.http import AuthedRequest
 from caunoi.patients.access import access_patient, registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
@@ -125,7 +126,7 @@ def patient_out(p: Patient, *, consent_active: bool | None = None) -> dict[str, 
 
 @router.post("/patients", response={201: PatientOut, 200: PatientOut}, summary="Register a patient")
 def create_patient(
-    request: HttpRequest,
+    request: AuthedRequest,
     payload: PatientIn,
     idempotency_key: UUID | None = Header(None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caunoi.accounts.models import User
 from caunoi.core.websocket import (
     Frame,
     FrameError,
@@ -92,7 +93,7 @@ KINDS = {
 }
 
 
-def _post_chat(session_id: str, user: Any, text: str) -> dict[str, str] | None:
+def _post_chat(session_id: str, user: User, text: str) -> dict[str, str] | None:
     """In-room chat is saved into the consultation's thread (when the session has one)."""
     from django.core.exceptions import PermissionDenied, ValidationError
     from django.utils import timezone
