@@ -29,7 +29,7 @@ from caunoi.accounts.forms import (
     PasswordConfirmForm,
     TokenCreateForm,
 )
-from caunoi.accounts.models import ApiToken
+from caunoi.accounts.models import ApiToken, User
 from caunoi.accounts.services import (
     api_token_create,
     api_token_revoke,
@@ -147,7 +147,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
 
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         user = form.user
         user_password_set(
             user=user,

@@ -6,9 +6,10 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Header, Query, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from ninja.params.functions import Header, Query  # typed, unlike ninja's shortcuts
 from pydantic import ConfigDict
 
 from caunoi.codes.api import DiagnosisOut, diagnosis_out

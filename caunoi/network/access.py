@@ -8,7 +8,6 @@ yours" and "does not exist" look the same from outside.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
@@ -16,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from caunoi.core.person import Person
-from caunoi.network.models import Facility, Membership, Role, Status
+from caunoi.network.models import Facility, FacilityQuerySet, Membership, Role, Status
 
 # When a person holds several roles, their home page follows the first of these they hold.
 ROLE_PRECEDENCE = [
@@ -119,7 +118,7 @@ def user_scope(user: Person | AnonymousUser | None) -> Scope:
     return scope
 
 
-def visible_facilities(user: Person | AnonymousUser | None) -> Any:
+def visible_facilities(user: Person | AnonymousUser | None) -> FacilityQuerySet:
     """The directory: every signed-in person sees the active network; administrators also see
     inactive facilities."""
     scope = user_scope(user)

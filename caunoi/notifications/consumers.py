@@ -65,7 +65,7 @@ def _queue_groups(user: User) -> list[str]:
     return groups
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -114,7 +114,7 @@ def _post_chat(session_id: str, user: User, text: str) -> dict[str, str] | None:
     }
 
 
-class VideoRoomConsumer(AsyncWebsocketConsumer):
+class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.session_id = str(self.scope["url_route"]["kwargs"]["session_id"])
