@@ -19,19 +19,19 @@ from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.network.models import Membership
 
 
-class CaunoiUserCreationForm(UserCreationForm):
+class CaunoiUserCreationForm(UserCreationForm[User]):
     class Meta:
         model = User
         fields = ("username", "full_name", "email")
 
 
-class CaunoiUserChangeForm(UserChangeForm):
+class CaunoiUserChangeForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
 
 
-class CaunoiPasswordChangeForm(AdminPasswordChangeForm):
+class CaunoiPasswordChangeForm(AdminPasswordChangeForm[User]):
     # Django joins this help text with a fixed English warning when it imports the form, so
     # everybody read it in one language, half of it English. Built lazily, in the reader's.
     usable_password_help_text = format_lazy(  # type: ignore[assignment]
@@ -41,7 +41,7 @@ class CaunoiPasswordChangeForm(AdminPasswordChangeForm):
     )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
     extra = 0
     autocomplete_fields = ["facility"]
@@ -69,7 +69,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):
+class UserAdmin(NetworkAdminMixin, DjangoUserAdmin[User]):
     form = CaunoiUserChangeForm
     add_form = CaunoiUserCreationForm
     change_password_form = CaunoiPasswordChangeForm
@@ -98,7 +98,7 @@ class UserAdmin(NetworkAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(NetworkAdminMixin, admin.ModelAdmin[ApiToken]):
     """Administrators may see and revoke tokens, never read or create them."""
 
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]

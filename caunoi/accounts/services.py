@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.contrib.sessions.backends.base import SessionBase
@@ -30,7 +29,7 @@ RECOVERY_DEVICE_NAME = "recovery codes"
 
 
 def api_token_create(
-    *, user: User, name: str, actor: Any, request: HttpRequest | None = None
+    *, user: User, name: str, actor: User | None, request: HttpRequest | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for ``user``; the clear token is returned once and never stored."""
     name = name.strip()[:100]
@@ -47,7 +46,9 @@ def api_token_create(
     return row, token
 
 
-def api_token_revoke(*, token: ApiToken, actor: Any, request: HttpRequest | None = None) -> bool:
+def api_token_revoke(
+    *, token: ApiToken, actor: User | None, request: HttpRequest | None = None
+) -> bool:
     """Revoke ``token``; False when it was already revoked (nothing changes then)."""
     with transaction.atomic():
         row = ApiToken.objects.select_for_update().get(pk=token.pk)
@@ -78,7 +79,7 @@ def api_token_authenticate(raw: str) -> User | None:
     return row.user
 
 
-def user_set_language(*, user: User, language: str, actor: Any) -> None:
+def user_set_language(*, user: User, language: str, actor: User) -> None:
     if user.language == language:
         return
     with transaction.atomic():
@@ -90,7 +91,7 @@ def user_set_language(*, user: User, language: str, actor: Any) -> None:
 
 
 def user_password_set(
-    *, user: User, password: str, actor: Any, how: str, request: HttpRequest | None = None
+    *, user: User, password: str, actor: User, how: str, request: HttpRequest | None = None
 ) -> None:
     """Set a new password (``how``: "change" on the profile, "reset" through the e-mailed
     link). A reset proves control of the account's e-mail, so it also lifts the log-in
@@ -222,7 +223,7 @@ def two_factor_wait_seconds(*, user: User) -> int:
 
 
 def two_factor_recovery_codes_renew(
-    *, user: User, actor: Any, request: HttpRequest | None = None
+    *, user: User, actor: User, request: HttpRequest | None = None
 ) -> list[str]:
     with transaction.atomic():
         codes = _recovery_codes_create(user)
@@ -239,7 +240,7 @@ def two_factor_recovery_codes_renew(
 def two_factor_disable(
     *,
     user: User,
-    actor: Any,
+    actor: User | None,
     request: HttpRequest | None = None,
     session: SessionBase | None = None,
 ) -> bool:

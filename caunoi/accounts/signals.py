@@ -11,6 +11,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from caunoi.accounts.models import User
 from caunoi.accounts.throttle import login_failure_record
 from caunoi.accounts.two_factor import two_factor_state_store
 from caunoi.audit.models import AuditAction
@@ -18,7 +19,7 @@ from caunoi.audit.services import audit_record
 
 
 @receiver(user_logged_in)
-def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.LOGIN, obj=user, request=request)
     if request is not None and hasattr(request, "session"):
@@ -28,7 +29,7 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
 
 
 @receiver(user_logged_out)
-def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _on_logout(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if user is None:
         return
     with transaction.atomic():

@@ -9,7 +9,6 @@ later applies from the next sign-in.
 from __future__ import annotations
 
 from base64 import b32encode
-from typing import Any
 
 import segno
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from caunoi.accounts.models import User
 from caunoi.network.models import Membership
 
 SESSION_KEY = "caunoi_2fa"
@@ -28,7 +28,7 @@ DEVICE = "device"
 ENROL = "enrol"
 
 
-def two_factor_required(user: Any) -> bool:
+def two_factor_required(user: User) -> bool:
     """Whether ``user`` must have a second factor (OTP_REQUIRED_ROLES; superusers too)."""
     roles = list(settings.OTP_REQUIRED_ROLES)
     if not roles or not user.is_authenticated:
@@ -38,13 +38,13 @@ def two_factor_required(user: Any) -> bool:
     return Membership.objects.active().filter(user=user, role__in=roles).exists()
 
 
-def two_factor_state(user: Any) -> str:
+def two_factor_state(user: User) -> str:
     if user_has_device(user, confirmed=True):
         return DEVICE
     return ENROL if two_factor_required(user) else FREE
 
 
-def two_factor_state_store(session: SessionBase, user: Any) -> str:
+def two_factor_state_store(session: SessionBase, user: User) -> str:
     state = two_factor_state(user)
     session[SESSION_KEY] = state
     return state

@@ -30,7 +30,7 @@ from caunoi.accounts.forms import (
     TokenCreateForm,
 )
 from caunoi.accounts.http import AuthedRequest
-from caunoi.accounts.models import ApiToken
+from caunoi.accounts.models import ApiToken, User
 from caunoi.accounts.services import (
     api_token_create,
     api_token_revoke,
@@ -147,7 +147,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
 
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         user = form.user
         user_password_set(
             user=user,
@@ -165,6 +165,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
+    request: AuthedRequest  # Django's view requires a signed-in user (login_required dispatch)
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         user_password_set(

@@ -10,10 +10,11 @@ from django.contrib.auth.models import AnonymousUser
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
+from caunoi.accounts.models import User
 from caunoi.accounts.two_factor import FREE, SESSION_KEY, two_factor_state
 
 
-def _session_complete(session: Any, user: Any) -> bool:
+def _session_complete(session: Any, user: User) -> bool:
     state = session.get(SESSION_KEY) if session is not None else None
     if state is None:
         state = two_factor_state(user)

@@ -63,7 +63,7 @@ class NetworkAdminMixin:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """Read-only: the trail is append-only, nobody edits or deletes it from here."""
 
     list_display = ["at", "actor_label", "action", "object_type", "object_label", "purpose_shown"]

@@ -8,12 +8,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from caunoi.audit.models import AuditAction, AuditChainHead, AuditEvent
 from caunoi.core.client_address import client_address
+from caunoi.core.person import Person
 
 CHAIN = "main"
 GENESIS = "0" * 64
@@ -46,7 +48,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Person | AnonymousUser | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",
@@ -61,7 +63,13 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
         object_label = object_label or str(obj)[:300]
-    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    # A signed-out visitor (AnonymousUser) and the system (None) are recorded without a name.
+    person = (
+        None
+        if actor is None or isinstance(actor, AnonymousUser) or not actor.is_authenticated
+        else actor
+    )
+    actor_id = person.pk if person is not None else None
     with transaction.atomic():
         # The head row's lock orders every append. It is always the last lock a service takes,
         # so it cannot deadlock with the domain rows the service locked before.
@@ -69,7 +77,7 @@ def audit_record(
         event = AuditEvent(
             at=timezone.now(),
             actor_id=actor_id,
-            actor_label=(actor.get_full_name() or actor.get_username())[:200] if actor_id else "",
+            actor_label=(person.get_full_name() or person.get_username())[:200] if person else "",
             action=action,
             object_type=object_type,
             object_id=object_id,
@@ -110,7 +118,7 @@ def audit_verify() -> Iterator[tuple[AuditEvent | None, str]]:
 def registry_save(
     *,
     obj: models.Model,
-    actor: Any,
+    actor: Person | AnonymousUser | None,
     changed_fields: list[str] | None = None,
     request: HttpRequest | None = None,
     save_related: Any = None,
@@ -138,7 +146,9 @@ def registry_save(
     return obj
 
 
-def registry_delete(*, obj: models.Model, actor: Any, request: HttpRequest | None = None) -> None:
+def registry_delete(
+    *, obj: models.Model, actor: Person | AnonymousUser | None, request: HttpRequest | None = None
+) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -9,7 +9,7 @@ from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.codes.models import IcdCode, IcdGroup, TitleSource
 
 
-class TitledAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class TitledAdmin(NetworkAdminMixin, admin.ModelAdmin[IcdCode | IcdGroup]):
     """Administrators may correct a Vietnamese title; codes and English titles come from WHO.
 
     A title edited here is marked "admin": loading the project's translation leaves it alone,

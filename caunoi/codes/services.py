@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
@@ -11,6 +10,7 @@ from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.codes.models import GroupKind, IcdCode, IcdGroup, TitleSource, icd_search_text
 from caunoi.codes.vi_import import ViTitleRow
+from caunoi.core.person import Person
 
 
 class IcdImportRefused(ValueError):
@@ -62,7 +62,7 @@ def _resolve(
 def icd_titles_vi_import(
     *,
     rows: list[ViTitleRow],
-    actor: Any,
+    actor: Person | None,
     file_name: str,
     file_sha256: str,
     skip_unknown: bool = False,

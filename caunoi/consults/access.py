@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -26,7 +27,7 @@ from caunoi.network.models import Membership, Role
 CASE_GUEST_ROLES = (Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN)
 
 
-def visible_consultations(user: Any) -> QuerySet[Consultation]:
+def visible_consultations(user: User | AnonymousUser) -> QuerySet[Consultation]:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Consultation.objects.none()
@@ -45,7 +46,7 @@ def visible_consultations(user: Any) -> QuerySet[Consultation]:
 
 
 def access_consultation(
-    user: Any, public_id: UUID | str, *, for_update: bool = False
+    user: User | AnonymousUser, public_id: UUID | str, *, for_update: bool = False
 ) -> Consultation:
     qs = visible_consultations(user).select_related(
         "patient",
@@ -63,7 +64,9 @@ def access_consultation(
         raise Http404 from exc
 
 
-def pending_uploads_for(user: Any, client_id: UUID | str) -> QuerySet[PendingUpload]:
+def pending_uploads_for(
+    user: User | AnonymousUser, client_id: UUID | str
+) -> QuerySet[PendingUpload]:
     """The files kept for one of ``user``'s consult forms (``client_id``) after it came back with
     an error: only their own, and only while the patient is still one of their facility's."""
     scope = user_scope(user)
@@ -80,7 +83,7 @@ def pending_uploads_for(user: Any, client_id: UUID | str) -> QuerySet[PendingUpl
     )
 
 
-def access_pending_upload(user: Any, public_id: UUID | str) -> PendingUpload:
+def access_pending_upload(user: User | AnonymousUser, public_id: UUID | str) -> PendingUpload:
     scope = user_scope(user)
     try:
         return (
@@ -145,7 +148,7 @@ def can_advise(scope: Scope, c: Consultation) -> bool:
     return _specialist_in_specialty(scope, c)
 
 
-def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
+def consult_permissions(user: User | AnonymousUser | None, c: Consultation) -> ConsultPermissions:
     scope = user_scope(user)
     requester_side = c.requester_facility_id in scope.facility_ids
     hub_side = c.hub_id is not None and c.hub_id in scope.hub_ids
@@ -177,12 +180,12 @@ def consult_permissions(user: Any, c: Consultation) -> ConsultPermissions:
 # --- who may bring whom into a case ----------------------------------------------------------
 
 
-def in_case(user: Any, c: Consultation) -> bool:
+def in_case(user: User | AnonymousUser, c: Consultation) -> bool:
     """Whether ``user`` already sees the case (requester side, hub side, or brought in)."""
     return visible_consultations(user).filter(pk=c.pk).exists()
 
 
-def case_invite_check(*, actor: Any, consultation: Consultation, invitee: Any) -> bool:
+def case_invite_check(*, actor: User, consultation: Consultation, invitee: User) -> bool:
     """The one rule for bringing someone into a case, used by the second-opinion invite, the
     video page, the video API and the room: it raises when ``actor`` may not bring ``invitee``,
     and answers whether ``invitee`` comes from outside the case (and so needs a grant).
@@ -213,7 +216,7 @@ def case_invite_check(*, actor: Any, consultation: Consultation, invitee: Any) -
     return True
 
 
-def case_invite_candidates(actor: Any, c: Consultation) -> QuerySet[Any]:
+def case_invite_candidates(actor: User, c: Consultation) -> QuerySet[Any]:
     """The people ``actor`` may bring into a video session about ``c``, by the rule of
     ``case_invite_check``, in a fixed number of queries: the people of the case, and — for the
     hub's side — the specialists and coordinators of the actor's hubs."""

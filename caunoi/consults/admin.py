@@ -10,13 +10,13 @@ from caunoi.consults.models import HubSettings, OnCallShift
 
 
 @admin.register(HubSettings)
-class HubSettingsAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class HubSettingsAdmin(NetworkAdminMixin, admin.ModelAdmin[HubSettings]):
     list_display = ["hub", "emergency_minutes", "urgent_minutes", "routine_minutes"]
     autocomplete_fields = ["hub"]
 
 
 @admin.register(OnCallShift)
-class OnCallShiftAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class OnCallShiftAdmin(NetworkAdminMixin, admin.ModelAdmin[OnCallShift]):
     list_display = ["hub", "user", "specialty", "starts_at", "ends_at"]
     list_filter = ["hub", "specialty"]
     autocomplete_fields = ["hub", "user"]

@@ -6,11 +6,13 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Header, Query, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from ninja.params.functions import Header, Query  # typed, unlike ninja's shortcuts
 from pydantic import ConfigDict
 
+from caunoi.accounts.http import AuthedRequest
 from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import access_consultation
@@ -248,7 +250,7 @@ def _detail(request: HttpRequest, c: Consultation) -> dict[str, object]:
 
 @router.post("/consults", response={201: ConsultOut, 200: ConsultOut}, summary="Ask a specialist")
 def create_consult(
-    request: HttpRequest,
+    request: AuthedRequest,
     payload: ConsultIn,
     idempotency_key: UUID = Header(..., alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
@@ -303,7 +305,7 @@ def get_consult(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
     summary="Add photos or documents",
 )
 def add_attachments(
-    request: HttpRequest, consult_id: UUID, attachments: File[list[UploadedFile]]
+    request: AuthedRequest, consult_id: UUID, attachments: File[list[UploadedFile]]
 ) -> Status[list[dict[str, object]]]:
     """Multipart upload, field name `attachments` (one or more). The type is read from the content:
     JPEG, PNG, WebP, GIF images (re-encoded without EXIF) and PDF documents."""
@@ -319,7 +321,7 @@ def add_attachments(
     summary="Write in the thread",
 )
 def post_message(
-    request: HttpRequest,
+    request: AuthedRequest,
     consult_id: UUID,
     payload: MessageIn,
     idempotency_key: UUID | None = Header(None, alias="Idempotency-Key"),
@@ -357,13 +359,13 @@ def post_message(
 @router.post(
     "/consults/{consult_id}/claim", response=ConsultOut, summary="Take a waiting consultation"
 )
-def claim(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
+def claim(request: AuthedRequest, consult_id: UUID) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
     return _detail(request, consultation_claim(consultation=c, actor=request.user, request=request))
 
 
 @router.post("/consults/{consult_id}/advice", response=ConsultOut, summary="Give advice")
-def advise(request: HttpRequest, consult_id: UUID, payload: AdviceIn) -> dict[str, object]:
+def advise(request: AuthedRequest, consult_id: UUID, payload: AdviceIn) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
     codes = [code.strip().upper() for code in payload.diagnoses if code.strip()]
     found = {i.code: i for i in IcdCode.objects.filter(code__in=codes)}
@@ -384,7 +386,7 @@ def advise(request: HttpRequest, consult_id: UUID, payload: AdviceIn) -> dict[st
 
 
 @router.post("/consults/{consult_id}/close", response=ConsultOut, summary="Acknowledge and close")
-def close(request: HttpRequest, consult_id: UUID, payload: CloseIn) -> dict[str, object]:
+def close(request: AuthedRequest, consult_id: UUID, payload: CloseIn) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
     consultation_close(
         consultation=c, actor=request.user, action_taken=payload.action_taken, request=request

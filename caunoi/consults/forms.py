@@ -35,20 +35,21 @@ class MultipleFileField(forms.FileField):
         )
         super().__init__(*args, **kwargs)
 
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
         single = super().clean
         if isinstance(data, (list, tuple)):
             return [single(d, initial) for d in data if d]
         return [single(data, initial)] if data else []
 
 
-def uploads_from(files: list[UploadedFile]) -> list[Upload]:
+def uploads_from(files: list[UploadedFile[bytes]]) -> list[Upload]:
     return [Upload(name=f.name or "file", data=_read(f)) for f in files]
 
 
-def _read(f: UploadedFile) -> bytes:
+def _read(f: UploadedFile[bytes]) -> bytes:
     f.seek(0)  # a file may be read twice: sent with the form, then kept when the form comes back
-    return f.read()
+    data: bytes = f.read()  # django-stubs types File.read as Any
+    return data
 
 
 VITALS = [

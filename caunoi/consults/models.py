@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -134,7 +135,7 @@ class OnCallShift(models.Model):
 
 def _vital(
     label: Any, low: str, high: str, places: int = 1, digits: int = 5
-) -> models.DecimalField:
+) -> models.DecimalField[Decimal | float | str | Combinable | None, Decimal | None]:
     return models.DecimalField(
         label,
         max_digits=digits,

@@ -3,12 +3,12 @@ length (the query count is pinned by tests)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from caunoi.accounts.models import User
 from caunoi.consults.models import OPEN_STATUSES, Consultation, Status
 from caunoi.network.access import user_scope
 from caunoi.network.models import Role
@@ -21,7 +21,7 @@ QUEUES = {
 }
 
 
-def queues_for(user: Any) -> list[str]:
+def queues_for(user: User | AnonymousUser) -> list[str]:
     scope = user_scope(user)
     names = []
     if scope.facility_ids:
@@ -39,7 +39,7 @@ def _rows(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
     return qs.select_related("patient", "specialty", "hub", "requester_facility", "specialist")
 
 
-def queue(user: Any, name: str) -> QuerySet[Consultation]:
+def queue(user: User | AnonymousUser, name: str) -> QuerySet[Consultation]:
     """One of the work lists. Each filter implies visibility on its own (the person's own
     facilities or hubs), so the lists are written as direct, indexed conditions instead of
     going through ``visible_consultations``: with hundreds of thousands of consults, the

@@ -85,7 +85,7 @@ class ConsultationInput:
     uploads: list[Upload] = field(default_factory=list)
 
 
-def _event(c: Consultation, kind: str, actor: Any, **detail: Any) -> ConsultationEvent:
+def _event(c: Consultation, kind: str, actor: User | None, **detail: Any) -> ConsultationEvent:
     return ConsultationEvent.objects.create(
         consultation=c,
         kind=kind,
@@ -96,7 +96,7 @@ def _event(c: Consultation, kind: str, actor: Any, **detail: Any) -> Consultatio
 
 def _audit(
     c: Consultation,
-    actor: Any,
+    actor: User,
     action: str,
     purpose: str,
     request: HttpRequest | None,
@@ -120,7 +120,7 @@ def _broadcast(c: Consultation, event: str) -> None:
 
 
 def _lock(
-    c: Consultation, actor: Any = None, permission: str = "", message: str = ""
+    c: Consultation, actor: User | None = None, permission: str = "", message: str = ""
 ) -> Consultation:
     """Re-read the consult under a row lock and, with ``permission``, check again on the fresh
     row: another request may have cancelled, answered or re-routed it since the caller read it."""
@@ -139,7 +139,7 @@ def _refuse(message: str) -> PermissionDenied:
 
 def consultation_submit(
     *,
-    actor: Any,
+    actor: User,
     client_id: uuid.UUID,
     data: ConsultationInput,
     submit: bool,
@@ -251,7 +251,7 @@ def _schedule_deadline(c: Consultation) -> None:
     consultation_deadline_check.using(run_after=c.deadline_at).enqueue(c.pk)
 
 
-def _notify_hub(c: Consultation, actor: Any) -> None:
+def _notify_hub(c: Consultation, actor: User) -> None:
     assert c.hub_id is not None  # only routed consults notify a hub
     people = hub_staff(
         c.hub_id, roles=(Role.COORDINATOR, Role.SPECIALIST), specialty_id=c.specialty_id
@@ -273,7 +273,7 @@ def _notify_hub(c: Consultation, actor: Any) -> None:
 
 
 def consultation_cancel(
-    *, consultation: Consultation, actor: Any, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, request: HttpRequest | None = None
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_cancel:
         raise _refuse(_("This consultation can no longer be cancelled."))
@@ -297,7 +297,7 @@ def consultation_cancel(
 
 def _add_uploads(
     c: Consultation,
-    actor: Any,
+    actor: User,
     uploads: Iterable[Upload],
     *,
     message: Message | None = None,
@@ -427,7 +427,7 @@ def _files_removed_on_error() -> Iterator[None]:
 def attachments_add(
     *,
     consultation: Consultation,
-    actor: Any,
+    actor: User,
     uploads: list[Upload],
     request: HttpRequest | None = None,
 ) -> list[Attachment]:
@@ -446,7 +446,7 @@ def attachments_add(
 
 def pending_uploads_keep(
     *,
-    actor: Any,
+    actor: User,
     patient: Patient,
     client_id: uuid.UUID,
     uploads: list[Upload],
@@ -515,7 +515,7 @@ def pending_uploads_keep(
 
 def pending_uploads_discard(
     *,
-    actor: Any,
+    actor: User,
     client_id: uuid.UUID,
     public_ids: Iterable[uuid.UUID | str],
     request: HttpRequest | None = None,
@@ -567,7 +567,7 @@ def _schedule_pending_expiry(expires_at: Any) -> None:
     pending_uploads_expire_task.using(run_after=expires_at).enqueue()
 
 
-def _check_form_patient(actor: Any, patient: Patient) -> None:
+def _check_form_patient(actor: User, patient: Patient) -> None:
     if (
         not visible_patients(actor)
         .filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids)
@@ -579,14 +579,14 @@ def _check_form_patient(actor: Any, patient: Patient) -> None:
 # --- discussion ------------------------------------------------------------------------------
 
 
-def _is_hub_person(c: Consultation, actor: Any) -> bool:
+def _is_hub_person(c: Consultation, actor: User) -> bool:
     scope = user_scope(actor)
     return (c.hub_id in scope.hub_ids) or Participant.objects.active().filter(
         consultation=c, user_id=actor.pk
     ).exists()
 
 
-def _first_response_if_hub(c: Consultation, actor: Any) -> None:
+def _first_response_if_hub(c: Consultation, actor: User) -> None:
     """The first word from the hub side (message, file or advice) stops the deadline clock."""
     if c.first_response_at is None and c.is_open and _is_hub_person(c, actor):
         c.first_response_at = timezone.now()
@@ -610,7 +610,7 @@ def _thread_people(c: Consultation) -> list[User]:
 def message_post(
     *,
     consultation: Consultation,
-    actor: Any,
+    actor: User,
     body: str,
     parent: Message | None = None,
     uploads: list[Upload] | None = None,
@@ -663,7 +663,7 @@ def message_post(
 
 
 def second_opinion_invite(
-    *, consultation: Consultation, actor: Any, invitee: User, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, invitee: User, request: HttpRequest | None = None
 ) -> Participant:
     """The hub asks a colleague for a second opinion: a lasting place in the case."""
     if not consult_permissions(actor, consultation).can_invite:
@@ -707,7 +707,7 @@ def second_opinion_invite(
 def case_guest_admit(
     *,
     consultation: Consultation,
-    actor: Any,
+    actor: User,
     invitee: User,
     session_id: uuid.UUID,
     until: Any,
@@ -756,7 +756,7 @@ def case_guest_release(
     *,
     consultation: Consultation,
     session_id: uuid.UUID,
-    actor: Any,
+    actor: User,
     users: Iterable[User] | None = None,
     request: HttpRequest | None = None,
 ) -> list[int]:
@@ -790,7 +790,7 @@ def case_guest_release(
 
 
 def consultation_assign(
-    *, consultation: Consultation, actor: Any, specialist: User, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, specialist: User, request: HttpRequest | None = None
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_assign:
         raise _refuse(_("Only the hub's coordinators assign consultations."))
@@ -824,7 +824,7 @@ def consultation_assign(
 
 
 def consultation_claim(
-    *, consultation: Consultation, actor: Any, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, request: HttpRequest | None = None
 ) -> Consultation:
     """A specialist takes an unassigned consult of their specialty. Two specialists claiming at
     once: the row lock lets one in; the other is told it is taken."""
@@ -852,7 +852,7 @@ def consultation_claim(
 def consultation_reroute(
     *,
     consultation: Consultation,
-    actor: Any,
+    actor: User,
     hub: Facility,
     specialty: Specialty,
     request: HttpRequest | None = None,
@@ -923,7 +923,7 @@ def _advice_refused() -> str:
 def advice_record(
     *,
     consultation: Consultation,
-    actor: Any,
+    actor: User,
     advice: str,
     outcome: str,
     diagnoses: list[IcdCode],
@@ -979,7 +979,11 @@ def advice_record(
 
 
 def consultation_close(
-    *, consultation: Consultation, actor: Any, action_taken: str, request: HttpRequest | None = None
+    *,
+    consultation: Consultation,
+    actor: User,
+    action_taken: str,
+    request: HttpRequest | None = None,
 ) -> Consultation:
     """The requesting side acknowledges the advice, records what was done, and closes
     (Circular 49/2017 Art. 3: the requester decides and reports the outcome back)."""
@@ -1062,7 +1066,7 @@ def consultation_escalate(*, consultation_id: int) -> bool:
 
 def oncall_shift_add(
     *,
-    actor: Any,
+    actor: User,
     hub: Facility,
     user: User,
     starts_at: Any,
@@ -1098,7 +1102,7 @@ def oncall_shift_add(
 
 
 def oncall_shift_remove(
-    *, actor: Any, shift: OnCallShift, request: HttpRequest | None = None
+    *, actor: User, shift: OnCallShift, request: HttpRequest | None = None
 ) -> None:
     if shift.hub_id not in user_scope(actor).coordinator_hub_ids:
         raise _refuse(_("Only the hub's coordinators keep its on-call roster."))

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from caunoi.accounts.models import User
 from caunoi.monitoring.catalogue import Place
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
 from caunoi.places.models import Province
 
 
-def allowed_places(user: Any) -> dict[str, Any]:
+def allowed_places(user: User | AnonymousUser) -> dict[str, Any]:
     scope = user_scope(user)
     return {
         "network": scope.is_network_admin or Role.DONOR in scope.roles,
@@ -31,7 +33,7 @@ def allowed_places(user: Any) -> dict[str, Any]:
     }
 
 
-def resolve_place(user: Any, text: str) -> Place:
+def resolve_place(user: User | AnonymousUser, text: str) -> Place:
     """``network``, a province code, or a facility id — if the user may see it; else 404."""
     allowed = allowed_places(user)
     text = (text or "").strip()
@@ -58,7 +60,7 @@ def resolve_place(user: Any, text: str) -> Place:
     raise Http404
 
 
-def default_place(user: Any) -> str:
+def default_place(user: User | AnonymousUser) -> str:
     allowed = allowed_places(user)
     if allowed["network"]:
         return "network"

@@ -10,20 +10,20 @@ from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 
 
 @admin.register(Dhis2DataElement)
-class Dhis2DataElementAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class Dhis2DataElementAdmin(NetworkAdminMixin, admin.ModelAdmin[Dhis2DataElement]):
     list_display = ["indicator", "data_element", "category_option_combo"]
     search_fields = ["indicator", "data_element"]
 
 
 @admin.register(Dhis2OrgUnit)
-class Dhis2OrgUnitAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class Dhis2OrgUnitAdmin(NetworkAdminMixin, admin.ModelAdmin[Dhis2OrgUnit]):
     list_display = ["org_unit", "province", "facility"]
     autocomplete_fields = ["province", "facility"]
     search_fields = ["org_unit"]
 
 
 @admin.register(Dhis2Push)
-class Dhis2PushAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class Dhis2PushAdmin(NetworkAdminMixin, admin.ModelAdmin[Dhis2Push]):
     list_display = ["at", "period", "values", "status", "ok", "actor"]
     readonly_fields = ["at", "period", "values", "status", "ok", "response", "actor"]
 

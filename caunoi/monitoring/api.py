@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
+from ninja.params.functions import Query  # typed, unlike ninja's shortcut
 
 from caunoi.core.api import FieldErrors, reject_unknown_params
 from caunoi.monitoring.access import default_place, resolve_place

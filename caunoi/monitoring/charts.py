@@ -43,7 +43,9 @@ def nice_step(top: float, ticks: int = 4) -> float:
     if top <= 0:
         return 1
     raw = top / ticks
-    power = 10 ** math.floor(math.log10(raw))
+    power: float = 10 ** math.floor(
+        math.log10(raw)
+    )  # int ** int is typed Any (exponent may be < 0)
     for multiple in (1, 2, 5, 10):
         if raw <= multiple * power:
             return max(multiple * power, 1)

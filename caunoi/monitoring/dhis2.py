@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.monitoring.catalogue import BY_CODE, Place
@@ -74,7 +75,7 @@ def data_value_set(period: Period, *, within: list[Place]) -> dict[str, Any]:
     return {"dataValues": values}
 
 
-def dhis2_push(*, period: Period, actor: Any, within: list[Place]) -> Dhis2Push:
+def dhis2_push(*, period: Period, actor: User | None, within: list[Place]) -> Dhis2Push:
     """Send the period's dataValueSet for the places ``within`` to DHIS2 and keep its answer."""
     if not settings.DHIS2_URL:
         raise ImproperlyConfigured(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.accounts.models import User
 from caunoi.monitoring.access import allowed_places, default_place, resolve_place
 from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.charts import chart_for
@@ -42,7 +43,7 @@ def _period_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def _place_choices(user: object) -> list[tuple[str, str]]:
+def _place_choices(user: User) -> list[tuple[str, str]]:
     allowed = allowed_places(user)
     choices: list[tuple[str, str]] = []
     if allowed["network"]:

@@ -8,13 +8,14 @@ yours" and "does not exist" look the same from outside.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from caunoi.network.models import Facility, Membership, Role, Status
+from caunoi.core.person import Person
+from caunoi.network.models import Facility, FacilityQuerySet, Membership, Role, Status
 
 # When a person holds several roles, their home page follows the first of these they hold.
 ROLE_PRECEDENCE = [
@@ -64,17 +65,19 @@ class Scope:
 
 
 ANONYMOUS = Scope(user_id=None)
+# Where user_scope keeps its answer on the user object for the rest of the request.
+_SCOPE_CACHE = "_caunoi_scope"
 
 
-def user_scope(user: Any) -> Scope:
+def user_scope(user: Person | AnonymousUser | None) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
-    cached = getattr(user, "_caunoi_scope", None)
+    cached: Scope | None = getattr(user, _SCOPE_CACHE, None)
     if cached is not None:
         return cached
     memberships = tuple(
         Membership.objects.active()
-        .filter(user=user)
+        .filter(user_id=user.pk)
         .select_related("facility")
         .prefetch_related("specialties")
     )
@@ -111,11 +114,11 @@ def user_scope(user: Any) -> Scope:
         is_network_admin=Role.ADMIN in roles or bool(user.is_superuser),
         memberships=memberships,
     )
-    user._caunoi_scope = scope
+    setattr(user, _SCOPE_CACHE, scope)  # Person declares no such attribute
     return scope
 
 
-def visible_facilities(user: Any) -> Any:
+def visible_facilities(user: Person | AnonymousUser | None) -> FacilityQuerySet:
     """The directory: every signed-in person sees the active network; administrators also see
     inactive facilities."""
     scope = user_scope(user)
@@ -127,7 +130,7 @@ def visible_facilities(user: Any) -> Any:
     return qs
 
 
-def access_facility(user: Any, public_id: UUID | str) -> Facility:
+def access_facility(user: Person | AnonymousUser | None, public_id: UUID | str) -> Facility:
     try:
         return (
             visible_facilities(user).select_related("province", "commune").get(public_id=public_id)

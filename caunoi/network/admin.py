@@ -16,13 +16,13 @@ from caunoi.network.models import Facility, Membership, Specialty, SupportLink
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class SpecialtyAdmin(NetworkAdminMixin, admin.ModelAdmin[Specialty]):
     list_display = ["code", "name_vi", "name_en", "is_common", "sort_order"]
     list_editable = ["is_common", "sort_order"]
     search_fields = ["code", "name_vi", "name_en"]
 
 
-class HubLinkInline(admin.TabularInline):
+class HubLinkInline(admin.TabularInline[SupportLink, Facility]):
     model = SupportLink
     fk_name = "spoke"
     extra = 0
@@ -44,7 +44,7 @@ class HubLinkInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class FacilityAdmin(NetworkAdminMixin, admin.ModelAdmin[Facility]):
     list_display = ["name", "code", "kind", "level", "province", "is_hub", "status"]
     list_filter = ["kind", "level", "is_hub", "status", "province"]
     search_fields = ["search_name", "code"]
@@ -70,7 +70,7 @@ class FacilityAdmin(NetworkAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SupportLink)
-class SupportLinkAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class SupportLinkAdmin(NetworkAdminMixin, admin.ModelAdmin[SupportLink]):
     list_display = ["spoke", "hub", "priority", "valid_from", "valid_to", "status"]
     list_filter = ["status", "hub", "specialties"]
     search_fields = ["spoke__search_name", "hub__search_name", "spoke__code"]
@@ -81,7 +81,7 @@ class SupportLinkAdmin(NetworkAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(NetworkAdminMixin, admin.ModelAdmin[Membership]):
     list_display = ["user", "role", "profession", "facility", "licence_number", "is_active"]
     list_filter = ["role", "profession", "is_active"]
     search_fields = [

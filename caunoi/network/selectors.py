@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from caunoi.core.person import Person
 from caunoi.network.access import visible_facilities
 from caunoi.network.models import (
     Facility,
@@ -28,7 +29,9 @@ class FacilityFilters:
     hub: bool | None = None
 
 
-def facility_directory(user: Any, filters: FacilityFilters) -> QuerySet[Facility]:
+def facility_directory(
+    user: Person | AnonymousUser | None, filters: FacilityFilters
+) -> QuerySet[Facility]:
     qs = visible_facilities(user).select_related("province", "commune")
     if filters.q:
         qs = qs.search(filters.q)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -58,7 +61,7 @@ def facility_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def province_list(request: HttpRequest) -> HttpResponse:
     provinces = Province.objects.order_by("name")
-    counts = {
+    counts: dict[int, Mapping[str, Any]] = {
         row["province_id"]: row
         for row in visible_facilities(request.user).values("province_id").annotate(n=Count("id"))
     }

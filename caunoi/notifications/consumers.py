@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from caunoi.accounts.models import User
 from caunoi.core.websocket import (
     Frame,
     FrameError,
@@ -50,18 +51,18 @@ KINDS = {
 }
 
 
-def _consult_visible(user: Any, public_id: str) -> bool:
+def _consult_visible(user: User, public_id: str) -> bool:
     return may_follow("consult", user, public_id)
 
 
-def _queue_groups(user: Any) -> list[str]:
+def _queue_groups(user: User) -> list[str]:
     scope = user_scope(user)
     groups = [hub_group(h) for h in sorted(scope.hub_ids)]
     groups += [f"facility.{f}" for f in sorted(scope.facility_ids)]
     return groups
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from caunoi.accounts.models import User
 from caunoi.notifications.live import push, user_group
 from caunoi.notifications.messages import Param, message_kind, message_render, params_stored
 from caunoi.notifications.models import Notification
@@ -89,7 +90,7 @@ def _deliver(rows: list[Notification]) -> None:
         )
 
 
-def notifications_mark_read(*, user: Any, public_id: str | None = None) -> int:
+def notifications_mark_read(*, user: User, public_id: str | None = None) -> int:
     qs = Notification.objects.unread().filter(user=user)
     if public_id is not None:
         qs = qs.filter(public_id=public_id)

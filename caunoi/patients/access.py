@@ -8,20 +8,21 @@ gets 404.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 
+from caunoi.accounts.models import User
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.models import Patient, PatientQuerySet
 from caunoi.patients.sharing import patient_shares
 
 
-def visible_patients(user: Any) -> PatientQuerySet:
+def visible_patients(user: User | AnonymousUser) -> PatientQuerySet:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Patient.objects.none()
@@ -32,12 +33,12 @@ def visible_patients(user: Any) -> PatientQuerySet:
     return Patient.objects.filter(visible).as_read("patient record")
 
 
-def registrable_facility_ids(user: Any) -> frozenset[int]:
+def registrable_facility_ids(user: User | AnonymousUser) -> frozenset[int]:
     """Facilities at which the user may register patients and ask for consultations."""
     return user_scope(user).facility_ids
 
 
-def registration_facility(user: Any) -> Facility | None:
+def registration_facility(user: User | AnonymousUser) -> Facility | None:
     """The facility at which the user registers patients: their first clinical facility."""
     scope = user_scope(user)
     for m in scope.memberships:
@@ -46,7 +47,7 @@ def registration_facility(user: Any) -> Facility | None:
     return None
 
 
-def access_patient(user: Any, public_id: UUID | str) -> Patient:
+def access_patient(user: User | AnonymousUser, public_id: UUID | str) -> Patient:
     try:
         return (
             visible_patients(user)
@@ -57,5 +58,5 @@ def access_patient(user: Any, public_id: UUID | str) -> Patient:
         raise Http404 from exc
 
 
-def can_edit_patient(user: Any, patient: Patient) -> bool:
+def can_edit_patient(user: User | AnonymousUser, patient: Patient) -> bool:
     return patient.facility_id in user_scope(user).facility_ids

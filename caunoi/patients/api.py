@@ -6,11 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
+from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from pydantic import ConfigDict
 
+from caunoi.accounts.http import AuthedRequest
 from caunoi.core.api import (
     FieldConflict,
     FieldErrors,
@@ -125,7 +127,7 @@ def patient_out(p: Patient, *, consent_active: bool | None = None) -> dict[str, 
 
 @router.post("/patients", response={201: PatientOut, 200: PatientOut}, summary="Register a patient")
 def create_patient(
-    request: HttpRequest,
+    request: AuthedRequest,
     payload: PatientIn,
     idempotency_key: UUID | None = Header(None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:

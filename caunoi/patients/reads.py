@@ -20,9 +20,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 
+from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 
@@ -92,7 +94,9 @@ def _resolve(log: ReadLog) -> tuple[dict[str, str], dict[str, list[str]]]:
     return patients, {label: sorted(ids) for label, ids in objects.items()}
 
 
-def reads_record(log: ReadLog, *, actor: Any, request: HttpRequest | None = None) -> None:
+def reads_record(
+    log: ReadLog, *, actor: User | AnonymousUser | None, request: HttpRequest | None = None
+) -> None:
     """Write the audit row for what ``log`` holds (nothing when it read no patient)."""
     patients, objects = _resolve(log)
     if not patients:

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.core.phone import phone_normalize
@@ -161,7 +162,7 @@ def _clean(data: PatientInput) -> dict[str, Any]:
 
 def patient_register(
     *,
-    actor: Any,
+    actor: User,
     facility: Facility,
     data: PatientInput,
     client_id: uuid.UUID | None = None,
@@ -262,7 +263,7 @@ def patient_register(
 def consent_record(
     *,
     patient: Patient,
-    actor: Any,
+    actor: User,
     method: str,
     purpose: str = ConsentPurpose.TELECONSULTATION,
     given_by: str = "",
@@ -296,7 +297,7 @@ def consent_record(
 
 
 def consent_withdraw(
-    *, consent: PatientConsent, actor: Any, request: HttpRequest | None = None
+    *, consent: PatientConsent, actor: User, request: HttpRequest | None = None
 ) -> bool:
     if consent.patient.facility_id not in registrable_facility_ids(actor):
         raise ValidationError(_("Only staff of the patient's facility record consent."))

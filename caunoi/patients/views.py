@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
 from caunoi.network.access import user_scope
 from caunoi.patients.access import (
@@ -172,7 +173,7 @@ def patient_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _identifier_twins(user: object, patient: Patient) -> list[Patient]:
+def _identifier_twins(user: User, patient: Patient) -> list[Patient]:
     """For a record registered twice under one identifier before that was refused (marked by
     migration 0004): the other records of the facility that share it."""
     if not patient.identifier_conflict:

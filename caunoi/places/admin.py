@@ -10,7 +10,7 @@ from caunoi.places.models import Commune, Province
 
 
 @admin.register(Province)
-class ProvinceAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class ProvinceAdmin(NetworkAdminMixin, admin.ModelAdmin[Province]):
     list_display = ["code", "name", "division_type", "phone_code"]
     search_fields = ["search_name", "code"]
     readonly_fields = [
@@ -31,7 +31,7 @@ class ProvinceAdmin(NetworkAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(NetworkAdminMixin, admin.ModelAdmin):
+class CommuneAdmin(NetworkAdminMixin, admin.ModelAdmin[Commune]):
     list_display = ["code", "name", "division_type", "province", "is_remote", "is_island"]
     list_filter = ["province", "division_type", "is_remote", "is_island"]
     list_select_related = ["province"]

@@ -15,6 +15,7 @@ from vietnam_provinces import Ward as VnWard
 
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
+from caunoi.core.person import Person
 from caunoi.core.text import fold
 from caunoi.places.models import Commune, DivisionType, Province
 
@@ -44,7 +45,7 @@ def _short(name: str) -> str:
 
 
 def places_load(
-    *, actor: object = None, progress: Callable[[str], None] | None = None
+    *, actor: Person | None = None, progress: Callable[[str], None] | None = None
 ) -> PlacesLoaded:
     say = progress or (lambda _message: None)
     with transaction.atomic():

@@ -4,19 +4,20 @@ staff, and the hub staff of the consultation it came from (read only). Everyone 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.network.access import user_scope
 from caunoi.referrals.models import Referral, ReferralStatus
 
 
-def visible_referrals(user: Any) -> QuerySet[Referral]:
+def visible_referrals(user: User | AnonymousUser) -> QuerySet[Referral]:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Referral.objects.none()
@@ -28,7 +29,7 @@ def visible_referrals(user: Any) -> QuerySet[Referral]:
     ).as_read("referral")
 
 
-def access_referral(user: Any, public_id: UUID | str) -> Referral:
+def access_referral(user: User | AnonymousUser, public_id: UUID | str) -> Referral:
     qs = visible_referrals(user).select_related(
         "patient",
         "patient__commune",
@@ -59,7 +60,7 @@ class ReferralPermissions:
     can_redirect: bool
 
 
-def referral_permissions(user: Any, r: Referral) -> ReferralPermissions:
+def referral_permissions(user: User | AnonymousUser, r: Referral) -> ReferralPermissions:
     scope = user_scope(user)
     sender = r.from_facility_id in scope.facility_ids
     receiver = r.to_facility_id in scope.facility_ids

@@ -5,8 +5,9 @@ from uuid import UUID
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
+from ninja.params.functions import Header, Query  # typed, unlike ninja's shortcuts
 from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user

@@ -54,7 +54,7 @@ class ReferralInput:
     redirected_from: Referral | None = None
 
 
-def _event(r: Referral, kind: str, actor: Any, **detail: Any) -> None:
+def _event(r: Referral, kind: str, actor: User | None, **detail: Any) -> None:
     ReferralEvent.objects.create(
         referral=r,
         kind=kind,
@@ -67,7 +67,7 @@ def _event(r: Referral, kind: str, actor: Any, **detail: Any) -> None:
 def _record(
     r: Referral,
     kind: str,
-    actor: Any,
+    actor: User,
     fields: list[str],
     purpose: str,
     request: HttpRequest | None,
@@ -88,7 +88,7 @@ def _staff(facility_id: int) -> list[User]:
     return list(User.objects.filter(id__in=ids, is_active=True))
 
 
-def _tell(r: Referral, facility_id: int, message: str, actor: Any) -> None:
+def _tell(r: Referral, facility_id: int, message: str, actor: User | None) -> None:
     """Notify the staff of one side with ``message`` (a key of the notification messages),
     shown in each reader's language. No patient names: notifications may leave by email."""
     notify(
@@ -107,7 +107,7 @@ def _schedule(task: Any, referral_id: int, when: datetime) -> None:
 
 
 def referral_create(
-    *, actor: Any, client_id: uuid.UUID, data: ReferralInput, request: HttpRequest | None = None
+    *, actor: User, client_id: uuid.UUID, data: ReferralInput, request: HttpRequest | None = None
 ) -> tuple[Referral, bool]:
     """Refer a patient of the actor's facility. Idempotent on (actor, client_id): answers the
     referral and whether this call created it (False for a retry or its concurrent twin)."""
@@ -198,7 +198,7 @@ def referral_create(
     return r, True
 
 
-def _locked(referral: Referral, actor: Any, permission: str, wrong_state: str) -> Referral:
+def _locked(referral: Referral, actor: User, permission: str, wrong_state: str) -> Referral:
     """Lock the row and check, on the fresh row, that this step is allowed now."""
     r = Referral.objects.select_for_update().get(pk=referral.pk)
     perms = referral_permissions(actor, r)
@@ -210,7 +210,7 @@ def _locked(referral: Referral, actor: Any, permission: str, wrong_state: str) -
 
 
 def referral_accept(
-    *, referral: Referral, actor: Any, request: HttpRequest | None = None
+    *, referral: Referral, actor: User, request: HttpRequest | None = None
 ) -> Referral:
     with transaction.atomic():
         r = _locked(
@@ -240,7 +240,7 @@ def referral_accept(
 
 
 def referral_decline(
-    *, referral: Referral, actor: Any, reason: str, request: HttpRequest | None = None
+    *, referral: Referral, actor: User, reason: str, request: HttpRequest | None = None
 ) -> Referral:
     if not reason.strip():
         raise ValidationError(
@@ -278,7 +278,7 @@ def referral_decline(
 def referral_arrive(
     *,
     referral: Referral,
-    actor: Any,
+    actor: User,
     arrived_at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Referral:
@@ -306,7 +306,7 @@ def referral_arrive(
 def referral_discharge(
     *,
     referral: Referral,
-    actor: Any,
+    actor: User,
     outcome: str,
     discharged_at: datetime | None = None,
     request: HttpRequest | None = None,
@@ -349,7 +349,7 @@ def referral_discharge(
 def referral_counter_refer(
     *,
     referral: Referral,
-    actor: Any,
+    actor: User,
     diagnosis: str,
     procedures: str = "",
     medication: str = "",
@@ -394,7 +394,7 @@ def referral_counter_refer(
 
 
 def referral_acknowledge(
-    *, referral: Referral, actor: Any, request: HttpRequest | None = None
+    *, referral: Referral, actor: User, request: HttpRequest | None = None
 ) -> Referral:
     with transaction.atomic():
         r = _locked(
@@ -410,7 +410,7 @@ def referral_acknowledge(
 
 
 def referral_cancel(
-    *, referral: Referral, actor: Any, request: HttpRequest | None = None
+    *, referral: Referral, actor: User, request: HttpRequest | None = None
 ) -> Referral:
     with transaction.atomic():
         r = _locked(

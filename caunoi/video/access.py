@@ -3,24 +3,25 @@ is not enough; anyone else gets 404, as for every patient-related object."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
+from caunoi.accounts.models import User
 from caunoi.video.models import VideoParticipant, VideoSession
 
 
-def visible_sessions(user: Any) -> QuerySet[VideoSession]:
-    if not getattr(user, "is_authenticated", False):
+def visible_sessions(user: User | AnonymousUser) -> QuerySet[VideoSession]:
+    if isinstance(user, AnonymousUser):
         return VideoSession.objects.none()
     invited = VideoParticipant.objects.active().filter(user_id=user.pk).values("session_id")
     return VideoSession.objects.filter(id__in=invited).as_read("video consultation")
 
 
-def access_video_session(user: Any, public_id: UUID | str) -> VideoSession:
+def access_video_session(user: User | AnonymousUser, public_id: UUID | str) -> VideoSession:
     try:
         return (
             visible_sessions(user)
@@ -31,7 +32,7 @@ def access_video_session(user: Any, public_id: UUID | str) -> VideoSession:
         raise Http404 from exc
 
 
-def is_host(user: Any, session: VideoSession) -> bool:
+def is_host(user: User, session: VideoSession) -> bool:
     return (
         VideoParticipant.objects.active()
         .filter(session=session, user_id=user.pk, is_host=True)

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from caunoi.accounts.models import User
 from caunoi.consults.services import message_post
 from caunoi.core.websocket import (
     Frame,
@@ -95,7 +96,7 @@ KINDS = {
 }
 
 
-def _post_chat(session_id: str, user: Any, text: str) -> dict[str, str] | None:
+def _post_chat(session_id: str, user: User, text: str) -> dict[str, str] | None:
     """In-room chat is saved into the consultation's thread (when the session has one)."""
     session = VideoSession.objects.select_related("consultation").get(public_id=session_id)
     if session.consultation is not None:
@@ -110,7 +111,7 @@ def _post_chat(session_id: str, user: Any, text: str) -> dict[str, str] | None:
     }
 
 
-class VideoRoomConsumer(AsyncWebsocketConsumer):
+class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.session_id = str(self.scope["url_route"]["kwargs"]["session_id"])

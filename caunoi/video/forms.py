@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.models import User
 from caunoi.consults.access import case_invite_candidates
+from caunoi.consults.models import Consultation
 from caunoi.core.dateinputs import DateTimeLocalInput
 from caunoi.core.text import fold
 from caunoi.network.access import user_scope
@@ -71,7 +72,7 @@ class ScheduleForm(forms.Form):
         self.fields["scheduled_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
-def invite_candidates(actor: Any, consultation: Any) -> list[User]:
+def invite_candidates(actor: User, consultation: Consultation | None) -> list[User]:
     """People ``actor`` may invite: for a consultation, by the one rule of who may bring whom
     into a case (``case_invite_candidates``); for a case conference, the specialists and
     coordinators of the actor's hubs. Each comes with their active memberships (facility,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -52,7 +51,7 @@ def _messages(exc: Exception) -> list[str]:
 
 
 def _release_guests(
-    session: VideoSession, actor: Any, users: list[User] | None, request: HttpRequest | None
+    session: VideoSession, actor: User, users: list[User] | None, request: HttpRequest | None
 ) -> None:
     """End the case access the session gave (all guests, or ``users``); a guest still invited
     to another open session about the same case keeps sight of it through that one."""
@@ -91,7 +90,7 @@ def _clinical(users: Iterable[User]) -> list[User]:
 
 def video_session_schedule(
     *,
-    actor: Any,
+    actor: User,
     title: str,
     scheduled_at: datetime,
     participants: Iterable[User],
@@ -209,7 +208,7 @@ def video_session_schedule(
 
 
 def video_participant_remove(
-    *, session: VideoSession, actor: Any, user: User, request: HttpRequest | None = None
+    *, session: VideoSession, actor: User, user: User, request: HttpRequest | None = None
 ) -> bool:
     """The host removes someone: their invitation ends and their open connections are closed."""
     if (
@@ -245,7 +244,7 @@ def video_participant_remove(
 
 
 def video_session_end(
-    *, session: VideoSession, actor: Any, conclusion: str, request: HttpRequest | None = None
+    *, session: VideoSession, actor: User, conclusion: str, request: HttpRequest | None = None
 ) -> VideoSession:
     """The host ends the session and writes its conclusion, which goes into the consultation's
     minutes. Everyone still connected is disconnected."""
@@ -278,7 +277,7 @@ def video_session_end(
 
 
 def video_join(
-    *, session_id: str, user: Any, channel_name: str
+    *, session_id: str, user: User, channel_name: str
 ) -> tuple[VideoJoin, list[str]] | None:
     """Record a connection to the room; None when the person may not (or no longer) join.
 

@@ -10,7 +10,6 @@ import pytest
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from caunoi.core import outage as outage_module
 from caunoi.core.cache import RedisCache
 from caunoi.core.outage import Outage
 
@@ -95,7 +94,7 @@ def test_cache_works_again_when_redis_answers_and_says_so(monkeypatch, caplog):
 
 def test_outage_lets_one_call_through_per_retry_window_and_logs_once(monkeypatch, caplog):
     clock = [100.0]
-    monkeypatch.setattr(outage_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("caunoi.core.outage.time.monotonic", lambda: clock[0])
     outage = Outage("Redis", retry_after=5)
 
     assert outage.allow()

@@ -27,7 +27,7 @@ def clean(committed_db, monkeypatch):
     tasks.script.clear()
     tasks.runs.clear()
     waits: list[float] = []
-    monkeypatch.setattr(taskworker.time, "sleep", waits.append)
+    monkeypatch.setattr("caunoi.core.taskworker.time.sleep", waits.append)
     yield waits
     DBTaskResult.objects.filter(task_path__startswith="caunoi.core.tests.tasks").delete()
     WorkerHeartbeat.objects.all().delete()
