@@ -7,20 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
+from caunoi.accounts.models import User
 from caunoi.consults.access import visible_consultations
 from caunoi.network.access import Scope
 from caunoi.patients.models import Patient
 from caunoi.patients.sharing import PatientShare
 
 
-def _patient_ids(user: Any, scope: Scope) -> QuerySet[Any]:
+def _patient_ids(user: User | AnonymousUser, scope: Scope) -> QuerySet[Any]:
     shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
     return shared.values("patient_id")
 
 
-def _rows(user: Any, patient: Patient) -> Any:
+def _rows(user: User | AnonymousUser, patient: Patient) -> Any:
     return (
         visible_consultations(user)
         .filter(patient=patient)
@@ -32,5 +34,5 @@ def _rows(user: Any, patient: Patient) -> Any:
 CONSULTATION_SHARE = PatientShare(name="consults", patient_ids=_patient_ids, rows=_rows)
 
 
-def consult_followable(user: Any, public_id: str) -> bool:
+def consult_followable(user: User | AnonymousUser, public_id: str) -> bool:
     return visible_consultations(user).filter(public_id=public_id).exists()

@@ -15,7 +15,9 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
+from caunoi.accounts.models import User
 from caunoi.core.outage import Outage
 
 outage = Outage("Channel layer (live updates)")
@@ -38,14 +40,14 @@ def hub_group(hub_id: int) -> str:
 # Who may follow one record's updates, by kind ("consult"): the apps above notifications that
 # own those records register their answer in their AppConfig.ready() (``consults`` does), so
 # this app imports none of them.
-_followable: dict[str, Callable[[Any, str], bool]] = {}
+_followable: dict[str, Callable[[User | AnonymousUser, str], bool]] = {}
 
 
-def follow_register(kind: str, may_follow: Callable[[Any, str], bool]) -> None:
+def follow_register(kind: str, may_follow: Callable[[User | AnonymousUser, str], bool]) -> None:
     _followable[kind] = may_follow
 
 
-def may_follow(kind: str, user: Any, public_id: str) -> bool:
+def may_follow(kind: str, user: User | AnonymousUser, public_id: str) -> bool:
     check = _followable.get(kind)
     return check is not None and check(user, public_id)
 

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
+from caunoi.accounts.models import User
 from caunoi.network.access import Scope
 from caunoi.patients.models import Patient
 
@@ -27,9 +29,9 @@ class PatientShare:
     name: str
     #: ``(user, scope)`` → the ``patient_id`` values this app shares with the user, beyond the
     #: patients of the user's own facilities.
-    patient_ids: Callable[[Any, Scope], QuerySet[Any]]
+    patient_ids: Callable[[User | AnonymousUser, Scope], QuerySet[Any]]
     #: ``(user, patient)`` → the rows about the patient the user may see, for the patient page.
-    rows: Callable[[Any, Patient], Any]
+    rows: Callable[[User | AnonymousUser, Patient], Any]
 
 
 _SHARES: dict[str, PatientShare] = {}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
+from caunoi.accounts.models import User
 from caunoi.network.access import Scope
 from caunoi.patients.models import Patient
 from caunoi.patients.sharing import PatientShare
@@ -14,11 +16,11 @@ from caunoi.referrals.access import visible_referrals
 from caunoi.referrals.models import Referral
 
 
-def _patient_ids(user: Any, scope: Scope) -> QuerySet[Any]:
+def _patient_ids(user: User | AnonymousUser, scope: Scope) -> QuerySet[Any]:
     return Referral.objects.filter(to_facility_id__in=scope.facility_ids).values("patient_id")
 
 
-def _rows(user: Any, patient: Patient) -> Any:
+def _rows(user: User | AnonymousUser, patient: Patient) -> Any:
     return (
         visible_referrals(user)
         .filter(patient=patient)
