@@ -123,7 +123,7 @@ class ReferralOut(Schema):
     outcome: str
     discharged_at: datetime | None
     counter_referral: CounterReferralOut | None = Field(
-        description="Sent by the receiving facility after discharge; null until then."
+        description="null until the receiving facility sends it."
     )
     acknowledged_at: datetime | None
     overdue: bool
