@@ -6,10 +6,10 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
-from ninja.params.functions import Header, Query  # typed, unlike ninja's shortcuts
+from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from pydantic import ConfigDict
 
 from caunoi.accounts.http import AuthedRequest
@@ -28,7 +28,14 @@ from caunoi.consults.services import (
     consultation_submit,
     message_post,
 )
-from caunoi.core.api import FieldErrors, Pagination, SerializedPage, reject_unknown_params
+from caunoi.core.api import (
+    FieldErrors,
+    ListFilters,
+    NoFilters,
+    Pagination,
+    SerializedPage,
+    no_filters,
+)
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
 
@@ -38,6 +45,10 @@ router = Router(tags=["consults"])
 class Ref(Schema):
     id: UUID
     name: str
+
+
+class ConsultFilters(ListFilters):
+    queue: Literal["mine", "hub", "triage", "overdue"] = "mine"
 
 
 class ConsultIn(Schema):
@@ -124,13 +135,27 @@ class ConsultListOut(Schema):
     url: str
 
 
+class VitalsOut(Schema):
+    """The vital signs as the station measured them; null when not measured."""
+
+    temperature: Decimal | None = Field(description="°C")
+    pulse: Decimal | None = Field(description="beats/min")
+    systolic: Decimal | None = Field(description="mmHg")
+    diastolic: Decimal | None = Field(description="mmHg")
+    respiratory_rate: Decimal | None = Field(description="breaths/min")
+    spo2: Decimal | None = Field(description="%")
+    weight: Decimal | None = Field(description="kg")
+    height: Decimal | None = Field(description="cm")
+    glucose: Decimal | None = Field(description="mmol/L")
+
+
 class ConsultOut(ConsultListOut):
     reason: str
     history: str
     examination: str
     current_treatment: str
     question: str
-    vitals: dict[str, Decimal | None]
+    vitals: VitalsOut
     answered_at: datetime | None
     closed_at: datetime | None
     advice: str
@@ -276,17 +301,12 @@ def create_consult(
 
 @router.get("/consults", response=list[ConsultListOut], summary="Your consultation queues")
 @paginate(Pagination)
-def list_consults(  # type: ignore[no-untyped-def]
-    request: HttpRequest,
-    queue_name: Literal["mine", "hub", "triage", "overdue"] = Query("mine", alias="queue"),
-):
+def list_consults(request: HttpRequest, filters: Query[ConsultFilters]) -> SerializedPage:
     """`mine`: your facility's consultations (and those assigned to you); `hub`: waiting in your
     specialty at your hub; `triage`: everything open at the hubs you coordinate; `overdue`:
     open and past the answer deadline."""
-    reject_unknown_params(request, {"queue", "limit", "offset"})
-    if queue_name not in queues_for(request.user):
-        return SerializedPage(queue(request.user, "none"), _consult_rows)
-    return SerializedPage(queue(request.user, queue_name), _consult_rows)
+    name = filters.queue if filters.queue in queues_for(request.user) else "none"
+    return SerializedPage(queue(request.user, name), _consult_rows)
 
 
 def _consult_rows(rows: list[Consultation]) -> list[dict[str, object]]:
@@ -294,8 +314,9 @@ def _consult_rows(rows: list[Consultation]) -> list[dict[str, object]]:
 
 
 @router.get("/consults/{consult_id}", response=ConsultOut, summary="One consultation")
-def get_consult(request: HttpRequest, consult_id: UUID) -> dict[str, object]:
-    reject_unknown_params(request, set())
+def get_consult(
+    request: HttpRequest, consult_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
     return consult_out(access_consultation(request.user, consult_id))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
@@ -18,6 +18,8 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
+from ninja.params.functions import Query  # typed, unlike ninja's shortcut
+from pydantic import ConfigDict, ValidationInfo, model_validator
 
 log = logging.getLogger("django.request")
 
@@ -316,9 +318,46 @@ class SerializedPage:
         return self.serialize(list(self.qs[item]))
 
 
-def reject_unknown_params(request: HttpRequest, allowed: set[str]) -> None:
-    """Refuse query parameters the endpoint does not know: a misspelt filter (``provice=``)
-    would otherwise silently return the unfiltered list."""
-    unknown = sorted(set(request.GET) - allowed)
-    if unknown:
-        raise FieldErrors({name: _("Unknown field.") for name in unknown})
+# --- Query parameters: one filter schema per operation, refusing what it does not name ----------
+
+
+class Filters(Schema):
+    """The query parameters of one operation, taken as ``filters: Query[TheFilters]``. A
+    parameter it does not name is refused (422, "Unknown field." under that name) instead of
+    ignored: a misspelt filter (``provice=``) would otherwise silently answer the unfiltered
+    list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Parameters of the operation that another part of it reads (the pagination).
+    read_elsewhere: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hand_back_unknown_parameters(cls, data: Any, info: ValidationInfo) -> Any:
+        # Ninja hands a schema only the parameters it names: give it the others as well, so
+        # that extra="forbid" refuses them.
+        request = (info.context or {}).get("request")
+        if request is None or not isinstance(data, dict):
+            return data
+        named = {field.alias or name for name, field in cls.model_fields.items()}
+        unknown = sorted(set(request.GET) - named - cls.read_elsewhere)
+        return {**data, **{name: request.GET[name] for name in unknown}}
+
+
+class ListFilters(Filters):
+    """The query parameters of a list: its filters, and ``limit`` and ``offset`` (read by
+    :class:`Pagination`)."""
+
+    read_elsewhere = frozenset(Pagination.Input.model_fields)
+
+
+class NoFilters(Filters):
+    """The query parameters of an operation that takes none: any parameter is refused."""
+
+
+def no_filters() -> Any:
+    """The default of a filter schema that names no parameter (``filters: NoFilters =
+    no_filters()``, or a bare ``ListFilters``): ninja hands such a schema nothing, so it is
+    validated from this default, and every parameter is still refused."""
+    return Query({}, validate_default=True)

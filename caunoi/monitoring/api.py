@@ -1,9 +1,9 @@
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
-from ninja.params.functions import Query  # typed, unlike ninja's shortcut
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
-from caunoi.core.api import FieldErrors, reject_unknown_params
+from caunoi.core.api import FieldErrors, Filters, ListFilters, Pagination, no_filters
 from caunoi.monitoring.access import default_place, resolve_place
 from caunoi.monitoring.catalogue import BY_CODE, CATALOGUE, Indicator
 from caunoi.monitoring.freshness import snapshot
@@ -11,6 +11,14 @@ from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import current_month, parse_period
 
 router = Router(tags=["monitoring"])
+
+
+class ValuesFilters(Filters):
+    period: str = Field(
+        "", description="2026-10-05, 2026-W42, 2026-10, 2026-Q3 or 2026; default: this month"
+    )
+    place: str = Field("", description="network, a province code, or a facility id; default: yours")
+    by: str = Field("", description="a breakdown the indicator allows (see the catalogue)")
 
 
 class IndicatorOut(Schema):
@@ -45,25 +53,17 @@ class ValuesOut(Schema):
 
 
 @router.get("/indicators", response=list[IndicatorOut], summary="The indicator catalogue")
-def list_indicators(request: HttpRequest) -> list[Indicator]:
-    reject_unknown_params(request, set())
+@paginate(Pagination)
+def list_indicators(request: HttpRequest, filters: ListFilters = no_filters()) -> list[Indicator]:
     return CATALOGUE
 
 
 @router.get("/indicators/{code}/values", response=ValuesOut, summary="Values of one indicator")
 def indicator_values(
-    request: HttpRequest,
-    code: str,
-    period: str = Query(
-        "", description="2026-10-05, 2026-W42, 2026-10, 2026-Q3 or 2026; default: this month"
-    ),
-    place: str = Query(
-        "", description="network, a province code, or a facility id; default: yours"
-    ),
-    by: str = Query("", description="a breakdown the indicator allows (see the catalogue)"),
+    request: HttpRequest, code: str, filters: Query[ValuesFilters]
 ) -> dict[str, object]:
     """The same numbers, and the same suppression of cells under 5 patients, as the dashboards."""
-    reject_unknown_params(request, {"period", "place", "by"})
+    period, place, by = filters.period, filters.place, filters.by
     indicator = BY_CODE.get(code)
     if indicator is None:
         raise FieldErrors({"code": _("Unknown indicator.")})

@@ -1,14 +1,17 @@
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from caunoi.core.api import FieldErrors, Pagination, reject_unknown_params
-from caunoi.network.access import access_facility, visible_facilities
+from caunoi.core.api import FieldErrors, ListFilters, NoFilters, Pagination, no_filters
+from caunoi.network.access import access_facility
 from caunoi.network.models import (
     Facility,
     FacilityKind,
@@ -16,11 +19,32 @@ from caunoi.network.models import (
     SupportLink,
     TechnicalLevel,
 )
-from caunoi.network.selectors import FacilityFilters, facility_directory, hubs_by_specialty
+from caunoi.network.selectors import (
+    FacilityFilters,
+    HubForSpecialty,
+    facility_directory,
+    hubs_by_specialty,
+    specialty_exists,
+    specialty_list,
+    support_link_list,
+)
 
 router = Router(tags=["network"])
 
-PAGE_PARAMS = {"limit", "offset"}
+
+class DirectoryFilters(ListFilters):
+    q: str = ""
+    province: int | None = None
+    commune: int | None = None
+    kind: FacilityKind | None = None
+    level: TechnicalLevel | None = None
+    hub: bool | None = None
+
+
+class SupportLinkFilters(ListFilters):
+    spoke: UUID | None = None
+    hub: UUID | None = None
+    specialty: str = ""
 
 
 class SpecialtyOut(Schema):
@@ -83,14 +107,26 @@ class HubOut(Schema):
     hubs: list[FacilityRefOut]
 
 
+@dataclass(frozen=True)
+class FacilityWithHubs:
+    """A facility and its hubs per specialty, read beforehand by the selector (a schema reads
+    no database): what FacilityDetailOut answers. Other attributes are the facility's."""
+
+    facility: Facility
+    hubs: list[HubForSpecialty]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.facility, name)
+
+
 class FacilityDetailOut(FacilityOut):
     hubs: list[HubOut]
 
     @staticmethod
-    def resolve_hubs(obj: Facility) -> list[dict[str, object]]:
+    def resolve_hubs(obj: FacilityWithHubs) -> list[dict[str, object]]:
         return [
             {"specialty": entry.specialty.code, "hubs": [link.hub for link in entry.links]}
-            for entry in hubs_by_specialty(obj)
+            for entry in obj.hubs
         ]
 
 
@@ -114,67 +150,45 @@ class SupportLinkOut(Schema):
 
 @router.get("/specialties", response=list[SpecialtyOut], summary="Specialty catalogue")
 @paginate(Pagination)
-def list_specialties(request: HttpRequest):  # type: ignore[no-untyped-def]
-    reject_unknown_params(request, PAGE_PARAMS)
-    return Specialty.objects.all()
+def list_specialties(
+    request: HttpRequest, filters: ListFilters = no_filters()
+) -> QuerySet[Specialty]:
+    return specialty_list()
 
 
 @router.get("/facilities", response=list[FacilityOut], summary="Facility directory")
 @paginate(Pagination)
-def list_facilities(  # type: ignore[no-untyped-def]
-    request: HttpRequest,
-    q: str = "",
-    province: int | None = None,
-    commune: int | None = None,
-    kind: FacilityKind | None = None,
-    level: TechnicalLevel | None = None,
-    hub: bool | None = None,
-):
+def list_facilities(request: HttpRequest, filters: Query[DirectoryFilters]) -> QuerySet[Facility]:
     """Search ignores diacritics and case: `q=tram y te lung cu` finds "Trạm Y tế xã Lũng Cú"."""
-    reject_unknown_params(
-        request, {"q", "province", "commune", "kind", "level", "hub"} | PAGE_PARAMS
+    return facility_directory(
+        request.user,
+        FacilityFilters(
+            q=filters.q,
+            province=filters.province,
+            commune=filters.commune,
+            kind=filters.kind or "",
+            level=filters.level or "",
+            hub=filters.hub,
+        ),
     )
-    filters = FacilityFilters(
-        q=q,
-        province=province,
-        commune=commune,
-        kind=kind or "",
-        level=level or "",
-        hub=hub,
-    )
-    return facility_directory(request.user, filters)
 
 
 @router.get("/facilities/{facility_id}", response=FacilityDetailOut, summary="One facility")
-def get_facility(request: HttpRequest, facility_id: UUID) -> Facility:
+def get_facility(
+    request: HttpRequest, facility_id: UUID, filters: NoFilters = no_filters()
+) -> FacilityWithHubs:
     """With, for a supported facility, its hubs per specialty (first hub first)."""
-    reject_unknown_params(request, set())
-    return access_facility(request.user, facility_id)
+    facility = access_facility(request.user, facility_id)
+    return FacilityWithHubs(facility, hubs_by_specialty(facility))
 
 
 @router.get("/support-links", response=list[SupportLinkOut], summary="Hub ↔ spoke support links")
 @paginate(Pagination)
-def list_support_links(  # type: ignore[no-untyped-def]
-    request: HttpRequest,
-    spoke: UUID | None = None,
-    hub: UUID | None = None,
-    specialty: str = "",
-):
-    reject_unknown_params(request, {"spoke", "hub", "specialty"} | PAGE_PARAMS)
-    facilities = visible_facilities(request.user)
-    qs = (
-        SupportLink.objects.current()
-        .filter(hub__in=facilities, spoke__in=facilities)
-        .select_related("hub", "spoke")
-        .prefetch_related("specialties")
-        .order_by("spoke__name", "priority", "id")
+def list_support_links(
+    request: HttpRequest, filters: Query[SupportLinkFilters]
+) -> QuerySet[SupportLink]:
+    if filters.specialty and not specialty_exists(filters.specialty):
+        raise FieldErrors({"specialty": _("Unknown specialty code.")})
+    return support_link_list(
+        request.user, spoke=filters.spoke, hub=filters.hub, specialty=filters.specialty
     )
-    if spoke is not None:
-        qs = qs.filter(spoke__public_id=spoke)
-    if hub is not None:
-        qs = qs.filter(hub__public_id=hub)
-    if specialty:
-        if not Specialty.objects.filter(code=specialty).exists():
-            raise FieldErrors({"specialty": _("Unknown specialty code.")})
-        qs = qs.filter(specialties__code=specialty)
-    return qs

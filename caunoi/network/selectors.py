@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -46,6 +48,35 @@ def facility_directory(
     if filters.hub is not None:
         qs = qs.filter(is_hub=filters.hub)
     return qs.order_by("province__code", "kind", "name", "id")
+
+
+def specialty_list() -> QuerySet[Specialty]:
+    return Specialty.objects.all()
+
+
+def specialty_exists(code: str) -> bool:
+    return Specialty.objects.filter(code=code).exists()
+
+
+def support_link_list(
+    user: Any, *, spoke: UUID | None = None, hub: UUID | None = None, specialty: str = ""
+) -> QuerySet[SupportLink]:
+    """Current support links between facilities the user may see, by spoke, then priority."""
+    facilities = visible_facilities(user)
+    qs = (
+        SupportLink.objects.current()
+        .filter(hub__in=facilities, spoke__in=facilities)
+        .select_related("hub", "spoke")
+        .prefetch_related("specialties")
+        .order_by("spoke__name", "priority", "id")
+    )
+    if spoke is not None:
+        qs = qs.filter(spoke__public_id=spoke)
+    if hub is not None:
+        qs = qs.filter(hub__public_id=hub)
+    if specialty:
+        qs = qs.filter(specialties__code=specialty)
+    return qs
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.params.functions import Header  # typed, unlike ninja's shortcut
@@ -16,14 +16,17 @@ from caunoi.accounts.http import AuthedRequest
 from caunoi.core.api import (
     FieldConflict,
     FieldErrors,
+    ListFilters,
+    NoFilters,
     Pagination,
     SerializedPage,
-    reject_unknown_params,
+    no_filters,
 )
-from caunoi.patients.access import access_patient, registration_facility, visible_patients
+from caunoi.patients.access import access_patient, registration_facility
 from caunoi.patients.ethnicity import ETHNICITY_PATTERN
 from caunoi.patients.identifiers import insurance_decode
-from caunoi.patients.models import Household, Patient, PatientConsent, Sex
+from caunoi.patients.models import Household, Patient, Sex
+from caunoi.patients.selectors import patient_list, with_active_consent
 from caunoi.patients.services import (
     IdentifierTaken,
     PatientInput,
@@ -34,6 +37,10 @@ from caunoi.patients.services import (
 from caunoi.places.models import Commune
 
 router = Router(tags=["patients"])
+
+
+class PatientFilters(ListFilters):
+    q: str = ""
 
 
 class ConsentIn(Schema):
@@ -195,26 +202,19 @@ def create_patient(
 
 @router.get("/patients", response=list[PatientOut], summary="Find patients")
 @paginate(Pagination)
-def list_patients(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped-def]
+def list_patients(request: HttpRequest, filters: Query[PatientFilters]) -> SerializedPage:
     """Patients you may see; `q` matches names ignoring diacritics, or a citizen ID or phone."""
-    reject_unknown_params(request, {"q", "limit", "offset"})
-    qs = visible_patients(request.user).select_related("commune", "commune__province", "facility")
-    if q:
-        qs = qs.search(q)
-    return SerializedPage(qs.order_by("full_name", "id"), _patient_rows)
+    return SerializedPage(patient_list(request.user, q=filters.q), _patient_rows)
 
 
 def _patient_rows(rows: list[Patient]) -> list[dict[str, object]]:
     """One page of patients, with one consent query for the whole page."""
-    active = set(
-        PatientConsent.objects.active()
-        .filter(patient__in=rows)
-        .values_list("patient_id", flat=True)
-    )
+    active = with_active_consent(rows)
     return [patient_out(p, consent_active=p.id in active) for p in rows]
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, summary="One patient")
-def get_patient(request: HttpRequest, patient_id: UUID) -> dict[str, object]:
-    reject_unknown_params(request, set())
+def get_patient(
+    request: HttpRequest, patient_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
     return patient_out(access_patient(request.user, patient_id))

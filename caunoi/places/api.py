@@ -1,13 +1,22 @@
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from caunoi.core.api import Pagination, reject_unknown_params
+from caunoi.core.api import ListFilters, Pagination
 from caunoi.places.models import Commune, Province
+from caunoi.places.selectors import commune_list, province_list
 
 router = Router(tags=["places"])
 
-PAGE_PARAMS = {"limit", "offset"}
+
+class ProvinceFilters(ListFilters):
+    q: str = ""
+
+
+class CommuneFilters(ListFilters):
+    province: int | None = None
+    q: str = ""
 
 
 class ProvinceOut(Schema):
@@ -35,21 +44,11 @@ class CommuneOut(Schema):
 
 @router.get("/provinces", response=list[ProvinceOut], summary="Provinces (34 since 1 July 2025)")
 @paginate(Pagination)
-def list_provinces(request: HttpRequest, q: str = ""):  # type: ignore[no-untyped-def]
-    reject_unknown_params(request, {"q"} | PAGE_PARAMS)
-    qs = Province.objects.all()
-    if q:
-        qs = qs.search(q)
-    return qs
+def list_provinces(request: HttpRequest, filters: Query[ProvinceFilters]) -> QuerySet[Province]:
+    return province_list(q=filters.q)
 
 
 @router.get("/communes", response=list[CommuneOut], summary="Communes, wards and special zones")
 @paginate(Pagination)
-def list_communes(request: HttpRequest, province: int | None = None, q: str = ""):  # type: ignore[no-untyped-def]
-    reject_unknown_params(request, {"province", "q"} | PAGE_PARAMS)
-    qs = Commune.objects.select_related("province")
-    if province is not None:
-        qs = qs.filter(province__code=province)
-    if q:
-        qs = qs.search(q)
-    return qs
+def list_communes(request: HttpRequest, filters: Query[CommuneFilters]) -> QuerySet[Commune]:
+    return commune_list(province=filters.province, q=filters.q)

@@ -5,21 +5,28 @@ from uuid import UUID
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.params.functions import Header, Query  # typed, unlike ninja's shortcuts
+from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
 from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.consults.access import access_consultation
-from caunoi.core.api import FieldErrors, Pagination, SerializedPage, reject_unknown_params
-from caunoi.network.access import user_scope
+from caunoi.core.api import (
+    FieldErrors,
+    ListFilters,
+    NoFilters,
+    Pagination,
+    SerializedPage,
+    no_filters,
+)
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
-from caunoi.referrals.access import access_referral, visible_referrals
+from caunoi.referrals.access import access_referral
 from caunoi.referrals.forms import icd_codes
 from caunoi.referrals.models import DischargeOutcome, Referral, ReferralUrgency, Transport
+from caunoi.referrals.selectors import referral_box
 from caunoi.referrals.services import (
     ReferralInput,
     referral_accept,
@@ -75,13 +82,35 @@ class CounterIn(Schema):
     next_appointment: date | None = None
 
 
+class ReferralFilters(ListFilters):
+    box: Literal["in", "out"] = Field(
+        "out", description="`in`: referrals to your facility; `out`: referrals your facility sent"
+    )
+
+
+class PartyOut(Schema):
+    """A patient or a facility of a referral: its id and name."""
+
+    id: UUID
+    name: str
+
+
+class CounterReferralOut(Schema):
+    diagnosis: str
+    procedures: str
+    medication: str
+    follow_up: str
+    next_appointment: date | None
+    sent_at: datetime
+
+
 class ReferralOut(Schema):
     id: UUID
     status: str
     urgency: str
-    patient: dict[str, object]
-    from_facility: dict[str, object]
-    to_facility: dict[str, object]
+    patient: PartyOut
+    from_facility: PartyOut
+    to_facility: PartyOut
     consult: UUID | None
     reason: str
     diagnoses: list[str] = Field(description="ICD-10 codes, as sent.")
@@ -94,7 +123,9 @@ class ReferralOut(Schema):
     arrived_at: datetime | None
     outcome: str
     discharged_at: datetime | None
-    counter_referral: dict[str, object] | None
+    counter_referral: CounterReferralOut | None = Field(
+        description="null until the receiving facility sends it."
+    )
     acknowledged_at: datetime | None
     overdue: bool
     url: str
@@ -187,26 +218,17 @@ def create_referral(
 
 @router.get("/referrals", response=list[ReferralOut], summary="Incoming or sent referrals")
 @paginate(Pagination)
-def list_referrals(  # type: ignore[no-untyped-def]
-    request: HttpRequest, box: Literal["in", "out"] = Query("out")
-):
+def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]) -> SerializedPage:
     """`in`: referrals to your facility; `out`: referrals your facility sent."""
-    reject_unknown_params(request, {"box", "limit", "offset"})
-    scope = user_scope(request.user)
-    side = "to_facility_id__in" if box == "in" else "from_facility_id__in"
-    qs = (
-        visible_referrals(request.user)
-        .filter(**{side: scope.facility_ids})
-        .select_related("patient", "from_facility", "to_facility", "consultation")
-        .prefetch_related("diagnoses")
-        .order_by("-sent_at", "-id")
+    return SerializedPage(
+        referral_box(request.user, filters.box), lambda rows: [referral_out(r) for r in rows]
     )
-    return SerializedPage(qs, lambda rows: [referral_out(r) for r in rows])
 
 
 @router.get("/referrals/{referral_id}", response=ReferralOut, summary="One referral")
-def get_referral(request: HttpRequest, referral_id: UUID) -> dict[str, object]:
-    reject_unknown_params(request, set())
+def get_referral(
+    request: HttpRequest, referral_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
     return referral_out(access_referral(request.user, referral_id))
 
 

@@ -10,9 +10,10 @@ from pydantic import ConfigDict
 from caunoi.accounts.api_auth import api_user
 from caunoi.accounts.models import User
 from caunoi.consults.access import access_consultation
-from caunoi.core.api import FieldErrors, reject_unknown_params
+from caunoi.core.api import FieldErrors, NoFilters, no_filters
 from caunoi.video.access import access_video_session
 from caunoi.video.models import VideoSession
+from caunoi.video.selectors import session_joins, session_participants
 from caunoi.video.services import video_session_schedule
 from caunoi.video.turn import ice_servers
 
@@ -36,11 +37,22 @@ class ParticipantOut(Schema):
     host: bool
 
 
+class QualityOut(Schema):
+    """The averages of what the browser measured during one join (``getStats()``)."""
+
+    samples: int = Field(description="How many measurements the averages are of")
+    rtt_ms: int = Field(description="Mean round-trip time")
+    loss_pct: float = Field(description="Mean packet loss")
+    kbps: int = Field(description="Mean bitrate")
+    worst_rtt_ms: float = Field(description="Worst round-trip time")
+    weak_mode: str = Field(description="The last mode: normal, weak or audio")
+
+
 class JoinOut(Schema):
     name: str
     joined_at: datetime
     left_at: datetime | None
-    quality: dict[str, object]
+    quality: QualityOut | None = Field(description="null until the browser has measured")
 
 
 class SessionOut(Schema):
@@ -82,16 +94,16 @@ def session_out(s: VideoSession) -> dict[str, object]:
         "room_url": s.get_absolute_url(),
         "participants": [
             {"id": p.user.public_id, "name": p.user.full_name, "host": p.is_host}
-            for p in s.participants.active().select_related("user")
+            for p in session_participants(s)
         ],
         "joins": [
             {
                 "name": j.user.full_name,
                 "joined_at": j.joined_at,
                 "left_at": j.left_at,
-                "quality": j.quality_summary(),
+                "quality": j.quality_summary() or None,
             }
-            for j in s.joins.select_related("user")
+            for j in session_joins(s)
         ],
     }
 
@@ -120,8 +132,9 @@ def create_session(request: HttpRequest, payload: SessionIn) -> Status[dict[str,
 @router.get(
     "/video-sessions/{session_id}", response=SessionOut, summary="One session and its record"
 )
-def get_session(request: HttpRequest, session_id: UUID) -> dict[str, object]:
-    reject_unknown_params(request, set())
+def get_session(
+    request: HttpRequest, session_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
     return session_out(access_video_session(request.user, session_id))
 
 
@@ -130,9 +143,10 @@ def get_session(request: HttpRequest, session_id: UUID) -> dict[str, object]:
     response=IceOut,
     summary="STUN/TURN for this participant",
 )
-def get_ice_servers(request: HttpRequest, session_id: UUID) -> dict[str, object]:
+def get_ice_servers(
+    request: HttpRequest, session_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
     """TURN credentials are time-limited (coturn's shared-secret scheme) and issued only to
     invited participants."""
-    reject_unknown_params(request, set())
     session = access_video_session(request.user, session_id)
     return {"ice_servers": ice_servers(f"{session.public_id}:{api_user(request).public_id}")}

@@ -134,7 +134,7 @@ def test_a_crash_in_the_api_answers_the_documented_shape(worker, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("caunoi.places.api.reject_unknown_params", broken)
+    monkeypatch.setattr("caunoi.places.api.province_list", broken)
     from caunoi.accounts.services import api_token_create
 
     _row, token = api_token_create(user=worker, name="t", actor=worker)
@@ -175,7 +175,7 @@ def test_a_lost_database_connection_answers_503_with_retry_after(worker, monkeyp
     def unreachable(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("caunoi.places.api.reject_unknown_params", unreachable)
+    monkeypatch.setattr("caunoi.places.api.province_list", unreachable)
     from caunoi.accounts.services import api_token_create
 
     _row, token = api_token_create(user=worker, name="t", actor=worker)

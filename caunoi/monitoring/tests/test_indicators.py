@@ -289,7 +289,9 @@ def test_every_indicator_answers_for_every_breakdown_it_allows(month):
 def test_api_gives_the_same_numbers_and_refuses_what_is_not_yours(
     month, officer, donor, worker, receiver, api_client
 ):
-    catalogue = api_client(officer).get("/api/indicators").json()
+    listed = api_client(officer).get("/api/indicators").json()
+    assert listed["count"] == len(BY_CODE)
+    catalogue = listed["items"]
     assert {i["code"] for i in catalogue} == set(BY_CODE)
     assert all(i["name_vi"] and i["name_en"] and i["breakdowns"] for i in catalogue)
     body = (

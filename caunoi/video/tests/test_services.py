@@ -14,8 +14,8 @@ from caunoi.consults.access import visible_consultations
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
 from caunoi.notifications.models import Notification
-from caunoi.video.models import VideoParticipant, VideoSession
-from caunoi.video.services import video_session_end, video_session_schedule
+from caunoi.video.models import VideoJoin, VideoParticipant, VideoSession
+from caunoi.video.services import video_quality, video_session_end, video_session_schedule
 from caunoi.video.turn import ice_servers, turn_credentials
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +254,32 @@ def test_the_sessions_conclusion_goes_into_the_consult_minutes(specialist, worke
     assert "HỘI CHẨN TRỰC TUYẾN QUA VIDEO" in text
     assert "Chuyển tuyến trong ngày" in text
     assert specialist.full_name in text
+
+
+def test_api_answers_each_joins_quality_field_by_field_or_null(
+    specialist, worker, consult, api_client
+):
+    session = video_session_schedule(
+        actor=specialist,
+        title="Hội chẩn",
+        scheduled_at=timezone.now(),
+        participants=[worker],
+        consultation=consult,
+    )
+    measured = VideoJoin.objects.create(session=session, user=specialist, channel_name="a")
+    VideoJoin.objects.create(session=session, user=worker, channel_name="b")
+    video_quality(join_id=measured.pk, rtt_ms=120, loss_pct=1.5, kbps=800, mode="normal")
+    video_quality(join_id=measured.pk, rtt_ms=180, loss_pct=2.5, kbps=400, mode="weak")
+
+    joins = api_client(worker).get(f"/api/video-sessions/{session.public_id}").json()["joins"]
+
+    by_name = {j["name"]: j["quality"] for j in joins}
+    assert by_name[specialist.full_name] == {
+        "samples": 2,
+        "rtt_ms": 150,
+        "loss_pct": 2.0,
+        "kbps": 600,
+        "worst_rtt_ms": 180,
+        "weak_mode": "weak",
+    }
+    assert by_name[worker.full_name] is None
