@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
-from django.http import Http404
-
+from caunoi.core.access import get_or_404
 from caunoi.network.models import Facility, Membership, Role, Status
 
 # When a person holds several roles, their home page follows the first of these they hold.
@@ -128,9 +126,6 @@ def visible_facilities(user: Any) -> Any:
 
 
 def access_facility(user: Any, public_id: UUID | str) -> Facility:
-    try:
-        return (
-            visible_facilities(user).select_related("province", "commune").get(public_id=public_id)
-        )
-    except (Facility.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        visible_facilities(user).select_related("province", "commune"), public_id=public_id
+    )

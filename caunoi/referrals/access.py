@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
+from caunoi.core.access import get_or_404
 from caunoi.network.access import user_scope
 from caunoi.referrals.models import Referral, ReferralStatus
 
@@ -41,10 +40,7 @@ def access_referral(user: Any, public_id: UUID | str) -> Referral:
         "decided_by",
         "counter_referred_by",
     )
-    try:
-        return qs.get(public_id=public_id)
-    except (Referral.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(qs, public_id=public_id)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 
+from caunoi.core.access import get_or_404
 from caunoi.video.models import VideoParticipant, VideoSession
 
 
@@ -21,14 +20,9 @@ def visible_sessions(user: Any) -> QuerySet[VideoSession]:
 
 
 def access_video_session(user: Any, public_id: UUID | str) -> VideoSession:
-    try:
-        return (
-            visible_sessions(user)
-            .select_related("consultation", "created_by")
-            .get(public_id=public_id)
-        )
-    except (VideoSession.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        visible_sessions(user).select_related("consultation", "created_by"), public_id=public_id
+    )
 
 
 def is_host(user: Any, session: VideoSession) -> bool:
