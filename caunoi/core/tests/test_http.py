@@ -35,7 +35,7 @@ def load(user: Any, public_id: str) -> Thing:
 def post() -> Any:
     request = RequestFactory().post("/things/x/do/")
     request.user = AnonymousUser()
-    request._messages = CookieStorage(request)
+    request._messages = CookieStorage(request)  # type: ignore[attr-defined]
     return request
 
 
