@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from caunoi.accounts.models import User
 from caunoi.codes.models import IcdCode
-from caunoi.consults.models import Consultation, Outcome
+from caunoi.consults.models import VITALS, Consultation, Outcome
 from caunoi.consults.services import Upload
 from caunoi.core.dateinputs import DateTimeLocalInput
 from caunoi.network.models import Facility, Membership, Role, Specialty, SupportLink
@@ -49,19 +49,6 @@ def uploads_from(files: list[UploadedFile]) -> list[Upload]:
 def _read(f: UploadedFile) -> bytes:
     f.seek(0)  # a file may be read twice: sent with the form, then kept when the form comes back
     return f.read()
-
-
-VITALS = [
-    "temperature",
-    "pulse",
-    "systolic",
-    "diastolic",
-    "respiratory_rate",
-    "spo2",
-    "weight",
-    "height",
-    "glucose",
-]
 
 
 class ConsultationForm(forms.ModelForm[Consultation]):

@@ -145,6 +145,24 @@ def _vital(
     )
 
 
+# The clinical summary a station sends, in the order the form asks for it: the written part and
+# the vital signs. The one list of these fields — the form, the service, the API and the pages
+# read it from here.
+SUMMARY_TEXT_FIELDS = ("reason", "history", "examination", "current_treatment", "question")
+VITALS = (
+    "temperature",
+    "pulse",
+    "systolic",
+    "diastolic",
+    "respiratory_rate",
+    "spo2",
+    "weight",
+    "height",
+    "glucose",
+)
+SUMMARY_FIELDS = (*SUMMARY_TEXT_FIELDS, *VITALS)
+
+
 class ConsultationQuerySet(PatientReadQuerySet["Consultation"]):
     def open(self) -> ConsultationQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

@@ -28,6 +28,8 @@ from caunoi.consults.access import case_invite_check, consult_permissions
 from caunoi.consults.files import ProcessedFile, process_upload
 from caunoi.consults.models import (
     PENDING_UPLOAD_HOURS,
+    SUMMARY_FIELDS,
+    SUMMARY_TEXT_FIELDS,
     Attachment,
     Consultation,
     ConsultationEvent,
@@ -51,23 +53,6 @@ from caunoi.notifications.services import notify
 from caunoi.patients.access import visible_patients
 from caunoi.patients.models import Patient
 from caunoi.patients.services import has_consent
-
-SUMMARY_FIELDS = [
-    "reason",
-    "history",
-    "examination",
-    "current_treatment",
-    "question",
-    "temperature",
-    "pulse",
-    "systolic",
-    "diastolic",
-    "respiratory_rate",
-    "spo2",
-    "weight",
-    "height",
-    "glucose",
-]
 
 
 @dataclass
@@ -190,7 +175,7 @@ def consultation_submit(
             c.urgency = data.urgency
             for name in SUMMARY_FIELDS:
                 value = data.summary.get(name)
-                if name in _TEXT:
+                if name in SUMMARY_TEXT_FIELDS:
                     value = str(value or "").strip()
                 elif value == "":
                     value = None
@@ -237,9 +222,6 @@ def consultation_submit(
             raise
         return winner, False
     return c, creating
-
-
-_TEXT = {"reason", "history", "examination", "current_treatment", "question"}
 
 
 def _schedule_deadline(c: Consultation) -> None:
