@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from caunoi.core.models import TimeStampedModel
+from caunoi.core.models import TimelineEvent, TimeStampedModel
 from caunoi.patients.reads import PatientReadQuerySet
 
 
@@ -582,7 +582,7 @@ class PendingUpload(models.Model):
         return self.original_name
 
 
-class EventKind(models.TextChoices):
+class ConsultationEventKind(models.TextChoices):
     CREATED = "created", _("draft created")
     SUBMITTED = "submitted", _("submitted")
     ROUTED = "routed", _("routed to a hub")
@@ -599,7 +599,11 @@ class EventKind(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
-class ConsultationEvent(models.Model):
+# The former name, still used by the demo and scale generators.
+EventKind = ConsultationEventKind
+
+
+class ConsultationEvent(TimelineEvent):
     """The consultation's timeline: every step, when and by whom."""
 
     consultation = models.ForeignKey(
@@ -608,22 +612,8 @@ class ConsultationEvent(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
     )
-    kind = models.CharField(_("event"), max_length=16, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    kind = models.CharField(_("event"), max_length=16, choices=ConsultationEventKind.choices)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
