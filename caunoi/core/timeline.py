@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from caunoi.core.models import TimelineEvent
@@ -20,7 +21,10 @@ EVENTS = "events"
 def _timeline(subject: models.Model) -> tuple[type[TimelineEvent], str]:
     """The timeline model of ``subject``'s class — the ``TimelineEvent`` whose foreign key
     points at it with ``related_name="events"`` — and that key's name."""
-    relation = subject._meta.get_field(EVENTS)
+    try:
+        relation = subject._meta.get_field(EVENTS)
+    except FieldDoesNotExist:
+        raise TypeError(f"{type(subject).__name__} has no timeline") from None
     model = relation.related_model
     if not (
         isinstance(relation, models.ManyToOneRel)
