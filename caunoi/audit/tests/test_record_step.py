@@ -57,6 +57,7 @@ def test_record_step_writes_the_object_its_event_and_its_audit_row_together(work
     )
     assert Consultation.objects.get(pk=draft.pk).question == "Có cần chuyển tuyến không?"
     assert _events(draft)[events:] == [event]
+    assert isinstance(event, ConsultationEvent)
     assert (event.consultation_id, event.kind, event.actor_id, event.detail) == (
         draft.pk,
         "message",
