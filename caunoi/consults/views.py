@@ -52,7 +52,8 @@ from caunoi.consults.services import (
     pending_uploads_keep,
     second_opinion_invite,
 )
-from caunoi.core.http import AuthedRequest, guarded_action
+from caunoi.core.actions import guarded_action
+from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.consults.access import access_consultation
-from caunoi.core.http import AuthedRequest, guarded_action
+from caunoi.core.actions import guarded_action
+from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.patients.access import access_patient
 from caunoi.referrals.access import access_referral, referral_permissions, visible_referrals

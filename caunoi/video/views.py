@@ -19,7 +19,8 @@ from caunoi.consults.access import (
 )
 from caunoi.consults.models import Status
 from caunoi.core.access import get_or_404
-from caunoi.core.http import AuthedRequest, guarded_action
+from caunoi.core.actions import guarded_action
+from caunoi.core.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.video.access import access_video_session, is_host, visible_sessions
 from caunoi.video.calendar import session_ics

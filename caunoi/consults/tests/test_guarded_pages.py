@@ -1,6 +1,6 @@
 """The shared page helpers as the domains use them: every access helper answers 404 for an id
 it cannot read (``core.access.get_or_404``), and a refused action comes back to its page with
-the service's message instead of a 500 (``core.http.guarded_action``), changing nothing."""
+the service's message instead of a 500 (``core.actions.guarded_action``), changing nothing."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.test import RequestFactory
 from django.utils import translation
 
-from caunoi.core.http import guarded_action
+from caunoi.core.actions import guarded_action
 
 
 @dataclass
