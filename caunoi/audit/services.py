@@ -1,11 +1,13 @@
 """Writing to the audit trail. Every service that changes or reveals data calls ``audit_record``
-inside its own transaction, so the change and its audit row commit or roll back together."""
+inside its own transaction, so the change and its audit row commit or roll back together; a
+step of a domain object's timeline goes through ``record_step`` (the object, its timeline
+event and the audit row in one atomic step)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -15,7 +17,9 @@ from django.utils import timezone
 
 from caunoi.audit.models import AuditAction, AuditChainHead, AuditEvent
 from caunoi.core.client_address import client_address
+from caunoi.core.models import TimelineEvent
 from caunoi.core.person import Person
+from caunoi.core.timeline import record_event
 
 CHAIN = "main"
 GENESIS = "0" * 64
@@ -92,6 +96,38 @@ def audit_record(
         head.last_hash = event.row_hash
         head.length += 1
         head.save(update_fields=["last_hash", "length"])
+    return event
+
+
+def record_step(
+    *,
+    obj: models.Model,
+    kind: str,
+    actor: Person | AnonymousUser | None,
+    purpose: str,
+    fields: Iterable[str] | None = None,
+    action: str = AuditAction.UPDATE,
+    detail: dict[str, Any] | None = None,
+    audit_detail: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> TimelineEvent:
+    """One step of a domain object, in one atomic step: save ``fields`` of ``obj`` (with
+    ``updated_at``; ``None`` when the caller has saved it already), add the ``kind`` event to
+    its timeline (``detail`` for the page), and write the audit row (``action``, ``purpose``,
+    ``audit_detail``). All three are written or none is. The caller locks the row, checks who
+    may do what, and notifies after; this only records."""
+    with transaction.atomic():
+        if fields is not None:
+            obj.save(update_fields=[*fields, "updated_at"])
+        event = record_event(obj, kind, actor=actor, detail=detail)
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=obj,
+            purpose=purpose,
+            detail=audit_detail,
+            request=request,
+        )
     return event
 
 

@@ -15,11 +15,11 @@ from uuid import UUID
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, Participant, PendingUpload, Status
+from caunoi.core.access import get_or_404
 from caunoi.network.access import CLINICAL_ROLES, Scope, user_scope
 from caunoi.network.models import Membership, Role
 
@@ -58,10 +58,7 @@ def access_consultation(
         "requester_facility",
         "specialist",
     )
-    try:
-        return qs.get(public_id=public_id)
-    except (Consultation.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(qs, public_id=public_id)
 
 
 def pending_uploads_for(
@@ -85,16 +82,12 @@ def pending_uploads_for(
 
 def access_pending_upload(user: User | AnonymousUser, public_id: UUID | str) -> PendingUpload:
     scope = user_scope(user)
-    try:
-        return (
-            PendingUpload.objects.filter(
-                owner_id=scope.user_id or 0, patient__facility_id__in=scope.facility_ids
-            )
-            .as_read("teleconsultation")
-            .get(public_id=public_id)
-        )
-    except (PendingUpload.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        PendingUpload.objects.filter(
+            owner_id=scope.user_id or 0, patient__facility_id__in=scope.facility_ids
+        ).as_read("teleconsultation"),
+        public_id=public_id,
+    )
 
 
 @dataclass(frozen=True)

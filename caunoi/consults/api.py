@@ -16,7 +16,14 @@ from caunoi.accounts.http import AuthedRequest
 from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import access_consultation
-from caunoi.consults.models import Attachment, Consultation, Message, Outcome, Urgency
+from caunoi.consults.models import (
+    VITALS,
+    Attachment,
+    Consultation,
+    Message,
+    Outcome,
+    Urgency,
+)
 from caunoi.consults.selectors import queue, queues_for
 from caunoi.consults.services import (
     ConsultationInput,
@@ -166,19 +173,6 @@ class ConsultOut(ConsultListOut):
     messages: list[MessageOut]
     events: list[EventOut]
     minutes_url: str | None
-
-
-VITALS = [
-    "temperature",
-    "pulse",
-    "systolic",
-    "diastolic",
-    "respiratory_rate",
-    "spo2",
-    "weight",
-    "height",
-    "glucose",
-]
 
 
 def attachment_out(c: Consultation, a: Attachment) -> dict[str, object]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from caunoi.accounts.models import User
 from caunoi.codes.models import IcdCode
-from caunoi.consults.models import Consultation, Outcome
+from caunoi.consults.models import VITALS, Consultation, Outcome
 from caunoi.consults.services import Upload
 from caunoi.core.dateinputs import DateTimeLocalInput
 from caunoi.network.models import Facility, Membership, Role, Specialty, SupportLink
@@ -50,19 +50,6 @@ def _read(f: UploadedFile[bytes]) -> bytes:
     f.seek(0)  # a file may be read twice: sent with the form, then kept when the form comes back
     data: bytes = f.read()  # django-stubs types File.read as Any
     return data
-
-
-VITALS = [
-    "temperature",
-    "pulse",
-    "systolic",
-    "diastolic",
-    "respiratory_rate",
-    "spo2",
-    "weight",
-    "height",
-    "glucose",
-]
 
 
 class ConsultationForm(forms.ModelForm[Consultation]):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from caunoi.consults.models import Consultation, EventKind, ParticipantVia
+from caunoi.consults.models import Consultation, ConsultationEventKind, ParticipantVia
 from caunoi.core.pdf import VietnameseDocument, number_vi, when_vi
 from caunoi.patients.identifiers import insurance_decode
 
@@ -114,7 +114,7 @@ def minutes_pdf(c: Consultation) -> bytes:
 
     heading("VI. KẾT QUẢ THỰC HIỆN CỦA CƠ SỞ ĐỀ NGHỊ")
     field("Đã thực hiện", c.action_taken)
-    escalated = c.events.filter(kind=EventKind.ESCALATED).exists()
+    escalated = c.events.filter(kind=ConsultationEventKind.ESCALATED).exists()
     if escalated:
         field("Ghi chú", "Quá hạn trả lời, đã báo điều phối viên")
 

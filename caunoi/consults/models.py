@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from caunoi.core.models import TimeStampedModel
+from caunoi.core.models import TimelineEvent, TimeStampedModel
 from caunoi.patients.reads import PatientReadQuerySet
 
 
@@ -144,6 +144,24 @@ def _vital(
         blank=True,
         validators=[MinValueValidator(Decimal(low)), MaxValueValidator(Decimal(high))],
     )
+
+
+# The clinical summary a station sends, in the order the form asks for it: the written part and
+# the vital signs. The one list of these fields — the form, the service, the API and the pages
+# read it from here.
+SUMMARY_TEXT_FIELDS = ("reason", "history", "examination", "current_treatment", "question")
+VITALS = (
+    "temperature",
+    "pulse",
+    "systolic",
+    "diastolic",
+    "respiratory_rate",
+    "spo2",
+    "weight",
+    "height",
+    "glucose",
+)
+SUMMARY_FIELDS = (*SUMMARY_TEXT_FIELDS, *VITALS)
 
 
 class ConsultationQuerySet(PatientReadQuerySet["Consultation"]):
@@ -565,7 +583,7 @@ class PendingUpload(models.Model):
         return self.original_name
 
 
-class EventKind(models.TextChoices):
+class ConsultationEventKind(models.TextChoices):
     CREATED = "created", _("draft created")
     SUBMITTED = "submitted", _("submitted")
     ROUTED = "routed", _("routed to a hub")
@@ -582,7 +600,7 @@ class EventKind(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
-class ConsultationEvent(models.Model):
+class ConsultationEvent(TimelineEvent):
     """The consultation's timeline: every step, when and by whom."""
 
     consultation = models.ForeignKey(
@@ -591,22 +609,8 @@ class ConsultationEvent(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
     )
-    kind = models.CharField(_("event"), max_length=16, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    kind = models.CharField(_("event"), max_length=16, choices=ConsultationEventKind.choices)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"

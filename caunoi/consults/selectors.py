@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.models import User
-from caunoi.consults.models import OPEN_STATUSES, Consultation, Status
+from caunoi.consults.models import Consultation, Status
 from caunoi.network.access import user_scope
 from caunoi.network.models import Role
 
@@ -61,8 +60,8 @@ def queue(user: User | AnonymousUser, name: str) -> QuerySet[Consultation]:
         qs = qs.exclude(status=Status.CANCELLED).order_by("-updated_at", "-id")
     elif name == "hub":
         qs = (
-            base.filter(
-                hub_id__in=scope.hub_ids,
+            base.for_hub(scope.hub_ids)
+            .filter(
                 status=Status.SUBMITTED,
                 specialist__isnull=True,
                 specialty_id__in=scope.specialty_ids,
@@ -72,7 +71,8 @@ def queue(user: User | AnonymousUser, name: str) -> QuerySet[Consultation]:
         )
     elif name == "triage":
         qs = (
-            base.filter(hub_id__in=scope.coordinator_hub_ids, status__in=OPEN_STATUSES)
+            base.for_hub(scope.coordinator_hub_ids)
+            .open()
             .annotate(
                 unassigned=Case(
                     When(specialist__isnull=True, then=Value(0)),
@@ -84,12 +84,11 @@ def queue(user: User | AnonymousUser, name: str) -> QuerySet[Consultation]:
             .order_by("unassigned", "rank", "deadline_at", "id")
         )
     elif name == "overdue":
-        qs = base.filter(
-            Q(hub_id__in=scope.hub_ids) | Q(requester_facility_id__in=scope.facility_ids),
-            status__in=OPEN_STATUSES,
-            first_response_at__isnull=True,
-            deadline_at__lt=timezone.now(),
-        ).order_by("deadline_at", "id")
+        qs = (
+            base.overdue()
+            .filter(Q(hub_id__in=scope.hub_ids) | Q(requester_facility_id__in=scope.facility_ids))
+            .order_by("deadline_at", "id")
+        )
     else:
         qs = base.none()
     return _rows(qs)

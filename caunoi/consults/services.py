@@ -22,16 +22,17 @@ from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
-from caunoi.audit.services import audit_record
+from caunoi.audit.services import audit_record, record_step
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import case_invite_check, consult_permissions
 from caunoi.consults.files import ProcessedFile, process_upload
 from caunoi.consults.models import (
     PENDING_UPLOAD_HOURS,
+    SUMMARY_FIELDS,
+    SUMMARY_TEXT_FIELDS,
     Attachment,
     Consultation,
-    ConsultationEvent,
-    EventKind,
+    ConsultationEventKind,
     Message,
     OnCallShift,
     Outcome,
@@ -43,6 +44,7 @@ from caunoi.consults.models import (
     deadline_minutes,
 )
 from caunoi.consults.routing import hub_staff, route
+from caunoi.core.timeline import record_event
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Membership, Role, Specialty
 from caunoi.notifications.live import consult_group, hub_group, push
@@ -51,23 +53,6 @@ from caunoi.notifications.services import notify
 from caunoi.patients.access import visible_patients
 from caunoi.patients.models import Patient
 from caunoi.patients.services import has_consent
-
-SUMMARY_FIELDS = [
-    "reason",
-    "history",
-    "examination",
-    "current_treatment",
-    "question",
-    "temperature",
-    "pulse",
-    "systolic",
-    "diastolic",
-    "respiratory_rate",
-    "spo2",
-    "weight",
-    "height",
-    "glucose",
-]
 
 
 @dataclass
@@ -83,26 +68,6 @@ class ConsultationInput:
     urgency: str = Urgency.ROUTINE
     summary: dict[str, Any] = field(default_factory=dict)
     uploads: list[Upload] = field(default_factory=list)
-
-
-def _event(c: Consultation, kind: str, actor: User | None, **detail: Any) -> ConsultationEvent:
-    return ConsultationEvent.objects.create(
-        consultation=c,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        detail=detail,
-    )
-
-
-def _audit(
-    c: Consultation,
-    actor: User,
-    action: str,
-    purpose: str,
-    request: HttpRequest | None,
-    **detail: Any,
-) -> None:
-    audit_record(actor=actor, action=action, obj=c, purpose=purpose, detail=detail, request=request)
 
 
 def _broadcast(c: Consultation, event: str) -> None:
@@ -190,7 +155,7 @@ def consultation_submit(
             c.urgency = data.urgency
             for name in SUMMARY_FIELDS:
                 value = data.summary.get(name)
-                if name in _TEXT:
+                if name in SUMMARY_TEXT_FIELDS:
                     value = str(value or "").strip()
                 elif value == "":
                     value = None
@@ -201,7 +166,7 @@ def consultation_submit(
             creating = c.pk is None
             c.save()
             if creating:
-                _event(c, EventKind.CREATED, actor)
+                record_event(c, ConsultationEventKind.CREATED, actor=actor)
             # With the files this form sent before it came back with an error.
             kept = PendingUpload.objects.select_for_update().filter(
                 owner=actor, client_id=client_id, patient=patient
@@ -213,22 +178,27 @@ def consultation_submit(
                 c.hub = hub
                 c.submitted_at = now
                 c.deadline_at = now + timedelta(minutes=deadline_minutes(hub.id, c.urgency))
-                c.save(update_fields=["status", "hub", "submitted_at", "deadline_at", "updated_at"])
-                _event(c, EventKind.SUBMITTED, actor)
-                _event(c, EventKind.ROUTED, actor, hub=hub.name)
-                _audit(
-                    c, actor, AuditAction.CREATE, "teleconsultation request", request, hub=hub.name
+                record_step(
+                    obj=c,
+                    fields=["status", "hub", "submitted_at", "deadline_at"],
+                    kind=ConsultationEventKind.SUBMITTED,
+                    actor=actor,
+                    action=AuditAction.CREATE,
+                    purpose="teleconsultation request",
+                    audit_detail={"hub": hub.name},
+                    request=request,
                 )
+                record_event(c, ConsultationEventKind.ROUTED, actor=actor, detail={"hub": hub.name})
                 _schedule_deadline(c)
                 _notify_hub(c, actor)
                 _broadcast(c, "submitted")
             else:
-                _audit(
-                    c,
-                    actor,
-                    AuditAction.UPDATE if not creating else AuditAction.CREATE,
-                    "draft",
-                    request,
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.UPDATE if not creating else AuditAction.CREATE,
+                    obj=c,
+                    purpose="draft",
+                    request=request,
                 )
     except IntegrityError:
         # Two requests with the same id at once: the database let one in; answer with it.
@@ -237,9 +207,6 @@ def consultation_submit(
             raise
         return winner, False
     return c, creating
-
-
-_TEXT = {"reason", "history", "examination", "current_treatment", "question"}
 
 
 def _schedule_deadline(c: Consultation) -> None:
@@ -285,9 +252,14 @@ def consultation_cancel(
             raise _refuse(_("This consultation can no longer be cancelled."))
         c.status = Status.CANCELLED
         c.closed_at = timezone.now()
-        c.save(update_fields=["status", "closed_at", "updated_at"])
-        _event(c, EventKind.CANCELLED, actor)
-        _audit(c, actor, AuditAction.UPDATE, "cancelled", request)
+        record_step(
+            obj=c,
+            fields=["status", "closed_at"],
+            kind=ConsultationEventKind.CANCELLED,
+            actor=actor,
+            purpose="cancelled",
+            request=request,
+        )
         _broadcast(c, "cancelled")
     return c
 
@@ -345,7 +317,12 @@ def _add_uploads(
         a.save()
         _remove_file_on_rollback(a)
         added.append(a)
-        _event(c, EventKind.ATTACHMENT, actor, name=a.original_name, file_kind=a.kind)
+        record_event(
+            c,
+            ConsultationEventKind.ATTACHMENT,
+            actor=actor,
+            detail={"name": a.original_name, "file_kind": a.kind},
+        )
     if pending:
         PendingUpload.objects.filter(pk__in=[p.pk for p in pending]).delete()
         _remove_files_on_commit(pending)
@@ -639,9 +616,14 @@ def message_post(
                 consultation=c, author=actor, body=body, parent=parent, client_id=client_id
             )
             _add_uploads(c, actor, uploads or [], message=m, request=request)
-            _event(c, EventKind.MESSAGE, actor)
             _first_response_if_hub(c, actor)
-            _audit(c, actor, AuditAction.UPDATE, "message", request)
+            record_step(
+                obj=c,
+                kind=ConsultationEventKind.MESSAGE,
+                actor=actor,
+                purpose="message",
+                request=request,
+            )
             notify(
                 users=_thread_people(c),
                 message="consult.message",
@@ -690,9 +672,14 @@ def second_opinion_invite(
                 update_fields=["via", "video_session", "ends_at", "removed_at", "invited_by"]
             )
         if created or upgraded:
-            _event(c, EventKind.INVITED, actor, invitee=invitee.get_full_name())
-            _audit(
-                c, actor, AuditAction.UPDATE, "second opinion", request, invitee=invitee.username
+            record_step(
+                obj=c,
+                kind=ConsultationEventKind.INVITED,
+                actor=actor,
+                detail={"invitee": invitee.get_full_name()},
+                purpose="second opinion",
+                audit_detail={"invitee": invitee.username},
+                request=request,
             )
             notify(
                 users=[invitee],
@@ -806,9 +793,16 @@ def consultation_assign(
         c.assigned_at = timezone.now()
         if c.status == Status.SUBMITTED:
             c.status = Status.ASSIGNED
-        c.save(update_fields=["specialist", "assigned_at", "status", "updated_at"])
-        _event(c, EventKind.ASSIGNED, actor, specialist=specialist.get_full_name())
-        _audit(c, actor, AuditAction.UPDATE, "assignment", request, specialist=specialist.username)
+        record_step(
+            obj=c,
+            fields=["specialist", "assigned_at", "status"],
+            kind=ConsultationEventKind.ASSIGNED,
+            actor=actor,
+            detail={"specialist": specialist.get_full_name()},
+            purpose="assignment",
+            audit_detail={"specialist": specialist.username},
+            request=request,
+        )
         notify(
             users=[specialist],
             message="consult.assigned",
@@ -842,9 +836,14 @@ def consultation_claim(
         c.specialist = actor
         c.assigned_at = timezone.now()
         c.status = Status.ASSIGNED
-        c.save(update_fields=["specialist", "assigned_at", "status", "updated_at"])
-        _event(c, EventKind.CLAIMED, actor)
-        _audit(c, actor, AuditAction.UPDATE, "claimed", request)
+        record_step(
+            obj=c,
+            fields=["specialist", "assigned_at", "status"],
+            kind=ConsultationEventKind.CLAIMED,
+            actor=actor,
+            purpose="claimed",
+            request=request,
+        )
         _broadcast(c, "assigned")
     return c
 
@@ -878,8 +877,9 @@ def consultation_reroute(
         c.deadline_at = deadline
         if c.first_response_at is None and deadline > timezone.now():
             c.escalated_at = None  # the new hub's clock is still running
-        c.save(
-            update_fields=[
+        record_step(
+            obj=c,
+            fields=[
                 "hub",
                 "specialty",
                 "specialist",
@@ -887,25 +887,13 @@ def consultation_reroute(
                 "status",
                 "deadline_at",
                 "escalated_at",
-                "updated_at",
-            ]
-        )
-        _event(
-            c,
-            EventKind.REROUTED,
-            actor,
-            hub=hub.name,
-            specialty=specialty.name,
-            before=list(before),
-        )
-        _audit(
-            c,
-            actor,
-            AuditAction.UPDATE,
-            "re-routed",
-            request,
-            hub=hub.name,
-            specialty=specialty.code,
+            ],
+            kind=ConsultationEventKind.REROUTED,
+            actor=actor,
+            detail={"hub": hub.name, "specialty": specialty.name, "before": list(before)},
+            purpose="re-routed",
+            audit_detail={"hub": hub.name, "specialty": specialty.code},
+            request=request,
         )
         _schedule_deadline(c)
         _notify_hub(c, actor)
@@ -952,8 +940,10 @@ def advice_record(
         c.answered_at = now
         if c.first_response_at is None:
             c.first_response_at = now
-        c.save(
-            update_fields=[
+        c.diagnoses.set(diagnoses)
+        record_step(
+            obj=c,
+            fields=[
                 "advice",
                 "recommended_outcome",
                 "specialist",
@@ -961,12 +951,14 @@ def advice_record(
                 "status",
                 "answered_at",
                 "first_response_at",
-                "updated_at",
-            ]
+            ],
+            kind=ConsultationEventKind.ADVICE,
+            actor=actor,
+            detail={"outcome": outcome, "diagnoses": [d.code for d in diagnoses]},
+            purpose="advice",
+            audit_detail={"outcome": outcome},
+            request=request,
         )
-        c.diagnoses.set(diagnoses)
-        _event(c, EventKind.ADVICE, actor, outcome=outcome, diagnoses=[d.code for d in diagnoses])
-        _audit(c, actor, AuditAction.UPDATE, "advice", request, outcome=outcome)
         notify(
             users=[c.requester],
             message="consult.answered",
@@ -1000,9 +992,14 @@ def consultation_close(
         c.action_taken = action_taken.strip()
         c.status = Status.CLOSED
         c.closed_at = timezone.now()
-        c.save(update_fields=["action_taken", "status", "closed_at", "updated_at"])
-        _event(c, EventKind.CLOSED, actor)
-        _audit(c, actor, AuditAction.UPDATE, "closed", request)
+        record_step(
+            obj=c,
+            fields=["action_taken", "status", "closed_at"],
+            kind=ConsultationEventKind.CLOSED,
+            actor=actor,
+            purpose="closed",
+            request=request,
+        )
         notify(
             users=[c.specialist] if c.specialist else [],
             message="consult.closed",
@@ -1040,9 +1037,13 @@ def consultation_escalate(*, consultation_id: int) -> bool:
         ):
             return False
         c.escalated_at = now
-        c.save(update_fields=["escalated_at", "updated_at"])
-        _event(c, EventKind.ESCALATED, None)
-        audit_record(actor=None, action=AuditAction.UPDATE, obj=c, purpose="deadline passed")
+        record_step(
+            obj=c,
+            fields=["escalated_at"],
+            kind=ConsultationEventKind.ESCALATED,
+            actor=None,
+            purpose="deadline passed",
+        )
         shifts = OnCallShift.objects.at(now).filter(hub_id=c.hub_id).select_related("user")
         on_call = [s.user for s in shifts if s.specialty_id in (None, c.specialty_id)]
         people = hub_staff(c.hub_id or 0, roles=(Role.COORDINATOR,)) + on_call

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -54,6 +53,7 @@ from caunoi.consults.services import (
     pending_uploads_keep,
     second_opinion_invite,
 )
+from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
@@ -269,179 +269,145 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _action(
-    request: AuthedRequest, public_id: str, run: Callable[[Consultation], str | None]
-) -> HttpResponse:
-    c = access_consultation(request.user, public_id)
-    try:
-        done = run(c)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("You cannot do this."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        if done:
-            messages.success(request, done)
-    return redirect(c.get_absolute_url())
-
-
 @login_required
 @require_POST
-def consult_message(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = MessageForm(request.POST, request.FILES)
-        if not form.is_valid():
-            raise ValidationError(
-                _("The message could not be sent: %(errors)s") % {"errors": form.errors.as_text()}
-            )
-        d = form.cleaned_data
-        parent = (
-            Message.objects.filter(consultation=c, public_id=d["parent"]).first()
-            if d["parent"]
-            else None
+@guarded_action(access_consultation)
+def consult_message(request: AuthedRequest, c: Consultation) -> str | None:
+    form = MessageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ValidationError(
+            _("The message could not be sent: %(errors)s") % {"errors": form.errors.as_text()}
         )
-        message_post(
-            consultation=c,
-            actor=request.user,
-            body=d["body"],
-            parent=parent,
-            uploads=uploads_from(d["attachments"]),
-            client_id=d["client_id"],
-            request=request,
-        )
-        return None
-
-    return _action(request, public_id, run)
-
-
-@login_required
-@require_POST
-def consult_attach(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = MessageForm(request.POST, request.FILES)
-        files = form.fields["attachments"].clean(request.FILES.getlist("attachments"))
-        attachments_add(
-            consultation=c, actor=request.user, uploads=uploads_from(files), request=request
-        )
-        return _("Files added.")
-
-    return _action(request, public_id, run)
+    d = form.cleaned_data
+    parent = (
+        Message.objects.filter(consultation=c, public_id=d["parent"]).first()
+        if d["parent"]
+        else None
+    )
+    message_post(
+        consultation=c,
+        actor=request.user,
+        body=d["body"],
+        parent=parent,
+        uploads=uploads_from(d["attachments"]),
+        client_id=d["client_id"],
+        request=request,
+    )
+    return None
 
 
 @login_required
 @require_POST
-def consult_advice(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = AdviceForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError([e for errors in form.errors.values() for e in errors])
-        d = form.cleaned_data
-        advice_record(
-            consultation=c,
-            actor=request.user,
-            advice=d["advice"],
-            outcome=d["outcome"],
-            diagnoses=d["diagnoses"],
-            request=request,
-        )
-        return _("Advice sent to the requesting station.")
-
-    return _action(request, public_id, run)
+@guarded_action(access_consultation)
+def consult_attach(request: AuthedRequest, c: Consultation) -> str | None:
+    form = MessageForm(request.POST, request.FILES)
+    files = form.fields["attachments"].clean(request.FILES.getlist("attachments"))
+    attachments_add(
+        consultation=c, actor=request.user, uploads=uploads_from(files), request=request
+    )
+    return _("Files added.")
 
 
 @login_required
 @require_POST
-def consult_close(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = CloseForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(_("Write what was done for the patient."))
-        consultation_close(
-            consultation=c,
-            actor=request.user,
-            action_taken=form.cleaned_data["action_taken"],
-            request=request,
-        )
-        return _("Consultation closed. The minutes can be downloaded.")
-
-    return _action(request, public_id, run)
-
-
-@login_required
-@require_POST
-def consult_claim(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        consultation_claim(consultation=c, actor=request.user, request=request)
-        return _("You took this consultation.")
-
-    return _action(request, public_id, run)
+@guarded_action(access_consultation)
+def consult_advice(request: AuthedRequest, c: Consultation) -> str | None:
+    form = AdviceForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError([e for errors in form.errors.values() for e in errors])
+    d = form.cleaned_data
+    advice_record(
+        consultation=c,
+        actor=request.user,
+        advice=d["advice"],
+        outcome=d["outcome"],
+        diagnoses=d["diagnoses"],
+        request=request,
+    )
+    return _("Advice sent to the requesting station.")
 
 
 @login_required
 @require_POST
-def consult_cancel(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        consultation_cancel(consultation=c, actor=request.user, request=request)
-        return _("Consultation cancelled.")
-
-    return _action(request, public_id, run)
-
-
-@login_required
-@require_POST
-def consult_assign(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = AssignForm(request.POST, hub_id=c.hub_id or 0, specialty_id=c.specialty_id)
-        if not form.is_valid():
-            raise ValidationError(_("Choose a specialist of this hub."))
-        consultation_assign(
-            consultation=c,
-            actor=request.user,
-            specialist=form.cleaned_data["specialist"],
-            request=request,
-        )
-        return _("Assigned to %(name)s.") % {"name": form.cleaned_data["specialist"].full_name}
-
-    return _action(request, public_id, run)
+@guarded_action(access_consultation)
+def consult_close(request: AuthedRequest, c: Consultation) -> str | None:
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Write what was done for the patient."))
+    consultation_close(
+        consultation=c,
+        actor=request.user,
+        action_taken=form.cleaned_data["action_taken"],
+        request=request,
+    )
+    return _("Consultation closed. The minutes can be downloaded.")
 
 
 @login_required
 @require_POST
-def consult_reroute(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = RerouteForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(_("Choose a hub and a specialty."))
-        consultation_reroute(
-            consultation=c,
-            actor=request.user,
-            hub=form.cleaned_data["hub"],
-            specialty=form.cleaned_data["specialty"],
-            request=request,
-        )
-        return _("Re-routed to %(hub)s.") % {"hub": form.cleaned_data["hub"].name}
-
-    return _action(request, public_id, run)
+@guarded_action(access_consultation)
+def consult_claim(request: AuthedRequest, c: Consultation) -> str | None:
+    consultation_claim(consultation=c, actor=request.user, request=request)
+    return _("You took this consultation.")
 
 
 @login_required
 @require_POST
-def consult_invite(request: AuthedRequest, public_id: str) -> HttpResponse:
-    def run(c: Consultation) -> str | None:
-        form = InviteForm(request.POST, exclude_ids=[])
-        if not form.is_valid():
-            raise ValidationError(_("Choose a colleague."))
-        second_opinion_invite(
-            consultation=c,
-            actor=request.user,
-            invitee=form.cleaned_data["invitee"],
-            request=request,
-        )
-        return _("%(name)s was invited for a second opinion.") % {
-            "name": form.cleaned_data["invitee"].full_name
-        }
+@guarded_action(access_consultation)
+def consult_cancel(request: AuthedRequest, c: Consultation) -> str | None:
+    consultation_cancel(consultation=c, actor=request.user, request=request)
+    return _("Consultation cancelled.")
 
-    return _action(request, public_id, run)
+
+@login_required
+@require_POST
+@guarded_action(access_consultation)
+def consult_assign(request: AuthedRequest, c: Consultation) -> str | None:
+    form = AssignForm(request.POST, hub_id=c.hub_id or 0, specialty_id=c.specialty_id)
+    if not form.is_valid():
+        raise ValidationError(_("Choose a specialist of this hub."))
+    consultation_assign(
+        consultation=c,
+        actor=request.user,
+        specialist=form.cleaned_data["specialist"],
+        request=request,
+    )
+    return _("Assigned to %(name)s.") % {"name": form.cleaned_data["specialist"].full_name}
+
+
+@login_required
+@require_POST
+@guarded_action(access_consultation)
+def consult_reroute(request: AuthedRequest, c: Consultation) -> str | None:
+    form = RerouteForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Choose a hub and a specialty."))
+    consultation_reroute(
+        consultation=c,
+        actor=request.user,
+        hub=form.cleaned_data["hub"],
+        specialty=form.cleaned_data["specialty"],
+        request=request,
+    )
+    return _("Re-routed to %(hub)s.") % {"hub": form.cleaned_data["hub"].name}
+
+
+@login_required
+@require_POST
+@guarded_action(access_consultation)
+def consult_invite(request: AuthedRequest, c: Consultation) -> str | None:
+    form = InviteForm(request.POST, exclude_ids=[])
+    if not form.is_valid():
+        raise ValidationError(_("Choose a colleague."))
+    second_opinion_invite(
+        consultation=c,
+        actor=request.user,
+        invitee=form.cleaned_data["invitee"],
+        request=request,
+    )
+    return _("%(name)s was invited for a second opinion.") % {
+        "name": form.cleaned_data["invitee"].full_name
+    }
 
 
 @login_required

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +16,40 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class TimelineEvent(models.Model):
+    """One step in the timeline of a domain object (a consultation, a referral…): which step
+    (``kind``), when, by whom (no one for a scheduled check), and what the page should say
+    about it (``detail``). A concrete timeline adds the foreign key to its object with
+    ``related_name="events"`` and narrows ``kind`` to its own ``TextChoices``. Written only through ``core.timeline.record_event`` (a bare step) or
+    ``audit.services.record_step`` (the object saved, the event and the audit row at once)."""
+
+    kind = models.CharField(_("event"), max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        """The step in the reader's language (``kind`` is stored as a code; a code no longer
+        among the choices is shown as it is)."""
+        choices: dict[Any, Any] = dict(self._meta.get_field("kind").flatchoices)  # type: ignore[union-attr]
+        return str(choices.get(self.kind, self.kind))
 
 
 class WorkerHeartbeat(models.Model):

@@ -38,7 +38,7 @@ from caunoi.consults.models import (
     Attachment,
     Consultation,
     ConsultationEvent,
-    EventKind,
+    ConsultationEventKind,
     Message,
     OnCallShift,
     Outcome,
@@ -837,9 +837,9 @@ class DemoConsults:
         changes["updated_at"] = at
         if created is not None:
             changes["created_at"] = created
-            ConsultationEvent.objects.filter(consultation_id=c.pk, kind=EventKind.CREATED).update(
-                at=created
-            )
+            ConsultationEvent.objects.filter(
+                consultation_id=c.pk, kind=ConsultationEventKind.CREATED
+            ).update(at=created)
         if deadline is not None:
             changes["deadline_at"] = deadline
             # The hub's notification names the deadline; it was written with the real one.

@@ -29,7 +29,7 @@ from caunoi.consults.models import (
     DEFAULT_DEADLINE_MINUTES,
     Consultation,
     ConsultationEvent,
-    EventKind,
+    ConsultationEventKind,
     HubSettings,
     Status,
     Urgency,
@@ -386,7 +386,10 @@ class ScaleConsults:
             recorded_by_id=requester,
         )
         event = ConsultationEvent(
-            consultation=consultation, kind=EventKind.SUBMITTED, actor_id=requester, at=t0
+            consultation=consultation,
+            kind=ConsultationEventKind.SUBMITTED,
+            actor_id=requester,
+            at=t0,
         )
         return patient, consent, consultation, event, content.icd_id if answered else None
 

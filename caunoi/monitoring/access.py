@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from caunoi.accounts.models import User
+from caunoi.core.access import get_or_404
 from caunoi.monitoring.catalogue import Place
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
@@ -47,10 +47,7 @@ def resolve_place(user: User | AnonymousUser, text: str) -> Place:
         if visible and Province.objects.filter(code=code).exists():
             return Place(kind="province", province_code=code)
         raise Http404
-    try:
-        facility = Facility.objects.select_related("province").get(public_id=text)
-    except (Facility.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    facility = get_or_404(Facility.objects.select_related("province"), public_id=text)
     if (
         allowed["network"]
         or facility.pk in allowed["facilities"]

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
-from django.http import Http404
 
+from caunoi.core.access import get_or_404
 from caunoi.core.person import Person
 from caunoi.network.models import Facility, FacilityQuerySet, Membership, Role, Status
 
@@ -131,9 +130,6 @@ def visible_facilities(user: Person | AnonymousUser | None) -> FacilityQuerySet:
 
 
 def access_facility(user: Person | AnonymousUser | None, public_id: UUID | str) -> Facility:
-    try:
-        return (
-            visible_facilities(user).select_related("province", "commune").get(public_id=public_id)
-        )
-    except (Facility.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        visible_facilities(user).select_related("province", "commune"), public_id=public_id
+    )

@@ -11,11 +11,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404
 
 from caunoi.accounts.models import User
+from caunoi.core.access import get_or_404
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.models import Patient, PatientQuerySet
@@ -48,14 +47,10 @@ def registration_facility(user: User | AnonymousUser) -> Facility | None:
 
 
 def access_patient(user: User | AnonymousUser, public_id: UUID | str) -> Patient:
-    try:
-        return (
-            visible_patients(user)
-            .select_related("commune", "commune__province", "facility")
-            .get(public_id=public_id)
-        )
-    except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        visible_patients(user).select_related("commune", "commune__province", "facility"),
+        public_id=public_id,
+    )
 
 
 def can_edit_patient(user: User | AnonymousUser, patient: Patient) -> bool:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
+from caunoi.core.access import get_or_404
 from caunoi.network.access import user_scope
 from caunoi.referrals.models import Referral, ReferralStatus
 
@@ -41,10 +40,7 @@ def access_referral(user: User | AnonymousUser, public_id: UUID | str) -> Referr
         "decided_by",
         "counter_referred_by",
     )
-    try:
-        return qs.get(public_id=public_id)
-    except (Referral.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(qs, public_id=public_id)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from caunoi.core.models import TimeStampedModel
+from caunoi.core.models import TimelineEvent, TimeStampedModel
 from caunoi.patients.reads import PatientReadQuerySet
 
 
@@ -208,40 +208,35 @@ class Referral(TimeStampedModel):
         return self.status in OPEN_REFERRAL
 
 
-class ReferralEvent(models.Model):
+class ReferralEventKind(models.TextChoices):
+    """A timeline step: the status it led to (named as the status is), or the alert it raised."""
+
+    SENT = "sent", pgettext_lazy("referral event", "sent")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+    ARRIVED = "arrived", _("patient arrived")
+    DISCHARGED = "discharged", _("discharged")
+    COUNTER_REFERRED = "counter_referred", _("counter-referral sent")
+    ACKNOWLEDGED = "acknowledged", _("loop closed")
+    CANCELLED = "cancelled", _("cancelled")
+    OVERDUE_ARRIVAL = (
+        "overdue_arrival",
+        pgettext_lazy("referral event", "overdue: patient not arrived"),
+    )
+    OVERDUE_COUNTER = (
+        "overdue_counter",
+        pgettext_lazy("referral event", "overdue: no counter-referral"),
+    )
+
+
+class ReferralEvent(TimelineEvent):
+    """The referral's timeline: every step, when and by whom."""
+
     referral = models.ForeignKey(
         Referral, verbose_name=_("referral"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("event"), max_length=24)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("time"))
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    kind = models.CharField(_("event"), max_length=24, choices=ReferralEventKind.choices)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("referral event")
         verbose_name_plural = _("referral events")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    @property
-    def kind_label(self) -> str:
-        """The step in the reader's language (``kind`` is stored as a code)."""
-        return str(EVENT_LABELS.get(self.kind, self.kind))
-
-
-# A timeline step's words: the status it led to, or the alert it raised.
-EVENT_LABELS = {
-    **dict(ReferralStatus.choices),
-    ReferralStatus.SENT: pgettext_lazy("referral event", "sent"),
-    "overdue_arrival": pgettext_lazy("referral event", "overdue: patient not arrived"),
-    "overdue_counter": pgettext_lazy("referral event", "overdue: no counter-referral"),
-}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
-from caunoi.audit.services import audit_record
+from caunoi.audit.services import record_step
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import visible_consultations
 from caunoi.consults.models import Consultation
@@ -30,7 +30,7 @@ from caunoi.referrals.access import referral_permissions
 from caunoi.referrals.models import (
     DischargeOutcome,
     Referral,
-    ReferralEvent,
+    ReferralEventKind,
     ReferralStatus,
     ReferralUrgency,
     Transport,
@@ -52,31 +52,6 @@ class ReferralInput:
     insurance_number: str = ""
     departed_at: datetime | None = None
     redirected_from: Referral | None = None
-
-
-def _event(r: Referral, kind: str, actor: User | None, **detail: Any) -> None:
-    ReferralEvent.objects.create(
-        referral=r,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        at=timezone.now(),
-        detail=detail,
-    )
-
-
-def _record(
-    r: Referral,
-    kind: str,
-    actor: User,
-    fields: list[str],
-    purpose: str,
-    request: HttpRequest | None,
-    **detail: Any,
-) -> None:
-    """Save a transition's fields, then its timeline event and its audit row."""
-    r.save(update_fields=[*fields, "updated_at"])
-    _event(r, kind, actor, **detail)
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=r, purpose=purpose, request=request)
 
 
 def _staff(facility_id: int) -> list[User]:
@@ -168,14 +143,15 @@ def referral_create(
                 departed_at=departed,
             )
             r.diagnoses.set(data.diagnoses)
-            _event(r, "sent", actor, to=r.to_facility.name)
-            audit_record(
-                actor=actor,
-                action=AuditAction.CREATE,
+            record_step(
                 obj=r,
-                purpose="referral",
-                request=request,
+                kind=ReferralEventKind.SENT,
+                actor=actor,
                 detail={"to": r.to_facility.name},
+                action=AuditAction.CREATE,
+                purpose="referral",
+                audit_detail={"to": r.to_facility.name},
+                request=request,
             )
             _tell(
                 r,
@@ -222,13 +198,13 @@ def referral_accept(
         r.status = ReferralStatus.ACCEPTED
         r.decided_at = timezone.now()
         r.decided_by = actor
-        _record(
-            r,
-            "accepted",
-            actor,
-            ["status", "decided_at", "decided_by"],
-            "referral accepted",
-            request,
+        record_step(
+            obj=r,
+            fields=["status", "decided_at", "decided_by"],
+            kind=ReferralEventKind.ACCEPTED,
+            actor=actor,
+            purpose="referral accepted",
+            request=request,
         )
         _tell(
             r,
@@ -257,14 +233,14 @@ def referral_decline(
         r.decided_at = timezone.now()
         r.decided_by = actor
         r.decline_reason = reason.strip()
-        _record(
-            r,
-            "declined",
-            actor,
-            ["status", "decided_at", "decided_by", "decline_reason"],
-            "referral declined",
-            request,
-            reason=r.decline_reason,
+        record_step(
+            obj=r,
+            fields=["status", "decided_at", "decided_by", "decline_reason"],
+            kind=ReferralEventKind.DECLINED,
+            actor=actor,
+            detail={"reason": r.decline_reason},
+            purpose="referral declined",
+            request=request,
         )
         _tell(
             r,
@@ -299,7 +275,14 @@ def referral_arrive(
             )
         r.status = ReferralStatus.ARRIVED
         r.arrived_at = when
-        _record(r, "arrived", actor, ["status", "arrived_at"], "patient arrived", request)
+        record_step(
+            obj=r,
+            fields=["status", "arrived_at"],
+            kind=ReferralEventKind.ARRIVED,
+            actor=actor,
+            purpose="patient arrived",
+            request=request,
+        )
     return r
 
 
@@ -329,14 +312,14 @@ def referral_discharge(
         r.status = ReferralStatus.DISCHARGED
         r.outcome = outcome
         r.discharged_at = when
-        _record(
-            r,
-            "discharged",
-            actor,
-            ["status", "outcome", "discharged_at"],
-            "discharge",
-            request,
-            outcome=outcome,
+        record_step(
+            obj=r,
+            fields=["status", "outcome", "discharged_at"],
+            kind=ReferralEventKind.DISCHARGED,
+            actor=actor,
+            detail={"outcome": outcome},
+            purpose="discharge",
+            request=request,
         )
         from caunoi.referrals.tasks import referral_counter_check
 
@@ -383,7 +366,14 @@ def referral_counter_refer(
         r.counter_referred_by = actor
         fields = ["status", "counter_diagnosis", "procedures", "medication", "follow_up"]
         fields += ["next_appointment", "counter_referred_at", "counter_referred_by"]
-        _record(r, "counter_referred", actor, fields, "counter-referral", request)
+        record_step(
+            obj=r,
+            fields=fields,
+            kind=ReferralEventKind.COUNTER_REFERRED,
+            actor=actor,
+            purpose="counter-referral",
+            request=request,
+        )
         _tell(
             r,
             r.from_facility_id,
@@ -405,7 +395,14 @@ def referral_acknowledge(
         )
         r.status = ReferralStatus.ACKNOWLEDGED
         r.acknowledged_at = timezone.now()
-        _record(r, "acknowledged", actor, ["status", "acknowledged_at"], "loop closed", request)
+        record_step(
+            obj=r,
+            fields=["status", "acknowledged_at"],
+            kind=ReferralEventKind.ACKNOWLEDGED,
+            actor=actor,
+            purpose="loop closed",
+            request=request,
+        )
     return r
 
 
@@ -420,7 +417,14 @@ def referral_cancel(
             _("Only a referral not yet decided can be cancelled (it is: %(status)s)."),
         )
         r.status = ReferralStatus.CANCELLED
-        _record(r, "cancelled", actor, ["status"], "referral cancelled", request)
+        record_step(
+            obj=r,
+            fields=["status"],
+            kind=ReferralEventKind.CANCELLED,
+            actor=actor,
+            purpose="referral cancelled",
+            request=request,
+        )
         _tell(
             r,
             r.to_facility_id,
@@ -452,7 +456,8 @@ def referral_flag_overdue(*, referral_id: int, which: str) -> bool:
             ):
                 return False
             r.arrival_overdue_at = now
-            r.save(update_fields=["arrival_overdue_at", "updated_at"])
+            flagged = "arrival_overdue_at"
+            kind = ReferralEventKind.OVERDUE_ARRIVAL
             message = "referral.overdue_arrival"
         else:
             if (
@@ -464,10 +469,10 @@ def referral_flag_overdue(*, referral_id: int, which: str) -> bool:
             if r.discharged_at + timedelta(days=settings.REFERRAL_COUNTER_DAYS) > now:
                 return False
             r.counter_overdue_at = now
-            r.save(update_fields=["counter_overdue_at", "updated_at"])
+            flagged = "counter_overdue_at"
+            kind = ReferralEventKind.OVERDUE_COUNTER
             message = "referral.overdue_counter"
-        _event(r, f"overdue_{which}", None)
-        audit_record(actor=None, action=AuditAction.UPDATE, obj=r, purpose=f"overdue: {which}")
+        record_step(obj=r, fields=[flagged], kind=kind, actor=None, purpose=f"overdue: {which}")
         for facility_id in (r.from_facility_id, r.to_facility_id):
             _tell(r, facility_id, message, None)
     return True

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
 from caunoi.consults.access import access_consultation
+from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
 from caunoi.patients.access import access_patient
 from caunoi.referrals.access import access_referral, referral_permissions, visible_referrals
@@ -176,19 +177,6 @@ def referral_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _step(request: AuthedRequest, public_id: str, run: Callable[[Referral], str]) -> HttpResponse:
-    r = access_referral(request.user, public_id)
-    try:
-        done = run(r)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect(r.get_absolute_url())
-
-
 def _form_or_error(form: Any) -> dict[str, Any]:
     if not form.is_valid():
         raise ValidationError([e for errors in form.errors.values() for e in errors])
@@ -197,7 +185,8 @@ def _form_or_error(form: Any) -> dict[str, Any]:
 
 @login_required
 @require_POST
-def referral_step(request: AuthedRequest, public_id: str, step: str) -> HttpResponse:
+@guarded_action(access_referral)
+def referral_step(request: AuthedRequest, referral: Referral, step: str) -> str:
     actor = request.user
 
     def accept(r: Referral) -> str:
@@ -249,7 +238,7 @@ def referral_step(request: AuthedRequest, public_id: str, step: str) -> HttpResp
     }
     if step not in steps:
         raise Http404
-    return _step(request, public_id, steps[step])
+    return steps[step](referral)
 
 
 @login_required

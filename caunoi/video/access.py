@@ -6,11 +6,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 
 from caunoi.accounts.models import User
+from caunoi.core.access import get_or_404
 from caunoi.video.models import VideoParticipant, VideoSession
 
 
@@ -22,14 +21,9 @@ def visible_sessions(user: User | AnonymousUser) -> QuerySet[VideoSession]:
 
 
 def access_video_session(user: User | AnonymousUser, public_id: UUID | str) -> VideoSession:
-    try:
-        return (
-            visible_sessions(user)
-            .select_related("consultation", "created_by")
-            .get(public_id=public_id)
-        )
-    except (VideoSession.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        visible_sessions(user).select_related("consultation", "created_by"), public_id=public_id
+    )
 
 
 def is_host(user: User, session: VideoSession) -> bool:

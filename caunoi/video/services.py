@@ -16,8 +16,9 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.consults.access import case_invite_check, consult_permissions, in_case
-from caunoi.consults.models import Consultation, ConsultationEvent
+from caunoi.consults.models import Consultation, ConsultationEventKind
 from caunoi.consults.services import case_guest_admit, case_guest_release
+from caunoi.core.timeline import record_event
 from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Membership
 from caunoi.notifications.live import push
@@ -183,9 +184,10 @@ def video_session_schedule(
                     until=guest_access_until(session),
                     request=request,
                 )
-            ConsultationEvent.objects.create(
-                consultation=consultation,
-                kind="video",
+            # The step is the consultation's; its audit row is the session's, below.
+            record_event(
+                consultation,
+                ConsultationEventKind.VIDEO,
                 actor=actor,
                 detail={"session": str(session.public_id)},
             )

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,11 +19,13 @@ from caunoi.consults.access import (
     visible_consultations,
 )
 from caunoi.consults.models import Status
+from caunoi.core.access import get_or_404
+from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
 from caunoi.video.access import access_video_session, is_host, visible_sessions
 from caunoi.video.calendar import session_ics
 from caunoi.video.forms import EndForm, ScheduleForm, invite_candidates
-from caunoi.video.models import MAX_PARTICIPANTS, SessionStatus
+from caunoi.video.models import MAX_PARTICIPANTS, SessionStatus, VideoSession
 from caunoi.video.services import (
     video_participant_remove,
     video_session_end,
@@ -177,40 +179,25 @@ def invite_ics(request: AuthedRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove_participant(request: AuthedRequest, public_id: str) -> HttpResponse:
-    session = access_video_session(request.user, public_id)
-    user = get_object_or_404(User, public_id=request.POST.get("user", ""))
-    try:
-        if video_participant_remove(
-            session=session, actor=request.user, user=user, request=request
-        ):
-            messages.success(
-                request, _("%(name)s was removed from the session.") % {"name": user.full_name}
-            )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(session.get_absolute_url())
+@guarded_action(access_video_session)
+def remove_participant(request: AuthedRequest, session: VideoSession) -> str | None:
+    user = get_or_404(User.objects.all(), public_id=request.POST.get("user", ""))
+    if video_participant_remove(session=session, actor=request.user, user=user, request=request):
+        return _("%(name)s was removed from the session.") % {"name": user.full_name}
+    return None
 
 
 @login_required
 @require_POST
-def end_session(request: AuthedRequest, public_id: str) -> HttpResponse:
-    session = access_video_session(request.user, public_id)
+@guarded_action(access_video_session)
+def end_session(request: AuthedRequest, session: VideoSession) -> str | None:
     form = EndForm(request.POST)
-    if form.is_valid():
-        try:
-            session = video_session_end(
-                session=session,
-                actor=request.user,
-                conclusion=form.cleaned_data["conclusion"],
-                request=request,
-            )
-            messages.success(
-                request,
-                _("Session ended.")
-                if session.status == SessionStatus.ENDED
-                else _("Session cancelled."),
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(session.get_absolute_url())
+    if not form.is_valid():
+        return None
+    session = video_session_end(
+        session=session,
+        actor=request.user,
+        conclusion=form.cleaned_data["conclusion"],
+        request=request,
+    )
+    return _("Session ended.") if session.status == SessionStatus.ENDED else _("Session cancelled.")

@@ -20,7 +20,8 @@ from ninja import Schema
 
 from caunoi.audit.models import AuditEvent
 from caunoi.config.api import api
-from caunoi.consults.api import VITALS, VitalsOut
+from caunoi.consults.api import VitalsOut
+from caunoi.consults.models import VITALS
 from caunoi.consults.tests.factories import make_patient, summary
 
 

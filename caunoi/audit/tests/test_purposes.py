@@ -16,13 +16,13 @@ from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
 
 PACKAGE = Path(__file__).resolve().parents[2]
-# Helpers that pass their n-th positional argument on to audit_record as the purpose.
-PURPOSE_ARGUMENT = {"_audit": 3, "_record": 4}
+# Functions that write an audit row with their ``purpose`` keyword.
+PURPOSE_KEYWORD = {"audit_record", "record_step"}
 
 
 def _written_purposes() -> dict[str, str]:
-    """Every purpose the code writes: ``audit_record(purpose=…)``, ``as_read(…)`` and the apps'
-    audit helpers. An f-string counts by its fixed beginning (``f"overdue: {which}"``)."""
+    """Every purpose the code writes: ``audit_record(purpose=…)``, ``record_step(purpose=…)``
+    and ``as_read(…)``. An f-string counts by its fixed beginning (``f"overdue: {which}"``)."""
     found: dict[str, str] = {}
     for path in PACKAGE.rglob("*.py"):
         if {"tests", "migrations"} & set(path.parts):
@@ -32,12 +32,10 @@ def _written_purposes() -> dict[str, str]:
                 continue
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
             values: list[ast.expr] = []
-            if name == "audit_record":
+            if name in PURPOSE_KEYWORD:
                 values = [k.value for k in node.keywords if k.arg == "purpose"]
             elif name == "as_read" and node.args:
                 values = [node.args[0]]
-            elif name in PURPOSE_ARGUMENT and len(node.args) > PURPOSE_ARGUMENT[name]:
-                values = [node.args[PURPOSE_ARGUMENT[name]]]
             where = f"{path.relative_to(PACKAGE)}:{node.lineno}"
             for value in values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -49,7 +47,14 @@ def _written_purposes() -> dict[str, str]:
 
 def test_every_purpose_the_code_writes_has_its_words():
     written = _written_purposes()
-    assert {"patient record", "registration", "teleconsultation", "overdue: *"} <= set(written)
+    assert {
+        "patient record",
+        "registration",
+        "teleconsultation",
+        "overdue: *",
+        "referral accepted",  # through record_step
+        "deadline passed",
+    } <= set(written)
     missing = {
         purpose: where
         for purpose, where in written.items()

@@ -616,6 +616,7 @@ def test_files_written_before_a_failure_are_removed_from_disk(worker, monkeypatc
         raise RuntimeError("audit store unavailable")
 
     monkeypatch.setattr("caunoi.consults.services.audit_record", broken)
+    monkeypatch.setattr("caunoi.audit.services.audit_record", broken)  # record_step
     with pytest.raises(RuntimeError):
         consultation_submit(
             actor=worker,
@@ -641,6 +642,7 @@ def test_a_message_whose_save_fails_leaves_no_photo_on_disk(worker, consult, mon
         raise RuntimeError("audit store unavailable")
 
     monkeypatch.setattr("caunoi.consults.services.audit_record", broken)
+    monkeypatch.setattr("caunoi.audit.services.audit_record", broken)  # record_step
     with pytest.raises(RuntimeError):
         message_post(
             consultation=consult,

@@ -620,6 +620,7 @@ def test_a_failing_audit_write_rolls_the_change_back(
         raise RuntimeError("audit store unavailable")
 
     monkeypatch.setattr("caunoi.consults.services.audit_record", broken)
+    monkeypatch.setattr("caunoi.audit.services.audit_record", broken)  # record_step
     with pytest.raises(RuntimeError):
         steps[step_name](_fresh(consult))
     after = _fresh(consult)
@@ -642,6 +643,7 @@ def test_a_failing_audit_write_rolls_a_submission_back(worker, monkeypatch):
         raise RuntimeError("audit store unavailable")
 
     monkeypatch.setattr("caunoi.consults.services.audit_record", broken)
+    monkeypatch.setattr("caunoi.audit.services.audit_record", broken)  # record_step
     notes = Notification.objects.count()
     with pytest.raises(RuntimeError):
         consultation_submit(actor=worker, client_id=uuid.uuid4(), submit=True, data=_input(patient))
