@@ -216,7 +216,7 @@ def test_the_parameters_a_list_names_are_still_taken(worker, api_client):
 
 
 def test_the_vitals_answer_names_every_vital_sign():
-    assert list(VitalsOut.model_fields) == VITALS
+    assert list(VitalsOut.model_fields) == list(VITALS)
 
 
 # --- racing retries -----------------------------------------------------------------------------
