@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from caunoi.audit.models import AuditAction, AuditChainHead, AuditEvent
-from caunoi.core.client_address import client_address
+from caunoi.audit.origin import SYSTEM, AuditOrigin, origin_of
 from caunoi.core.models import TimelineEvent
 from caunoi.core.person import Person
 from caunoi.core.timeline import record_event
@@ -43,13 +43,6 @@ def _row_digest(event: AuditEvent) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The address recorded with an event: the same one the log-in lock-out counts."""
-    if request is None:
-        return None
-    return client_address(request)
-
-
 def audit_record(
     *,
     actor: Person | AnonymousUser | None,
@@ -60,9 +53,13 @@ def audit_record(
     object_label: str = "",
     purpose: str = "",
     detail: dict[str, Any] | None = None,
+    origin: AuditOrigin = SYSTEM,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the caller's transaction."""
+    """Append one event to the chain (``origin``: where the change came from; its address is
+    recorded). Must run inside the caller's transaction."""
+    if request is not None:  # the callers not yet converted
+        origin = origin_of(request)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
@@ -88,7 +85,7 @@ def audit_record(
             object_label=object_label[:300],
             purpose=purpose[:200],
             detail=detail or {},
-            ip_address=client_ip(request),
+            ip_address=origin.ip_address,
             prev_hash=head.last_hash,
         )
         event.row_hash = _row_digest(event)
@@ -109,13 +106,14 @@ def record_step(
     action: str = AuditAction.UPDATE,
     detail: dict[str, Any] | None = None,
     audit_detail: dict[str, Any] | None = None,
+    origin: AuditOrigin = SYSTEM,
     request: HttpRequest | None = None,
 ) -> TimelineEvent:
     """One step of a domain object, in one atomic step: save ``fields`` of ``obj`` (with
     ``updated_at``; ``None`` when the caller has saved it already), add the ``kind`` event to
     its timeline (``detail`` for the page), and write the audit row (``action``, ``purpose``,
-    ``audit_detail``). All three are written or none is. The caller locks the row, checks who
-    may do what, and notifies after; this only records."""
+    ``audit_detail``, ``origin``). All three are written or none is. The caller locks the row,
+    checks who may do what, and notifies after; this only records."""
     with transaction.atomic():
         if fields is not None:
             obj.save(update_fields=[*fields, "updated_at"])
@@ -126,6 +124,7 @@ def record_step(
             obj=obj,
             purpose=purpose,
             detail=audit_detail,
+            origin=origin,
             request=request,
         )
     return event
