@@ -155,7 +155,7 @@ def registry_save(
     obj: models.Model,
     actor: Person | AnonymousUser | None,
     changed_fields: list[str] | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
     save_related: Any = None,
 ) -> models.Model:
     """Create or update one registry row (facility, specialty, support link, membership,
@@ -176,13 +176,13 @@ def registry_save(
             obj=obj,
             purpose="network registry",
             detail={"fields": sorted(changed_fields or [])},
-            request=request,
+            origin=origin,
         )
     return obj
 
 
 def registry_delete(
-    *, obj: models.Model, actor: Person | AnonymousUser | None, request: HttpRequest | None = None
+    *, obj: models.Model, actor: Person | AnonymousUser | None, origin: AuditOrigin = SYSTEM
 ) -> None:
     with transaction.atomic():
         audit_record(
@@ -190,6 +190,6 @@ def registry_delete(
             action=AuditAction.DELETE,
             obj=obj,
             purpose="network registry",
-            request=request,
+            origin=origin,
         )
         obj.delete()
