@@ -12,11 +12,10 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from caunoi.audit.models import AuditAction, AuditChainHead, AuditEvent
-from caunoi.audit.origin import SYSTEM, AuditOrigin, origin_of
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.core.models import TimelineEvent
 from caunoi.core.person import Person
 from caunoi.core.timeline import record_event
@@ -54,12 +53,9 @@ def audit_record(
     purpose: str = "",
     detail: dict[str, Any] | None = None,
     origin: AuditOrigin = SYSTEM,
-    request: HttpRequest | None = None,
 ) -> AuditEvent:
     """Append one event to the chain (``origin``: where the change came from; its address is
     recorded). Must run inside the caller's transaction."""
-    if request is not None:  # the callers not yet converted
-        origin = origin_of(request)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
@@ -107,7 +103,6 @@ def record_step(
     detail: dict[str, Any] | None = None,
     audit_detail: dict[str, Any] | None = None,
     origin: AuditOrigin = SYSTEM,
-    request: HttpRequest | None = None,
 ) -> TimelineEvent:
     """One step of a domain object, in one atomic step: save ``fields`` of ``obj`` (with
     ``updated_at``; ``None`` when the caller has saved it already), add the ``kind`` event to
@@ -125,7 +120,6 @@ def record_step(
             purpose=purpose,
             detail=audit_detail,
             origin=origin,
-            request=request,
         )
     return event
 
