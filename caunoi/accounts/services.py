@@ -3,11 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from axes.utils import reset as axes_reset
-from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from django_otp import login as otp_login
 from django_otp import verify_token as otp_verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -16,8 +13,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from caunoi.accounts.models import ApiToken, User
 from caunoi.accounts.throttle import login_throttle_reset
 from caunoi.accounts.tokens import token_digest, token_generate
-from caunoi.accounts.two_factor import two_factor_state_store
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record
 
 # Writing last_used_at on every API call would turn every read into a write; once a minute
@@ -29,7 +26,7 @@ RECOVERY_DEVICE_NAME = "recovery codes"
 
 
 def api_token_create(
-    *, user: User, name: str, actor: User | None, request: HttpRequest | None = None
+    *, user: User, name: str, actor: User | None, origin: AuditOrigin = SYSTEM
 ) -> tuple[ApiToken, str]:
     """Create a token for ``user``; the clear token is returned once and never stored."""
     name = name.strip()[:100]
@@ -41,14 +38,12 @@ def api_token_create(
             action=AuditAction.TOKEN_CREATE,
             obj=row,
             detail={"user": user.username},
-            request=request,
+            origin=origin,
         )
     return row, token
 
 
-def api_token_revoke(
-    *, token: ApiToken, actor: User | None, request: HttpRequest | None = None
-) -> bool:
+def api_token_revoke(*, token: ApiToken, actor: User | None, origin: AuditOrigin = SYSTEM) -> bool:
     """Revoke ``token``; False when it was already revoked (nothing changes then)."""
     with transaction.atomic():
         row = ApiToken.objects.select_for_update().get(pk=token.pk)
@@ -56,7 +51,7 @@ def api_token_revoke(
             return False
         row.revoked_at = timezone.now()
         row.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action=AuditAction.TOKEN_REVOKE, obj=row, request=request)
+        audit_record(actor=actor, action=AuditAction.TOKEN_REVOKE, obj=row, origin=origin)
     token.revoked_at = row.revoked_at
     return True
 
@@ -91,7 +86,7 @@ def user_set_language(*, user: User, language: str, actor: User) -> None:
 
 
 def user_password_set(
-    *, user: User, password: str, actor: User, how: str, request: HttpRequest | None = None
+    *, user: User, password: str, actor: User, how: str, origin: AuditOrigin = SYSTEM
 ) -> None:
     """Set a new password (``how``: "change" on the profile, "reset" through the e-mailed
     link). A reset proves control of the account's e-mail, so it also lifts the log-in
@@ -104,7 +99,7 @@ def user_password_set(
             action=AuditAction.UPDATE,
             obj=user,
             detail={"fields": ["password"], "how": how},
-            request=request,
+            origin=origin,
         )
     if how == "reset":
         axes_reset(username=user.get_username())
@@ -143,11 +138,13 @@ def two_factor_enrol_start(*, user: User) -> TOTPDevice:
     return device
 
 
-def two_factor_enrol_confirm(*, user: User, token: str, request: HttpRequest) -> list[str] | None:
-    """Confirm the app with its first code: the device becomes the person's second factor,
-    ten new recovery codes replace any old ones, and this session counts as verified.
-    Returns the recovery codes (to show once), or None when the code is wrong (nothing
-    changes then)."""
+def two_factor_enrol_confirm(
+    *, user: User, token: str, origin: AuditOrigin = SYSTEM
+) -> tuple[TOTPDevice, list[str]] | None:
+    """Confirm the app with its first code: the device becomes the person's second factor and
+    ten new recovery codes replace any old ones. Returns the device (the view then marks its
+    session verified with it) and the recovery codes (to show once), or None when the code is
+    wrong (nothing changes then)."""
     with transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update()
@@ -166,11 +163,9 @@ def two_factor_enrol_confirm(*, user: User, token: str, request: HttpRequest) ->
             action=AuditAction.UPDATE,
             obj=user,
             detail={"two_factor": "enrolled"},
-            request=request,
+            origin=origin,
         )
-    otp_login(request, device)
-    two_factor_state_store(request.session, user)
-    return codes
+    return device, codes
 
 
 def _clean_code(token: str) -> str:
@@ -178,9 +173,10 @@ def _clean_code(token: str) -> str:
     return "".join(ch for ch in token if ch.isalnum()).lower()[:16]
 
 
-def two_factor_verify(*, user: User, token: str, request: HttpRequest) -> Device | None:
+def two_factor_verify(*, user: User, token: str, origin: AuditOrigin = SYSTEM) -> Device | None:
     """The second step of signing in: a code from the app or one recovery code (used up).
-    Django-otp counts wrong codes per device and makes each next try wait longer."""
+    Returns the device that took the code (the view then marks its session verified with it),
+    or None. Django-otp counts wrong codes per device and makes each next try wait longer."""
     code = _clean_code(token)
     if not code:
         return None
@@ -204,9 +200,8 @@ def two_factor_verify(*, user: User, token: str, request: HttpRequest) -> Device
                     action=AuditAction.UPDATE,
                     obj=user,
                     detail={"two_factor": "recovery code used"},
-                    request=request,
+                    origin=origin,
                 )
-        otp_login(request, verified)
         return verified
     return None
 
@@ -223,7 +218,7 @@ def two_factor_wait_seconds(*, user: User) -> int:
 
 
 def two_factor_recovery_codes_renew(
-    *, user: User, actor: User, request: HttpRequest | None = None
+    *, user: User, actor: User, origin: AuditOrigin = SYSTEM
 ) -> list[str]:
     with transaction.atomic():
         codes = _recovery_codes_create(user)
@@ -232,7 +227,7 @@ def two_factor_recovery_codes_renew(
             action=AuditAction.UPDATE,
             obj=user,
             detail={"two_factor": "recovery codes renewed"},
-            request=request,
+            origin=origin,
         )
     return codes
 
@@ -241,12 +236,12 @@ def two_factor_disable(
     *,
     user: User,
     actor: User | None,
-    request: HttpRequest | None = None,
-    session: SessionBase | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> bool:
     """Remove the person's app and recovery codes (a lost phone; done by the person, or by an
     administrator with ``caunoi twofactor reset``). False when there was nothing to remove.
-    Someone whose role requires two-factor sign-in is asked to set it up again."""
+    Someone whose role requires two-factor sign-in is asked to set it up again (the view
+    stores the new state in the person's session)."""
     with transaction.atomic():
         removed, _counts = TOTPDevice.objects.filter(user=user).delete()
         removed_codes, _counts = StaticDevice.objects.filter(user=user).delete()
@@ -257,8 +252,6 @@ def two_factor_disable(
             action=AuditAction.UPDATE,
             obj=user,
             detail={"two_factor": "removed"},
-            request=request,
+            origin=origin,
         )
-    if session is not None:
-        two_factor_state_store(session, user)
     return True

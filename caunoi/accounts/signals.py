@@ -15,13 +15,19 @@ from caunoi.accounts.models import User
 from caunoi.accounts.throttle import login_failure_record
 from caunoi.accounts.two_factor import two_factor_state_store
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin, origin_of
 from caunoi.audit.services import audit_record
+
+
+def _origin(request: HttpRequest | None) -> AuditOrigin:
+    # Django sends these signals without a request when a test or a script logs someone in.
+    return origin_of(request) if request is not None else SYSTEM
 
 
 @receiver(user_logged_in)
 def _on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     with transaction.atomic():
-        audit_record(actor=user, action=AuditAction.LOGIN, obj=user, request=request)
+        audit_record(actor=user, action=AuditAction.LOGIN, obj=user, origin=_origin(request))
     if request is not None and hasattr(request, "session"):
         two_factor_state_store(request.session, user)
     if request is not None and getattr(user, "language", None):
@@ -33,7 +39,7 @@ def _on_logout(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
     if user is None:
         return
     with transaction.atomic():
-        audit_record(actor=user, action=AuditAction.LOGOUT, obj=user, request=request)
+        audit_record(actor=user, action=AuditAction.LOGOUT, obj=user, origin=_origin(request))
 
 
 @receiver(user_login_failed)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -44,7 +45,13 @@ from caunoi.accounts.services import (
 from caunoi.accounts.services import two_factor_disable as two_factor_disable_service
 from caunoi.accounts.services import two_factor_verify as two_factor_verify_service
 from caunoi.accounts.throttle import known_browser_remember
-from caunoi.accounts.two_factor import totp_qr_data_uri, totp_secret, two_factor_required
+from caunoi.accounts.two_factor import (
+    totp_qr_data_uri,
+    totp_secret,
+    two_factor_required,
+    two_factor_state_store,
+)
+from caunoi.audit.origin import origin_of
 from caunoi.network.access import user_scope
 
 CODES_SESSION_KEY = "caunoi_recovery_codes"
@@ -62,7 +69,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
                 user=request.user,
                 name=form.cleaned_data["name"],
                 actor=request.user,
-                request=request,
+                origin=origin_of(request),
             )
             messages.success(request, _("Token created. Copy it now: it will not be shown again."))
             form = TokenCreateForm()
@@ -84,7 +91,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
     token = access_own_token(request.user, public_id)
-    if api_token_revoke(token=token, actor=request.user, request=request):
+    if api_token_revoke(token=token, actor=request.user, origin=origin_of(request)):
         messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     else:
         messages.info(request, _("That token was already revoked."))
@@ -154,7 +161,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             password=form.cleaned_data["new_password1"],
             actor=user,
             how="reset",
-            request=self.request,
+            origin=origin_of(self.request),
         )
         self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
         response = HttpResponseRedirect(self.get_success_url())
@@ -173,7 +180,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             password=form.cleaned_data["new_password1"],
             actor=self.request.user,
             how="change",
-            request=self.request,
+            origin=origin_of(self.request),
         )
         update_session_auth_hash(self.request, form.user)
         return HttpResponseRedirect(self.get_success_url())
@@ -228,10 +235,14 @@ def two_factor_enrol(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         form = CodeForm(request.POST)
         if form.is_valid():
-            codes = two_factor_enrol_confirm(
-                user=request.user, token=form.cleaned_data["code"], request=request
+            confirmed = two_factor_enrol_confirm(
+                user=request.user, token=form.cleaned_data["code"], origin=origin_of(request)
             )
-            if codes is not None:
+            if confirmed is not None:
+                device, codes = confirmed
+                # This session counts as verified from now on.
+                otp_login(request, device)
+                two_factor_state_store(request.session, request.user)
                 request.session[CODES_SESSION_KEY] = codes
                 request.session[CODES_NEXT_SESSION_KEY] = _next_url(request)
                 return redirect("two_factor_codes")
@@ -272,9 +283,10 @@ def two_factor_verify(request: AuthedRequest) -> HttpResponse:
             device = None
             if not wait:
                 device = two_factor_verify_service(
-                    user=request.user, token=form.cleaned_data["code"], request=request
+                    user=request.user, token=form.cleaned_data["code"], origin=origin_of(request)
                 )
             if device is not None:
+                otp_login(request, device)
                 if isinstance(device, StaticDevice):
                     left = StaticToken.objects.filter(device=device).count()
                     messages.warning(
@@ -314,7 +326,7 @@ def two_factor_codes(request: AuthedRequest) -> HttpResponse:
         form = PasswordConfirmForm(request.POST, user=request.user)
         if form.is_valid():
             request.session[CODES_SESSION_KEY] = two_factor_recovery_codes_renew(
-                user=request.user, actor=request.user, request=request
+                user=request.user, actor=request.user, origin=origin_of(request)
             )
             request.session[CODES_NEXT_SESSION_KEY] = reverse("two_factor")
             return redirect("two_factor_codes")
@@ -334,8 +346,7 @@ def two_factor_disable(request: AuthedRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("That is not your password. Nothing was changed."))
         return redirect("two_factor")
-    if two_factor_disable_service(
-        user=request.user, actor=request.user, request=request, session=request.session
-    ):
+    if two_factor_disable_service(user=request.user, actor=request.user, origin=origin_of(request)):
+        two_factor_state_store(request.session, request.user)
         messages.success(request, _("Two-factor sign-in is turned off for your account."))
     return redirect("two_factor")

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from caunoi.audit.models import AuditEvent
+from caunoi.audit.origin import origin_of
 from caunoi.audit.services import registry_delete, registry_save
 
 #: The permission to use the administration screens. Nobody holds it as a row: the
@@ -43,23 +44,28 @@ class NetworkAdminMixin:
         # The admin saves many-to-many fields in save_related(); the audit row is written by
         # registry_save and the admin's own transaction wraps both.
         registry_save(
-            obj=obj, actor=request.user, changed_fields=list(form.changed_data), request=request
+            obj=obj,
+            actor=request.user,
+            changed_fields=list(form.changed_data),
+            origin=origin_of(request),
         )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save(commit=False)
+        origin = origin_of(request)
         for obj in formset.deleted_objects:
-            registry_delete(obj=obj, actor=request.user, request=request)
+            registry_delete(obj=obj, actor=request.user, origin=origin)
         for obj in instances:
-            registry_save(obj=obj, actor=request.user, changed_fields=["inline"], request=request)
+            registry_save(obj=obj, actor=request.user, changed_fields=["inline"], origin=origin)
         formset.save_m2m()
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        registry_delete(obj=obj, actor=request.user, request=request)
+        registry_delete(obj=obj, actor=request.user, origin=origin_of(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        origin = origin_of(request)
         for obj in queryset:
-            registry_delete(obj=obj, actor=request.user, request=request)
+            registry_delete(obj=obj, actor=request.user, origin=origin)
 
 
 @admin.register(AuditEvent)

@@ -12,11 +12,10 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from caunoi.audit.models import AuditAction, AuditChainHead, AuditEvent
-from caunoi.core.client_address import client_address
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.core.models import TimelineEvent
 from caunoi.core.person import Person
 from caunoi.core.timeline import record_event
@@ -43,13 +42,6 @@ def _row_digest(event: AuditEvent) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The address recorded with an event: the same one the log-in lock-out counts."""
-    if request is None:
-        return None
-    return client_address(request)
-
-
 def audit_record(
     *,
     actor: Person | AnonymousUser | None,
@@ -60,9 +52,10 @@ def audit_record(
     object_label: str = "",
     purpose: str = "",
     detail: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the caller's transaction."""
+    """Append one event to the chain (``origin``: where the change came from; its address is
+    recorded). Must run inside the caller's transaction."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
@@ -88,7 +81,7 @@ def audit_record(
             object_label=object_label[:300],
             purpose=purpose[:200],
             detail=detail or {},
-            ip_address=client_ip(request),
+            ip_address=origin.ip_address,
             prev_hash=head.last_hash,
         )
         event.row_hash = _row_digest(event)
@@ -109,13 +102,13 @@ def record_step(
     action: str = AuditAction.UPDATE,
     detail: dict[str, Any] | None = None,
     audit_detail: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> TimelineEvent:
     """One step of a domain object, in one atomic step: save ``fields`` of ``obj`` (with
     ``updated_at``; ``None`` when the caller has saved it already), add the ``kind`` event to
     its timeline (``detail`` for the page), and write the audit row (``action``, ``purpose``,
-    ``audit_detail``). All three are written or none is. The caller locks the row, checks who
-    may do what, and notifies after; this only records."""
+    ``audit_detail``, ``origin``). All three are written or none is. The caller locks the row,
+    checks who may do what, and notifies after; this only records."""
     with transaction.atomic():
         if fields is not None:
             obj.save(update_fields=[*fields, "updated_at"])
@@ -126,7 +119,7 @@ def record_step(
             obj=obj,
             purpose=purpose,
             detail=audit_detail,
-            request=request,
+            origin=origin,
         )
     return event
 
@@ -156,7 +149,7 @@ def registry_save(
     obj: models.Model,
     actor: Person | AnonymousUser | None,
     changed_fields: list[str] | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
     save_related: Any = None,
 ) -> models.Model:
     """Create or update one registry row (facility, specialty, support link, membership,
@@ -177,13 +170,13 @@ def registry_save(
             obj=obj,
             purpose="network registry",
             detail={"fields": sorted(changed_fields or [])},
-            request=request,
+            origin=origin,
         )
     return obj
 
 
 def registry_delete(
-    *, obj: models.Model, actor: Person | AnonymousUser | None, request: HttpRequest | None = None
+    *, obj: models.Model, actor: Person | AnonymousUser | None, origin: AuditOrigin = SYSTEM
 ) -> None:
     with transaction.atomic():
         audit_record(
@@ -191,6 +184,6 @@ def registry_delete(
             action=AuditAction.DELETE,
             obj=obj,
             purpose="network registry",
-            request=request,
+            origin=origin,
         )
         obj.delete()

@@ -13,6 +13,7 @@ from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from pydantic import ConfigDict
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.audit.origin import origin_of
 from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import access_consultation
@@ -288,7 +289,7 @@ def create_consult(
             patient=patient, specialty=specialty, urgency=payload.urgency, summary=summary
         ),
         submit=payload.submit,
-        request=request,
+        origin=origin_of(request),
     )
     return Status(201 if created else 200, _detail(request, c))
 
@@ -326,7 +327,9 @@ def add_attachments(
     JPEG, PNG, WebP, GIF images (re-encoded without EXIF) and PDF documents."""
     c = access_consultation(request.user, consult_id)
     uploads = [Upload(name=f.name or "file", data=f.read()) for f in attachments]
-    added = attachments_add(consultation=c, actor=request.user, uploads=uploads, request=request)
+    added = attachments_add(
+        consultation=c, actor=request.user, uploads=uploads, origin=origin_of(request)
+    )
     return Status(201, [attachment_out(c, a) for a in added])
 
 
@@ -356,7 +359,7 @@ def post_message(
         body=payload.body,
         parent=parent,
         client_id=idempotency_key,
-        request=request,
+        origin=origin_of(request),
     )
     return Status(
         201 if created else 200,
@@ -376,7 +379,9 @@ def post_message(
 )
 def claim(request: AuthedRequest, consult_id: UUID) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
-    return _detail(request, consultation_claim(consultation=c, actor=request.user, request=request))
+    return _detail(
+        request, consultation_claim(consultation=c, actor=request.user, origin=origin_of(request))
+    )
 
 
 @router.post("/consults/{consult_id}/advice", response=ConsultOut, summary="Give advice")
@@ -395,7 +400,7 @@ def advise(request: AuthedRequest, consult_id: UUID, payload: AdviceIn) -> dict[
         advice=payload.advice,
         outcome=payload.outcome,
         diagnoses=[found[code] for code in dict.fromkeys(codes)],
-        request=request,
+        origin=origin_of(request),
     )
     return _detail(request, c)
 
@@ -404,6 +409,9 @@ def advise(request: AuthedRequest, consult_id: UUID, payload: AdviceIn) -> dict[
 def close(request: AuthedRequest, consult_id: UUID, payload: CloseIn) -> dict[str, object]:
     c = access_consultation(request.user, consult_id)
     consultation_close(
-        consultation=c, actor=request.user, action_taken=payload.action_taken, request=request
+        consultation=c,
+        actor=request.user,
+        action_taken=payload.action_taken,
+        origin=origin_of(request),
     )
     return _detail(request, c)

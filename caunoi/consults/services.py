@@ -16,12 +16,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record, record_step
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import case_invite_check, consult_permissions
@@ -108,7 +108,7 @@ def consultation_submit(
     client_id: uuid.UUID,
     data: ConsultationInput,
     submit: bool,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> tuple[Consultation, bool]:
     """Save a draft (``submit=False``) or submit. Idempotent on (actor, client_id): the same id
     again updates the same draft, and once submitted returns the consult unchanged — so a double
@@ -171,7 +171,7 @@ def consultation_submit(
             kept = PendingUpload.objects.select_for_update().filter(
                 owner=actor, client_id=client_id, patient=patient
             )
-            _add_uploads(c, actor, data.uploads, request=request, pending=list(kept))
+            _add_uploads(c, actor, data.uploads, origin=origin, pending=list(kept))
             if submit and hub is not None:
                 now = timezone.now()
                 c.status = Status.SUBMITTED
@@ -186,7 +186,7 @@ def consultation_submit(
                     action=AuditAction.CREATE,
                     purpose="teleconsultation request",
                     audit_detail={"hub": hub.name},
-                    request=request,
+                    origin=origin,
                 )
                 record_event(c, ConsultationEventKind.ROUTED, actor=actor, detail={"hub": hub.name})
                 _schedule_deadline(c)
@@ -198,7 +198,7 @@ def consultation_submit(
                     action=AuditAction.UPDATE if not creating else AuditAction.CREATE,
                     obj=c,
                     purpose="draft",
-                    request=request,
+                    origin=origin,
                 )
     except IntegrityError:
         # Two requests with the same id at once: the database let one in; answer with it.
@@ -240,7 +240,7 @@ def _notify_hub(c: Consultation, actor: User) -> None:
 
 
 def consultation_cancel(
-    *, consultation: Consultation, actor: User, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, origin: AuditOrigin = SYSTEM
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_cancel:
         raise _refuse(_("This consultation can no longer be cancelled."))
@@ -258,7 +258,7 @@ def consultation_cancel(
             kind=ConsultationEventKind.CANCELLED,
             actor=actor,
             purpose="cancelled",
-            request=request,
+            origin=origin,
         )
         _broadcast(c, "cancelled")
     return c
@@ -273,7 +273,7 @@ def _add_uploads(
     uploads: Iterable[Upload],
     *,
     message: Message | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
     pending: Iterable[PendingUpload] = (),
 ) -> list[Attachment]:
     """Check and store ``uploads`` as attachments of ``c``, with the files the form had already
@@ -333,7 +333,7 @@ def _add_uploads(
             obj=c,
             purpose="attachment",
             detail={"files": [a.original_name for a in added]},
-            request=request,
+            origin=origin,
         )
     return added
 
@@ -406,13 +406,13 @@ def attachments_add(
     consultation: Consultation,
     actor: User,
     uploads: list[Upload],
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> list[Attachment]:
     if not consult_permissions(actor, consultation).can_attach:
         raise _refuse(_("You cannot add files to this consultation."))
     with _files_removed_on_error(), transaction.atomic():
         c = _lock(consultation, actor, "can_attach")
-        added = _add_uploads(c, actor, uploads, request=request)
+        added = _add_uploads(c, actor, uploads, origin=origin)
         _first_response_if_hub(c, actor)
         _broadcast(c, "attachment")
     return added
@@ -427,7 +427,7 @@ def pending_uploads_keep(
     patient: Patient,
     client_id: uuid.UUID,
     uploads: list[Upload],
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> tuple[list[PendingUpload], list[str]]:
     """Keep the files sent with a consult form that came back with an error (a missing question,
     an impossible temperature…), so that the next sending of the form need not carry them again
@@ -484,7 +484,7 @@ def pending_uploads_keep(
                 obj=patient,
                 purpose="attachment",
                 detail={"form": str(client_id), "files": [r.original_name for r in kept]},
-                request=request,
+                origin=origin,
             )
             _schedule_pending_expiry(expires_at)
     return list(PendingUpload.objects.filter(owner=actor, client_id=client_id)), refused
@@ -495,7 +495,7 @@ def pending_uploads_discard(
     actor: User,
     client_id: uuid.UUID,
     public_ids: Iterable[uuid.UUID | str],
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> int:
     """The worker removes kept files from the form (its "remove" boxes). Only their own."""
     ids = []
@@ -520,7 +520,7 @@ def pending_uploads_discard(
             obj=rows[0].patient,
             purpose="attachment",
             detail={"form": str(client_id), "files": [r.original_name for r in rows]},
-            request=request,
+            origin=origin,
         )
     return len(rows)
 
@@ -592,7 +592,7 @@ def message_post(
     parent: Message | None = None,
     uploads: list[Upload] | None = None,
     client_id: uuid.UUID | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> tuple[Message, bool]:
     """Write in the thread. Idempotent on (actor, ``client_id``) when one is given: answers the
     message and whether this call created it (False for a retry or its concurrent twin)."""
@@ -615,14 +615,14 @@ def message_post(
             m = Message.objects.create(
                 consultation=c, author=actor, body=body, parent=parent, client_id=client_id
             )
-            _add_uploads(c, actor, uploads or [], message=m, request=request)
+            _add_uploads(c, actor, uploads or [], message=m, origin=origin)
             _first_response_if_hub(c, actor)
             record_step(
                 obj=c,
                 kind=ConsultationEventKind.MESSAGE,
                 actor=actor,
                 purpose="message",
-                request=request,
+                origin=origin,
             )
             notify(
                 users=_thread_people(c),
@@ -645,7 +645,7 @@ def message_post(
 
 
 def second_opinion_invite(
-    *, consultation: Consultation, actor: User, invitee: User, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, invitee: User, origin: AuditOrigin = SYSTEM
 ) -> Participant:
     """The hub asks a colleague for a second opinion: a lasting place in the case."""
     if not consult_permissions(actor, consultation).can_invite:
@@ -679,7 +679,7 @@ def second_opinion_invite(
                 detail={"invitee": invitee.get_full_name()},
                 purpose="second opinion",
                 audit_detail={"invitee": invitee.username},
-                request=request,
+                origin=origin,
             )
             notify(
                 users=[invitee],
@@ -698,7 +698,7 @@ def case_guest_admit(
     invitee: User,
     session_id: uuid.UUID,
     until: Any,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> bool:
     """Give a guest of a video session about the case sight of it until ``until`` (the
     session's end), unless they already have a place in it. Must run inside the caller's
@@ -734,7 +734,7 @@ def case_guest_admit(
         obj=consultation,
         purpose="video guest admitted",
         detail={"guest": invitee.username, "session": str(session_id)},
-        request=request,
+        origin=origin,
     )
     return True
 
@@ -745,7 +745,7 @@ def case_guest_release(
     session_id: uuid.UUID,
     actor: User,
     users: Iterable[User] | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> list[int]:
     """End the sight of the case that a video session gave its guests (all of them, or
     ``users``): removal from the session or its end leaves no access behind. Must run inside
@@ -767,7 +767,7 @@ def case_guest_release(
             obj=consultation,
             purpose="video guest access ended",
             detail={"session": str(session_id), "users": ended},
-            request=request,
+            origin=origin,
         )
         _broadcast(consultation, "guests")
     return ended
@@ -777,7 +777,7 @@ def case_guest_release(
 
 
 def consultation_assign(
-    *, consultation: Consultation, actor: User, specialist: User, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, specialist: User, origin: AuditOrigin = SYSTEM
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_assign:
         raise _refuse(_("Only the hub's coordinators assign consultations."))
@@ -801,7 +801,7 @@ def consultation_assign(
             detail={"specialist": specialist.get_full_name()},
             purpose="assignment",
             audit_detail={"specialist": specialist.username},
-            request=request,
+            origin=origin,
         )
         notify(
             users=[specialist],
@@ -818,7 +818,7 @@ def consultation_assign(
 
 
 def consultation_claim(
-    *, consultation: Consultation, actor: User, request: HttpRequest | None = None
+    *, consultation: Consultation, actor: User, origin: AuditOrigin = SYSTEM
 ) -> Consultation:
     """A specialist takes an unassigned consult of their specialty. Two specialists claiming at
     once: the row lock lets one in; the other is told it is taken."""
@@ -842,7 +842,7 @@ def consultation_claim(
             kind=ConsultationEventKind.CLAIMED,
             actor=actor,
             purpose="claimed",
-            request=request,
+            origin=origin,
         )
         _broadcast(c, "assigned")
     return c
@@ -854,7 +854,7 @@ def consultation_reroute(
     actor: User,
     hub: Facility,
     specialty: Specialty,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> Consultation:
     """The coordinator sends the consult to another hub or specialty. The answer is still due
     counting from the original submission, with the new hub's deadline for the urgency."""
@@ -893,7 +893,7 @@ def consultation_reroute(
             detail={"hub": hub.name, "specialty": specialty.name, "before": list(before)},
             purpose="re-routed",
             audit_detail={"hub": hub.name, "specialty": specialty.code},
-            request=request,
+            origin=origin,
         )
         _schedule_deadline(c)
         _notify_hub(c, actor)
@@ -915,7 +915,7 @@ def advice_record(
     advice: str,
     outcome: str,
     diagnoses: list[IcdCode],
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> Consultation:
     if not consult_permissions(actor, consultation).can_advise:
         raise _refuse(_advice_refused())
@@ -957,7 +957,7 @@ def advice_record(
             detail={"outcome": outcome, "diagnoses": [d.code for d in diagnoses]},
             purpose="advice",
             audit_detail={"outcome": outcome},
-            request=request,
+            origin=origin,
         )
         notify(
             users=[c.requester],
@@ -975,7 +975,7 @@ def consultation_close(
     consultation: Consultation,
     actor: User,
     action_taken: str,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> Consultation:
     """The requesting side acknowledges the advice, records what was done, and closes
     (Circular 49/2017 Art. 3: the requester decides and reports the outcome back)."""
@@ -998,7 +998,7 @@ def consultation_close(
             kind=ConsultationEventKind.CLOSED,
             actor=actor,
             purpose="closed",
-            request=request,
+            origin=origin,
         )
         notify(
             users=[c.specialist] if c.specialist else [],
@@ -1073,7 +1073,7 @@ def oncall_shift_add(
     starts_at: Any,
     ends_at: Any,
     specialty: Specialty | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> OnCallShift:
     """A coordinator puts a specialist of their hub on call."""
     if hub.pk not in user_scope(actor).coordinator_hub_ids:
@@ -1097,14 +1097,12 @@ def oncall_shift_add(
             action=AuditAction.CREATE,
             obj=shift,
             purpose="on-call roster",
-            request=request,
+            origin=origin,
         )
     return shift
 
 
-def oncall_shift_remove(
-    *, actor: User, shift: OnCallShift, request: HttpRequest | None = None
-) -> None:
+def oncall_shift_remove(*, actor: User, shift: OnCallShift, origin: AuditOrigin = SYSTEM) -> None:
     if shift.hub_id not in user_scope(actor).coordinator_hub_ids:
         raise _refuse(_("Only the hub's coordinators keep its on-call roster."))
     with transaction.atomic():
@@ -1113,6 +1111,6 @@ def oncall_shift_remove(
             action=AuditAction.DELETE,
             obj=shift,
             purpose="on-call roster",
-            request=request,
+            origin=origin,
         )
         shift.delete()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.audit.origin import origin_of
 from caunoi.codes.models import IcdCode, TitleSource
 from caunoi.consults.access import (
     access_consultation,
@@ -119,7 +120,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 actor=request.user,
                 client_id=client_id,
                 public_ids=request.POST.getlist("remove_pending"),
-                request=request,
+                origin=origin_of(request),
             )
         form = ConsultationForm(
             request.POST, request.FILES, instance=draft, facility=patient.facility
@@ -145,7 +146,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                     client_id=d["client_id"],
                     data=data,
                     submit=submit,
-                    request=request,
+                    origin=origin_of(request),
                 )
             except ValidationError as exc:
                 # Files sent now are kept below, each with its own verdict.
@@ -170,7 +171,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 patient=patient,
                 client_id=client_id,
                 uploads=uploads_from(files),
-                request=request,
+                origin=origin_of(request),
             )
             form.errors.pop("attachments", None)
             for message in refused:
@@ -291,7 +292,7 @@ def consult_message(request: AuthedRequest, c: Consultation) -> str | None:
         parent=parent,
         uploads=uploads_from(d["attachments"]),
         client_id=d["client_id"],
-        request=request,
+        origin=origin_of(request),
     )
     return None
 
@@ -303,7 +304,7 @@ def consult_attach(request: AuthedRequest, c: Consultation) -> str | None:
     form = MessageForm(request.POST, request.FILES)
     files = form.fields["attachments"].clean(request.FILES.getlist("attachments"))
     attachments_add(
-        consultation=c, actor=request.user, uploads=uploads_from(files), request=request
+        consultation=c, actor=request.user, uploads=uploads_from(files), origin=origin_of(request)
     )
     return _("Files added.")
 
@@ -322,7 +323,7 @@ def consult_advice(request: AuthedRequest, c: Consultation) -> str | None:
         advice=d["advice"],
         outcome=d["outcome"],
         diagnoses=d["diagnoses"],
-        request=request,
+        origin=origin_of(request),
     )
     return _("Advice sent to the requesting station.")
 
@@ -338,7 +339,7 @@ def consult_close(request: AuthedRequest, c: Consultation) -> str | None:
         consultation=c,
         actor=request.user,
         action_taken=form.cleaned_data["action_taken"],
-        request=request,
+        origin=origin_of(request),
     )
     return _("Consultation closed. The minutes can be downloaded.")
 
@@ -347,7 +348,7 @@ def consult_close(request: AuthedRequest, c: Consultation) -> str | None:
 @require_POST
 @guarded_action(access_consultation)
 def consult_claim(request: AuthedRequest, c: Consultation) -> str | None:
-    consultation_claim(consultation=c, actor=request.user, request=request)
+    consultation_claim(consultation=c, actor=request.user, origin=origin_of(request))
     return _("You took this consultation.")
 
 
@@ -355,7 +356,7 @@ def consult_claim(request: AuthedRequest, c: Consultation) -> str | None:
 @require_POST
 @guarded_action(access_consultation)
 def consult_cancel(request: AuthedRequest, c: Consultation) -> str | None:
-    consultation_cancel(consultation=c, actor=request.user, request=request)
+    consultation_cancel(consultation=c, actor=request.user, origin=origin_of(request))
     return _("Consultation cancelled.")
 
 
@@ -370,7 +371,7 @@ def consult_assign(request: AuthedRequest, c: Consultation) -> str | None:
         consultation=c,
         actor=request.user,
         specialist=form.cleaned_data["specialist"],
-        request=request,
+        origin=origin_of(request),
     )
     return _("Assigned to %(name)s.") % {"name": form.cleaned_data["specialist"].full_name}
 
@@ -387,7 +388,7 @@ def consult_reroute(request: AuthedRequest, c: Consultation) -> str | None:
         actor=request.user,
         hub=form.cleaned_data["hub"],
         specialty=form.cleaned_data["specialty"],
-        request=request,
+        origin=origin_of(request),
     )
     return _("Re-routed to %(hub)s.") % {"hub": form.cleaned_data["hub"].name}
 
@@ -403,7 +404,7 @@ def consult_invite(request: AuthedRequest, c: Consultation) -> str | None:
         consultation=c,
         actor=request.user,
         invitee=form.cleaned_data["invitee"],
-        request=request,
+        origin=origin_of(request),
     )
     return _("%(name)s was invited for a second opinion.") % {
         "name": form.cleaned_data["invitee"].full_name
@@ -466,7 +467,7 @@ def oncall_roster(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         if "remove" in request.POST:
             shift = get_object_or_404(OnCallShift, pk=request.POST.get("remove"), hub=hub)
-            oncall_shift_remove(actor=request.user, shift=shift, request=request)
+            oncall_shift_remove(actor=request.user, shift=shift, origin=origin_of(request))
             messages.success(request, _("Shift removed."))
             return redirect("consults:roster")
         if form.is_valid():
@@ -479,7 +480,7 @@ def oncall_roster(request: AuthedRequest) -> HttpResponse:
                     specialty=d["specialty"],
                     starts_at=d["starts_at"],
                     ends_at=d["ends_at"],
-                    request=request,
+                    origin=origin_of(request),
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)

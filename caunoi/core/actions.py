@@ -48,7 +48,7 @@ def guarded_action[M: _Page](
         @require_POST
         @guarded_action(access_consultation)
         def consult_claim(request: AuthedRequest, c: Consultation) -> str | None:
-            consultation_claim(consultation=c, actor=request.user, request=request)
+            consultation_claim(consultation=c, actor=request.user, origin=origin_of(request))
             return _("You took this consultation.")
 
     Other URL parameters reach the step as keyword arguments. A form that does not validate

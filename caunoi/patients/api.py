@@ -13,6 +13,7 @@ from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from pydantic import ConfigDict
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.audit.origin import origin_of
 from caunoi.core.api import (
     FieldConflict,
     FieldErrors,
@@ -173,7 +174,7 @@ def create_patient(
                 data=data,
                 client_id=idempotency_key,
                 allow_duplicate=payload.allow_duplicate,
-                request=request,
+                origin=origin_of(request),
             )
             if payload.consent is not None:
                 consent_record(
@@ -181,7 +182,7 @@ def create_patient(
                     actor=request.user,
                     method=payload.consent.method,
                     given_by=payload.consent.given_by,
-                    request=request,
+                    origin=origin_of(request),
                 )
     except IdentifierTaken as exc:
         raise FieldConflict(

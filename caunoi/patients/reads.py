@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin, origin_of
 from caunoi.audit.services import audit_record
 
 
@@ -95,14 +96,14 @@ def _resolve(log: ReadLog) -> tuple[dict[str, str], dict[str, list[str]]]:
 
 
 def reads_record(
-    log: ReadLog, *, actor: User | AnonymousUser | None, request: HttpRequest | None = None
+    log: ReadLog, *, actor: User | AnonymousUser | None, origin: AuditOrigin = SYSTEM
 ) -> None:
-    """Write the audit row for what ``log`` holds (nothing when it read no patient)."""
+    """Write the audit row for what ``log`` holds (nothing when it read no patient); the
+    origin's view and method go into its detail."""
     patients, objects = _resolve(log)
     if not patients:
         return
     single = next(iter(patients)) if len(patients) == 1 else ""
-    view = getattr(getattr(request, "resolver_match", None), "view_name", "") or ""
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -114,10 +115,10 @@ def reads_record(
             detail={
                 "patients": sorted(patients),
                 "objects": objects,
-                "view": view,
-                "method": request.method if request is not None else "",
+                "view": origin.view,
+                "method": origin.method,
             },
-            request=request,
+            origin=origin,
         )
 
 
@@ -137,5 +138,5 @@ class PatientReadAuditMiddleware:
         finally:
             _current.reset(token)
         if log.rows and 200 <= response.status_code < 300:
-            reads_record(log, actor=getattr(request, "user", None), request=request)
+            reads_record(log, actor=getattr(request, "user", None), origin=origin_of(request))
         return response

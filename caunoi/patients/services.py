@@ -9,12 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Substr
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record
 from caunoi.core.phone import phone_normalize
 from caunoi.core.text import fold
@@ -167,7 +167,7 @@ def patient_register(
     data: PatientInput,
     client_id: uuid.UUID | None = None,
     allow_duplicate: bool = False,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> tuple[Patient, bool]:
     """Register a patient at ``facility``; answers the patient and whether this call created
     them (False: a retry with the same ``client_id``, or its concurrent twin, did). Raises
@@ -239,7 +239,7 @@ def patient_register(
                 action=AuditAction.CREATE,
                 obj=patient,
                 purpose="registration",
-                request=request,
+                origin=origin,
             )
     except IntegrityError:
         # The same registration sent twice at once: the other request won; answer with its row.
@@ -267,7 +267,7 @@ def consent_record(
     method: str,
     purpose: str = ConsentPurpose.TELECONSULTATION,
     given_by: str = "",
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> PatientConsent:
     if patient.facility_id not in registrable_facility_ids(actor):
         raise ValidationError(_("Only staff of the patient's facility record consent."))
@@ -291,14 +291,12 @@ def consent_record(
             obj=consent,
             purpose="consent",
             detail={"patient": str(patient.public_id), "purpose": purpose, "method": method},
-            request=request,
+            origin=origin,
         )
     return consent
 
 
-def consent_withdraw(
-    *, consent: PatientConsent, actor: User, request: HttpRequest | None = None
-) -> bool:
+def consent_withdraw(*, consent: PatientConsent, actor: User, origin: AuditOrigin = SYSTEM) -> bool:
     if consent.patient.facility_id not in registrable_facility_ids(actor):
         raise ValidationError(_("Only staff of the patient's facility record consent."))
     with transaction.atomic():
@@ -314,7 +312,7 @@ def consent_withdraw(
             obj=row,
             purpose="consent withdrawn",
             detail={"patient": str(row.patient.public_id)},
-            request=request,
+            origin=origin,
         )
     consent.withdrawn_at = row.withdrawn_at
     return True

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from caunoi.accounts.http import AuthedRequest
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
+from caunoi.audit.origin import origin_of
 from caunoi.network.access import user_scope
 from caunoi.patients.access import (
     access_patient,
@@ -98,7 +99,7 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
                         data=data,
                         client_id=d["client_id"],
                         allow_duplicate=d["confirm_new_person"],
-                        request=request,
+                        origin=origin_of(request),
                     )
                     if d["consent_given"]:
                         consent_record(
@@ -106,7 +107,7 @@ def patient_register_view(request: AuthedRequest) -> HttpResponse:
                             actor=request.user,
                             method=d["consent_method"] or "verbal",
                             given_by=d["consent_given_by"],
-                            request=request,
+                            origin=origin_of(request),
                         )
             except IdentifierTaken as exc:
                 # Not a look-alike the worker may confirm: the identifier is someone's already.
@@ -199,7 +200,7 @@ def consent_give(request: AuthedRequest, public_id: str) -> HttpResponse:
                 actor=request.user,
                 method=form.cleaned_data["method"],
                 given_by=form.cleaned_data["given_by"],
-                request=request,
+                origin=origin_of(request),
             )
             messages.success(request, _("Consent recorded."))
         except ValidationError as exc:
@@ -215,7 +216,7 @@ def consent_withdraw_view(request: AuthedRequest, public_id: str, consent_id: st
     patient = access_patient(request.user, public_id)
     consent = get_object_or_404(PatientConsent, public_id=consent_id, patient=patient)
     try:
-        if consent_withdraw(consent=consent, actor=request.user, request=request):
+        if consent_withdraw(consent=consent, actor=request.user, origin=origin_of(request)):
             messages.success(
                 request, _("Consent withdrawn. No new consultation can be sent for this patient.")
             )

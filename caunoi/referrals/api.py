@@ -11,6 +11,7 @@ from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
+from caunoi.audit.origin import origin_of
 from caunoi.codes.api import DiagnosisOut, diagnosis_out
 from caunoi.consults.access import access_consultation
 from caunoi.core.api import (
@@ -211,7 +212,7 @@ def create_referral(
             insurance_number=payload.insurance_number,
             departed_at=payload.departed_at,
         ),
-        request=request,
+        origin=origin_of(request),
     )
     return Status(201 if created else 200, _fresh(request, r))
 
@@ -237,7 +238,9 @@ def get_referral(
 )
 def accept(request: HttpRequest, referral_id: UUID) -> dict[str, object]:
     r = access_referral(request.user, referral_id)
-    return _fresh(request, referral_accept(referral=r, actor=api_user(request), request=request))
+    return _fresh(
+        request, referral_accept(referral=r, actor=api_user(request), origin=origin_of(request))
+    )
 
 
 @router.post(
@@ -248,7 +251,7 @@ def decline(request: HttpRequest, referral_id: UUID, payload: DeclineIn) -> dict
     return _fresh(
         request,
         referral_decline(
-            referral=r, actor=api_user(request), reason=payload.reason, request=request
+            referral=r, actor=api_user(request), reason=payload.reason, origin=origin_of(request)
         ),
     )
 
@@ -259,7 +262,10 @@ def arrive(request: HttpRequest, referral_id: UUID, payload: ArriveIn) -> dict[s
     return _fresh(
         request,
         referral_arrive(
-            referral=r, actor=api_user(request), arrived_at=payload.arrived_at, request=request
+            referral=r,
+            actor=api_user(request),
+            arrived_at=payload.arrived_at,
+            origin=origin_of(request),
         ),
     )
 
@@ -278,7 +284,7 @@ def discharge(request: HttpRequest, referral_id: UUID, payload: DischargeIn) -> 
             actor=api_user(request),
             outcome=payload.outcome,
             discharged_at=payload.discharged_at,
-            request=request,
+            origin=origin_of(request),
         ),
     )
 
@@ -295,7 +301,7 @@ def counter_referral(
     return _fresh(
         request,
         referral_counter_refer(
-            referral=r, actor=api_user(request), request=request, **payload.model_dump()
+            referral=r, actor=api_user(request), origin=origin_of(request), **payload.model_dump()
         ),
     )
 
@@ -308,5 +314,6 @@ def counter_referral(
 def acknowledge(request: HttpRequest, referral_id: UUID) -> dict[str, object]:
     r = access_referral(request.user, referral_id)
     return _fresh(
-        request, referral_acknowledge(referral=r, actor=api_user(request), request=request)
+        request,
+        referral_acknowledge(referral=r, actor=api_user(request), origin=origin_of(request)),
     )

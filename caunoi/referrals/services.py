@@ -12,12 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import record_step
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import visible_consultations
@@ -82,7 +82,7 @@ def _schedule(task: Any, referral_id: int, when: datetime) -> None:
 
 
 def referral_create(
-    *, actor: User, client_id: uuid.UUID, data: ReferralInput, request: HttpRequest | None = None
+    *, actor: User, client_id: uuid.UUID, data: ReferralInput, origin: AuditOrigin = SYSTEM
 ) -> tuple[Referral, bool]:
     """Refer a patient of the actor's facility. Idempotent on (actor, client_id): answers the
     referral and whether this call created it (False for a retry or its concurrent twin)."""
@@ -151,7 +151,7 @@ def referral_create(
                 action=AuditAction.CREATE,
                 purpose="referral",
                 audit_detail={"to": r.to_facility.name},
-                request=request,
+                origin=origin,
             )
             _tell(
                 r,
@@ -185,9 +185,7 @@ def _locked(referral: Referral, actor: User, permission: str, wrong_state: str) 
     return r
 
 
-def referral_accept(
-    *, referral: Referral, actor: User, request: HttpRequest | None = None
-) -> Referral:
+def referral_accept(*, referral: Referral, actor: User, origin: AuditOrigin = SYSTEM) -> Referral:
     with transaction.atomic():
         r = _locked(
             referral,
@@ -204,7 +202,7 @@ def referral_accept(
             kind=ReferralEventKind.ACCEPTED,
             actor=actor,
             purpose="referral accepted",
-            request=request,
+            origin=origin,
         )
         _tell(
             r,
@@ -216,7 +214,7 @@ def referral_accept(
 
 
 def referral_decline(
-    *, referral: Referral, actor: User, reason: str, request: HttpRequest | None = None
+    *, referral: Referral, actor: User, reason: str, origin: AuditOrigin = SYSTEM
 ) -> Referral:
     if not reason.strip():
         raise ValidationError(
@@ -240,7 +238,7 @@ def referral_decline(
             actor=actor,
             detail={"reason": r.decline_reason},
             purpose="referral declined",
-            request=request,
+            origin=origin,
         )
         _tell(
             r,
@@ -256,7 +254,7 @@ def referral_arrive(
     referral: Referral,
     actor: User,
     arrived_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> Referral:
     now = timezone.now()
     when = arrived_at or now
@@ -281,7 +279,7 @@ def referral_arrive(
             kind=ReferralEventKind.ARRIVED,
             actor=actor,
             purpose="patient arrived",
-            request=request,
+            origin=origin,
         )
     return r
 
@@ -292,7 +290,7 @@ def referral_discharge(
     actor: User,
     outcome: str,
     discharged_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> Referral:
     if outcome not in DischargeOutcome.values:
         raise ValidationError({"outcome": [_("Choose the outcome.")]})
@@ -319,7 +317,7 @@ def referral_discharge(
             actor=actor,
             detail={"outcome": outcome},
             purpose="discharge",
-            request=request,
+            origin=origin,
         )
         from caunoi.referrals.tasks import referral_counter_check
 
@@ -338,7 +336,7 @@ def referral_counter_refer(
     medication: str = "",
     follow_up: str,
     next_appointment: date | None = None,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> Referral:
     errors: dict[str, list[str]] = {}
     if not diagnosis.strip():
@@ -372,7 +370,7 @@ def referral_counter_refer(
             kind=ReferralEventKind.COUNTER_REFERRED,
             actor=actor,
             purpose="counter-referral",
-            request=request,
+            origin=origin,
         )
         _tell(
             r,
@@ -384,7 +382,7 @@ def referral_counter_refer(
 
 
 def referral_acknowledge(
-    *, referral: Referral, actor: User, request: HttpRequest | None = None
+    *, referral: Referral, actor: User, origin: AuditOrigin = SYSTEM
 ) -> Referral:
     with transaction.atomic():
         r = _locked(
@@ -401,14 +399,12 @@ def referral_acknowledge(
             kind=ReferralEventKind.ACKNOWLEDGED,
             actor=actor,
             purpose="loop closed",
-            request=request,
+            origin=origin,
         )
     return r
 
 
-def referral_cancel(
-    *, referral: Referral, actor: User, request: HttpRequest | None = None
-) -> Referral:
+def referral_cancel(*, referral: Referral, actor: User, origin: AuditOrigin = SYSTEM) -> Referral:
     with transaction.atomic():
         r = _locked(
             referral,
@@ -423,7 +419,7 @@ def referral_cancel(
             kind=ReferralEventKind.CANCELLED,
             actor=actor,
             purpose="referral cancelled",
-            request=request,
+            origin=origin,
         )
         _tell(
             r,

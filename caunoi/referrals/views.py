@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.audit.origin import origin_of
 from caunoi.consults.access import access_consultation
 from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
@@ -113,7 +114,7 @@ def referral_new(request: AuthedRequest) -> HttpResponse:
                         departed_at=d["departed_at"],
                         redirected_from=previous,
                     ),
-                    request=request,
+                    origin=origin_of(request),
                 )
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
@@ -190,17 +191,19 @@ def referral_step(request: AuthedRequest, referral: Referral, step: str) -> str:
     actor = request.user
 
     def accept(r: Referral) -> str:
-        referral_accept(referral=r, actor=actor, request=request)
+        referral_accept(referral=r, actor=actor, origin=origin_of(request))
         return _("Referral accepted.")
 
     def decline(r: Referral) -> str:
         d = _form_or_error(DeclineForm(request.POST))
-        referral_decline(referral=r, actor=actor, reason=d["reason"], request=request)
+        referral_decline(referral=r, actor=actor, reason=d["reason"], origin=origin_of(request))
         return _("Referral declined; the referring facility was told.")
 
     def arrive(r: Referral) -> str:
         d = _form_or_error(ArriveForm(request.POST))
-        referral_arrive(referral=r, actor=actor, arrived_at=d["arrived_at"], request=request)
+        referral_arrive(
+            referral=r, actor=actor, arrived_at=d["arrived_at"], origin=origin_of(request)
+        )
         return _("Arrival recorded.")
 
     def discharge(r: Referral) -> str:
@@ -210,21 +213,21 @@ def referral_step(request: AuthedRequest, referral: Referral, step: str) -> str:
             actor=actor,
             outcome=d["outcome"],
             discharged_at=d["discharged_at"],
-            request=request,
+            origin=origin_of(request),
         )
         return _("Discharge recorded. Now write the counter-referral.")
 
     def counter(r: Referral) -> str:
         d = _form_or_error(CounterReferralForm(request.POST))
-        referral_counter_refer(referral=r, actor=actor, request=request, **d)
+        referral_counter_refer(referral=r, actor=actor, origin=origin_of(request), **d)
         return _("Counter-referral sent to the referring facility.")
 
     def acknowledge(r: Referral) -> str:
-        referral_acknowledge(referral=r, actor=actor, request=request)
+        referral_acknowledge(referral=r, actor=actor, origin=origin_of(request))
         return _("Counter-referral acknowledged: the loop is closed.")
 
     def cancel(r: Referral) -> str:
-        referral_cancel(referral=r, actor=actor, request=request)
+        referral_cancel(referral=r, actor=actor, origin=origin_of(request))
         return _("Referral cancelled.")
 
     steps: dict[str, Callable[[Referral], str]] = {

@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
 from caunoi.accounts.models import User
+from caunoi.audit.origin import origin_of
 from caunoi.consults.access import access_consultation
 from caunoi.core.api import FieldErrors, NoFilters, no_filters
 from caunoi.video.access import access_video_session
@@ -124,7 +125,7 @@ def create_session(request: HttpRequest, payload: SessionIn) -> Status[dict[str,
         participants=users,
         consultation=consult,
         duration_minutes=payload.duration_minutes,
-        request=request,
+        origin=origin_of(request),
     )
     return Status(201, session_out(session))
 

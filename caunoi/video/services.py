@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record
 from caunoi.consults.access import case_invite_check, consult_permissions, in_case
 from caunoi.consults.models import Consultation, ConsultationEventKind
@@ -52,7 +52,7 @@ def _messages(exc: Exception) -> list[str]:
 
 
 def _release_guests(
-    session: VideoSession, actor: User, users: list[User] | None, request: HttpRequest | None
+    session: VideoSession, actor: User, users: list[User] | None, origin: AuditOrigin
 ) -> None:
     """End the case access the session gave (all guests, or ``users``); a guest still invited
     to another open session about the same case keeps sight of it through that one."""
@@ -60,7 +60,7 @@ def _release_guests(
     if c is None:
         return
     ended = case_guest_release(
-        consultation=c, session_id=session.public_id, actor=actor, users=users, request=request
+        consultation=c, session_id=session.public_id, actor=actor, users=users, origin=origin
     )
     elsewhere = (
         VideoParticipant.objects.active()
@@ -76,7 +76,7 @@ def _release_guests(
             invitee=p.user,
             session_id=p.session.public_id,
             until=guest_access_until(p.session),
-            request=request,
+            origin=origin,
         )
 
 
@@ -97,7 +97,7 @@ def video_session_schedule(
     participants: Iterable[User],
     consultation: Consultation | None = None,
     duration_minutes: int = 30,
-    request: HttpRequest | None = None,
+    origin: AuditOrigin = SYSTEM,
 ) -> VideoSession:
     """Schedule a session (or start one now: ``scheduled_at`` = now). From a consultation, anyone
     taking part in it may call the people already in the case; bringing in someone from outside
@@ -182,7 +182,7 @@ def video_session_schedule(
                     invitee=u,
                     session_id=session.public_id,
                     until=guest_access_until(session),
-                    request=request,
+                    origin=origin,
                 )
             # The step is the consultation's; its audit row is the session's, below.
             record_event(
@@ -197,7 +197,7 @@ def video_session_schedule(
             obj=session,
             purpose="video consultation",
             detail={"participants": sorted(u.username for u in people.values())},
-            request=request,
+            origin=origin,
         )
         notify(
             users=people.values(),
@@ -210,7 +210,7 @@ def video_session_schedule(
 
 
 def video_participant_remove(
-    *, session: VideoSession, actor: User, user: User, request: HttpRequest | None = None
+    *, session: VideoSession, actor: User, user: User, origin: AuditOrigin = SYSTEM
 ) -> bool:
     """The host removes someone: their invitation ends and their open connections are closed."""
     if (
@@ -237,16 +237,16 @@ def video_participant_remove(
             obj=session,
             purpose="participant removed",
             detail={"removed": user.username},
-            request=request,
+            origin=origin,
         )
-        _release_guests(session, actor, [user], request)
+        _release_guests(session, actor, [user], origin)
         group, target = room_group(session), str(user.pk)
         transaction.on_commit(lambda: push(group, {"type": "removed", "user": target}))
     return True
 
 
 def video_session_end(
-    *, session: VideoSession, actor: User, conclusion: str, request: HttpRequest | None = None
+    *, session: VideoSession, actor: User, conclusion: str, origin: AuditOrigin = SYSTEM
 ) -> VideoSession:
     """The host ends the session and writes its conclusion, which goes into the consultation's
     minutes. Everyone still connected is disconnected."""
@@ -267,9 +267,9 @@ def video_session_end(
         s.save(update_fields=["status", "ended_at", "conclusion", "updated_at"])
         VideoJoin.objects.filter(session=s, left_at__isnull=True).update(left_at=now)
         audit_record(
-            actor=actor, action=AuditAction.UPDATE, obj=s, purpose="session ended", request=request
+            actor=actor, action=AuditAction.UPDATE, obj=s, purpose="session ended", origin=origin
         )
-        _release_guests(s, actor, None, request)
+        _release_guests(s, actor, None, origin)
         group = room_group(s)
         transaction.on_commit(lambda: push(group, {"type": "ended"}))
     return s

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
 from caunoi.accounts.models import User
+from caunoi.audit.origin import origin_of
 from caunoi.consults.access import (
     access_consultation,
     consult_permissions,
@@ -101,7 +102,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
                 participants=list(d["participants"]),
                 consultation=consult,
                 duration_minutes=d["duration_minutes"],
-                request=request,
+                origin=origin_of(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -182,7 +183,9 @@ def invite_ics(request: AuthedRequest, public_id: str) -> HttpResponse:
 @guarded_action(access_video_session)
 def remove_participant(request: AuthedRequest, session: VideoSession) -> str | None:
     user = get_or_404(User.objects.all(), public_id=request.POST.get("user", ""))
-    if video_participant_remove(session=session, actor=request.user, user=user, request=request):
+    if video_participant_remove(
+        session=session, actor=request.user, user=user, origin=origin_of(request)
+    ):
         return _("%(name)s was removed from the session.") % {"name": user.full_name}
     return None
 
@@ -198,6 +201,6 @@ def end_session(request: AuthedRequest, session: VideoSession) -> str | None:
         session=session,
         actor=request.user,
         conclusion=form.cleaned_data["conclusion"],
-        request=request,
+        origin=origin_of(request),
     )
     return _("Session ended.") if session.status == SessionStatus.ENDED else _("Session cancelled.")

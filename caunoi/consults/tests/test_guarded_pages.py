@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from caunoi.accounts.access import access_own_token
+from caunoi.audit.models import AuditEvent
 from caunoi.consults.access import access_consultation, access_pending_upload
 from caunoi.consults.models import ConsultationEvent, Status
 from caunoi.consults.services import ConsultationInput, consultation_claim, consultation_submit
@@ -95,6 +96,33 @@ def test_an_action_that_succeeds_says_so(specialist, consult, login):
     assert len(_said(response)) == 1
     consult.refresh_from_db()
     assert (consult.status, consult.specialist_id) == (Status.ASSIGNED, specialist.pk)
+
+
+def test_an_actions_audit_row_records_the_address_of_the_pages_origin(
+    settings, specialist, consult, login
+):
+    """The page turns its request into an origin (``audit.origin.origin_of``) and the service
+    hands it to the audit row; a service called without one (a command, a task, the fixture
+    here) records no address."""
+    settings.TRUSTED_PROXY_COUNT = 0
+    rows = AuditEvent.objects.filter(object_id=str(consult.public_id))
+    submitted = rows.get(purpose="teleconsultation request")
+    assert submitted.ip_address is None
+
+    client = login(specialist)
+    response = client.post(f"/consults/{consult.public_id}/claim/", REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 302
+    claimed = rows.get(purpose="claimed")
+    assert (claimed.actor, claimed.ip_address) == (specialist, "203.0.113.7")
+
+    # The read row takes the view and the method from the origin too.
+    assert client.get(consult.get_absolute_url(), REMOTE_ADDR="203.0.113.8").status_code == 200
+    read = AuditEvent.objects.filter(action="view").latest("id")
+    assert (read.ip_address, read.detail["view"], read.detail["method"]) == (
+        "203.0.113.8",
+        "consults:detail",
+        "GET",
+    )
 
 
 def test_removing_a_participant_named_by_an_unreadable_id_is_404_not_500(

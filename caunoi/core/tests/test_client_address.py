@@ -21,7 +21,7 @@ from django.test import RequestFactory
 
 from caunoi.accounts.throttle import login_throttle_reset
 from caunoi.audit.models import AuditAction, AuditEvent
-from caunoi.audit.services import client_ip
+from caunoi.audit.origin import origin_of
 from caunoi.core.client_address import client_address
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -80,7 +80,7 @@ def test_garbage_or_ports_in_the_header_are_handled(settings):
 def test_audit_rows_record_the_same_address_as_the_lock_out(settings):
     settings.TRUSTED_PROXY_COUNT = 1
 
-    assert client_ip(_request("127.0.0.1", "6.6.6.6, 203.0.113.9")) == "203.0.113.9"
+    assert origin_of(_request("127.0.0.1", "6.6.6.6, 203.0.113.9")).ip_address == "203.0.113.9"
 
 
 @pytest.mark.django_db
