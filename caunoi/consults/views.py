@@ -54,6 +54,7 @@ from caunoi.consults.services import (
     pending_uploads_keep,
     second_opinion_invite,
 )
+from caunoi.core.access import get_or_404
 from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
@@ -466,7 +467,7 @@ def oncall_roster(request: AuthedRequest) -> HttpResponse:
     form = OnCallForm(request.POST or None, hub_id=hub.pk)
     if request.method == "POST":
         if "remove" in request.POST:
-            shift = get_object_or_404(OnCallShift, pk=request.POST.get("remove"), hub=hub)
+            shift = get_or_404(OnCallShift.objects.filter(hub=hub), pk=request.POST.get("remove"))
             oncall_shift_remove(actor=request.user, shift=shift, origin=origin_of(request))
             messages.success(request, _("Shift removed."))
             return redirect("consults:roster")

@@ -22,8 +22,10 @@ class TimelineEvent(models.Model):
     """One step in the timeline of a domain object (a consultation, a referral…): which step
     (``kind``), when, by whom (no one for a scheduled check), and what the page should say
     about it (``detail``). A concrete timeline adds the foreign key to its object with
-    ``related_name="events"`` and narrows ``kind`` to its own ``TextChoices``. Written only through ``core.timeline.record_event`` (a bare step) or
-    ``audit.services.record_step`` (the object saved, the event and the audit row at once)."""
+    ``related_name="events"`` and narrows ``kind`` to its own ``TextChoices``. Product code writes
+    it only through ``core.timeline.record_event`` (a bare step) or ``audit.services.record_step``
+    (the object saved, the event and the audit row at once); the demo's bulk loaders write rows
+    directly."""
 
     kind = models.CharField(_("event"), max_length=24)
     actor = models.ForeignKey(

@@ -60,6 +60,7 @@ from caunoi.consults.services import (
     message_post,
     oncall_shift_add,
 )
+from caunoi.consults.tasks import consultation_deadline_check
 from caunoi.core.pdf import FONTS
 from caunoi.demo import content
 from caunoi.demo.network import (
@@ -972,8 +973,6 @@ class DemoConsults:
         """The submission scheduled the deadline check at the real submission time plus the
         deadline; the demo moved the submission back, so check again when it is really due.
         (The first check finds nothing to do: the escalation looks at the current deadline.)"""
-        from caunoi.consults.tasks import consultation_deadline_check
-
         transaction.on_commit(
             lambda: consultation_deadline_check.using(run_after=when).enqueue(consult_id)
         )

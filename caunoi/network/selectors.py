@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
@@ -59,7 +58,11 @@ def specialty_exists(code: str) -> bool:
 
 
 def support_link_list(
-    user: Any, *, spoke: UUID | None = None, hub: UUID | None = None, specialty: str = ""
+    user: Person | AnonymousUser | None,
+    *,
+    spoke: UUID | None = None,
+    hub: UUID | None = None,
+    specialty: str = "",
 ) -> QuerySet[SupportLink]:
     """Current support links between facilities the user may see, by spoke, then priority."""
     facilities = visible_facilities(user)

@@ -7,9 +7,10 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from caunoi.core.access import get_or_404
 from caunoi.network.access import access_facility, visible_facilities
 from caunoi.network.forms import FacilityFilterForm
 from caunoi.network.models import FacilityKind
@@ -71,10 +72,7 @@ def province_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def province_detail(request: HttpRequest, code: int) -> HttpResponse:
-    try:
-        province = Province.objects.get(code=code)
-    except Province.DoesNotExist as exc:
-        raise Http404 from exc
+    province = get_or_404(Province.objects.all(), code=code)
     hospitals = (
         visible_facilities(request.user)
         .filter(province=province)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from django.contrib.auth.models import AnonymousUser
 
+from caunoi.accounts.models import User
 from caunoi.patients.access import visible_patients
 from caunoi.patients.models import Patient, PatientConsent, PatientQuerySet
 
 
-def patient_list(user: Any, *, q: str = "") -> PatientQuerySet:
+def patient_list(user: User | AnonymousUser, *, q: str = "") -> PatientQuerySet:
     """Patients the user may see, by name; ``q`` matches names ignoring diacritics, or a citizen
     ID or phone."""
     qs = visible_patients(user).select_related("commune", "commune__province", "facility")

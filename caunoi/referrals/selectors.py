@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
+from caunoi.accounts.models import User
 from caunoi.network.access import user_scope
 from caunoi.referrals.access import visible_referrals
 from caunoi.referrals.models import Referral
 
 
-def referral_box(user: Any, box: Literal["in", "out"]) -> QuerySet[Referral]:
+def referral_box(user: User | AnonymousUser, box: Literal["in", "out"]) -> QuerySet[Referral]:
     """``in``: referrals to the user's facilities; ``out``: referrals they sent; newest first."""
     scope = user_scope(user)
     side = "to_facility_id__in" if box == "in" else "from_facility_id__in"

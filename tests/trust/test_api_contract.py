@@ -20,8 +20,8 @@ from ninja import Schema
 
 from caunoi.audit.models import AuditEvent
 from caunoi.config.api import api
-from caunoi.consults.api import VitalsOut
-from caunoi.consults.models import VITALS
+from caunoi.consults.api import ConsultIn, VitalsOut
+from caunoi.consults.models import SUMMARY_FIELDS, VITALS
 from caunoi.consults.tests.factories import make_patient, summary
 
 
@@ -335,3 +335,10 @@ def test_racing_retries_of_every_creation_get_one_201_and_replays_200(committed_
             p.consents.all().delete()
             p.delete()
         ApiToken.objects.filter(user=worker, name="race").delete()
+
+
+def test_a_consultation_is_sent_with_every_field_of_the_clinical_summary():
+    # The summary's fields are listed once (consults.models); the API's input must name each,
+    # or a field added there would silently be dropped from what the API can send.
+    summary_in = [name for name in ConsultIn.model_fields if name in SUMMARY_FIELDS]
+    assert summary_in == list(SUMMARY_FIELDS)

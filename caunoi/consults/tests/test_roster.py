@@ -75,3 +75,13 @@ def test_people_without_a_roster_are_not_offered_its_link(persona, login, django
     user = django_user_model.objects.get(username=persona)
     page = login(user).get("/consults/").content.decode()
     assert "/consults/roster/" not in page
+
+
+@pytest.mark.parametrize("remove", ["abc", "999999999"])
+def test_removing_a_shift_that_cannot_be_read_answers_404_and_removes_nothing(
+    coordinator, login, remove
+):
+    before = OnCallShift.objects.count()
+    response = login(coordinator).post("/consults/roster/", {"remove": remove})
+    assert response.status_code == 404
+    assert OnCallShift.objects.count() == before
