@@ -10,7 +10,8 @@ import pytest
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, advice_record, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.models import Referral
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,8 @@ from django.test import Client
 from ninja import Schema
 
 from caunoi.config.api import api
-from caunoi.consults.tests.factories import make_patient, summary
+from caunoi.consults.tests.factories import summary
+from caunoi.patients.tests.factories import make_patient
 
 
 def _schemas_in_use() -> dict[str, type[Schema]]:

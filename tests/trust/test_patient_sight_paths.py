@@ -26,9 +26,10 @@ from caunoi.consults.services import (
     consultation_submit,
     second_opinion_invite,
 )
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.network.models import Facility, Membership
 from caunoi.patients.access import visible_patients
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.models import Referral
 from caunoi.referrals.tests.factories import make_referral
 from caunoi.video.models import VideoParticipant

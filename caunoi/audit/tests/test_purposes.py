@@ -13,7 +13,8 @@ from django.utils import translation
 from caunoi.audit.models import AuditEvent
 from caunoi.audit.purposes import PURPOSES, purpose_label
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 
 PACKAGE = Path(__file__).resolve().parents[2]
 # Helpers that pass their n-th positional argument on to audit_record as the purpose.

@@ -35,9 +35,10 @@ from caunoi.consults.services import (
     message_post,
     second_opinion_invite,
 )
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.network.models import Facility, Membership, Specialty, SupportLink
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

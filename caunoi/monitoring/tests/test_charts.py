@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.charts import nice_step
 from caunoi.network.models import Facility
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

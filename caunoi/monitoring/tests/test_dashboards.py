@@ -10,9 +10,10 @@ from openpyxl import load_workbook
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.facts import refresh
 from caunoi.monitoring.models import FactState
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 SEPT = datetime(2026, 9, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_period
 from caunoi.monitoring.indicators import Place
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 from caunoi.monitoring.periods import parse_period
+from caunoi.patients.tests.factories import make_patient
 from caunoi.places.models import Province
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.indicators import BY_CODE, CATALOGUE, Place, compute
 from caunoi.monitoring.periods import parse_period
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.tests.factories import make_referral
 
 pytestmark = pytest.mark.django_db

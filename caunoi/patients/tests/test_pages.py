@@ -11,9 +11,10 @@ from django.utils.translation import gettext
 
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.network.models import Membership
 from caunoi.patients.models import Patient, PatientConsent
+from caunoi.patients.tests.factories import make_patient
 from caunoi.places.models import Commune
 
 pytestmark = pytest.mark.django_db

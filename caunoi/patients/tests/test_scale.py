@@ -30,8 +30,8 @@ def test_scale_patients_are_valid_consented_and_continue_their_numbering():
 
 
 def test_a_generated_identifier_a_facility_already_holds_is_left_out_not_doubled(worker):
-    from caunoi.consults.tests.factories import make_patient
     from caunoi.patients.scale import free_identifiers
+    from caunoi.patients.tests.factories import make_patient
 
     held = make_patient(worker, citizen_id="008060001234", insurance_number="HN2080123456789")
     rows: list[dict[str, object]] = [

@@ -1,6 +1,6 @@
 import pytest
 
-from caunoi.consults.tests.factories import make_patient
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.demo import demo_referrals_load
 from caunoi.referrals.models import Referral
 

@@ -23,8 +23,9 @@ from caunoi.consults.services import (
     consultation_close,
     consultation_submit,
 )
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.network.models import Facility, Membership, Profession, Role
+from caunoi.patients.tests.factories import make_patient
 from caunoi.video.models import VideoSession
 
 pytestmark = pytest.mark.django_db
