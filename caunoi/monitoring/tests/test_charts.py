@@ -22,7 +22,7 @@ from caunoi.monitoring.charts import nice_step
 from caunoi.network.models import Facility
 from caunoi.patients.tests.factories import make_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

@@ -1,8 +1,9 @@
 """Facilities, support links and memberships for tests, and the fixture network.
 
-The fixture network is one province, Cao Bằng: a hub hospital, the provincial hospital, the
-health department, a regional health centre and three commune stations, linked to the hub for
-every common specialty, with the seven personas and a few colleagues. The root conftest builds
+The fixture network is one province, Cao Bằng: the provincial hospital, the health department,
+a regional health centre and three commune stations, answered by two hubs as in the programme
+(Bệnh viện Trung ương Huế first, for every common specialty; Bệnh viện Bạch Mai second, for
+adults), with the seven personas and a few colleagues. The root conftest builds
 it once per test database; tests read it through ``fixture_network()`` and the persona
 fixtures. It is not the demo network: a test that needs demo facts (1,073 stations, the eleven
 provinces) uses the ``demo_network`` fixture.
@@ -35,7 +36,9 @@ PROVINCE_NAME = "Cao Bằng"
 CAPITAL = 1273  # Phường Thục Phán
 STATION_COMMUNES = [1290, 1294, 1297]  # Xã Bảo Lâm, Xã Lý Bôn, Xã Nam Quang
 
-HUB_NAME = "Bệnh viện Trung ương Cao Bằng"
+HUB_NAME = "Bệnh viện Trung ương Huế"  # the specialist's and coordinator's hub
+SECOND_HUB_NAME = "Bệnh viện Bạch Mai"
+HUE_WARD, HANOI_WARD = 19789, 229
 PROVINCIAL_NAME = "Bệnh viện Đa khoa tỉnh Cao Bằng"
 DEPARTMENT_NAME = "Sở Y tế tỉnh Cao Bằng"
 REGIONAL_NAME = "Trung tâm Y tế khu vực Hòa An"
@@ -118,6 +121,7 @@ class MembershipFactory(DjangoModelFactory[Membership]):
 class FixtureNetwork:
     province: Province
     hub: Facility
+    second_hub: Facility
     provincial: Facility
     department: Facility
     regional: Facility
@@ -131,10 +135,12 @@ class FixtureNetwork:
 
 def fixture_network() -> FixtureNetwork:
     """The fixture network as it is in the database (built by ``fixture_network_load``)."""
-    facilities = {f.name: f for f in Facility.objects.filter(province__code=CAO_BANG)}
+    names = [HUB_NAME, SECOND_HUB_NAME, PROVINCIAL_NAME, DEPARTMENT_NAME, REGIONAL_NAME]
+    facilities = {f.name: f for f in Facility.objects.filter(name__in=names + STATION_NAMES)}
     return FixtureNetwork(
         province=Province.objects.get(code=CAO_BANG),
         hub=facilities[HUB_NAME],
+        second_hub=facilities[SECOND_HUB_NAME],
         provincial=facilities[PROVINCIAL_NAME],
         department=facilities[DEPARTMENT_NAME],
         regional=facilities[REGIONAL_NAME],
@@ -149,12 +155,20 @@ def fixture_network_load() -> FixtureNetwork:
     communes = {c.code: c for c in Commune.objects.filter(province__code=CAO_BANG)}
     capital = communes[CAPITAL]
     hub = HubFactory(
-        code="04901",
+        code="46901",
         name=HUB_NAME,
-        short_name="BV TW Cao Bằng",
-        commune=capital,
-        latitude="22.66570",
-        longitude="106.25790",
+        short_name="BV TW Huế",
+        commune=Commune.objects.get(code=HUE_WARD),
+        address="16 Lê Lợi, phường Thuận Hóa, thành phố Huế",
+        latitude="16.46290",
+        longitude="107.58810",
+    )
+    second_hub = HubFactory(
+        code="01901",
+        name=SECOND_HUB_NAME,
+        short_name="BV Bạch Mai",
+        commune=Commune.objects.get(code=HANOI_WARD),
+        address="78 Giải Phóng, phường Kim Liên, Hà Nội",
     )
     provincial = FacilityFactory(
         code="04001",
@@ -189,8 +203,14 @@ def fixture_network_load() -> FixtureNetwork:
         )
         for index, (code, name) in enumerate(zip(STATION_COMMUNES, STATION_NAMES, strict=True))
     ]
+    adult = list(
+        Specialty.objects.filter(is_common=True)
+        .exclude(code="paediatrics")
+        .values_list("code", flat=True)
+    )
     for spoke in [provincial, regional, *stations]:
         SupportLinkFactory(hub=hub, spoke=spoke)
+        SupportLinkFactory(hub=second_hub, spoke=spoke, priority=2, specialties=adult)
 
     station = stations[0]
     # The seven personas, named and titled as in the demo network.
@@ -226,7 +246,8 @@ def fixture_network_load() -> FixtureNetwork:
         title="Quản trị mạng lưới",
     )
     # Colleagues: another worker at the persona's station and one at the next station, a
-    # second internal-medicine specialist and a paediatrician at the hub.
+    # second internal-medicine specialist and a paediatrician at the hub, a specialist and a
+    # coordinator at the second hub.
     people.WorkerFactory(
         username="worker.colleague",
         full_name="Nông Văn Bình",
@@ -240,5 +261,11 @@ def fixture_network_load() -> FixtureNetwork:
         full_name="Vũ Thị Lan",
         facility=hub,
         specialties=("paediatrics",),
+    )
+    people.SpecialistFactory(
+        username="specialist.bachmai", full_name="Đinh Quang Huy", facility=second_hub
+    )
+    people.CoordinatorFactory(
+        username="coordinator.bachmai", full_name="Trịnh Thu Hà", facility=second_hub
     )
     return fixture_network()
