@@ -5,8 +5,7 @@ The test database is created once per session (per xdist worker: each has its ow
 and Redis prefix) and loaded with the 34 provinces, the 3,321 communes, the ICD-10 codes and the
 small fixture network of ``caunoi/network/tests/factories.py`` (one province, Cao Bằng, with its
 provincial hospital and three stations, answered by two hubs; the seven personas); each test
-then runs in a
-transaction that is rolled back. A module that needs demo facts (the 1,073 stations, the eleven
+then runs in a transaction that is rolled back. A module that needs demo facts (the 1,073 stations, the eleven
 provinces) says so with ``pytestmark = pytest.mark.usefixtures("demo_network")``: the demo
 network then replaces the fixture network for that module, inside a transaction rolled back
 after it. Browser and concurrency tests need committed rows visible to other threads, so they
@@ -43,13 +42,17 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    request: Any, django_test_environment: None, django_db_blocker: Any
+    request: Any,
+    django_test_environment: None,
+    django_db_modify_db_settings: None,
+    django_db_blocker: Any,
 ) -> Iterator[None]:
     """Create the test database for every session, whichever tests were selected.
 
     pytest-django creates it only when a selected test is marked for the database; browser
     and concurrency tests are not (they must not run inside a rolled-back transaction), and
-    would otherwise reach the developer's own database.
+    would otherwise reach the developer's own database. ``django_db_modify_db_settings`` gives
+    each xdist worker its own database (test_<name>_gw0, _gw1, ...).
     """
     from django.test.utils import setup_databases, teardown_databases
 
@@ -82,8 +85,15 @@ def django_db_setup(
         teardown_databases(config, verbosity=verbosity)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
+        # With `--dist loadgroup` (make test), one worker runs all the browser tests (one
+        # Chromium, one live server) and one runs the fault tests (their own PostgreSQL
+        # cluster and Redis, started once).
+        for marker in ("browser", "faults"):
+            if marker in item.keywords and not item.get_closest_marker("xdist_group"):
+                item.add_marker(pytest.mark.xdist_group(marker))
         if "browser" in item.keywords and not shutil.which(CHROMIUM) and not IN_CI:
             item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
         if "postgres" in item.keywords and connection.vendor != "postgresql" and not IN_CI:
