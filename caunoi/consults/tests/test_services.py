@@ -123,7 +123,7 @@ def test_tuyen_quang_internal_medicine_goes_to_hue(worker):
     assert (c.status, c.hub.name) == (Status.SUBMITTED, HUE)
 
 
-def test_tuyen_quang_paediatrics_goes_to_the_national_childrens_hospital(worker):
+def test_a_northern_stations_paediatrics_goes_to_the_national_childrens_hospital(worker):
     paediatrics = Specialty.objects.get(code="paediatrics")
     assert _route_name(_station(worker), paediatrics) == NHI
     c = _submit(worker, specialty=paediatrics)

@@ -1,9 +1,10 @@
 """Facilities, support links and memberships for tests, and the fixture network.
 
 The fixture network is one province, Cao Bằng: the provincial hospital, the health department,
-a regional health centre and three commune stations, answered by two hubs as in the programme
-(Bệnh viện Trung ương Huế first, for every common specialty; Bệnh viện Bạch Mai second, for
-adults), with the seven personas and a few colleagues. The root conftest builds
+a regional health centre and three commune stations, answered by three hubs as the demo's
+northern provinces are (Bệnh viện Trung ương Huế first and Bệnh viện Bạch Mai second for adults,
+Bệnh viện Nhi Trung ương for children), with the seven personas, one specialist of each common
+specialty at each hub, and a few colleagues. The root conftest builds
 it once per test database; tests read it through ``fixture_network()`` and the persona
 fixtures. It is not the demo network: a test that needs demo facts (1,073 stations, the eleven
 provinces) uses the ``demo_network`` fixture.
@@ -38,7 +39,8 @@ STATION_COMMUNES = [1290, 1294, 1297]  # Xã Bảo Lâm, Xã Lý Bôn, Xã Nam Q
 
 HUB_NAME = "Bệnh viện Trung ương Huế"  # the specialist's and coordinator's hub
 SECOND_HUB_NAME = "Bệnh viện Bạch Mai"
-HUE_WARD, HANOI_WARD = 19789, 229
+CHILDREN_HUB_NAME = "Bệnh viện Nhi Trung ương"
+HUE_WARD, KIM_LIEN_WARD, LANG_WARD = 19789, 229, 199
 PROVINCIAL_NAME = "Bệnh viện Đa khoa tỉnh Cao Bằng"
 DEPARTMENT_NAME = "Sở Y tế tỉnh Cao Bằng"
 REGIONAL_NAME = "Trung tâm Y tế khu vực Hòa An"
@@ -46,6 +48,47 @@ STATION_NAMES = ["Trạm Y tế xã Bảo Lâm", "Trạm Y tế xã Lý Bôn", "
 STATION_NAME = STATION_NAMES[0]  # the `worker` persona's station
 
 _licences = itertools.count(1)
+# The hubs' staff besides the personas, in order of creation.
+STAFF_NAMES = [
+    f"{family} {middle} {given}"
+    for family, middle, given in zip(
+        ["Nguyễn", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"] * 3,
+        ["Văn", "Thị", "Đức", "Thu", "Minh", "Ngọc", "Quang", "Thanh", "Hữu", "Kim", "Xuân"] * 3,
+        [
+            "An",
+            "Bình",
+            "Châu",
+            "Dũng",
+            "Giang",
+            "Hà",
+            "Hải",
+            "Hạnh",
+            "Hiếu",
+            "Hòa",
+            "Hùng",
+            "Khoa",
+            "Lan",
+            "Linh",
+            "Long",
+            "Mai",
+            "Nam",
+            "Nga",
+            "Phong",
+            "Phúc",
+            "Quân",
+            "Sơn",
+            "Tâm",
+            "Thảo",
+            "Trang",
+            "Trung",
+            "Tuấn",
+            "Uyên",
+            "Việt",
+            "Yến",
+        ],
+        strict=False,
+    )
+]
 
 
 class FacilityFactory(DjangoModelFactory[Facility]):
@@ -105,7 +148,7 @@ class MembershipFactory(DjangoModelFactory[Membership]):
     profession = Profession.ASSISTANT_DOCTOR
     licence_number = factory.LazyAttribute(
         lambda m: (
-            f"{next(_licences):06d}/CB-TEST"
+            f"{next(_licences):06d}/CB-GPHN"
             if m.profession in {Profession.DOCTOR, Profession.ASSISTANT_DOCTOR, Profession.NURSE}
             else ""
         )
@@ -122,6 +165,7 @@ class FixtureNetwork:
     province: Province
     hub: Facility
     second_hub: Facility
+    children_hub: Facility
     provincial: Facility
     department: Facility
     regional: Facility
@@ -135,12 +179,14 @@ class FixtureNetwork:
 
 def fixture_network() -> FixtureNetwork:
     """The fixture network as it is in the database (built by ``fixture_network_load``)."""
-    names = [HUB_NAME, SECOND_HUB_NAME, PROVINCIAL_NAME, DEPARTMENT_NAME, REGIONAL_NAME]
+    names = [HUB_NAME, SECOND_HUB_NAME, CHILDREN_HUB_NAME, PROVINCIAL_NAME, DEPARTMENT_NAME]
+    names += [REGIONAL_NAME]
     facilities = {f.name: f for f in Facility.objects.filter(name__in=names + STATION_NAMES)}
     return FixtureNetwork(
         province=Province.objects.get(code=CAO_BANG),
         hub=facilities[HUB_NAME],
         second_hub=facilities[SECOND_HUB_NAME],
+        children_hub=facilities[CHILDREN_HUB_NAME],
         provincial=facilities[PROVINCIAL_NAME],
         department=facilities[DEPARTMENT_NAME],
         regional=facilities[REGIONAL_NAME],
@@ -167,8 +213,16 @@ def fixture_network_load() -> FixtureNetwork:
         code="01901",
         name=SECOND_HUB_NAME,
         short_name="BV Bạch Mai",
-        commune=Commune.objects.get(code=HANOI_WARD),
+        commune=Commune.objects.get(code=KIM_LIEN_WARD),
         address="78 Giải Phóng, phường Kim Liên, Hà Nội",
+    )
+    children_hub = HubFactory(
+        code="01902",
+        name=CHILDREN_HUB_NAME,
+        short_name="BV Nhi TW",
+        kind=FacilityKind.SPECIALTY_HOSPITAL,
+        commune=Commune.objects.get(code=LANG_WARD),
+        address="18/879 La Thành, phường Láng, Hà Nội",
     )
     provincial = FacilityFactory(
         code="04001",
@@ -203,14 +257,16 @@ def fixture_network_load() -> FixtureNetwork:
         )
         for index, (code, name) in enumerate(zip(STATION_COMMUNES, STATION_NAMES, strict=True))
     ]
-    adult = list(
+    common = list(
         Specialty.objects.filter(is_common=True)
-        .exclude(code="paediatrics")
+        .order_by("sort_order")
         .values_list("code", flat=True)
     )
+    adult = [code for code in common if code != "paediatrics"]
     for spoke in [provincial, regional, *stations]:
-        SupportLinkFactory(hub=hub, spoke=spoke)
+        SupportLinkFactory(hub=hub, spoke=spoke, specialties=adult)
         SupportLinkFactory(hub=second_hub, spoke=spoke, priority=2, specialties=adult)
+        SupportLinkFactory(hub=children_hub, spoke=spoke, specialties=["paediatrics"])
 
     station = stations[0]
     # The seven personas, named and titled as in the demo network.
@@ -245,9 +301,9 @@ def fixture_network_load() -> FixtureNetwork:
         organisation=DEPARTMENT_NAME,
         title="Quản trị mạng lưới",
     )
-    # Colleagues: another worker at the persona's station and one at the next station, a
-    # second internal-medicine specialist and a paediatrician at the hub, a specialist and a
-    # coordinator at the second hub.
+    # Colleagues: another worker at the persona's station and one at the next station; at each
+    # hub one specialist of each specialty it answers (two internists at the adult hubs) and a
+    # coordinator.
     people.WorkerFactory(
         username="worker.colleague",
         full_name="Nông Văn Bình",
@@ -255,17 +311,19 @@ def fixture_network_load() -> FixtureNetwork:
         title="Trạm trưởng",
     )
     people.WorkerFactory(username="worker.other", full_name="Lương Thị Hoa", facility=stations[1])
-    people.SpecialistFactory(username="specialist.other", full_name="Ngô Đức Anh", facility=hub)
-    people.SpecialistFactory(
-        username="paediatrician",
-        full_name="Vũ Thị Lan",
-        facility=hub,
-        specialties=("paediatrics",),
-    )
-    people.SpecialistFactory(
-        username="specialist.bachmai", full_name="Đinh Quang Huy", facility=second_hub
-    )
-    people.CoordinatorFactory(
-        username="coordinator.bachmai", full_name="Trịnh Thu Hà", facility=second_hub
-    )
+    names = iter(STAFF_NAMES)
+    staff = [(hub, "hue", [*adult, "internal-medicine"])]
+    staff += [(second_hub, "bachmai", [*adult, "internal-medicine"])]
+    staff += [(children_hub, "nhitw", ["paediatrics"])]
+    for facility, key, codes in staff:
+        for index, code in enumerate(codes, start=1):
+            people.SpecialistFactory(
+                username=f"{code}.{key}{index}",
+                full_name=next(names),
+                facility=facility,
+                specialties=(code,),
+            )
+        people.CoordinatorFactory(
+            username=f"coordinator.{key}", full_name=next(names), facility=facility
+        )
     return fixture_network()

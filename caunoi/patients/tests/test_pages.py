@@ -266,7 +266,9 @@ def test_same_name_birth_date_and_commune_warn_even_without_diacritics(worker, l
 def test_same_name_in_another_commune_is_not_a_duplicate(worker, login):
     client = login(worker)
     client.post("/patients/new/", _form(worker, citizen_id=""))
-    other = Commune.objects.filter(province__code=8).exclude(pk=_facility(worker).commune_id)
+    other = Commune.objects.filter(province=_facility(worker).province).exclude(
+        pk=_facility(worker).commune_id
+    )
     response = client.post(
         "/patients/new/",
         _form(

@@ -6,7 +6,8 @@ from caunoi.patients.models import Patient
 from caunoi.patients.scale import scale_patients_load
 from caunoi.patients.services import has_consent
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 def test_scale_patients_are_valid_consented_and_continue_their_numbering():
