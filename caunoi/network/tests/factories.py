@@ -301,7 +301,8 @@ def fixture_network_load() -> FixtureNetwork:
         organisation=DEPARTMENT_NAME,
         title="Quản trị mạng lưới",
     )
-    # Colleagues: another worker at the persona's station and one at the next station; at each
+    # Colleagues: another worker at the persona's station and one at the next station, a second
+    # clinician at the provincial hospital; at each
     # hub one specialist of each specialty it answers (two internists at the adult hubs) and a
     # coordinator.
     people.WorkerFactory(
@@ -311,6 +312,9 @@ def fixture_network_load() -> FixtureNetwork:
         title="Trạm trưởng",
     )
     people.WorkerFactory(username="worker.other", full_name="Lương Thị Hoa", facility=stations[1])
+    people.ClinicianFactory(
+        username="receiver.colleague", full_name="Mã Văn Thắng", facility=provincial
+    )
     names = iter(STAFF_NAMES)
     staff = [(hub, "hue", [*adult, "internal-medicine"])]
     staff += [(second_hub, "bachmai", [*adult, "internal-medicine"])]

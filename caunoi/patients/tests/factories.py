@@ -15,6 +15,7 @@ def make_patient(
 ) -> Patient:
     facility = worker.memberships.get(role="worker").facility
     assert facility is not None
+    assert facility.commune is not None
     data = PatientInput(
         full_name=name,
         sex=extra.pop("sex", "female"),
