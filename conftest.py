@@ -94,6 +94,11 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         for marker in ("browser", "faults"):
             if marker in item.keywords and not item.get_closest_marker("xdist_group"):
                 item.add_marker(pytest.mark.xdist_group(marker))
+        # A module on the demo network stays on one worker: it loads the network once.
+        if "demo_network" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "xdist_group"
+        ):
+            item.add_marker(pytest.mark.xdist_group(f"demo:{item.module.__name__}"))
         if "browser" in item.keywords and not shutil.which(CHROMIUM) and not IN_CI:
             item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
         if "postgres" in item.keywords and connection.vendor != "postgresql" and not IN_CI:
