@@ -4,9 +4,8 @@ The fixture network is one province, Cao Bằng: the provincial hospital, the he
 a regional health centre and three commune stations, answered by three hubs as the demo's
 northern provinces are (Bệnh viện Trung ương Huế first and Bệnh viện Bạch Mai second for adults,
 Bệnh viện Nhi Trung ương for children), with the seven personas, one specialist of each common
-specialty at each hub, and a few colleagues. The root conftest builds
-it once per test database; tests read it through ``fixture_network()`` and the persona
-fixtures. It is not the demo network: a test that needs demo facts (1,073 stations, the eleven
+specialty at each hub, and a few colleagues. The root conftest builds it once per test
+database; tests read it through ``fixture_network()`` and the persona fixtures. It is not the demo network: a test that needs demo facts (1,073 stations, the eleven
 provinces) uses the ``demo_network`` fixture.
 """
 
@@ -50,44 +49,30 @@ STATION_NAME = STATION_NAMES[0]  # the `worker` persona's station
 _licences = itertools.count(1)
 # The hubs' staff besides the personas, in order of creation.
 STAFF_NAMES = [
-    f"{family} {middle} {given}"
-    for family, middle, given in zip(
-        ["Nguyễn", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"] * 3,
-        ["Văn", "Thị", "Đức", "Thu", "Minh", "Ngọc", "Quang", "Thanh", "Hữu", "Kim", "Xuân"] * 3,
-        [
-            "An",
-            "Bình",
-            "Châu",
-            "Dũng",
-            "Giang",
-            "Hà",
-            "Hải",
-            "Hạnh",
-            "Hiếu",
-            "Hòa",
-            "Hùng",
-            "Khoa",
-            "Lan",
-            "Linh",
-            "Long",
-            "Mai",
-            "Nam",
-            "Nga",
-            "Phong",
-            "Phúc",
-            "Quân",
-            "Sơn",
-            "Tâm",
-            "Thảo",
-            "Trang",
-            "Trung",
-            "Tuấn",
-            "Uyên",
-            "Việt",
-            "Yến",
-        ],
-        strict=False,
-    )
+    "Nguyễn Văn An",
+    "Lê Thị Bình",
+    "Phạm Đức Châu",
+    "Hoàng Thu Dũng",
+    "Vũ Minh Giang",
+    "Đặng Ngọc Hà",
+    "Bùi Quang Hải",
+    "Đỗ Thanh Hạnh",
+    "Hồ Hữu Hiếu",
+    "Ngô Kim Hòa",
+    "Dương Xuân Hùng",
+    "Nguyễn Văn Khoa",
+    "Lê Thị Lan",
+    "Phạm Đức Linh",
+    "Hoàng Thu Long",
+    "Vũ Minh Mai",
+    "Đặng Ngọc Nam",
+    "Bùi Quang Nga",
+    "Đỗ Thanh Phong",
+    "Hồ Hữu Phúc",
+    "Ngô Kim Quân",
+    "Dương Xuân Sơn",
+    "Nguyễn Văn Tâm",
+    "Lê Thị Thảo",
 ]
 
 
@@ -302,9 +287,8 @@ def fixture_network_load() -> FixtureNetwork:
         title="Quản trị mạng lưới",
     )
     # Colleagues: another worker at the persona's station and one at the next station, a second
-    # clinician at the provincial hospital; at each
-    # hub one specialist of each specialty it answers (two internists at the adult hubs) and a
-    # coordinator.
+    # clinician at the provincial hospital; at each hub one specialist of each specialty it
+    # answers (two internists at the adult hubs) and a coordinator.
     people.WorkerFactory(
         username="worker.colleague",
         full_name="Nông Văn Bình",
