@@ -14,6 +14,8 @@ export HOST PORT
 
 CAUNOI_URL ?= http://$(HOST):$(PORT)
 export CAUNOI_URL
+# Test processes (pytest-xdist): each has its own test database and Redis prefix.
+TEST_WORKERS ?= 2
 
 .PHONY: help demo test lint typecheck migrations-check unit setup messages compilemessages clean screenshots
 
@@ -49,7 +51,7 @@ migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=caunoi.config.test_settings $(BIN)/caunoi makemigrations --check --dry-run
 
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test: lint typecheck migrations-check unit
 

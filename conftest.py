@@ -1,10 +1,15 @@
 """Shared test fixtures: the seeded test database, the personas, API and page clients, and the
 real ASGI server and Chromium used by browser tests.
 
-The test database is created once per session and loaded with the 34 provinces, the 3,321
-communes and the demo network, exactly as `make demo` loads them; each test then runs in a
-transaction that is rolled back. Browser and concurrency tests need committed rows visible to
-other threads, so they write through ``committed_db`` and clean up after themselves.
+The test database is created once per session (per xdist worker: each has its own database
+and Redis prefix) and loaded with the 34 provinces, the 3,321 communes, the ICD-10 codes and the
+small fixture network of ``caunoi/network/tests/factories.py`` (one province, Cao Bằng, with its
+provincial hospital and three stations, answered by two hubs; the seven personas); each test
+then runs in a transaction that is rolled back. A module that needs demo facts (the 1,073 stations, the eleven
+provinces) says so with ``pytestmark = pytest.mark.usefixtures("demo_network")``: the demo
+network then replaces the fixture network for that module, inside a transaction rolled back
+after it. Browser and concurrency tests need committed rows visible to other threads, so they
+write through ``committed_db`` and clean up after themselves; they run on the fixture network.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
@@ -27,6 +32,9 @@ from django.test import Client
 # refuse ORM calls from test code that runs between browser steps.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+if TYPE_CHECKING:
+    from caunoi.accounts.models import User
+
 PERSONA_NAMES = ["worker", "specialist", "coordinator", "receiver", "officer", "donor", "admin"]
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -34,18 +42,22 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    request: Any, django_test_environment: None, django_db_blocker: Any
+    request: Any,
+    django_test_environment: None,
+    django_db_modify_db_settings: None,
+    django_db_blocker: Any,
 ) -> Iterator[None]:
     """Create the test database for every session, whichever tests were selected.
 
     pytest-django creates it only when a selected test is marked for the database; browser
     and concurrency tests are not (they must not run inside a rolled-back transaction), and
-    would otherwise reach the developer's own database.
+    would otherwise reach the developer's own database. ``django_db_modify_db_settings`` gives
+    each xdist worker its own database (test_<name>_gw0, _gw1, ...).
     """
     from django.test.utils import setup_databases, teardown_databases
 
     from caunoi.codes.loader import icd_load
-    from caunoi.demo.network import demo_network_load
+    from caunoi.network.tests.factories import fixture_network_load
     from caunoi.places.loader import places_load
 
     verbosity = request.config.option.verbose
@@ -59,7 +71,7 @@ def django_db_setup(
         )
         places_load()
         icd_load()
-        demo_network_load()
+        fixture_network_load()
     yield
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
@@ -73,8 +85,20 @@ def django_db_setup(
         teardown_databases(config, verbosity=verbosity)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
+        # With `--dist loadgroup` (make test), one worker runs all the browser tests (one
+        # Chromium, one live server) and one runs the fault tests (their own PostgreSQL
+        # cluster and Redis, started once).
+        for marker in ("browser", "faults"):
+            if marker in item.keywords and not item.get_closest_marker("xdist_group"):
+                item.add_marker(pytest.mark.xdist_group(marker))
+        # A module on the demo network stays on one worker: it loads the network once.
+        if "demo_network" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "xdist_group"
+        ):
+            item.add_marker(pytest.mark.xdist_group(f"demo:{item.module.__name__}"))
         if "browser" in item.keywords and not shutil.which(CHROMIUM) and not IN_CI:
             item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
         if "postgres" in item.keywords and connection.vendor != "postgresql" and not IN_CI:
@@ -94,56 +118,97 @@ def fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends.clear()
 
 
+# --- demo network -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_network(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The whole demo network (1,073 stations, ~4,500 staff) instead of the fixture network, for
+    the tests of one module that need demo facts. Use it for the module:
+    ``pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]``.
+
+    It is loaded in a transaction that stays open for the module (each test's own transaction
+    nests inside it) and is rolled back after it, which brings the fixture network back. Rows
+    committed for other threads (``committed_db``, browser tests) cannot see it.
+    """
+    from django.db import transaction
+
+    from caunoi.accounts.models import User
+    from caunoi.demo.network import demo_network_load
+    from caunoi.network.models import Facility, Membership, SupportLink
+
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        # The fixture network shares the personas' usernames: remove it for the module.
+        Membership.specialties.through.objects.all().delete()
+        Membership.objects.all().delete()
+        SupportLink.objects.all().delete()
+        User.objects.all().delete()
+        Facility.objects.all().delete()
+        demo_network_load()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 # --- personas ---------------------------------------------------------------------------------
+# The fixture network's personas (the demo network's, in a module that uses `demo_network`).
 
 
-def _persona(username: str) -> Any:
+def _persona(username: str) -> User:
     from caunoi.accounts.models import User
 
     return User.objects.get(username=username)
 
 
 @pytest.fixture
-def worker(db: None) -> Any:
-    """Commune health worker at Trạm Y tế xã Lũng Cú (Tuyên Quang)."""
+def worker(db: None) -> User:
+    """Commune health worker at Trạm Y tế xã Bảo Lâm (Cao Bằng); in the demo network, at
+    Trạm Y tế xã Lũng Cú (Tuyên Quang)."""
     return _persona("worker")
 
 
 @pytest.fixture
-def specialist(db: None) -> Any:
-    """Internal-medicine specialist at Bệnh viện Trung ương Huế."""
+def specialist(db: None) -> User:
+    """Internal-medicine specialist at Bệnh viện Trung ương Huế (the first hub of both networks)."""
     return _persona("specialist")
 
 
 @pytest.fixture
-def coordinator(db: None) -> Any:
+def coordinator(db: None) -> User:
+    """Coordinator at Bệnh viện Trung ương Huế."""
     return _persona("coordinator")
 
 
 @pytest.fixture
-def receiver(db: None) -> Any:
-    """Clinician at Bệnh viện Đa khoa tỉnh Tuyên Quang."""
+def receiver(db: None) -> User:
+    """Clinician at the provincial hospital (Bệnh viện Đa khoa tỉnh Cao Bằng; in the demo
+    network, of Tuyên Quang)."""
     return _persona("receiver")
 
 
 @pytest.fixture
-def officer(db: None) -> Any:
-    """M&E officer of the Tuyên Quang Department of Health."""
+def officer(db: None) -> User:
+    """M&E officer of the province's Department of Health (Cao Bằng; demo: Tuyên Quang)."""
     return _persona("officer")
 
 
 @pytest.fixture
-def donor(db: None) -> Any:
+def donor(db: None) -> User:
     return _persona("donor")
 
 
 @pytest.fixture
-def network_admin(db: None) -> Any:
+def network_admin(db: None) -> User:
     return _persona("admin")
 
 
 @pytest.fixture
-def outsider(db: None) -> Any:
+def outsider(db: None) -> User:
     """A signed-up person who belongs to no facility."""
     from caunoi.accounts.models import User
 
@@ -151,10 +216,10 @@ def outsider(db: None) -> Any:
 
 
 @pytest.fixture
-def login() -> Callable[[Any], Client]:
+def login() -> Callable[[User], Client]:
     """A page client signed in as the given user."""
 
-    def make(user: Any) -> Client:
+    def make(user: User) -> Client:
         client = Client()
         client.force_login(user)
         return client
@@ -163,11 +228,11 @@ def login() -> Callable[[Any], Client]:
 
 
 @pytest.fixture
-def api_client() -> Callable[[Any], Client]:
+def api_client() -> Callable[[User], Client]:
     """An API client carrying a fresh personal token of the given user."""
     from caunoi.accounts.services import api_token_create
 
-    def make(user: Any) -> Client:
+    def make(user: User) -> Client:
         _row, token = api_token_create(user=user, name="test", actor=user)
         return Client(headers={"Authorization": f"Bearer {token}"})
 

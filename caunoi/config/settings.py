@@ -8,7 +8,10 @@ see README.md for the whole list.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +47,18 @@ def _secret_key() -> str:
     # tokens survive a restart of `make demo` without anybody having to configure anything.
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
+        # Written whole under a temporary name, then linked into place: two processes starting
+        # together (the test workers, the server and its task worker) never read a half-written
+        # key, and the second one keeps the first one's.
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(64), encoding="utf-8")
-        key_file.chmod(0o600)
+        fd, tmp = tempfile.mkstemp(dir=DATA_DIR, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp makes it 0600
+                f.write(secrets.token_urlsafe(64))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, key_file)
+        finally:
+            os.unlink(tmp)
     return key_file.read_text(encoding="utf-8").strip()
 
 

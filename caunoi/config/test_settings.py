@@ -29,3 +29,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.mkdtemp(prefix="caunoi-")) / "test_caunoi.sqlite3")
     }
+
+# Each pytest-xdist worker (make test runs two) has its own database (pytest-django adds _gw0,
+# _gw1 to the test database's name) and its own Redis keys and channel groups.
+import os  # noqa: E402
+from typing import Any  # noqa: E402
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker:
+    for _layer in CHANNEL_LAYERS.values():  # noqa: F405
+        _config: dict[str, Any] = _layer.get("CONFIG", {})  # type: ignore[assignment]
+        if "prefix" in _config:
+            _config["prefix"] = f"{_config['prefix']}-{_worker}"
+    for _cache in CACHES.values():  # noqa: F405
+        if "KEY_PREFIX" in _cache:
+            _cache["KEY_PREFIX"] = f"{_cache['KEY_PREFIX']}-{_worker}"

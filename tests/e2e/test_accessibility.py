@@ -130,7 +130,8 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.codes.models import IcdCode
     from caunoi.consults.models import Consultation
     from caunoi.consults.services import ConsultationInput, advice_record, consultation_submit
-    from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+    from caunoi.consults.tests.factories import internal_medicine, summary
+    from caunoi.patients.tests.factories import make_patient
     from caunoi.referrals.models import Referral
     from caunoi.referrals.tests.factories import make_referral
     from caunoi.video.models import VideoSession

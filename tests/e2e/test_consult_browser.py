@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import jpeg_bytes, make_patient
+from caunoi.consults.tests.factories import jpeg_bytes
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, PendingUpload
-from caunoi.consults.tests.factories import jpeg_bytes, make_patient
+from caunoi.consults.tests.factories import jpeg_bytes
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.browser
 

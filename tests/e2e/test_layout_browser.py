@@ -9,7 +9,7 @@ import pytest
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import make_patient
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.browser
 

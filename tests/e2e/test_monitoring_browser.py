@@ -5,7 +5,8 @@ import pytest
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +53,7 @@ def test_officer_sees_the_province_dashboard_with_a_chart_and_its_table(
     page = new_page()
     sign_in(page, "officer")
     page.goto("/monitoring/")
-    assert "Tuyên Quang" in page.locator("h1").inner_text()
+    assert "Cao Bằng" in page.locator("h1").inner_text()
     this_month = page.locator("svg[data-chart=trend] g.mark").last
     assert this_month.get_attribute("data-value") == "6"
     assert this_month.locator("rect.bar").count() == 1
@@ -63,8 +64,8 @@ def test_officer_sees_the_province_dashboard_with_a_chart_and_its_table(
     rows = page.locator("#table-trend table tbody tr")
     assert rows.count() == 12
     assert rows.last.locator("td").inner_text() == "6"
-    assert "Trạm Y tế xã Lũng Cú" in page.locator("svg[data-chart=comparison]").inner_html()
-    assert "Trạm Y tế xã Lũng Cú" in page.locator("#table-comparison").inner_text()
+    assert "Trạm Y tế xã Bảo Lâm" in page.locator("svg[data-chart=comparison]").inner_html()
+    assert "Trạm Y tế xã Bảo Lâm" in page.locator("#table-comparison").inner_text()
 
 
 @pytest.mark.parametrize("width", WIDTHS)

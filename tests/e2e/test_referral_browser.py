@@ -10,7 +10,8 @@ import pytest
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, advice_record, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.models import Referral
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,7 @@ def test_the_referral_loop_through_the_pages(new_page, sign_in, consult):
     worker.goto(consult.get_absolute_url())
     worker.click("#refer")
     option = worker.locator(
-        "#id_to_facility option", has_text="Bệnh viện Đa khoa tỉnh Tuyên Quang"
+        "#id_to_facility option", has_text="Bệnh viện Đa khoa tỉnh Cao Bằng"
     ).first
     worker.select_option("#id_to_facility", value=option.get_attribute("value"))
     worker.check("input[name=urgency][value=urgent]")
@@ -87,4 +88,4 @@ def test_the_referral_loop_through_the_pages(new_page, sign_in, consult):
         "acknowledged",
     ]
     worker.goto(consult.patient.get_absolute_url())
-    assert "Bệnh viện Đa khoa tỉnh Tuyên Quang" in worker.locator("main").inner_text()
+    assert "Bệnh viện Đa khoa tỉnh Cao Bằng" in worker.locator("main").inner_text()

@@ -9,7 +9,8 @@ from django.utils import timezone
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.video.models import VideoJoin, VideoSession
 from caunoi.video.services import video_session_schedule
 

@@ -20,8 +20,8 @@ from django.test import Client  # noqa: E402
 from caunoi.accounts.models import User  # noqa: E402
 from caunoi.accounts.services import api_token_create  # noqa: E402
 from caunoi.codes.loader import icd_load  # noqa: E402
-from caunoi.consults.tests.factories import make_patient  # noqa: E402
 from caunoi.demo.network import demo_network_load  # noqa: E402
+from caunoi.patients.tests.factories import make_patient  # noqa: E402
 from caunoi.places.loader import places_load  # noqa: E402
 
 

@@ -16,9 +16,15 @@ pytestmark = pytest.mark.faults
 
 
 def _children(pid: int) -> list[int]:
-    """The child processes of ``pid``, whichever of its threads started them."""
-    tasks = Path(f"/proc/{pid}/task").iterdir()
-    return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    """The child processes of ``pid``, whichever of its threads started them (a thread that
+    ends while they are read is skipped)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+    return children
 
 
 def _gone(pid: int) -> bool:

@@ -256,8 +256,9 @@ def same_in_every_language() -> frozenset[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The demo's activity, loaded once for this module and rolled back after it."""
+def demo(demo_network: None, django_db_blocker: Any) -> Iterator[None]:
+    """The demo's activity over the demo network, loaded once for this module and rolled back
+    after it."""
     with django_db_blocker.unblock(), transaction.atomic():
         demo_consults_load()
         demo_video_load()

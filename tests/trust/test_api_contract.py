@@ -22,7 +22,8 @@ from caunoi.audit.models import AuditEvent
 from caunoi.config.api import api
 from caunoi.consults.api import ConsultIn, VitalsOut
 from caunoi.consults.models import SUMMARY_FIELDS, VITALS
-from caunoi.consults.tests.factories import make_patient, summary
+from caunoi.consults.tests.factories import summary
+from caunoi.patients.tests.factories import make_patient
 
 
 def _schemas_in_use() -> dict[str, type[Schema]]:

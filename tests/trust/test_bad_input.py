@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 
 from caunoi.config.api import api
-from caunoi.consults.tests.factories import make_patient, summary
+from caunoi.consults.tests.factories import summary
 from caunoi.patients.models import Patient
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

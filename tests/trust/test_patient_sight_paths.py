@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from caunoi.accounts.models import User
+from caunoi.accounts.tests.factories import ClinicianFactory
 from caunoi.consults.models import Participant
 from caunoi.consults.services import (
     ConsultationInput,
@@ -26,9 +27,12 @@ from caunoi.consults.services import (
     consultation_submit,
     second_opinion_invite,
 )
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.network.models import Facility, Membership
+from caunoi.network.tests.factories import FacilityFactory
 from caunoi.patients.access import visible_patients
+from caunoi.patients.tests.factories import make_patient
+from caunoi.places.models import Commune
 from caunoi.referrals.models import Referral
 from caunoi.referrals.tests.factories import make_referral
 from caunoi.video.models import VideoParticipant
@@ -305,9 +309,14 @@ def test_a_worker_cannot_refer_another_facilitys_patient_to_widen_sight(
         .order_by("id")[0]
         .user
     )
-    their_hospital = Facility.objects.filter(kind="provincial_hospital").exclude(
-        province=consult.requester_facility.province
-    )[0]
+    # The provincial hospital of another province (Lạng Sơn), with a clinician.
+    their_hospital = FacilityFactory(
+        name="Bệnh viện Đa khoa tỉnh Lạng Sơn",
+        kind="provincial_hospital",
+        level="specialised",
+        commune=Commune.objects.filter(province__code=20).order_by("code")[0],
+    )
+    ClinicianFactory(facility=their_hospital)
     response = api_client(other).post(
         "/api/referrals",
         {

@@ -25,7 +25,8 @@ from caunoi.consults.services import (
     consultation_submit,
     pending_uploads_keep,
 )
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.services import (
     referral_accept,
     referral_arrive,

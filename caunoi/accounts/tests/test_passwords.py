@@ -50,13 +50,13 @@ def test_reset_link_travels_by_email_and_the_new_password_signs_in(smtp, setting
     settings.SITE_URL = "https://caunoi.example.vn"
     client = english()
 
-    answer = reset_request(client, "worker@demo.caunoi.vn")
+    answer = reset_request(client, "worker@test.caunoi.vn")
 
     assert answer.status_code == 302
     assert answer["Location"] == "/accounts/password/reset/sent/"
     assert len(smtp.messages) == 1
     recipients, message = smtp.messages[0]
-    assert recipients == ["worker@demo.caunoi.vn"]
+    assert recipients == ["worker@test.caunoi.vn"]
     body = message.get_body().get_content()
     link = found_link(body)
     assert link.startswith("https://caunoi.example.vn/accounts/password/reset/")
@@ -83,19 +83,19 @@ def test_the_email_is_written_in_the_persons_language(smtp, worker):
     worker.language = "vi"
     worker.save(update_fields=["language"])
 
-    reset_request(english(), "worker@demo.caunoi.vn")
+    reset_request(english(), "worker@test.caunoi.vn")
 
     body = smtp.messages[0][1].get_body().get_content()
     assert "hệ thống y tế công lập Việt Nam" in body
 
 
 def test_unknown_address_gets_the_same_answer_and_no_mail(smtp):
-    known = reset_request(english(), "worker@demo.caunoi.vn")
+    known = reset_request(english(), "worker@test.caunoi.vn")
     unknown = reset_request(english(), "nobody@example.org")
 
     assert unknown.status_code == known.status_code == 302
     assert unknown["Location"] == known["Location"]
-    assert [to for to, _m in smtp.messages] == [["worker@demo.caunoi.vn"]]
+    assert [to for to, _m in smtp.messages] == [["worker@test.caunoi.vn"]]
 
 
 def test_a_malformed_address_gets_a_message_and_sends_nothing(smtp):
@@ -120,7 +120,7 @@ def test_a_reset_lifts_the_lock_out_and_remembers_the_browser(smtp, settings, wo
         english().post("/accounts/login/", {"username": "worker", "password": "x"})
     assert AccessAttempt.objects.filter(username="worker").exists()
     client = english()
-    reset_request(client, "worker@demo.caunoi.vn")
+    reset_request(client, "worker@test.caunoi.vn")
     link = found_link(smtp.messages[0][1].get_body().get_content())
     form_url = client.get(link.split("127.0.0.1:8000", 1)[1])["Location"]
 

@@ -13,7 +13,8 @@ from django.utils import translation
 from caunoi.audit.models import AuditEvent
 from caunoi.audit.purposes import PURPOSES, purpose_label
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 
 PACKAGE = Path(__file__).resolve().parents[2]
 # Functions that write an audit row with their ``purpose`` keyword.
@@ -114,8 +115,19 @@ def test_the_patient_page_access_log_reads_in_the_page_s_language(worker, specia
 
 @pytest.mark.django_db
 def test_the_admin_shows_the_purpose_in_the_reader_s_language(network_admin, login):
+    from caunoi.audit.models import AuditAction
+    from caunoi.audit.services import audit_record
+
+    audit_record(  # as the demo network writes it when it is loaded
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type="network.demo",
+        object_label="demo network",
+        purpose="demo data",
+        detail={},
+    )
     event = AuditEvent.objects.filter(purpose="demo data").order_by("-id").first()
-    assert event is not None  # written when the demo network was loaded
+    assert event is not None
     client = login(network_admin)
     client.cookies["django_language"] = "vi"
     listing = client.get("/admin/audit/auditevent/?action=create").content.decode()

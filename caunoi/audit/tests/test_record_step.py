@@ -13,8 +13,9 @@ from caunoi.audit.models import AuditAction, AuditEvent
 from caunoi.audit.services import record_step
 from caunoi.consults.models import Consultation, ConsultationEvent, ConsultationEventKind
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.core.timeline import record_event
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.models import ReferralEvent, ReferralEventKind, ReferralStatus
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,8 @@ from caunoi.consults.services import (
     consultation_close,
     consultation_submit,
 )
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.tests.factories import make_referral
 
 pytestmark = pytest.mark.django_db

@@ -1,37 +1,15 @@
-"""Test data for consultations: patients with consent, photos made on the fly."""
+"""Test data for consultations: the specialty, a clinical summary, photos made on the fly.
+
+Patients come from ``caunoi.patients.tests.factories.make_patient``."""
 
 from __future__ import annotations
 
 import io
-import uuid
 from typing import Any
 
 from PIL import Image
 
 from caunoi.network.models import Specialty
-from caunoi.patients.models import Patient
-from caunoi.patients.services import PatientInput, consent_record, patient_register
-
-
-def make_patient(
-    worker: Any, *, name: str = "Giàng Thị Dợ", consent: bool = True, **extra: Any
-) -> Patient:
-    facility = worker.memberships.get(role="worker").facility
-    data = PatientInput(
-        full_name=name,
-        sex=extra.pop("sex", "female"),
-        commune=facility.commune,
-        birth_date=extra.pop("birth_date", None),
-        age_years=extra.pop("age_years", 34),
-        ethnicity=extra.pop("ethnicity", "08"),
-        **extra,
-    )
-    patient, _created = patient_register(
-        actor=worker, facility=facility, data=data, client_id=uuid.uuid4(), allow_duplicate=True
-    )
-    if consent:
-        consent_record(patient=patient, actor=worker, method="verbal")
-    return patient
 
 
 def internal_medicine() -> Specialty:

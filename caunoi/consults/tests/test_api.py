@@ -4,7 +4,8 @@ import pytest
 
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.models import Consultation, Status
-from caunoi.consults.tests.factories import jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import jpeg_bytes, summary
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import make_patient, summary
+from caunoi.consults.tests.factories import summary
+from caunoi.patients.tests.factories import make_patient
 
 
 def _body(patient, **overrides):

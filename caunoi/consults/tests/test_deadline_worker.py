@@ -13,9 +13,10 @@ from django_tasks_db.models import DBTaskResult
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, OnCallShift
 from caunoi.consults.services import ConsultationInput, consultation_submit, message_post
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.consults.tests.test_deadlines import smtp  # noqa: F401 -- the SMTP fixture
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from django_tasks_db.models import DBTaskResult
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

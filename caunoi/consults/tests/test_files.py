@@ -25,8 +25,9 @@ from caunoi.consults.services import (
     consultation_submit,
     message_post,
 )
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.consults.tests.images import flat_png
+from caunoi.patients.tests.factories import make_patient
 
 # --- making files --------------------------------------------------------------------------------
 

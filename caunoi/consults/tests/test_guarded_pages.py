@@ -17,10 +17,11 @@ from caunoi.audit.models import AuditEvent
 from caunoi.consults.access import access_consultation, access_pending_upload
 from caunoi.consults.models import ConsultationEvent, Status
 from caunoi.consults.services import ConsultationInput, consultation_claim, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.access import resolve_place
 from caunoi.network.access import access_facility
 from caunoi.patients.access import access_patient
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.access import access_referral
 from caunoi.video.access import access_video_session
 from caunoi.video.models import VideoParticipant

@@ -18,7 +18,8 @@ from caunoi.consults.services import (
     consultation_submit,
     message_post,
 )
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,9 @@ import uuid
 import pytest
 
 from caunoi.consults.models import Consultation, ConsultationEvent, Status
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,9 @@ from PIL import Image
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.models import Consultation, PendingUpload, Status
 from caunoi.consults.services import pending_uploads_expire
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.network.models import Membership
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,9 @@ from caunoi.consults.services import (
     message_post,
     second_opinion_invite,
 )
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.network.models import Membership
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from caunoi.consults.models import OnCallShift
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
-pytestmark = pytest.mark.django_db
+# The last test checks the demo roster of every demo hub.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 def test_coordinator_puts_a_specialist_on_call_and_removes_the_shift(

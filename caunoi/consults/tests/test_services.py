@@ -35,9 +35,10 @@ from caunoi.consults.services import (
     message_post,
     second_opinion_invite,
 )
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.network.models import Facility, Membership, Specialty, SupportLink
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_tuyen_quang_internal_medicine_goes_to_hue(worker):
     assert (c.status, c.hub.name) == (Status.SUBMITTED, HUE)
 
 
-def test_tuyen_quang_paediatrics_goes_to_the_national_childrens_hospital(worker):
+def test_a_northern_stations_paediatrics_goes_to_the_national_childrens_hospital(worker):
     paediatrics = Specialty.objects.get(code="paediatrics")
     assert _route_name(_station(worker), paediatrics) == NHI
     c = _submit(worker, specialty=paediatrics)

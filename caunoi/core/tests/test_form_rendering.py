@@ -15,7 +15,7 @@ from django import forms
 from django.template import Context, Template
 from django.utils.functional import SimpleLazyObject
 
-from caunoi.consults.tests.factories import make_patient
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

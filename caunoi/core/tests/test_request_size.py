@@ -14,9 +14,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from caunoi.consults.models import Attachment
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.core.request_size import MIDDLEWARE_PATH, guard_request_size
 from caunoi.core.tests.aio import run_async
+from caunoi.patients.tests.factories import make_patient
 
 TEN_GB = 10 * 1024**3
 

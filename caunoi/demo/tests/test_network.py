@@ -23,7 +23,7 @@ from caunoi.network.models import (
 )
 from caunoi.places.models import Commune
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 DEMO_PROVINCE_CODES = [8, 19, 20, 51, 33, 24, 92, 86, 80, 46, 40]
 LICENCE = re.compile(r"^\d{6}/[A-Z]{2,4}-(GPHN|CCHN)$")

@@ -1,10 +1,11 @@
 import pytest
 
-from caunoi.consults.tests.factories import make_patient
 from caunoi.demo.referrals import demo_referrals_load
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.models import Referral
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 def test_demo_referrals_cover_the_states_and_load_once(worker, receiver):

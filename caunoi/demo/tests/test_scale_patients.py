@@ -6,7 +6,8 @@ from caunoi.patients.identifiers import citizen_id_clean, insurance_clean
 from caunoi.patients.models import Patient
 from caunoi.patients.services import has_consent
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 def test_scale_patients_are_valid_consented_and_continue_their_numbering():
@@ -30,8 +31,8 @@ def test_scale_patients_are_valid_consented_and_continue_their_numbering():
 
 
 def test_a_generated_identifier_a_facility_already_holds_is_left_out_not_doubled(worker):
-    from caunoi.consults.tests.factories import make_patient
     from caunoi.demo.scale_patients import free_identifiers
+    from caunoi.patients.tests.factories import make_patient
 
     held = make_patient(worker, citizen_id="008060001234", insurance_number="HN2080123456789")
     rows: list[dict[str, object]] = [

@@ -4,7 +4,8 @@ from caunoi.demo.network import stable_uuid
 from caunoi.demo.video import demo_video_load
 from caunoi.video.models import VideoSession
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 def test_demo_gives_worker_and_specialist_a_room_to_open_at_once(worker, specialist):

@@ -17,9 +17,12 @@ from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.charts import nice_step
 from caunoi.network.models import Facility
+from caunoi.network.tests.factories import FacilityFactory
+from caunoi.patients.tests.factories import make_patient
+from caunoi.places.models import Commune
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -90,13 +93,16 @@ def _send(worker, station, count, when, tag):
 
 @pytest.fixture
 def months(worker):
-    """August: 2 patients at Lũng Cú (a month that must be hidden); September: 6 at Lũng Cú, 2 at
-    a second station of Tuyên Quang, 7 at a station of another province; October: 6 and 5."""
+    """August: 2 patients at Bảo Lâm (a month that must be hidden); September: 6 at Bảo Lâm, 2 at
+    a second station of Cao Bằng, 7 at a station of another province; October: 6 and 5."""
     home = worker.memberships.get().facility
     neighbour = (
         Facility.objects.filter(province=home.province, is_hub=False).exclude(pk=home.pk).first()
     )
-    away = Facility.objects.filter(is_hub=False).exclude(province=home.province).first()
+    away = FacilityFactory(  # a station of Lạng Sơn
+        name="Trạm Y tế thử Lạng Sơn",
+        commune=Commune.objects.filter(province__code=20).order_by("code")[0],
+    )
     assert neighbour
     assert away
     aug, sep, oct = (datetime(2026, m, 12, 9, tzinfo=TZ) for m in (8, 9, 10))
@@ -130,7 +136,7 @@ def _same(mark: Mark, cell: dict | None, where: str) -> None:
     [
         ("network_admin", "network"),
         ("donor", "network"),
-        ("officer", "8"),
+        ("officer", "4"),
         ("coordinator", ""),  # the hub
         ("worker", ""),  # the station
     ],
@@ -165,7 +171,7 @@ def test_every_figure_a_chart_draws_is_the_apis_number_for_the_same_cell(
 
 def test_the_month_of_few_patients_is_hidden_and_no_other(months, donor, officer, login):
     """The trend the donor saw: August (2 patients) is hidden; September and October show."""
-    for user, place in ((donor, "network"), (officer, "8")):
+    for user, place in ((donor, "network"), (officer, "4")):
         html = login(user).get(f"/monitoring/?place={place}&period=2026-10").content.decode()
         trend = next(c for c in charts_of(html) if c.key == "trend")
         drawn = {m.key: (m.value, m.suppressed) for m in trend.marks}
@@ -177,7 +183,7 @@ def test_the_month_of_few_patients_is_hidden_and_no_other(months, donor, officer
 
 
 def test_a_province_comparison_shows_each_station_as_its_own_dashboard_does(months, officer, login):
-    html = login(officer).get("/monitoring/?place=8&period=2026-09").content.decode()
+    html = login(officer).get("/monitoring/?place=4&period=2026-09").content.decode()
     comparison = next(c for c in charts_of(html) if c.key == "comparison")
     assert {(m.value, m.suppressed) for m in comparison.marks} == {(6, False), (None, True)}
     assert str(months.public_id) in {m.key for m in comparison.marks}

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_period
 from caunoi.monitoring.models import Dhis2DataElement, Dhis2OrgUnit, Dhis2Push
 from caunoi.monitoring.periods import parse_period
+from caunoi.patients.tests.factories import make_patient
 from caunoi.places.models import Province
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def mapped(worker):
     Dhis2DataElement.objects.create(
         indicator="referrals", data_element="zYxWv098765", category_option_combo="HllvX50cXC0"
     )
-    Dhis2OrgUnit.objects.create(province=Province.objects.get(code=8), org_unit="TQ0000001xx")
+    Dhis2OrgUnit.objects.create(province=Province.objects.get(code=4), org_unit="TQ0000001xx")
     Dhis2OrgUnit.objects.create(facility=worker.memberships.get().facility, org_unit="LungCu00001")
 
 
@@ -141,7 +142,7 @@ def test_payload_has_mapped_values_and_never_a_suppressed_one(mapped):
 
 
 def test_push_reaches_the_server_with_auth_and_is_recorded(mapped, dhis2_server, officer, login):
-    response = login(officer).post("/monitoring/dhis2/push/", {"place": "8", "period": "2026-09"})
+    response = login(officer).post("/monitoring/dhis2/push/", {"place": "4", "period": "2026-09"})
     assert response.status_code == 302
     (received,) = dhis2_server.received
     assert received["path"] == "/dhis/api/dataValueSets?orgUnitIdScheme=UID"
@@ -157,7 +158,7 @@ def test_push_reaches_the_server_with_auth_and_is_recorded(mapped, dhis2_server,
 
 
 def test_the_command_pushes_and_fails_loudly_when_refused(mapped, dhis2_server, settings):
-    call_command("dhis2", "push", "--period", "2026-09", "--province", "8")
+    call_command("dhis2", "push", "--period", "2026-09", "--province", "4")
     assert len(dhis2_server.received) == 1
     settings.DHIS2_URL = "http://127.0.0.1:9/nothing-listens-here"
     from django.core.management.base import CommandError
@@ -179,7 +180,7 @@ def test_only_admins_and_officers_push(mapped, dhis2_server, donor, worker, logi
 
 
 def test_the_dashboard_offers_the_payload_as_json(mapped, officer, login):
-    response = login(officer).get("/monitoring/?place=8&period=2026-09&export=dhis2")
+    response = login(officer).get("/monitoring/?place=4&period=2026-09&export=dhis2")
     assert response["Content-Type"] == "application/json"
     assert len(response.json()["dataValues"]) == 4
 
@@ -201,8 +202,8 @@ def test_a_station_workers_exports_hold_only_their_station(mapped, worker, login
             assert response.status_code == 200
             if export == "csv":
                 text = response.content.decode("utf-8-sig")
-                assert "Tuyên Quang" not in text
-    for place in ("8", "network"):
+                assert "Cao Bằng" not in text
+    for place in ("4", "network"):
         for export in ("dhis2", "pdf", "csv"):
             response = client.get(f"/monitoring/?place={place}&period=2026-09&export={export}")
             assert response.status_code == 404
@@ -215,8 +216,8 @@ def test_a_station_workers_exports_hold_only_their_station(mapped, worker, login
 
 
 def test_a_provinces_payload_holds_no_unit_of_another_province(mapped, officer, login):
-    elsewhere = Province.objects.exclude(code=8).order_by("code")[0]
+    elsewhere = Province.objects.exclude(code=4).order_by("code")[0]
     Dhis2OrgUnit.objects.create(province=elsewhere, org_unit="ELSEWHERE01")
-    payload = login(officer).get("/monitoring/?place=8&period=2026-09&export=dhis2").json()
+    payload = login(officer).get("/monitoring/?place=4&period=2026-09&export=dhis2").json()
     assert "ELSEWHERE01" not in {v["orgUnit"] for v in payload["dataValues"]}
     assert {v["orgUnit"] for v in payload["dataValues"]} == {"TQ0000001xx", "LungCu00001"}

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_cancel, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring import aggregate
 from caunoi.monitoring.catalogue import BY_CODE, CATALOGUE, Place
 from caunoi.monitoring.engine import compute_raw
@@ -24,6 +24,7 @@ from caunoi.monitoring.models import ConsultFact, FactState
 from caunoi.monitoring.periods import parse_period
 from caunoi.monitoring.tasks import indicators_refresh
 from caunoi.network.models import Facility, Specialty
+from caunoi.patients.tests.factories import make_patient
 from caunoi.places.models import Commune
 from caunoi.referrals.tests.factories import make_referral
 

@@ -19,18 +19,19 @@ from pypdf import PdfReader
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.figures import figure_text, number
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SENT = datetime(2026, 9, 10, 9, 0, tzinfo=TZ)
-PAGE = "/monitoring/?place=8&period=2026-09"
+PAGE = "/monitoring/?place=4&period=2026-09"
 
 
 @pytest.fixture
 def september(worker, specialist):
-    """Twenty-six consultations from Lũng Cú in September 2026, all answered: half after 500
+    """Twenty-six consultations from Bảo Lâm in September 2026, all answered: half after 500
     minutes (in time: the deadline is 10 hours), half after 603.2 (late), so the median is
     551.6 minutes and half are in time. Patients: 5 H'Mông adults, 5 Kinh aged 70, 5 Kinh
     children aged 3, 5 Kinh aged 10 and 6 Kinh adults (the last 11 in no vulnerable group)."""
@@ -162,14 +163,14 @@ def test_the_monthly_report_is_tables_with_headings_in_the_readers_formatting(
 ):
     english = _pdf_text(reading(login, officer, "en").get(f"{PAGE}&export=pdf"))
     assert "TELEHEALTH ACTIVITY REPORT" in english
-    assert "DEPARTMENT OF HEALTH, TỈNH TUYÊN\nQUANG" in english
+    assert "DEPARTMENT OF HEALTH, TỈNH CAO\nBẰNG" in english
     assert "Reporting period: month 09/2026" in english
     assert "Indicator Value" in english  # the headings of the key figures
     assert "Consultations submitted 26" in english
     assert "Answered within the deadline 50.0%" in english
     assert "Time to first response (median) 9.2 h" in english
     assert "Facility Consultations Answered in time" in english
-    assert "Trạm Y tế xã Lũng Cú 26 50.0%" in english
+    assert "Trạm Y tế xã Bảo Lâm 26 50.0%" in english
     assert "Group Consultations Share of all consultations" in english
     assert "none of these groups 11 42.3%" in english
     assert "Month Consultations submitted" in english
@@ -177,7 +178,7 @@ def test_the_monthly_report_is_tables_with_headings_in_the_readers_formatting(
     vietnamese = _pdf_text(reading(login, officer, "vi").get(f"{PAGE}&export=pdf"))
     assert "Số ca hội chẩn được gửi 26" in vietnamese
     assert "Tỷ lệ phản hồi đúng hạn 50,0%" in vietnamese
-    assert "Trạm Y tế xã Lũng Cú 26 50,0%" in vietnamese
+    assert "Trạm Y tế xã Bảo Lâm 26 50,0%" in vietnamese
     assert "50.0" not in vietnamese
 
 
@@ -187,7 +188,7 @@ def test_the_xlsx_stores_numbers_as_numbers_with_their_unit_format(september, of
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[2]] == ["Facility", "Consultations", "Answered in time"]
     station = sheet[3]
-    assert station[0].value == "Trạm Y tế xã Lũng Cú"
+    assert station[0].value == "Trạm Y tế xã Bảo Lâm"
     assert station[1].value == 26
     assert station[1].number_format == "#,##0"
     assert station[2].value == pytest.approx(0.5)
@@ -208,7 +209,7 @@ def test_the_csv_is_for_programs_with_a_point_decimal_and_units_in_the_headings(
     text = client.get(f"{PAGE}&export=csv&table=comparison").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Facility", "Consultations", "Answered in time (%)"]
-    assert rows[1] == ["Trạm Y tế xã Lũng Cú", "26", "50.0"]
+    assert rows[1] == ["Trạm Y tế xã Bảo Lâm", "26", "50.0"]
     trend = client.get(f"{PAGE}&export=csv&table=trend").content.decode("utf-8-sig")
     assert "2026-09,26" in trend  # months as programs read them
 

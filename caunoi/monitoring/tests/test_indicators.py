@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.monitoring.catalogue import BY_CODE, CATALOGUE, Place, age_band
 from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import parse_period
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.tests.factories import make_referral
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def at(day, hour=8):
 
 @pytest.fixture
 def month(worker, specialist):
-    """Eight consults from Lũng Cú in September 2026 (urgent, 4 h deadline):
+    """Eight consults from Bảo Lâm in September 2026 (urgent, 4 h deadline):
     - minutes to first response: 30, 60, 90, 120, 300 (late), 600 (late); two never answered (late);
     - closed: the first five; one of them referred;
     - patients: 4 H'Mông (ethnic minority), 2 elderly Kinh, 2 Kinh adults (not vulnerable)."""
@@ -82,7 +83,7 @@ def month(worker, specialist):
 
 
 def value(code, by="", place=None):
-    result = compute(BY_CODE[code], MONTH, place or Place(kind="province", province_code=8), by)
+    result = compute(BY_CODE[code], MONTH, place or Place(kind="province", province_code=4), by)
     return result
 
 
@@ -110,7 +111,7 @@ def test_breakdowns_by_vulnerability_age_and_period(month):
     weeks = value("consults_submitted", "week").cells
     assert [c.key for c in weeks] == ["2026-W36", "2026-W37"]
     facilities = value("consults_submitted", "facility").cells
-    assert [c.label for c in facilities] == ["Trạm Y tế xã Lũng Cú"]
+    assert [c.label for c in facilities] == ["Trạm Y tế xã Bảo Lâm"]
     assert facilities[0].value == 8
 
 
@@ -130,7 +131,7 @@ def test_small_cells_are_suppressed_and_zero_is_not(worker):
     empty = compute(
         BY_CODE["consults_submitted"],
         parse_period("2026-08"),
-        Place(kind="province", province_code=8),
+        Place(kind="province", province_code=4),
     )
     assert empty.total.value == 0
     assert not empty.total.suppressed
@@ -203,7 +204,7 @@ def test_a_month_with_few_patients_hides_no_other_month_of_a_trend(worker):
     _sent(worker, home, 2, datetime(2026, 8, 20, 9, tzinfo=TZ))
     _sent(worker, home, 9, at(10))
     _sent(worker, home, 6, datetime(2026, 10, 10, 9, tzinfo=TZ))
-    for place in (Place(), Place(kind="province", province_code=8)):
+    for place in (Place(), Place(kind="province", province_code=4)):
         year = compute(BY_CODE["consults_submitted"], parse_period("2026"), place, "month")
         assert [(c.key, c.value, c.suppressed) for c in year.cells] == [
             ("2026-08", None, True),
@@ -250,7 +251,7 @@ def test_breakdowns_read_in_age_and_urgency_order(worker):
         compute(
             BY_CODE["consults_submitted"],
             MONTH,
-            Place(kind="province", province_code=8),
+            Place(kind="province", province_code=4),
             "age_band",
         ).as_dict()["values"][2]["key"]
         == "16-59"
@@ -261,7 +262,9 @@ def test_facility_indicators_count_facilities_not_patients(month):
     share = value("active_facilities").total
     stations = share.denominator
     assert share.numerator == 1
-    assert stations > 100
+    # Every facility of care of the province counts, busy or not: three stations, the regional
+    # centre and the provincial hospital of the fixture network.
+    assert stations == 5
     assert share.value == round(100 / stations, 1)
     assert value("consults_per_facility").total.value == round(8 / stations, 2)
 
@@ -281,7 +284,7 @@ def test_referral_indicators(month, receiver):
 def test_every_indicator_answers_for_every_breakdown_it_allows(month):
     for indicator in CATALOGUE:
         for by in indicator.breakdowns:
-            result = compute(indicator, MONTH, Place(kind="province", province_code=8), by)
+            result = compute(indicator, MONTH, Place(kind="province", province_code=4), by)
             for cell in result.cells:
                 assert cell.suppressed or cell.value is not None or cell.denominator == 0
 
@@ -296,7 +299,7 @@ def test_api_gives_the_same_numbers_and_refuses_what_is_not_yours(
     assert all(i["name_vi"] and i["name_en"] and i["breakdowns"] for i in catalogue)
     body = (
         api_client(officer)
-        .get("/api/indicators/answered_in_time/values?period=2026-09&place=8&by=urgency")
+        .get("/api/indicators/answered_in_time/values?period=2026-09&place=4&by=urgency")
         .json()
     )
     assert body["total"] == {
@@ -328,17 +331,17 @@ def test_api_gives_the_same_numbers_and_refuses_what_is_not_yours(
     )
     assert (
         api_client(worker)
-        .get("/api/indicators/consults_submitted/values?period=2026-09&place=8")
+        .get("/api/indicators/consults_submitted/values?period=2026-09&place=4")
         .status_code
         == 404
     )
     bad = api_client(officer).get(
-        "/api/indicators/consults_submitted/values?period=09-2026&place=8"
+        "/api/indicators/consults_submitted/values?period=09-2026&place=4"
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "period"
     wrong_by = api_client(officer).get(
-        "/api/indicators/active_facilities/values?period=2026-09&place=8&by=sex"
+        "/api/indicators/active_facilities/values?period=2026-09&place=4&by=sex"
     )
     assert wrong_by.status_code == 422
     unknown = api_client(officer).get("/api/indicators/nothing/values")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -16,10 +15,10 @@ from caunoi.places.models import Province
 
 pytestmark = pytest.mark.django_db
 
-LUNG_CU = "Trạm Y tế xã Lũng Cú"
+LUNG_CU = "Trạm Y tế xã Bảo Lâm"  # the worker persona's station
 HUE = "Bệnh viện Trung ương Huế"
-BVDK_TQ = "Bệnh viện Đa khoa tỉnh Tuyên Quang"
-SYT_TQ = "Sở Y tế tỉnh Tuyên Quang"
+BVDK_TQ = "Bệnh viện Đa khoa tỉnh Cao Bằng"
+SYT_TQ = "Sở Y tế tỉnh Cao Bằng"
 
 
 def fid(name: str) -> int:
@@ -33,7 +32,7 @@ def fresh(user: User) -> User:
 
 def expected_scope(persona: str) -> dict[str, Any]:
     internal = Specialty.objects.get(code="internal-medicine").id
-    tuyen_quang = Province.objects.get(code=8).id
+    cao_bang = Province.objects.get(code=4).id
     none: frozenset[int] = frozenset()
     base = {
         "facility_ids": none,
@@ -65,7 +64,7 @@ def expected_scope(persona: str) -> dict[str, Any]:
         },
         "officer": {
             "roles": {"officer"},
-            "province_ids": frozenset({tuyen_quang}),
+            "province_ids": frozenset({cao_bang}),
             "aggregates_only": True,
         },
         "donor": {"roles": {"donor"}, "aggregates_only": True},
@@ -235,7 +234,11 @@ def test_inactive_facility_is_404_for_a_worker_but_visible_to_the_admin(worker, 
     assert found.status == Status.INACTIVE
 
 
-@pytest.mark.parametrize("facility_id", [str(uuid.uuid4()), "not-a-uuid", "", "1", None])
+# A fixed unknown id: parameters must be the same in every pytest-xdist worker.
+UNKNOWN = "0b7a6f0e-3c1d-4e8a-9f2b-5d6c7e8f9a0b"
+
+
+@pytest.mark.parametrize("facility_id", [UNKNOWN, "not-a-uuid", "", "1", None])
 def test_nonexistent_or_malformed_facility_id_is_404(network_admin, facility_id):
     with pytest.raises(Http404):
         access_facility(network_admin, facility_id)

@@ -16,7 +16,8 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
 from caunoi.network.models import Facility, Membership, Specialty, SupportLink
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 LUNG_CU = "Trạm Y tế xã Lũng Cú"
 HUE = "Bệnh viện Trung ương Huế"

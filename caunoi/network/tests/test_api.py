@@ -12,7 +12,8 @@ from django.test import Client
 from caunoi.accounts.services import api_token_create, api_token_revoke
 from caunoi.network.models import Facility, Specialty, Status, SupportLink
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 LUNG_CU = "Trạm Y tế xã Lũng Cú"

@@ -15,14 +15,14 @@ from caunoi.places.models import Commune, Province
 
 pytestmark = pytest.mark.django_db
 
-LUNG_CU = "Trạm Y tế xã Lũng Cú"
+LUNG_CU = "Trạm Y tế xã Bảo Lâm"  # the worker persona's station
 HUE = "Bệnh viện Trung ương Huế"
 BACH_MAI = "Bệnh viện Bạch Mai"
 
 
 @pytest.fixture
-def tq() -> Province:
-    return Province.objects.get(code=8)
+def cao_bang() -> Province:
+    return Province.objects.get(code=4)
 
 
 def new_facility(province: Province, **fields: object) -> Facility:
@@ -55,24 +55,24 @@ def messages(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]
 # --- database constraints ----------------------------------------------------------------------
 
 
-def test_duplicate_facility_code_is_refused_by_the_database(tq):
-    refused_by_database(new_facility(tq, code="08305"))
+def test_duplicate_facility_code_is_refused_by_the_database(cao_bang):
+    refused_by_database(new_facility(cao_bang, code="04301"))
 
-    assert Facility.objects.filter(code="08305").count() == 1
+    assert Facility.objects.filter(code="04301").count() == 1
 
 
 @pytest.mark.parametrize(
     ("kind", "level"),
     [("health_department", "basic"), ("station", ""), ("hospital", "basic"), ("clinic", "top")],
 )
-def test_kind_and_level_rules_are_enforced_by_the_database(tq, kind, level):
-    refused_by_database(new_facility(tq, kind=kind, level=level))
+def test_kind_and_level_rules_are_enforced_by_the_database(cao_bang, kind, level):
+    refused_by_database(new_facility(cao_bang, kind=kind, level=level))
 
     assert not Facility.objects.filter(code="08990").exists()
 
 
-def test_health_department_without_level_is_accepted(tq):
-    department = new_facility(tq, code="SYT99", kind="health_department", level="")
+def test_health_department_without_level_is_accepted(cao_bang):
+    department = new_facility(cao_bang, code="SYT99", kind="health_department", level="")
     department.save()
 
     assert Facility.objects.get(code="SYT99").level == ""
@@ -155,8 +155,8 @@ def test_same_role_twice_at_the_same_facility_is_refused_by_the_database(worker)
 # --- clean() -----------------------------------------------------------------------------------
 
 
-def test_health_department_with_a_level_fails_clean(tq):
-    facility = new_facility(tq, kind="health_department", level="basic")
+def test_health_department_with_a_level_fails_clean(cao_bang):
+    facility = new_facility(cao_bang, kind="health_department", level="basic")
 
     with pytest.raises(ValidationError) as exc:
         facility.clean()
@@ -164,8 +164,8 @@ def test_health_department_with_a_level_fails_clean(tq):
     assert messages(exc) == {"level": ["A health department has no technical level."]}
 
 
-def test_facility_of_care_without_a_level_fails_clean(tq):
-    facility = new_facility(tq, level="")
+def test_facility_of_care_without_a_level_fails_clean(cao_bang):
+    facility = new_facility(cao_bang, level="")
 
     with pytest.raises(ValidationError) as exc:
         facility.clean()
@@ -173,16 +173,16 @@ def test_facility_of_care_without_a_level_fails_clean(tq):
     assert messages(exc) == {"level": ["Choose the technical level of the facility."]}
 
 
-def test_commune_outside_the_province_fails_clean(tq):
+def test_commune_outside_the_province_fails_clean(cao_bang):
     hue_ward = Commune.objects.get(code=19789)
     assert hue_ward.province.code == 46
-    facility = new_facility(tq, commune=hue_ward)
+    facility = new_facility(cao_bang, commune=hue_ward)
 
     with pytest.raises(ValidationError) as exc:
         facility.clean()
 
     assert messages(exc) == {"commune": ["The commune is not in the chosen province."]}
-    facility.commune = Commune.objects.get(code=715)
+    facility.commune = Commune.objects.get(code=1290)
     facility.clean()
 
 
@@ -272,16 +272,16 @@ def test_support_link_clean_refuses_self_support_non_hubs_and_reversed_dates():
     assert messages(reversed_dates) == {"valid_to": ["The end date is before the start date."]}
 
 
-def test_facility_code_must_be_five_to_sixteen_digits_or_capitals(tq):
+def test_facility_code_must_be_five_to_sixteen_digits_or_capitals(cao_bang):
     for bad in ("0830", "08a05", "08-305", "0" * 17):
         with pytest.raises(ValidationError) as exc:
-            new_facility(tq, code=bad).full_clean()
+            new_facility(cao_bang, code=bad).full_clean()
         assert "code" in messages(exc), bad
-    new_facility(tq, code="08990").full_clean()
+    new_facility(cao_bang, code="08990").full_clean()
 
 
-def test_saving_a_facility_stores_its_folded_search_name(tq):
-    facility = new_facility(tq, name="Phòng khám Đa khoa ĐỒNG VĂN", short_name="PK Đồng Văn")
+def test_saving_a_facility_stores_its_folded_search_name(cao_bang):
+    facility = new_facility(cao_bang, name="Phòng khám Đa khoa ĐỒNG VĂN", short_name="PK Đồng Văn")
     facility.save()
 
     facility.refresh_from_db()

@@ -21,7 +21,8 @@ from caunoi.network.models import Facility, FacilityKind, Membership, TechnicalL
 from caunoi.network.selectors import spokes_of
 from caunoi.places.models import Province
 
-pytestmark = pytest.mark.django_db
+# Demo facts: the registry of the demo network (or its generators).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 LUNG_CU = "Trạm Y tế xã Lũng Cú"
 HUE = "Bệnh viện Trung ương Huế"

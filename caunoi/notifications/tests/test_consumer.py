@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.core.tests.aio import run_async
 from caunoi.notifications.consumers import LiveConsumer
 from caunoi.notifications.models import Notification
 from caunoi.notifications.presence import is_online
 from caunoi.notifications.services import notify
+from caunoi.patients.tests.factories import make_patient
 
 
 def _communicator(user, language=None):

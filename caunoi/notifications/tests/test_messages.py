@@ -14,11 +14,12 @@ from django.utils import timezone, translation
 
 from caunoi.consults.models import Consultation, Urgency
 from caunoi.consults.services import ConsultationInput, consultation_submit, message_post
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.notifications.messages import MESSAGES, in_each_language, message_render
 from caunoi.notifications.models import Notification
 from caunoi.notifications.services import notify
 from caunoi.notifications.tasks import notification_email_send
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.tests.factories import make_referral
 from caunoi.video.services import video_session_schedule
 

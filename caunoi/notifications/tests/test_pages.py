@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,6 @@ from django_tasks_db.models import DBTaskResult
 
 from caunoi.accounts.models import ApiToken, User
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import make_patient
 from caunoi.core.outage import Outage
 from caunoi.notifications import live
 from caunoi.notifications.models import Notification
@@ -26,6 +25,7 @@ from caunoi.notifications.presence import (
     presence_enter,
     presence_leave,
 )
+from caunoi.patients.tests.factories import make_patient
 
 
 def _closed_port_url() -> str:

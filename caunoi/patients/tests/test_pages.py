@@ -11,9 +11,10 @@ from django.utils.translation import gettext
 
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.network.models import Membership
 from caunoi.patients.models import Patient, PatientConsent
+from caunoi.patients.tests.factories import make_patient
 from caunoi.places.models import Commune
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +266,9 @@ def test_same_name_birth_date_and_commune_warn_even_without_diacritics(worker, l
 def test_same_name_in_another_commune_is_not_a_duplicate(worker, login):
     client = login(worker)
     client.post("/patients/new/", _form(worker, citizen_id=""))
-    other = Commune.objects.filter(province__code=8).exclude(pk=_facility(worker).commune_id)
+    other = Commune.objects.filter(province=_facility(worker).province).exclude(
+        pk=_facility(worker).commune_id
+    )
     response = client.post(
         "/patients/new/",
         _form(

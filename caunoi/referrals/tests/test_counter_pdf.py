@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.models import Referral
 from caunoi.referrals.services import (
     referral_accept,

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from caunoi.consults.models import Consultation
-from caunoi.consults.tests.factories import make_patient
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.metrics import referral_metrics
 from caunoi.referrals.models import Referral
 from caunoi.referrals.services import (

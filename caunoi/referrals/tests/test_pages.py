@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone, translation
 
 from caunoi.consults.services import ConsultationInput, advice_record, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.forms import DischargeForm
 from caunoi.referrals.models import DischargeOutcome, Referral
 from caunoi.referrals.services import referral_accept, referral_arrive, referral_discharge

@@ -7,8 +7,8 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from caunoi.audit.models import AuditEvent
-from caunoi.consults.tests.factories import make_patient
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 from caunoi.referrals.access import visible_referrals
 from caunoi.referrals.models import Referral, ReferralStatus
 from caunoi.referrals.services import (

@@ -23,8 +23,9 @@ from caunoi.consults.services import (
     consultation_close,
     consultation_submit,
 )
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.network.models import Facility, Membership, Profession, Role
+from caunoi.patients.tests.factories import make_patient
 from caunoi.video.models import VideoSession
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def test_the_invite_list_says_who_each_person_is(specialist, worker, consult, lo
     page = _english(login, specialist).get(f"/video/new/?consult={consult.public_id}")
     rows = _invitees(page.content.decode())
     assert "grassroots health worker" in rows[worker.full_name]
-    assert "Trạm Y tế xã Lũng Cú" in rows[worker.full_name]
+    assert "Trạm Y tế xã Bảo Lâm" in rows[worker.full_name]
     colleague = (
         Membership.objects.active()
         .filter(facility=consult.hub, role=Role.SPECIALIST, specialties__code="cardiology")
@@ -128,7 +129,7 @@ def test_the_invite_list_says_who_each_person_is(specialist, worker, consult, lo
     # The people of the case first: who asked, then her station, then the hub.
     lines = list(rows.values())
     assert next(iter(rows)) == worker.full_name
-    station = [i for i, line in enumerate(lines) if "Trạm Y tế xã Lũng Cú" in line]
+    station = [i for i, line in enumerate(lines) if "Trạm Y tế xã Bảo Lâm" in line]
     hub = [i for i, line in enumerate(lines) if "Bệnh viện Trung ương Huế" in line]
     assert len(station) >= 2
     assert max(station) < min(hub)
@@ -145,7 +146,7 @@ def test_the_invite_list_carries_folded_words_for_the_filter(specialist, worker,
         )
     }
     assert "sung thi mai" in searches[worker.full_name]
-    assert "tram y te xa lung cu" in searches[worker.full_name]
+    assert "tram y te xa bao lam" in searches[worker.full_name]
     cardiologists = [s for s in searches.values() if "tim mach" in s and "cardiology" in s]
     assert cardiologists, "specialties are searchable in Vietnamese and English"
     assert 'id="invite-search"' in html

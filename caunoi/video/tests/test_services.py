@@ -12,8 +12,9 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditEvent
 from caunoi.consults.access import visible_consultations
 from caunoi.consults.services import ConsultationInput, consultation_submit
-from caunoi.consults.tests.factories import internal_medicine, make_patient, summary
+from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.notifications.models import Notification
+from caunoi.patients.tests.factories import make_patient
 from caunoi.video.models import VideoJoin, VideoParticipant, VideoSession
 from caunoi.video.services import video_quality, video_session_end, video_session_schedule
 from caunoi.video.turn import ice_servers, turn_credentials
