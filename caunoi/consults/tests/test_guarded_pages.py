@@ -54,7 +54,9 @@ def consult(worker):
         access_own_token,
     ],
 )
-@pytest.mark.parametrize("public_id", ["not-a-uuid", "", "1", "3deec49e-943e-45f2-a28b-fec3f3b89b97"])
+@pytest.mark.parametrize(
+    "public_id", ["not-a-uuid", "", "1", "3deec49e-943e-45f2-a28b-fec3f3b89b97"]
+)
 def test_every_access_helper_answers_404_for_an_id_it_cannot_read(access, public_id, worker):
     with pytest.raises(Http404):
         access(worker, public_id)
