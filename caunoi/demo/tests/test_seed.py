@@ -1,7 +1,7 @@
 """``caunoi seed``: the demo a new developer gets with ``make demo``, and the scale options.
 
-The test database already holds the places, code tables and demo network (see conftest.py), so
-the command finds them and adds the rest."""
+The module runs on the demo network (the ``demo_network`` fixture) over the places and code
+tables, so the command finds them and adds the rest."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from caunoi.patients.models import Patient
 from caunoi.referrals.models import Referral
 from caunoi.video.models import VideoSession
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
 
 
 def counts() -> dict[str, int]:
