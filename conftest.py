@@ -106,6 +106,18 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Every test starts in the default language (Vietnamese). The locale middleware activates a
+    request's language in the thread that serves it and leaves it there, so after a test client
+    request in English the next test on the same worker would otherwise run in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer() -> Iterator[None]:
     """A new channel layer object for every test. The Redis layer binds its receive lock to the
     event loop that first used it; tests run consumers in loops of their own (one per test, and
