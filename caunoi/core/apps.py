@@ -1,8 +1,22 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_partitions(using: str = "default", **kwargs: Any) -> None:
+    """After every migrate: the monthly partitions of this month and the next ones exist."""
+    from caunoi.core.partitions import ensure_monthly_partitions
+
+    ensure_monthly_partitions(connection=connections[using])
 
 
 class CoreConfig(AppConfig):
     name = "caunoi.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        post_migrate.connect(_ensure_partitions, sender=self)
