@@ -73,6 +73,7 @@ def server_env(root: Path, **extra: str) -> dict[str, str]:
         SECRET_KEY=SECRET_KEY,
         CAUNOI_DATA_DIR=str(root),
         PYTHONUNBUFFERED="1",
+        PYTHONPATH=str(REPO),  # this checkout's caunoi, also for a script run by its path
         LOG_LEVEL="WARNING",
     )
     env.update(extra)
