@@ -142,7 +142,7 @@ logfile = {self.root / "pgbouncer.log"}
         self.config = config
 
     def start(self) -> None:
-        self.process = subprocess.Popen(_as_server_user([PGBOUNCER, str(self.config)]))
+        self.process = subprocess.Popen(_as_server_user([PGBOUNCER, "-q", str(self.config)]))
         wait_for(self._answers, "pgbouncer to accept connections", 15)
 
     def _answers(self) -> bool:
