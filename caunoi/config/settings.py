@@ -167,7 +167,26 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
+    if env_bool("PGBOUNCER", False):
+        # PgBouncer in transaction mode hands each transaction to any server connection: a
+        # cursor (iterator()) or a prepared statement left on one is missing on the next.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db["OPTIONS"]["prepare_threshold"] = None  # Django's default, said out loud
 DATABASES = {"default": _db}
+# Dashboards and exports read from a streaming replica when there is one (caunoi/core/db.py).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL.")
+    _where = dj_database_url.parse(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {  # the primary's options; only where it is differs
+        **_db,
+        **{k: _where[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": dict(_db["OPTIONS"]),
+        "CONN_HEALTH_CHECKS": True,  # a standby restarted meanwhile: reconnect, not an error
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["caunoi.core.db.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Realtime, cache, tasks -----------------------------------------------------------------

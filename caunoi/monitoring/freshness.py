@@ -11,10 +11,11 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from caunoi.core.db import replica_reads
 from caunoi.monitoring.facts import refresh
 from caunoi.monitoring.models import FactState
 from caunoi.monitoring.tasks import indicators_refresh
@@ -63,19 +64,23 @@ def snapshot() -> Iterator[None]:
     """Read every figure inside from one moment of the database, so that a refresh committing
     meanwhile is never half seen: a total and its breakdown, a page's tables, a report, a DHIS2
     payload agree with each other. Freshness is checked once, before. On PostgreSQL this is a
-    REPEATABLE READ transaction (when not already inside one); SQLite's transactions read from
-    one snapshot anyway."""
+    REPEATABLE READ transaction (when not already inside one), on the replica when there is
+    one; SQLite's transactions read from one snapshot anyway."""
     if _IN_SNAPSHOT.get():
         yield
         return
-    ensure_fresh()
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        token = _IN_SNAPSHOT.set(True)
-        try:
-            yield
-        finally:
-            _IN_SNAPSHOT.reset(token)
+    ensure_fresh()  # on the primary: it may write (the refresh, or asking for one)
+    # The figures from the streaming replica when there is one (caunoi/core/db.py): they are up
+    # to MONITORING_FACTS_MAX_AGE old anyway, and a replica's lag is a fraction of a second.
+    with replica_reads() as alias:
+        reading = connections[alias]
+        outermost = not reading.in_atomic_block
+        with transaction.atomic(using=alias):
+            if outermost and reading.vendor == "postgresql":
+                with reading.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            token = _IN_SNAPSHOT.set(True)
+            try:
+                yield
+            finally:
+                _IN_SNAPSHOT.reset(token)
