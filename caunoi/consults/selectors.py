@@ -95,7 +95,8 @@ class WorkList:
     def _page(self, start: int, stop: int) -> QuerySet[Consultation]:
         columns = [name.lstrip("-") for name in self.order]
         quote = connection.ops.quote_name
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[object] = []
         for i, arm in enumerate(self.arms):
             # The first ``stop`` rows of each arm, in the list's order: enough for any page
             # that ends at ``stop``. Wrapped in a SELECT of its own: SQLite accepts no ORDER BY
