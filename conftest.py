@@ -130,6 +130,19 @@ def fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_page_caches() -> None:
+    """Nothing cached of the work lists and dashboards at the start of a test: the database is
+    rolled back after each test, the cache is not, and a list cached by an earlier test (keyed
+    on ids the next test reuses) would be served. A new namespace, not cache.clear(): with Redis
+    that would empty the database other processes share."""
+    from caunoi.consults import queue_cache
+    from caunoi.monitoring import dashboard_cache
+
+    queue_cache.forget_all()
+    dashboard_cache.forget_all()
+
+
 # --- demo network -----------------------------------------------------------------------------
 
 

@@ -279,6 +279,21 @@ class Consultation(TimeStampedModel):
                 condition=Q(status="submitted", specialist__isnull=True),
                 name="consult_waiting_idx",
             ),
+            # "My consultations" (selectors.WorkList): each arm read in the list's order, so
+            # that the first page costs a few index entries instead of a sort of every match.
+            models.Index(
+                fields=["requester_facility", "-updated_at", "-id"],
+                condition=~Q(status="cancelled"),
+                name="consult_mine_facility_idx",
+            ),
+            # With the requesting facility at hand, the count of the assigned cases is read
+            # from the index alone (index-only scan) instead of from thousands of table rows.
+            models.Index(
+                fields=["specialist", "hub", "-updated_at", "-id"],
+                include=["requester_facility"],
+                condition=Q(specialist__isnull=False) & ~Q(status="cancelled"),
+                name="consult_mine_specialist_idx",
+            ),
             # Triage and the overdue lists: open consults still without a first response.
             models.Index(
                 fields=["hub", "deadline_at"],

@@ -43,6 +43,7 @@ from caunoi.consults.models import (
     Urgency,
     deadline_minutes,
 )
+from caunoi.consults.queue_cache import queue_versions_bump
 from caunoi.consults.routing import hub_staff, route
 from caunoi.core.timeline import record_event
 from caunoi.network.access import user_scope
@@ -74,8 +75,12 @@ def _broadcast(c: Consultation, event: str) -> None:
     """After commit: tell open pages of this consult, its hub's queues and the requesting
     facility's lists that something changed (they fetch the new state themselves)."""
     payload = {"type": "consult", "id": str(c.public_id), "event": event}
+    hub_id, facility_id = c.hub_id, c.requester_facility_id
 
     def send() -> None:
+        # First the cached lists (queue_cache), so that a page reloading on the push below
+        # renders the change.
+        queue_versions_bump(hub_ids=[hub_id], facility_ids=[facility_id])
         push(consult_group(c.public_id), payload)
         if c.hub_id:
             push(hub_group(c.hub_id), payload)
@@ -199,6 +204,11 @@ def consultation_submit(
                     obj=c,
                     purpose="draft",
                     origin=origin,
+                )
+                # Drafts are in the facility's "My consultations" (no live push for them).
+                facility_id = c.requester_facility_id
+                transaction.on_commit(
+                    lambda: queue_versions_bump(facility_ids=[facility_id]), robust=True
                 )
     except IntegrityError:
         # Two requests with the same id at once: the database let one in; answer with it.
@@ -867,6 +877,9 @@ def consultation_reroute(
     with transaction.atomic():
         c = _lock(consultation, actor, "can_reroute")
         before = (c.hub.name if c.hub else "", c.specialty.name)
+        # The hub it leaves loses it from its lists (_broadcast below bumps the new hub's).
+        left = c.hub_id
+        transaction.on_commit(lambda: queue_versions_bump(hub_ids=[left]), robust=True)
         c.hub = hub
         c.specialty = specialty
         c.specialist = None

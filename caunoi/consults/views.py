@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,7 +38,8 @@ from caunoi.consults.forms import (
 )
 from caunoi.consults.minutes import minutes_pdf
 from caunoi.consults.models import Attachment, Consultation, Message, OnCallShift, Status
-from caunoi.consults.selectors import QUEUES, queue, queues_for
+from caunoi.consults.queue_cache import cached_rows, keep_rows, queue_cache_key
+from caunoi.consults.selectors import QUEUES, READ_PURPOSE, queue, queues_for
 from caunoi.consults.services import (
     ConsultationInput,
     advice_record,
@@ -59,6 +62,7 @@ from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
+from caunoi.patients.reads import reads_note
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
@@ -77,8 +81,33 @@ def consult_list(request: AuthedRequest) -> HttpResponse:
     name = request.GET.get("queue") or available[0]
     if name not in available:
         name = available[0]
-    qs = queue(request.user, name)
-    page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    number = _page_number(request.GET.get("page"))
+    key = queue_cache_key(scope=user_scope(request.user), name=name, page=number)
+    kept = cached_rows(key) if key else None
+    if kept is not None:
+        # Shown without a query: still a read of these patients (the read audit).
+        reads_note(Consultation, kept.consult_ids, purpose=READ_PURPOSE)
+        rows = kept.html
+    else:
+        rows_of = queue(request.user, name)
+        page = Paginator(rows_of, settings.PAGE_SIZE).get_page(number)  # type: ignore[arg-type]  # a WorkList is sliced, never iterated whole
+        consults = list(page.object_list)
+        # Rendered without the request: nothing of the viewer beyond the key gets in.
+        rows = render_to_string(
+            "consults/_queue.html",
+            {"consults": consults, "page": page, "query": f"queue={name}"},
+        )
+        if key:
+            keep_rows(
+                key,
+                html=rows,
+                consult_ids=[c.pk for c in consults],
+                deadlines=[
+                    c.deadline_at
+                    for c in consults
+                    if c.deadline_at and c.first_response_at is None and c.is_open
+                ],
+            )
     template = "consults/consult_list.html"
     if request.headers.get("HX-Target") == "queue":
         template += "#queue"
@@ -88,10 +117,18 @@ def consult_list(request: AuthedRequest) -> HttpResponse:
         {
             "queues": [(q, QUEUES[q]) for q in available],
             "current": name,
-            "page": page,
-            "query": f"queue={name}",
+            "rows": mark_safe(rows),  # noqa: S308 (our own template's output)
         },
     )
+
+
+def _page_number(value: str | None) -> int:
+    """The page asked for; anything else is the first (as Paginator.get_page would have it)."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return number if 0 < number < 1_000_000 else 1
 
 
 @login_required

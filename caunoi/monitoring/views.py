@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +19,7 @@ from caunoi.accounts.models import User
 from caunoi.monitoring.access import allowed_places, default_place, resolve_place
 from caunoi.monitoring.catalogue import Place
 from caunoi.monitoring.charts import chart_for
+from caunoi.monitoring.dashboard_cache import cached_figures, figures_key, keep_figures
 from caunoi.monitoring.dashboards import dashboard_tables, headline
 from caunoi.monitoring.dhis2 import data_value_set, dhis2_push
 from caunoi.monitoring.exports import table_csv, table_xlsx
@@ -90,13 +93,29 @@ def _dashboard(request: AuthedRequest, place: Place, period: Period) -> HttpResp
             f'attachment; filename="dhis2-{place.key}-{period.label}.json"'
         )
         return response
-    tables = dashboard_tables(period, place)
     if export in ("csv", "xlsx"):
+        tables = dashboard_tables(period, place)
         table = next((t for t in tables if t.key == request.GET.get("table")), None)
         if table is None:
             raise Http404
         filename = f"caunoi-{table.key}-{place.key}-{period.label}"
         return table_csv(table, filename) if export == "csv" else table_xlsx(table, filename)
+    # Read in the snapshot with the figures: the key names the moment they are of.
+    as_of = FactState.objects.values_list("refreshed_at", flat=True).first()
+    query = f"place={place.key}&period={period.label}"
+    key = figures_key(place=place, period=period, refreshed_at=as_of)
+    figures = cached_figures(key) if key else None
+    if figures is None:
+        figures = render_to_string(
+            "monitoring/_figures.html",
+            {
+                "headline": headline(period, place),
+                "query": query,
+                "sections": [(t, chart_for(t)) for t in dashboard_tables(period, place)],
+            },
+        )
+        if key:
+            keep_figures(key, figures)
     if place.kind == "province":
         title = Province.objects.get(code=place.province_code or 0).name
     elif place.facility is not None:
@@ -110,13 +129,12 @@ def _dashboard(request: AuthedRequest, place: Place, period: Period) -> HttpResp
             "period": period,
             "place": place,
             "title": title,
-            "headline": headline(period, place),
+            "figures": mark_safe(figures),  # noqa: S308 (our own template's output)
             "period_choices": _period_choices(),
             "place_choices": _place_choices(request.user),
-            "query": f"place={place.key}&period={period.label}",
-            "sections": [(t, chart_for(t)) for t in tables],
+            "query": query,
             "can_push": place.kind != "facility" and bool(settings.DHIS2_URL),
-            "as_of": FactState.objects.values_list("refreshed_at", flat=True).first(),
+            "as_of": as_of,
         },
     )
 

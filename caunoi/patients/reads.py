@@ -78,6 +78,15 @@ class PatientReadQuerySet[M: models.Model](models.QuerySet[M]):
             log.note(self.model, self.patient_path, self._read_purpose, pks)
 
 
+def reads_note(model: type[models.Model], pks: list[Any], *, purpose: str) -> None:
+    """Note rows shown without being fetched now (a list served from the cache) as read by the
+    current request, exactly as fetching them through an ``as_read`` queryset would."""
+    log = _current.get()
+    if log is not None and pks:
+        path = getattr(model._default_manager.all(), "patient_path", "patient")
+        log.note(model, path, purpose, pks)
+
+
 def _resolve(log: ReadLog) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The patients read (public id → name) and the other objects read, one query per model."""
     patients: dict[str, str] = {}

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from caunoi.codes.models import IcdCode
+from caunoi.consults import queue_cache
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import (
     ConsultationInput,
@@ -80,8 +81,17 @@ class Data:
 
 
 @pytest.fixture
-def data(worker, specialist, coordinator):
-    return Data(worker, specialist, coordinator)
+def data(worker, specialist, coordinator, django_capture_on_commit_callbacks):
+    made = Data(worker, specialist, coordinator)
+    add = made.add
+
+    def add_committed(n):
+        # As after a real commit: the lists' versions are bumped (queue_cache).
+        with django_capture_on_commit_callbacks(execute=True):
+            add(n)
+
+    made.add = add_committed  # type: ignore[method-assign]
+    return made
 
 
 def _queries(client, url):
@@ -124,8 +134,32 @@ def _api_rows(response):
     ],
 )
 def test_queue_pages_cost_the_same_whatever_their_length(who, queue, data, login, request):
+    """Rendered (cold) and served from the cache (warm), each at a fixed count; the consults
+    added in between bump the list's version, so the first request after them is cold."""
     client = login(request.getfixturevalue(who))
-    _compare(client, f"/consults/?queue={queue}", data, _page_rows)
+    url = f"/consults/?queue={queue}"
+    data.add(FEW)
+    client.get(url)  # the process's first-use caches
+    queue_cache.forget_all()
+    cold_few, response = _queries(client, url)
+    shown_few = _html_rows(response)
+    warm_few, response = _queries(client, url)
+    assert _html_rows(response) == shown_few
+    data.add(MANY - FEW)
+    cold_many, response = _queries(client, url)
+    shown_many = _html_rows(response)
+    warm_many, response = _queries(client, url)
+    assert _html_rows(response) == shown_many > shown_few
+    assert cold_many == cold_few, f"{url} rendered: {cold_few} queries, then {cold_many}"
+    assert warm_many == warm_few, f"{url} cached: {warm_few} queries, then {warm_many}"
+    if queue in queue_cache.CACHED_LISTS:
+        assert warm_few < cold_few, f"{url}: {warm_few} queries from the cache, {cold_few} without"
+    else:
+        assert warm_few == cold_few
+
+
+def _html_rows(response):
+    return response.content.decode().count('class="consult-row')
 
 
 @pytest.mark.parametrize(

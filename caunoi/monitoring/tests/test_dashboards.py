@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, summary
+from caunoi.monitoring import dashboard_cache
 from caunoi.monitoring.facts import refresh
 from caunoi.monitoring.models import FactState
 from caunoi.patients.tests.factories import make_patient
@@ -63,21 +64,61 @@ def test_figures_never_computed_say_so_instead_of_showing_zeros_as_fact(
 
 def test_dashboard_queries_do_not_grow_with_the_data(worker, officer, login, settings):
     """With the facts fresh (as they are between refreshes in production), a page costs the same
-    number of queries whatever the number of consultations; a refresh writes them in batches."""
+    number of queries whatever the number of consultations, rendered (cold) and with its figures
+    from the cache (warm); a refresh writes them in batches, and its new refresh time makes the
+    next page cold, with the new figures."""
     settings.MONITORING_FACTS_MAX_AGE = 3600
+    url = "/monitoring/?place=4&period=2026-09"
     client = login(officer)
     _consults(worker, 5)
     refresh()
-    client.get("/monitoring/?place=4&period=2026-09")  # the session is saved on the first visit
-    with CaptureQueriesContext(connection) as few:
-        client.get("/monitoring/?place=4&period=2026-09")
+    client.get(url)  # the session is saved on the first visit
+    dashboard_cache.forget_all()
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(url).content.decode()
+        return len(ctx.captured_queries), page
+
+    cold_few, page = queries()
+    assert '<td class="num">5</td>' in page
+    warm_few, _page = queries()
     _consults(worker, 10, start=5)
     refreshed = refresh()
     assert refreshed.written == 10
-    with CaptureQueriesContext(connection) as many:
-        page = client.get("/monitoring/?place=4&period=2026-09").content.decode()
-    assert len(many.captured_queries) == len(few.captured_queries) < 80
+    cold_many, page = queries()
     assert '<td class="num">15</td>' in page  # the facility's fifteen consultations
+    warm_many, _page = queries()
+    assert cold_many == cold_few < 80
+    assert warm_many == warm_few < cold_few
+
+
+def test_cached_figures_change_with_a_refresh_and_keep_to_their_language(
+    worker, officer, login, settings
+):
+    settings.MONITORING_FACTS_MAX_AGE = 3600
+    url = "/monitoring/?place=4&period=2026-09"
+    client = login(officer)
+    _consults(worker, 5)
+    refresh()
+    assert '<td class="num">5</td>' in client.get(url).content.decode()
+    _consults(worker, 2, start=5)  # not in the figures until the facts are refreshed
+    assert '<td class="num">5</td>' in client.get(url).content.decode()
+    refresh()
+    assert '<td class="num">7</td>' in client.get(url).content.decode()
+    vietnamese = _figures(client.get(url))
+    client.cookies["django_language"] = "en"
+    english = _figures(client.get(url))
+    assert "Số ca hội chẩn được gửi" in vietnamese
+    assert "Consultations submitted" not in vietnamese
+    assert "Consultations submitted" in english
+    assert "Số ca hội chẩn được gửi" not in english
+    client.cookies["django_language"] = "vi"
+    assert "Số ca hội chẩn được gửi" in _figures(client.get(url))
+
+
+def _figures(response):
+    return response.content.decode().split('<ul class="stats kpis">')[1]
 
 
 def test_exports_carry_the_same_suppressed_numbers(worker, officer, login):
