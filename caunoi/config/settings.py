@@ -188,6 +188,9 @@ if DATABASE_REPLICA_URL:
     }
     DATABASE_ROUTERS = ["caunoi.core.db.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Covering indexes (INCLUDE) are a PostgreSQL optimisation; on SQLite the index still works
+# without the extra columns, which is all the embedded default needs.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # --- Realtime, cache, tasks -----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

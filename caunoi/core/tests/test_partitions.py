@@ -55,6 +55,7 @@ def test_the_growing_tables_are_partitioned_and_rows_land_in_their_month():
     Notification.objects.filter(pk=later.pk).update(title="changed")
     assert Notification.objects.get(public_id=later.public_id).title == "changed"
     assert "referrals_referralevent_default" in partitions("referrals_referralevent")
+    assert "consults_consultationevent_default" in partitions("consults_consultationevent")
 
 
 def test_months_are_made_ahead_contiguously_and_only_once():
