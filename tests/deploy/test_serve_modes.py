@@ -58,6 +58,17 @@ def test_serve_on_the_embedded_default_delivers_live_updates_from_one_process(
     assert "gunicorn" not in log.lower()
 
 
+def test_gunicorn_binds_ipv6_hosts_in_brackets_and_believes_no_forwarded_header():
+    from caunoi.core.management.commands.serve import gunicorn_command
+
+    v6 = gunicorn_command(host="::1", port=8000, workers=2, threads=4)
+    assert v6[v6.index("--bind") + 1] == "[::1]:8000"
+    v4 = gunicorn_command(host="0.0.0.0", port=8000, workers=2, threads=4)  # noqa: S104
+    assert v4[v4.index("--bind") + 1] == "0.0.0.0:8000"
+    assert v4[v4.index("--worker-class") + 1] == "gthread"
+    assert v4[v4.index("--forwarded-allow-ips") + 1] == ""
+
+
 def test_split_without_redis_is_refused_with_the_reason():
     with override_settings(REDIS_URL=""), pytest.raises(CommandError) as refused:
         call_command("serve", "--split")

@@ -97,7 +97,7 @@ def gunicorn_command(*, host: str, port: int, workers: int, threads: int) -> lis
     took the request, which keeps its database connection from one request to the next."""
     return [
         sys.executable, "-m", "gunicorn", "caunoi.config.wsgi:application",
-        "--bind", f"{host}:{port}",
+        "--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "--worker-class", "gthread",
         "--workers", str(workers),
         "--threads", str(threads),
