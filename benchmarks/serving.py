@@ -7,9 +7,11 @@
     .venv/bin/python benchmarks/serving.py                     # both set-ups, 8/32/64 connections
     BENCH_MODES=wsgi BENCH_CONNECTIONS=64 BENCH_DURATION=15s .venv/bin/python benchmarks/serving.py
 
-Set-ups (``BENCH_MODES``): ``asgi`` is every request through uvicorn with a new database
-connection per request (as shipped before issue 13); ``wsgi`` is HTTP through gunicorn (gthread)
-with kept connections (``DB_CONN_MAX_AGE=60``), as ``caunoi serve`` and deploy/ now run it.
+Set-ups (``BENCH_MODES``), each started with ``caunoi serve``: ``asgi`` is every request through
+uvicorn with a new database connection per request (``--single``, as shipped before issue 13);
+``wsgi-new`` is HTTP through gunicorn (gthread) still with a new connection per request, to tell
+the two changes apart; ``wsgi`` is gunicorn with kept connections (``DB_CONN_MAX_AGE=60``), as
+``caunoi serve`` with Redis and deploy/ now run it.
 Each is started with ``BENCH_WORKERS`` processes (2) on this machine and driven by wrk (Debian
 package) for ``BENCH_DURATION`` per page and connection count. For every page: requests/s,
 p50/p95/p99, errors (connection errors and non-2xx), the app's and PostgreSQL's CPU per request
@@ -53,7 +55,7 @@ from caunoi.accounts.services import api_token_create
 from caunoi.consults.models import Consultation
 from caunoi.patients.models import Patient
 
-MODES = os.environ.get("BENCH_MODES", "asgi,wsgi").split(",")
+MODES = os.environ.get("BENCH_MODES", "asgi,wsgi-new,wsgi").split(",")
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "8,32,64").split(",")]
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 THREADS = os.environ.get("BENCH_THREADS", "4")
@@ -141,27 +143,20 @@ def wrk(url: str, page: Page, connections: int, duration: str = DURATION) -> dic
 
 
 def start(mode: str, port: int) -> subprocess.Popen[bytes]:
+    """``caunoi serve`` as an operator runs it, with the benchmark's settings (one more URL)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_site",
         "PYTHONPATH": str(HERE),
+        "DB_CONN_MAX_AGE": "0" if mode in ("asgi", "wsgi-new") else "60",
     }
-    if mode == "asgi":
-        env["DB_CONN_MAX_AGE"] = "0"
-        command = [
-            sys.executable, "-m", "uvicorn", "caunoi.config.asgi:application",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS,
-            "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
-    elif mode == "wsgi":
-        env["DB_CONN_MAX_AGE"] = "60"
-        command = [
-            sys.executable, "-m", "gunicorn", "caunoi.config.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", WORKERS, "--threads", THREADS,
-            "--worker-class", "gthread", "--log-level", "warning",
-        ]  # fmt: skip
-    else:
-        sys.exit(f"unknown mode {mode!r} (asgi, wsgi)")
+    if mode not in ("asgi", "wsgi-new", "wsgi"):
+        sys.exit(f"unknown mode {mode!r} (asgi, wsgi-new, wsgi)")
+    command = [
+        sys.executable, "-m", "caunoi.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--ws-port", str(free_port()), "--workers", WORKERS,
+        *(["--single"] if mode == "asgi" else ["--split", "--threads", THREADS]),
+    ]  # fmt: skip
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

@@ -1,5 +1,12 @@
-"""ASGI entry point: Django for HTTP, Channels for websockets (notifications and WebRTC
-signalling arrive in later apps and are added to ``websocket_urlpatterns``)."""
+"""ASGI entry points, served by uvicorn.
+
+- ``websocket_application``: the websockets only (``/ws/live/``, ``/ws/video/…``), what the
+  ASGI server runs in production beside gunicorn (``caunoi serve`` with Redis, deploy/): an HTTP
+  request reaching it is answered 404.
+- ``application``: websockets and Django for HTTP in one process, what ``caunoi serve`` runs on
+  the embedded default, whose in-memory channel layer cannot carry a push from one process to
+  another; the browser tests' live server runs it too.
+"""
 
 import os
 
@@ -12,17 +19,46 @@ django_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from caunoi.accounts.websocket import TwoFactorWebsocketMiddleware  # noqa: E402
 from caunoi.config.routing import websocket_urlpatterns  # noqa: E402
-from caunoi.core.request_size import guard_request_size  # noqa: E402
+from caunoi.core.request_size import AsgiApp, Receive, Scope, Send, guard_request_size  # noqa: E402
 
-application = ProtocolTypeRouter(
+# Under ASGI, Django runs each request's (and each consumer call's) database work in a context
+# of its own, so a connection "kept" for the next request is never used again, only left open
+# until the garbage collector finds it (Django's documentation: disable persistent connections
+# under ASGI). Kept connections are the WSGI server's (gunicorn's threads live on); here each
+# piece of work closes its connection, whatever DB_CONN_MAX_AGE says.
+for _database in settings.DATABASES.values():
+    _database["CONN_MAX_AGE"] = 0
+
+websockets = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(TwoFactorWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
+)
+
+
+async def _not_here(scope: Scope, receive: Receive, send: Send) -> None:
+    """HTTP on the websocket server: pages are gunicorn's (a misrouted proxy shows here)."""
+    body = b"Websockets only: pages are served by the WSGI server.\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 404,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+application: AsgiApp = ProtocolTypeRouter(
     {
         # Django's ASGI handler reads a whole body before any middleware: refuse first.
         "http": guard_request_size(django_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TwoFactorWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": websockets,
     }
 )
+websocket_application: AsgiApp = ProtocolTypeRouter({"http": _not_here, "websocket": websockets})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -66,3 +67,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_ws_origin(name: str) -> str:
+    """Where browsers reach the websocket server: "" (the page's own origin), ":PORT" (the
+    page's host on another port) or "ws[s]://host[:port]" (another origin, without a path)."""
+    value = env_str(name, "").strip().rstrip("/")
+    if not value:
+        return ""
+    if value.startswith(":"):
+        if value[1:].isdigit() and 0 < int(value[1:]) < 65536:
+            return value
+        raise ImproperlyConfigured(f"{name}={value!r}: after ':' comes a port number.")
+    parsed = urlsplit(value)
+    try:
+        parsed.port  # noqa: B018 -- raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={value!r} has a bad port.") from exc
+    if parsed.scheme not in ("ws", "wss") or not parsed.hostname or parsed.path or parsed.query:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not an origin like wss://live.example.org or a port like :8001."
+        )
+    return value

@@ -23,7 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry as RedisRetry
 
-from caunoi.config.env import env_bool, env_int, env_list, env_str, raw
+from caunoi.config.env import env_bool, env_int, env_list, env_str, env_ws_origin, raw
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -150,9 +150,17 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'caunoi.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", _default_sqlite)
-_db: dict[str, Any] = dict(
-    dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))
+_db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL))
+# Seconds a connection is kept for the next request of the same gunicorn thread. PostgreSQL
+# spends 10-20 ms of CPU starting a backend, more than most pages take: keep it (checked before
+# reuse, so a restarted server costs one reconnect). SQLite's "connection" is a file opened in
+# microseconds. The ASGI server never keeps one (caunoi/config/asgi.py says why).
+_db["CONN_MAX_AGE"] = env_int(
+    "DB_CONN_MAX_AGE",
+    60 if _db["ENGINE"] == "django.db.backends.postgresql" else 0,
+    minimum=0,
 )
+_db["CONN_HEALTH_CHECKS"] = _db["CONN_MAX_AGE"] > 0
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web server read while the task worker writes; IMMEDIATE transactions take
@@ -327,6 +335,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Where pages open their websocket (/ws/…): "" is the page's own origin (nginx passes /ws/ to
+# the ASGI server); ":8001" the page's host on another port (`caunoi serve` with a websocket
+# server of its own); "wss://live.example.org" another origin. Checked here, allowed by the CSP.
+LIVE_WS_URL = env_ws_origin("LIVE_WS_URL")
+if LIVE_WS_URL.startswith(":"):
+    _ws_sources = [f"ws://*{LIVE_WS_URL}", f"wss://*{LIVE_WS_URL}"]
+else:
+    _ws_sources = [LIVE_WS_URL] if LIVE_WS_URL else []
+
 # Everything is served from our own origin; no inline script and no inline style, so an
 # injected <script> in patient-entered text cannot run even if escaping were ever missed.
 SECURE_CSP = {
@@ -334,7 +351,7 @@ SECURE_CSP = {
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:", "blob:"],
-    "connect-src": [CSP.SELF],
+    "connect-src": [CSP.SELF, *_ws_sources],
     "media-src": [CSP.SELF, "blob:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],

@@ -7,7 +7,8 @@ in front of the application (nginx on the same host: 1), the client is the entry
 from the right. Everything before it is the client's own claim and is ignored.
 
 django-axes (lock-out) and the audit trail both take the address from here, and ``caunoi serve``
-runs uvicorn without its own proxy-header rewriting, so no second place trusts the header.
+and deploy/ run gunicorn and uvicorn without their own proxy-header rewriting, so no second place
+trusts the header (tests/deploy checks it through nginx with deploy/nginx/caunoi.conf).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Refusing a request body that is too large before it is read.
 
-Under a WSGI server Django reads a body only when a view asks for it, but under ASGI (what
-`caunoi serve` runs) its handler receives the whole body, into memory up to
+Under a WSGI server (gunicorn) Django reads a body only when a view asks for it, but under ASGI
+(what `caunoi serve` runs on the embedded default) its handler receives the whole body, into memory up to
 FILE_UPLOAD_MAX_MEMORY_SIZE and then into a temporary file, before any middleware runs. So
 one rule, ``body_too_large``, is applied in two places:
 

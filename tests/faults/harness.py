@@ -247,7 +247,9 @@ class App:
     def start(self) -> None:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "caunoi.cli", "serve", "--with-worker",
+                # --single: pages and websockets on one port, in one process, also with
+                # Redis (the tests count one outage warning per server process).
+                [sys.executable, "-m", "caunoi.cli", "serve", "--with-worker", "--single",
                  "--port", str(self.port)],
                 cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,

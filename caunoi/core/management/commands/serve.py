@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -9,9 +10,13 @@ import threading
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 log = logging.getLogger("caunoi.serve")
+PR_SET_PDEATHSIG = 1
+# Largest websocket message a browser may send (WebRTC signalling, chat lines).
+WS_MAX_SIZE = 256 * 1024
 
 
 class WorkerSupervisor:
@@ -80,13 +85,86 @@ class WorkerSupervisor:
             self._thread.join(timeout=5)
 
 
+def _end_with_parent() -> None:
+    """In a server started by ``caunoi serve``, before it runs: on Linux, SIGTERM when
+    ``caunoi serve`` dies, even of a SIGKILL, so that no orphaned server keeps the ports."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def gunicorn_command(*, host: str, port: int, workers: int, threads: int) -> list[str]:
+    """Pages and the API under gunicorn: gthread workers, so a sync view runs in the thread that
+    took the request, which keeps its database connection from one request to the next."""
+    return [
+        sys.executable, "-m", "gunicorn", "caunoi.config.wsgi:application",
+        "--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "--worker-class", "gthread",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        # Whom to believe about the scheme (X-Forwarded-Proto) is Django's decision, from
+        # TRUSTED_PROXY_COUNT, as for the client's address: gunicorn believes nobody.
+        "--forwarded-allow-ips", "",
+        # Several `caunoi serve` on one machine (tests, a second site) must not share the
+        # control socket in $HOME.
+        "--no-control-socket",
+        "--access-logfile", "-",
+        "--log-level", "info",
+    ]  # fmt: skip
+
+
+def uvicorn_command(*, host: str, port: int, app: str, workers: int = 1) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", host,
+        "--port", str(port),
+        "--workers", str(workers),
+        # The client's address is taken in one place, from TRUSTED_PROXY_COUNT
+        # (caunoi/core/client_address.py); uvicorn's own rewriting would believe any
+        # X-Forwarded-For sent from 127.0.0.1.
+        "--no-proxy-headers",
+        "--ws-max-size", str(WS_MAX_SIZE),
+        "--lifespan", "off",
+        "--log-level", "info",
+    ]  # fmt: skip
+
+
 class Command(BaseCommand):
-    help = "Serve Cầu Nối over ASGI (pages, API, websockets) with uvicorn; Ctrl-C stops."
+    help = (
+        "Serve Cầu Nối; Ctrl-C stops. With REDIS_URL: pages and the API through gunicorn on "
+        "--port, websockets through uvicorn on --ws-port, as in production. Without it (the "
+        "embedded default, whose in-memory channel layer lives in one process): everything "
+        "through uvicorn on --port."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+        parser.add_argument(
+            "--ws-port",
+            type=int,
+            default=None,
+            help="port of the websocket server when split (default: --port + 1)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="server processes: gunicorn's when split (default 2), uvicorn's otherwise (1)",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="threads per gunicorn process (split)"
+        )
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--split",
+            action="store_true",
+            help="gunicorn for HTTP and uvicorn for websockets (the default with REDIS_URL)",
+        )
+        mode.add_argument(
+            "--single",
+            action="store_true",
+            help="one uvicorn for everything (the default without REDIS_URL)",
+        )
         parser.add_argument(
             "--with-worker",
             action="store_true",
@@ -94,8 +172,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        import uvicorn
-
+        split = options["split"] or (bool(settings.REDIS_URL) and not options["single"])
+        if split and not settings.REDIS_URL:
+            raise CommandError(
+                "--split needs REDIS_URL: without Redis the live updates travel through an "
+                "in-memory channel layer, which cannot carry a push made by the page server to "
+                "a websocket held by another process."
+            )
         supervisor = None
         if options["with_worker"]:
             supervisor = WorkerSupervisor(
@@ -109,28 +192,94 @@ class Command(BaseCommand):
                     "CAUNOI_WORKER_PARENT": str(os.getpid()),
                 },
             )
-            supervisor.start()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Cầu Nối is serving at http://{options['host']}:{options['port']}/ (Ctrl-C stops)"
-            )
-        )
         # uvicorn handles SIGTERM itself, then raises it again once it has stopped; with the
         # default action the process would end there, before `finally` stops the worker.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
-            uvicorn.run(
-                "caunoi.config.asgi:application",
-                host=options["host"],
-                port=options["port"],
-                workers=options["workers"],
-                log_level="info",
-                # The client's address is taken in one place, from TRUSTED_PROXY_COUNT
-                # (caunoi/core/client_address.py); uvicorn's own rewriting would believe any
-                # X-Forwarded-For sent from 127.0.0.1.
-                proxy_headers=False,
-                ws_max_size=256 * 1024,
-            )
+            if split:
+                self._serve_split(options, supervisor)
+            else:
+                self._serve_single(options, supervisor)
         finally:
             if supervisor is not None:
                 supervisor.stop()
+
+    def _serve_single(self, options: dict[str, Any], supervisor: WorkerSupervisor | None) -> None:
+        import uvicorn
+
+        if supervisor is not None:
+            supervisor.start()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Cầu Nối is serving at http://{options['host']}:{options['port']}/ "
+                "(pages, API and websockets through uvicorn; Ctrl-C stops)"
+            )
+        )
+        uvicorn.run(
+            "caunoi.config.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"] or 1,
+            log_level="info",
+            # See uvicorn_command.
+            proxy_headers=False,
+            ws_max_size=WS_MAX_SIZE,
+        )
+
+    def _serve_split(self, options: dict[str, Any], supervisor: WorkerSupervisor | None) -> None:
+        host, port = options["host"], options["port"]
+        ws_port = options["ws_port"] or port + 1
+        if ws_port == port:
+            raise CommandError("--ws-port must differ from --port.")
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get(
+                "DJANGO_SETTINGS_MODULE", "caunoi.config.settings"
+            ),
+        }
+        # The pages open their websocket on this host at the websocket server's port, unless
+        # told otherwise (LIVE_WS_URL="" behind a proxy that serves both on one origin).
+        env.setdefault("LIVE_WS_URL", f":{ws_port}")
+        commands = {
+            "gunicorn": gunicorn_command(
+                host=host, port=port, workers=options["workers"] or 2, threads=options["threads"]
+            ),
+            "uvicorn": uvicorn_command(
+                host=host, port=ws_port, app="caunoi.config.asgi:websocket_application"
+            ),
+        }
+        servers: dict[str, subprocess.Popen[bytes]] = {}
+        try:
+            for name, command in commands.items():
+                # Started before any thread of ours (the worker's supervisor): preexec_fn is
+                # safe only in a process that has one thread.
+                servers[name] = subprocess.Popen(  # noqa: S603 -- our interpreter, our arguments
+                    command, env=env, preexec_fn=_end_with_parent
+                )
+            if supervisor is not None:
+                supervisor.start()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Cầu Nối is serving at http://{host}:{port}/ (pages and API through "
+                    f"gunicorn; websockets through uvicorn on port {ws_port}; Ctrl-C stops)"
+                )
+            )
+            # Either server ending ends both: whatever runs `caunoi serve` (systemd, a shell)
+            # sees it stop and can start it again, instead of half a site answering.
+            while True:
+                for name, process in servers.items():
+                    code = process.poll()
+                    if code is not None:
+                        log.warning("%s exited (%s); stopping.", name, code)
+                        raise SystemExit(1)
+                time.sleep(0.5)
+        finally:
+            for process in servers.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in servers.values():
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()

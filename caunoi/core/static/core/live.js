@@ -60,9 +60,19 @@
     document.dispatchEvent(new CustomEvent("caunoi:live", { detail: data }));
   }
 
-  function connect() {
+  // The websocket server (settings.LIVE_WS_URL, in <body data-ws-origin>): this page's origin
+  // when the attribute is absent (nginx passes /ws/ on), ":PORT" for this host on another port,
+  // or a whole "ws[s]://host[:port]". room.js does the same.
+  function socketUrl(wsPath) {
+    var origin = document.body.getAttribute("data-ws-origin") || "";
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + path);
+    if (!origin) { return scheme + window.location.host + wsPath; }
+    if (origin.charAt(0) === ":") { return scheme + window.location.hostname + origin + wsPath; }
+    return origin + wsPath;
+  }
+
+  function connect() {
+    socket = new WebSocket(socketUrl(path));
     window.caunoiSocket = socket;
     socket.onopen = function () {
       pause = 1000;

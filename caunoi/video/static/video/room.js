@@ -296,9 +296,17 @@
     root.setAttribute("data-closed", "true");
   }
 
-  function connect() {
+  // The websocket server (settings.LIVE_WS_URL, in <body data-ws-origin>), as in live.js.
+  function socketUrl(wsPath) {
+    var origin = document.body.getAttribute("data-ws-origin") || "";
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    state.ws = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws"));
+    if (!origin) { return scheme + window.location.host + wsPath; }
+    if (origin.charAt(0) === ":") { return scheme + window.location.hostname + origin + wsPath; }
+    return origin + wsPath;
+  }
+
+  function connect() {
+    state.ws = new WebSocket(socketUrl(root.getAttribute("data-ws")));
     state.ws.onmessage = onMessage;
     state.ws.onclose = function (event) {
       var text = { 4403: T.removed, 4410: T.ended, 4404: T.refused, 4401: T.refused }[event.code];
