@@ -85,6 +85,9 @@ class AppServer:
 
     def __init__(self, root: Path, env: dict[str, str], name: str) -> None:
         self.port = free_port()
+        # With Redis, ``caunoi serve`` serves pages (gunicorn) and websockets (uvicorn) on two
+        # ports; without it, both on one.
+        self.ws_port = free_port() if env.get("REDIS_URL") else self.port
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.log = root / f"{name}.log"
@@ -92,13 +95,14 @@ class AppServer:
 
     @property
     def ws_base(self) -> str:
-        return self.base.replace("http://", "ws://")
+        return f"ws://127.0.0.1:{self.ws_port}"
 
     def start(self) -> None:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "caunoi.cli", "serve",
-                 "--host", "127.0.0.1", "--port", str(self.port)],
+                 "--host", "127.0.0.1", "--port", str(self.port),
+                 *(["--ws-port", str(self.ws_port)] if self.ws_port != self.port else [])],
                 cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
