@@ -111,7 +111,7 @@ def _listen(
         return received
 
     if not in_this_thread:
-        return run_async(run)  # type: ignore[no-any-return]
+        return run_async(run)
     outcome: dict[str, Any] = {}
 
     def listen() -> None:
@@ -132,7 +132,7 @@ def _listen(
         listener.join()
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["received"]  # type: ignore[no-any-return]
+    return outcome["received"]
 
 
 def test_a_rolled_back_push_is_never_delivered(committed_db):
@@ -344,8 +344,8 @@ def test_pushes_reuse_one_connection_of_one_loop(settings, committed_db):
     """Hand-overs from different threads are sent over the same Redis connection, which stays
     open between them (named, to find it among the shared server's clients)."""
     name = f"caunoi-live-test-{uuid.uuid4().hex[:8]}"
-    layer_settings = dict(django_settings.CHANNEL_LAYERS["default"])
-    config = dict(layer_settings["CONFIG"])
+    layer_settings: dict[str, Any] = dict(django_settings.CHANNEL_LAYERS["default"])
+    config: dict[str, Any] = dict(layer_settings["CONFIG"])
     config["hosts"] = [{**config["hosts"][0], "client_name": name}]
     layer_settings["CONFIG"] = config
     settings.CHANNEL_LAYERS = {"default": layer_settings}
@@ -353,7 +353,7 @@ def test_pushes_reuse_one_connection_of_one_loop(settings, committed_db):
 
     server = redis.Redis.from_url(os.environ["REDIS_URL"])
 
-    def ours() -> list[int]:
+    def ours() -> list[Any]:
         return [c["id"] for c in server.client_list() if c.get("name") == name]
 
     seen = []
@@ -411,7 +411,8 @@ def test_pushes_still_queued_at_exit_are_sent(committed_db):
         f"live.push({group!r}, {{'from': 'exiting'}})\n"
         # No flush: the process ends at once and its exit hook sends what is queued.
     )
-    prefix = django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    layer_config: Any = django_settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    prefix = layer_config["prefix"]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "caunoi.config.test_settings",
