@@ -425,3 +425,32 @@ def test_pushes_still_queued_at_exit_are_sent(committed_db):
         subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=60)  # noqa: S603
 
     assert _listen([group], action, count=1) == [(group, {"from": "exiting"})]
+
+
+def test_a_task_run_by_the_worker_hands_its_pushes_over_once(committed_db):
+    from types import SimpleNamespace
+
+    from django.tasks.signals import task_finished, task_started
+
+    group = _group()
+    # What Django's own receivers of these signals log.
+    result = SimpleNamespace(
+        id="t1", task=SimpleNamespace(module_path="x.y"), status="RUNNING", backend="default"
+    )
+
+    def action(loop):
+        # As the worker runs a task: its pushes leave together when it finishes.
+        task_started.send(sender=None, task_result=result)
+        for n in range(4):
+            live.push(group, {"n": n})
+        counts["held"] = live.push_counts()["handoffs"] - before["handoffs"]
+        task_finished.send(sender=None, task_result=result)
+        counts["after"] = live.push_counts()["handoffs"] - before["handoffs"]
+        live.flush()
+
+    counts: dict[str, int] = {}
+    before = live.push_counts()
+    received = _listen([group], action, count=4)
+
+    assert [p["n"] for _g, p in received] == [0, 1, 2, 3]
+    assert counts == {"held": 0, "after": 1}
