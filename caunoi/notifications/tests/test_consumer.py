@@ -17,6 +17,7 @@ from caunoi.consults.models import Consultation
 from caunoi.consults.services import ConsultationInput, consultation_submit
 from caunoi.consults.tests.factories import internal_medicine, summary
 from caunoi.core.tests.aio import run_async
+from caunoi.notifications import live
 from caunoi.notifications.consumers import LiveConsumer
 from caunoi.notifications.models import Notification
 from caunoi.notifications.presence import is_online
@@ -46,6 +47,9 @@ def consult(committed_db):
         submit=True,
         data=ConsultationInput(patient=patient, specialty=internal_medicine(), summary=summary()),
     )
+    # The submission's pushes leave from the push loop: let them go before a test's socket
+    # joins a group, or it would receive them first.
+    assert live.flush()
     yield c
     Notification.objects.filter(url=c.get_absolute_url()).delete()
     Consultation.objects.filter(pk=c.pk).delete()

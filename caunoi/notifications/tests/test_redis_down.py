@@ -74,6 +74,7 @@ def test_push_to_an_unreachable_channel_layer_returns_and_warns_once(
     with caplog.at_level(logging.WARNING):
         for n in range(5):
             live.push(live.user_group(n), {"type": "notification", "unread": n})
+        assert live.flush()
 
     # One try found Redis down; the next four were skipped without waiting for it.
     assert attempts == ["user.0"]
@@ -90,6 +91,7 @@ def test_pushes_resume_and_say_so_when_the_channel_layer_answers_again(
     # Retry at once instead of after 5 seconds: the test does not wait.
     monkeypatch.setattr(live, "outage", Outage("Channel layer (live updates)", retry_after=0))
     live.push("user.1", {"type": "notification"})
+    assert live.flush()
     assert live.outage.down
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
