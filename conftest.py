@@ -118,6 +118,16 @@ def default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def no_open_live_batch() -> Iterator[None]:
+    """No test inherits the live-update batch of an earlier test's unclosed response."""
+    from caunoi.notifications import live
+
+    live.batch_discard()
+    yield
+    live.batch_discard()
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer() -> Iterator[None]:
     """A new channel layer object for every test. The Redis layer binds its receive lock to the
     event loop that first used it; tests run consumers in loops of their own (one per test, and

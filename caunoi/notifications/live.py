@@ -252,6 +252,13 @@ def batch() -> Iterator[None]:
             _hand_off(collected.items)
 
 
+def batch_discard() -> None:
+    """Forget the open batch of this context without sending it. For tests: a test client
+    response that is never closed (a streaming export) leaves its request's batch open, which
+    the next test's request would otherwise hand over with its own."""
+    _open.set(None)
+
+
 def _receiver(do: Callable[[str], None], owner: str) -> Callable[..., None]:
     # A receiver that raised would break the response's close (request_finished is not sent
     # robustly), so these log instead.
