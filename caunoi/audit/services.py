@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -79,6 +79,29 @@ def audit_record(
     return event
 
 
+def _chain_rows(rows: list[AuditEvent]) -> None:
+    """Write the rows' positions and hashes in one statement (PostgreSQL, SQLite >= 3.33);
+    ``bulk_update`` builds a CASE per row and cost ~1.5 ms of Python per row. Only rows still
+    unchained are written: any other count rolls the batch back."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint), %s, %s)"] * len(rows))
+    params: list[int | str | None] = []
+    for event in rows:
+        params += [event.pk, event.position, event.prev_hash, event.row_hash]
+    with connection.cursor() as cursor:
+        # VALUES' columns are column1… in both databases (SQLite takes no names for them).
+        cursor.execute(
+            f"UPDATE {table} SET position = chained.column2, prev_hash = chained.column3, "  # noqa: S608
+            f"row_hash = chained.column4 FROM (VALUES {values}) AS chained "
+            f"WHERE {table}.id = chained.column1 AND {table}.position IS NULL",
+            params,
+        )
+        if cursor.rowcount != len(rows):
+            raise IntegrityError(
+                f"audit chaining wrote {cursor.rowcount} of {len(rows)} rows: chained elsewhere?"
+            )
+
+
 def audit_chain(*, batch: int = CHAIN_BATCH, wait: bool = True) -> int:
     """Chain every committed row not chained yet; returns how many were chained.
 
@@ -111,9 +134,7 @@ def audit_chain(*, batch: int = CHAIN_BATCH, wait: bool = True) -> int:
                 event.prev_hash = head.last_hash
                 event.row_hash = row_digest(event, head.last_hash)
                 head.last_hash = event.row_hash
-            AuditEvent.objects.bulk_update(
-                rows, ["position", "prev_hash", "row_hash"], batch_size=100
-            )
+            _chain_rows(rows)
             head.save(update_fields=["last_hash", "length"])
         chained += len(rows)
 

@@ -263,3 +263,19 @@ def test_a_row_left_unchained_too_long_fails_the_check():
     assert "1 waiting to be chained" in verify_command("--tail-minutes", "45")[0]
     audit_chain()
     assert problems() == []
+
+
+def test_a_row_chained_already_is_never_chained_again():
+    # The last guard behind the head's lock: the write takes only rows still unchained, and a
+    # batch that finds fewer is rolled back whole.
+    from django.db import IntegrityError
+
+    from caunoi.audit.services import _chain_rows
+
+    [done] = chained(1)
+    [fresh] = record(1)
+    done.position, fresh.position = 10_001, 10_002
+    with pytest.raises(IntegrityError, match="wrote 1 of 2 rows"), transaction.atomic():
+        _chain_rows([fresh, done])
+    assert AuditEvent.objects.get(pk=fresh.pk).position is None
+    assert problems() == []

@@ -1,0 +1,180 @@
+"""Audited reads per second on PostgreSQL: processes writing the read audit of a patient page
+(``patients.reads.reads_record``: the patients read, then the audit row, in one transaction,
+each on a kept connection), with the audit chain built as it was before (the chain's head
+locked in every request's transaction: ``--design locked``) and as it is now (rows written
+without a lock, chained by a task worker's job every second: ``--design unlocked``), in the
+same run.
+
+    createdb caunoi_bench   # then: caunoi migrate && caunoi seed (the demo network)
+    DATABASE_URL=postgres://postgres@127.0.0.1/caunoi_bench .venv/bin/python benchmarks/audit_rate.py
+    DATABASE_URL=... .venv/bin/python benchmarks/audit_rate.py --processes 16 --seconds 20
+
+The locked design is reproduced here, in the benchmark only, exactly as ``audit_record`` did
+it before (lock the head, hash the row on the head's hash, insert, move the head, all until
+the caller commits); its rows get their position in the same step, so the trail stays whole
+and `caunoi audit verify` passes after the run. The unlocked run has one chaining process
+beside the readers (as a `caunoi worker` would), on the same two cores; the figure printed
+after it is how long the rows it left waiting took to be chained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import time
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caunoi.config.settings")
+import django
+
+django.setup()
+
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from caunoi.accounts.models import User
+from caunoi.audit.digest import content_digest, row_digest
+from caunoi.audit.models import AuditChainHead, AuditEvent
+from caunoi.audit.origin import AuditOrigin
+from caunoi.audit.services import CHAIN, audit_chain, audit_tail, audit_verify
+from caunoi.patients import reads
+from caunoi.patients.models import Patient
+from caunoi.patients.reads import ReadLog, reads_record
+
+ORIGIN = AuditOrigin(ip_address="10.1.2.3", view="patients:detail", method="GET")
+
+
+def locked_audit_record(*, actor: Any, action: str, **fields: Any) -> AuditEvent:
+    """The audit write before the chain was built after commit: the head's row lock, taken in
+    the caller's transaction and held until it commits, orders every append."""
+    origin = fields.pop("origin")
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get(name=CHAIN)
+        event = AuditEvent(
+            at=timezone.now(),
+            actor_id=actor.pk,
+            actor_label=(actor.get_full_name() or actor.get_username())[:200],
+            action=action,
+            object_type=fields["object_type"],
+            object_id=fields["object_id"],
+            object_label=fields["object_label"][:300],
+            purpose=fields["purpose"][:200],
+            detail=fields["detail"] or {},
+            ip_address=origin.ip_address,
+            prev_hash=head.last_hash,
+            position=head.length + 1,
+        )
+        event.content_hash = content_digest(event)
+        event.row_hash = row_digest(event, head.last_hash)
+        event.save(force_insert=True)
+        head.last_hash = event.row_hash
+        head.length += 1
+        head.save(update_fields=["last_hash", "length"])
+    return event
+
+
+def reader(
+    design: str, user_pk: int, patient_pks: list[int], start: Any, seconds: float, out: Any
+) -> None:
+    connections.close_all()
+    if design == "locked":
+        reads.audit_record = locked_audit_record  # type: ignore[assignment]
+    user = User.objects.get(pk=user_pk)
+    n = 0
+    times: list[float] = []
+    # The connection is opened and warmed before the clock starts.
+    Patient.objects.filter(pk=patient_pks[0]).exists()
+    start.wait()
+    until = time.perf_counter() + seconds
+    while (began := time.perf_counter()) < until:
+        log = ReadLog()
+        log.note(Patient, "", "care", [patient_pks[n % len(patient_pks)]])
+        reads_record(log, actor=user, origin=ORIGIN)
+        times.append(time.perf_counter() - began)
+        n += 1
+    connection.close()
+    out.put(times)
+
+
+def chainer(start: Any, stop: Any, out: Any) -> None:
+    """A task worker's audit job: chain what has committed, every second."""
+    connections.close_all()
+    start.wait()
+    chained = 0
+    while not stop.wait(1.0):
+        chained += audit_chain(wait=False)
+    connection.close()
+    out.put(chained)
+
+
+def run(design: str, processes: int, seconds: float, user_pk: int, patients: list[int]) -> None:
+    ctx = multiprocessing.get_context("fork")
+    connections.close_all()
+    start = ctx.Barrier(processes + 1 + (design == "unlocked"))
+    stop = ctx.Event()
+    out = ctx.Queue()
+    chained_out = ctx.Queue()
+    before = AuditEvent.objects.count()
+    connections.close_all()
+    procs = [
+        ctx.Process(target=reader, args=(design, user_pk, patients, start, seconds, out))
+        for _ in range(processes)
+    ]
+    if design == "unlocked":
+        procs.append(ctx.Process(target=chainer, args=(start, stop, chained_out)))
+    for p in procs:
+        p.start()
+    start.wait()
+    began = time.perf_counter()
+    times: list[float] = []
+    for _ in range(processes):
+        times.extend(out.get())
+    elapsed = time.perf_counter() - began
+    stop.set()
+    chained = chained_out.get() if design == "unlocked" else None
+    for p in procs:
+        p.join()
+    written = AuditEvent.objects.count() - before
+    assert written == len(times), (written, len(times))
+    times.sort()
+    p50 = statistics.median(times) * 1000
+    p99 = times[int(len(times) * 0.99)] * 1000
+    print(
+        f"{design:>9}: {len(times) / elapsed:7,.0f} audited reads/s  ({len(times):,} in "
+        f"{elapsed:.1f} s, {processes} processes)  p50 {p50:.1f} ms  p99 {p99:.1f} ms"
+    )
+    if design == "unlocked":
+        waiting = audit_tail().count
+        started = time.perf_counter()
+        rest = audit_chain()
+        print(
+            f"           chained by the worker's job during the run: {chained:,}; left waiting "
+            f"at the end: {waiting:,}, chained in {(time.perf_counter() - started) * 1000:.0f} ms"
+            f" ({rest:,})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--design", choices=["both", "locked", "unlocked"], default="both")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database with `caunoi seed`.")
+    user = User.objects.get(username="worker")
+    patients = list(Patient.objects.order_by("pk").values_list("pk", flat=True)[:50])
+    if not patients:
+        raise SystemExit("No patients: run `caunoi seed` first.")
+    audit_chain()
+    designs = ["locked", "unlocked"] if args.design == "both" else [args.design]
+    for design in designs:
+        run(design, args.processes, args.seconds, user.pk, patients)
+    problems = list(audit_verify())
+    print(f"audit verify after the runs: {len(problems)} problems")
+
+
+if __name__ == "__main__":
+    main()
