@@ -43,3 +43,15 @@ def test_the_worker_chains_the_rows_written_before_it_stops(committed_db):
             last_hash=head.last_hash, length=head.length
         )
         WorkerHeartbeat.objects.all().delete()
+
+
+def test_the_worker_job_chains_what_waits_and_leaves_a_whole_chain_alone(db):
+    from caunoi.audit.tasks import audit_chain_soon
+
+    audit_chain()
+    head = AuditChainHead.objects.get(name=CHAIN)
+    assert audit_chain_soon() == 0
+    with transaction.atomic():
+        audit_record(actor=None, action="view", object_type="tests.worker")
+    assert audit_chain_soon() == 1
+    assert AuditChainHead.objects.get(name=CHAIN).length == head.length + 1
