@@ -8,6 +8,11 @@ same run.
     createdb caunoi_bench   # then: caunoi migrate && caunoi seed (the demo network)
     DATABASE_URL=postgres://postgres@127.0.0.1/caunoi_bench .venv/bin/python benchmarks/audit_rate.py
     DATABASE_URL=... .venv/bin/python benchmarks/audit_rate.py --processes 16 --seconds 20
+    DATABASE_URL=... .venv/bin/python benchmarks/audit_rate.py --rows 10
+
+``--rows 10``: each transaction writes its read audit and nine more audit rows, as a consult
+page with its ten audit writes does (the locked design holds the head from the first to the
+commit).
 
 The locked design is reproduced here, in the benchmark only, exactly as ``audit_record`` did
 it before (lock the head, hash the row on the head's hash, insert, move the head, all until
@@ -75,8 +80,30 @@ def locked_audit_record(*, actor: Any, action: str, **fields: Any) -> AuditEvent
     return event
 
 
+def consult_like_transaction(log: ReadLog, user: User, rows: int) -> None:
+    with transaction.atomic():
+        reads_record(log, actor=user, origin=ORIGIN)
+        for i in range(rows - 1):
+            reads.audit_record(
+                actor=user,
+                action="view",
+                object_type="consults.consultation",
+                object_id=str(i),
+                object_label="",
+                purpose="care",
+                detail={"step": i},
+                origin=ORIGIN,
+            )
+
+
 def reader(
-    design: str, user_pk: int, patient_pks: list[int], start: Any, seconds: float, out: Any
+    design: str,
+    rows: int,
+    user_pk: int,
+    patient_pks: list[int],
+    start: Any,
+    seconds: float,
+    out: Any,
 ) -> None:
     connections.close_all()
     if design == "locked":
@@ -91,7 +118,11 @@ def reader(
     while (began := time.perf_counter()) < until:
         log = ReadLog()
         log.note(Patient, "", "care", [patient_pks[n % len(patient_pks)]])
-        reads_record(log, actor=user, origin=ORIGIN)
+        if rows == 1:
+            # As the middleware writes it: its own transaction.
+            reads_record(log, actor=user, origin=ORIGIN)
+        else:
+            consult_like_transaction(log, user, rows)
         times.append(time.perf_counter() - began)
         n += 1
     connection.close()
@@ -109,7 +140,9 @@ def chainer(start: Any, stop: Any, out: Any) -> None:
     out.put(chained)
 
 
-def run(design: str, processes: int, seconds: float, user_pk: int, patients: list[int]) -> None:
+def run(
+    design: str, rows: int, processes: int, seconds: float, user_pk: int, patients: list[int]
+) -> None:
     ctx = multiprocessing.get_context("fork")
     connections.close_all()
     start = ctx.Barrier(processes + 1 + (design == "unlocked"))
@@ -119,7 +152,7 @@ def run(design: str, processes: int, seconds: float, user_pk: int, patients: lis
     before = AuditEvent.objects.count()
     connections.close_all()
     procs = [
-        ctx.Process(target=reader, args=(design, user_pk, patients, start, seconds, out))
+        ctx.Process(target=reader, args=(design, rows, user_pk, patients, start, seconds, out))
         for _ in range(processes)
     ]
     if design == "unlocked":
@@ -137,12 +170,13 @@ def run(design: str, processes: int, seconds: float, user_pk: int, patients: lis
     for p in procs:
         p.join()
     written = AuditEvent.objects.count() - before
-    assert written == len(times), (written, len(times))
+    assert written == len(times) * rows, (written, len(times))
     times.sort()
     p50 = statistics.median(times) * 1000
     p99 = times[int(len(times) * 0.99)] * 1000
+    what = "audited reads/s" if rows == 1 else f"transactions/s of {rows} audit rows"
     print(
-        f"{design:>9}: {len(times) / elapsed:7,.0f} audited reads/s  ({len(times):,} in "
+        f"{design:>9}: {len(times) / elapsed:7,.0f} {what}  ({len(times):,} in "
         f"{elapsed:.1f} s, {processes} processes)  p50 {p50:.1f} ms  p99 {p99:.1f} ms"
     )
     if design == "unlocked":
@@ -161,6 +195,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--design", choices=["both", "locked", "unlocked"], default="both")
+    parser.add_argument("--rows", type=int, default=1, help="Audit rows per transaction.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database with `caunoi seed`.")
@@ -171,7 +206,7 @@ def main() -> None:
     audit_chain()
     designs = ["locked", "unlocked"] if args.design == "both" else [args.design]
     for design in designs:
-        run(design, args.processes, args.seconds, user.pk, patients)
+        run(design, args.rows, args.processes, args.seconds, user.pk, patients)
     problems = list(audit_verify())
     print(f"audit verify after the runs: {len(problems)} problems")
 
