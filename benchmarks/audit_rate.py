@@ -19,7 +19,9 @@ it before (lock the head, hash the row on the head's hash, insert, move the head
 the caller commits); its rows get their position in the same step, so the trail stays whole
 and `caunoi audit verify` passes after the run. The unlocked run has one chaining process
 beside the readers (as a `caunoi worker` would), on the same two cores; the figure printed
-after it is how long the rows it left waiting took to be chained.
+after it is how long the rows it left waiting took to be chained. The CPU used per transaction
+(the readers, their PostgreSQL backends and the chaining, from /proc) gives what two cores would
+carry without the other load on a shared machine.
 """
 
 from __future__ import annotations
@@ -80,6 +82,19 @@ def locked_audit_record(*, actor: Any, action: str, **fields: Any) -> AuditEvent
     return event
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU used so far by this process and by its PostgreSQL backend (same machine: /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return time.process_time(), (int(fields[11]) + int(fields[12])) / TICK
+
+
 def consult_like_transaction(log: ReadLog, user: User, rows: int) -> None:
     with transaction.atomic():
         reads_record(log, actor=user, origin=ORIGIN)
@@ -114,6 +129,7 @@ def reader(
     # The connection is opened and warmed before the clock starts.
     Patient.objects.filter(pk=patient_pks[0]).exists()
     start.wait()
+    app0, pg0 = cpu_seconds()
     until = time.perf_counter() + seconds
     while (began := time.perf_counter()) < until:
         log = ReadLog()
@@ -125,19 +141,22 @@ def reader(
             consult_like_transaction(log, user, rows)
         times.append(time.perf_counter() - began)
         n += 1
+    app1, pg1 = cpu_seconds()
     connection.close()
-    out.put(times)
+    out.put((times, app1 - app0, pg1 - pg0))
 
 
 def chainer(start: Any, stop: Any, out: Any) -> None:
     """A task worker's audit job: chain what has committed, every second."""
     connections.close_all()
     start.wait()
+    app0, pg0 = cpu_seconds()
     chained = 0
     while not stop.wait(1.0):
         chained += audit_chain(wait=False)
+    app1, pg1 = cpu_seconds()
     connection.close()
-    out.put(chained)
+    out.put((chained, app1 - app0 + pg1 - pg0))
 
 
 def run(
@@ -162,11 +181,15 @@ def run(
     start.wait()
     began = time.perf_counter()
     times: list[float] = []
+    app_cpu = pg_cpu = 0.0
     for _ in range(processes):
-        times.extend(out.get())
+        their_times, app, pg = out.get()
+        times.extend(their_times)
+        app_cpu += app
+        pg_cpu += pg
     elapsed = time.perf_counter() - began
     stop.set()
-    chained = chained_out.get() if design == "unlocked" else None
+    chained, chain_cpu = chained_out.get() if design == "unlocked" else (0, 0.0)
     for p in procs:
         p.join()
     written = AuditEvent.objects.count() - before
@@ -178,6 +201,13 @@ def run(
     print(
         f"{design:>9}: {len(times) / elapsed:7,.0f} {what}  ({len(times):,} in "
         f"{elapsed:.1f} s, {processes} processes)  p50 {p50:.1f} ms  p99 {p99:.1f} ms"
+    )
+    per = 1000 / len(times)
+    cpu = app_cpu + pg_cpu + chain_cpu
+    print(
+        f"           CPU per transaction: app {app_cpu * per:.2f} ms + PostgreSQL "
+        f"{pg_cpu * per:.2f} ms + chaining {chain_cpu * per:.2f} ms = {cpu * per:.2f} ms: "
+        f"two free cores would carry ~{2 * len(times) / cpu:,.0f}/s"
     )
     if design == "unlocked":
         waiting = audit_tail().count
