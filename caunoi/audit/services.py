@@ -1,7 +1,9 @@
 """Writing to the audit trail. Every service that changes or reveals data calls ``audit_record``
 inside its own transaction, so the change and its audit row commit or roll back together; a
 step of a domain object's timeline goes through ``record_step`` (the object, its timeline
-event and the audit row in one atomic step)."""
+event and the audit row in one atomic step). The rows are hash-chained after they commit, by
+``audit_chain`` (the task worker, `caunoi audit chain`), and checked by ``audit_verify``; the
+README says why the request takes no lock."""
 
 from __future__ import annotations
 
