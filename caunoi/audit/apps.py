@@ -6,3 +6,10 @@ class AuditConfig(AppConfig):
     name = "caunoi.audit"
     label = "audit"
     verbose_name = _("Audit trail")
+
+    def ready(self) -> None:
+        from caunoi.audit.tasks import audit_chain_soon
+        from caunoi.core.periodic import periodic_register
+
+        # Every task worker chains the rows written since its last run, about every second.
+        periodic_register("audit chain", audit_chain_soon)

@@ -30,8 +30,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One append-only row per access or change that matters.
 
-    Rows are chained: ``row_hash`` covers the row's content and the previous row's hash, so a
-    row edited or deleted after the fact breaks the chain (``caunoi audit verify`` finds it).
+    A row is written with ``content_hash``, the digest of its own fields, and no place in the
+    chain. The task worker then chains it (``services.audit_chain``): the next ``position``,
+    ``prev_hash`` (the hash of the row before it) and ``row_hash`` over the row's content and
+    ``prev_hash``, so a chained row edited, removed or moved breaks the chain, and ``caunoi
+    audit verify`` finds it (README: why the chain is built after commit, not in the request).
     Circular 49/2017 asks for telehealth records kept ten years; Law 91/2025 asks who
     processed health data, when and why. Both are answered from this table.
     """
@@ -55,8 +58,13 @@ class AuditEvent(models.Model):
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    row_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Written with the row: the digest of the fields above ("" on rows chained before 0003).
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Given when the row is chained, in the order rows were found committed; empty before.
+    position = models.BigIntegerField(_("chain position"), null=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # NULL, not "", until chained: the hash is unique and many rows wait at once.
+    row_hash = models.CharField(max_length=64, null=True, unique=True, editable=False)  # noqa: DJ001
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -64,7 +72,14 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "-id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-id"]),
+            # The rows waiting to be chained: the worker's and verify's lookup stays small
+            # however long the trail.
+            models.Index(
+                fields=["id"], condition=models.Q(position__isnull=True), name="audit_unchained"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
@@ -76,7 +91,8 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last hash of the chain; its row lock serialises appends to the chain."""
+    """The end of the chain: the last chained row's hash and position. Its row lock is taken
+    only by whoever chains (the task worker, ``caunoi audit chain``), never by a request."""
 
     name = models.CharField(max_length=32, unique=True)
     last_hash = models.CharField(max_length=64)

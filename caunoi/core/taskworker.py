@@ -40,6 +40,7 @@ from django_tasks_db.models import DBTaskResult
 
 from caunoi.core.models import WorkerHeartbeat
 from caunoi.core.outage import Outage
+from caunoi.core.periodic import Periodic
 
 log = logging.getLogger("caunoi.worker")
 
@@ -173,6 +174,7 @@ class ResilientWorker(Worker):
             interval=settings.WORKER_HEARTBEAT_SECONDS,
             lease_seconds=settings.TASK_LEASE_SECONDS,
         )
+        self.periodic = Periodic()
         self.interrupted: Any = None
         self.failures = 0
         self.last_failure = 0.0
@@ -183,6 +185,7 @@ class ResilientWorker(Worker):
         self.heartbeat.beat()
         # Also in --batch mode: a long task there must not look abandoned either.
         self.heartbeat.start()
+        self.periodic.start()
         try:
             while True:
                 try:
@@ -194,6 +197,7 @@ class ResilientWorker(Worker):
                         return
                     self._wait_for_database(exc)
         finally:
+            self.periodic.stop()
             self.heartbeat.stop()
 
     def _wait_for_database(self, exc: BaseException) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
+from caunoi.audit.services import audit_chain
 from caunoi.codes.loader import icd_load
 from caunoi.demo.consults import demo_consults_load, demo_roster_load
 from caunoi.demo.network import PERSONAS, demo_network_load
@@ -86,6 +87,9 @@ class Command(BaseCommand):
         if options["consults"]:
             self.stdout.write(f"Scale data: {options['consults']} consultations:")
             scale_consults_load(count=options["consults"], progress=say)
+        # The task worker chains audit rows within seconds; a seeded database is whole at once.
+        self.stdout.write("Audit trail:")
+        say(f"{audit_chain():,} events chained")
         self.stdout.write("Indicator facts:")
         done = refresh_facts(full=bool(options["consults"]), progress=say)
         say(f"{done.written:,} facts")
