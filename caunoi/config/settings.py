@@ -261,6 +261,8 @@ if min(WORKER_HEARTBEAT_MAX_AGE, TASK_LEASE_SECONDS) < 2 * WORKER_HEARTBEAT_SECO
         "WORKER_HEARTBEAT_SECONDS must be at most half of WORKER_HEARTBEAT_MAX_AGE and of "
         "TASK_LEASE_SECONDS, or a live worker would look dead."
     )
+# Days the results of finished tasks are kept (the worker prunes older ones once a day).
+TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 14, minimum=1)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -19,4 +19,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from caunoi.core.maintenance import once_a_day, task_results_prune
+        from caunoi.core.partitions import ensure_monthly_partitions
+        from caunoi.core.periodic import periodic_register
+
         post_migrate.connect(_ensure_partitions, sender=self)
+        periodic_register("monthly partitions", once_a_day(ensure_monthly_partitions))
+        periodic_register("task results prune", once_a_day(task_results_prune))
