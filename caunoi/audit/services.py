@@ -95,13 +95,46 @@ def _chain_rows(rows: list[AuditEvent]) -> None:
         cursor.execute(
             f"UPDATE {table} SET position = chained.column2, prev_hash = chained.column3, "  # noqa: S608
             f"row_hash = chained.column4 FROM (VALUES {values}) AS chained "
-            f"WHERE {table}.id = chained.column1 AND {table}.position IS NULL",
+            f"WHERE {table}.id = chained.column1 AND {table}.position IS NULL "
+            f"AND {table}.row_hash IS NULL",
             params,
         )
         if cursor.rowcount != len(rows):
             raise IntegrityError(
                 f"audit chaining wrote {cursor.rowcount} of {len(rows)} rows: chained elsewhere?"
             )
+
+
+def _adopt_linked_rows() -> int:
+    """Give their positions to rows that a server of the previous version linked into the chain
+    itself (``row_hash`` set, head moved, no position): during an upgrade, between migration
+    ``audit.0004`` and that server's stop. Such a row belongs right after the row whose hash it
+    names, whose position is known (or becomes known as its predecessor is adopted). Runs under
+    the head's lock; returns how many were adopted."""
+    orphans = list(AuditEvent.objects.filter(position__isnull=True, row_hash__isnull=False))
+    adopted = 0
+    progress = True
+    while orphans and progress:
+        progress = False
+        for event in list(orphans):
+            if event.prev_hash == GENESIS:
+                position = 1
+            else:
+                before = (
+                    AuditEvent.objects.filter(row_hash=event.prev_hash, position__isnull=False)
+                    .values_list("position", flat=True)
+                    .first()
+                )
+                if before is None:
+                    continue
+                position = before + 1
+            AuditEvent.objects.filter(pk=event.pk, position__isnull=True).update(position=position)
+            orphans.remove(event)
+            adopted += 1
+            progress = True
+    if orphans:
+        log.error("%d audit events are linked to no chained event", len(orphans))
+    return adopted
 
 
 def audit_chain(*, batch: int = CHAIN_BATCH, wait: bool = True) -> int:
@@ -123,7 +156,12 @@ def audit_chain(*, batch: int = CHAIN_BATCH, wait: bool = True) -> int:
             head = heads.filter(name=CHAIN).first()
             if head is None:
                 return chained
-            rows = list(AuditEvent.objects.filter(position__isnull=True).order_by("id")[:batch])
+            _adopt_linked_rows()
+            rows = list(
+                AuditEvent.objects.filter(position__isnull=True, row_hash__isnull=True).order_by(
+                    "id"
+                )[:batch]
+            )
             if not rows:
                 return chained
             for event in rows:
@@ -187,7 +225,7 @@ class AuditTail:
 
 
 def audit_tail() -> AuditTail:
-    found = AuditEvent.objects.filter(position__isnull=True).aggregate(
+    found = AuditEvent.objects.filter(position__isnull=True, row_hash__isnull=True).aggregate(
         count=models.Count("id"), oldest=Min("at")
     )
     return AuditTail(count=found["count"], oldest_at=found["oldest"])
@@ -228,7 +266,16 @@ def audit_verify(
         )
     tail = AuditEvent.objects.filter(position__isnull=True)
     for event in tail.order_by("id").iterator(chunk_size=2000):
-        if event.content_hash != content_digest(event):
+        if event.row_hash is not None:
+            # Linked by a server of the previous version; the next chaining numbers it.
+            if (
+                event.prev_hash != GENESIS
+                and not AuditEvent.objects.filter(row_hash=event.prev_hash).exists()
+            ):
+                yield event, "broken link (not numbered yet)"
+            elif row_digest(event, event.prev_hash) != event.row_hash:
+                yield event, "content changed (not numbered yet)"
+        elif event.content_hash != content_digest(event):
             yield event, "content changed (not chained yet)"
     if tail_max_age is not None:
         waiting = audit_tail()

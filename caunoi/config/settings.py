@@ -190,7 +190,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {  # the primary's options; only where it is differs
         **_db,
         **{k: _where[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
-        "OPTIONS": dict(_db["OPTIONS"]),
+        # A standby that drops packets must not hold a dashboard for the system's TCP timeout.
+        "OPTIONS": {"connect_timeout": 3, **_db["OPTIONS"]},
         "CONN_HEALTH_CHECKS": True,  # a standby restarted meanwhile: reconnect, not an error
         "TEST": {"MIRROR": "default"},
     }

@@ -29,6 +29,7 @@ process then; the deadline bound above keeps the flag right.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Iterable
@@ -47,9 +48,11 @@ NAMESPACE = "consults.queue.1"
 # Lists cached here; "overdue" changes with the clock (see above).
 CACHED_LISTS = frozenset({"mine", "hub", "triage"})
 
+log = logging.getLogger("caunoi.consults")
+
 
 def _seconds() -> int:
-    return int(getattr(settings, "QUEUE_CACHE_SECONDS", 300))
+    return int(getattr(settings, "QUEUE_CACHE_SECONDS", 60))
 
 
 def _version_key(kind: str, ident: int) -> str:
@@ -126,7 +129,13 @@ class CachedRows:
 
 
 def cached_rows(key: str) -> CachedRows | None:
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except Exception:
+        # A copy this release cannot read (written by another version sharing the cache):
+        # render afresh rather than fail the page.
+        log.warning("Queue cache entry %s unreadable; rendering afresh", key, exc_info=True)
+        return None
     if not isinstance(found, CachedRows):
         return None
     if found.valid_until is not None and time.time() >= found.valid_until:

@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 log = logging.getLogger("caunoi.worker")
 
 DAY = 24 * 3600.0
+PRUNE_BATCH = 5000
 
 
 def once_a_day(
@@ -45,10 +46,16 @@ def task_results_prune(*, keep_days: int | None = None) -> int:
     number deleted."""
     days = settings.TASK_RESULTS_KEEP_DAYS if keep_days is None else keep_days
     cutoff = timezone.now() - timedelta(days=days)
-    deleted, _ = DBTaskResult.objects.filter(
+    old = DBTaskResult.objects.filter(
         status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
         finished_at__lt=cutoff,
-    ).delete()
+    )
+    deleted = 0
+    # In batches: the first run on a database that kept every result for years must not hold
+    # one long delete in the thread that also chains the audit trail.
+    while batch := list(old.values_list("id", flat=True)[:PRUNE_BATCH]):
+        done, _ = DBTaskResult.objects.filter(id__in=batch).delete()
+        deleted += done
     if deleted:
         log.info("Pruned %d task results finished before %s", deleted, cutoff.date())
     return deleted

@@ -10,7 +10,10 @@ worker every day); a default partition takes any row no month partition covers, 
 never fails because a partition was not made in time. Django keeps seeing one table: its primary
 key stays ``id`` for the ORM, while PostgreSQL's is (``id``, time) — a partitioned table's
 unique keys must include the partitioning column — and a unique column other than ``id`` (a
-``public_id``) keeps an ordinary index: uuid4 values do not collide.
+``public_id``) keeps an ordinary index: uuid4 values do not collide. A later migration that
+alters such a field's uniqueness, or adds a foreign key to one of these tables, must be written
+by hand for PostgreSQL (Django expects the constraints it made); indexes are still added to the
+parent as usual (not ``CONCURRENTLY``).
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ def partition_by_month(connection: BaseDatabaseWrapper, table: str, column: str)
         )
         # What the parent must have again: its indexes and foreign keys, read off the table.
         cursor.execute(
-            "SELECT i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, x.indisprimary "
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, x.indisprimary, "
+            " ARRAY(SELECT a.attname FROM pg_attribute a "
+            "       WHERE a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)) "
             "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = %s::regclass",
             [table],
@@ -95,11 +100,11 @@ def partition_by_month(connection: BaseDatabaseWrapper, table: str, column: str)
         # The old table becomes the first partition: its indexes give up their names to the
         # parent's (partition indexes are attached to the parent's by definition, not name).
         cursor.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(legacy)}")
-        for name, _definition, _unique, _primary in indexes:
+        for name, *_rest in indexes:
             cursor.execute(f"ALTER INDEX {_q(name)} RENAME TO {_q((name + '_old')[:63])}")
         # Its primary key (id) gives way to the parent's (id, time), made on it when attached;
         # a table that other tables' foreign keys point to cannot be converted (this fails).
-        for name, _definition, _unique, primary in indexes:
+        for name, _definition, _unique, primary, _columns in indexes:
             if primary:
                 cursor.execute(
                     f"ALTER TABLE {_q(legacy)} DROP CONSTRAINT {_q((name + '_old')[:63])}"
@@ -111,7 +116,8 @@ def partition_by_month(connection: BaseDatabaseWrapper, table: str, column: str)
                 f"ALTER TABLE {_q(legacy)} DROP CONSTRAINT IF EXISTS {_q((name + '_old')[:63])}"
             )
         cursor.execute(
-            f"CREATE TABLE {_q(table)} (LIKE {_q(legacy)} INCLUDING DEFAULTS INCLUDING STORAGE) "
+            f"CREATE TABLE {_q(table)} "
+            f"(LIKE {_q(legacy)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE) "
             f"PARTITION BY RANGE ({_q(column)})"
         )
         cursor.execute(f"ALTER SEQUENCE {_q(sequence)} OWNED BY {_q(table)}.id")
@@ -119,17 +125,15 @@ def partition_by_month(connection: BaseDatabaseWrapper, table: str, column: str)
             f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(table + '_pkey')} "
             f"PRIMARY KEY (id, {_q(column)})"
         )
-        legacy_ref = f"ON public.{legacy} "
-        for name, definition, unique, primary in indexes:
+        # The definitions were read before the renames: they name the index and the table as
+        # the parent is now called, so they make the parent's indexes as they are.
+        for _name, definition, unique, primary, columns in indexes:
             if primary:
                 continue
-            parent_definition = definition.replace(
-                f"INDEX {(name + '_old')[:63]} ", f"INDEX {_q(name)} ", 1
-            ).replace(legacy_ref, f"ON public.{table} ", 1)
-            columns = parent_definition[parent_definition.index("(") + 1 :]
             if unique and column not in columns:
-                parent_definition = parent_definition.replace("CREATE UNIQUE INDEX", "CREATE INDEX")
-            cursor.execute(parent_definition)
+                # A partitioned table's unique index must include the partitioning column.
+                definition = definition.replace("CREATE UNIQUE INDEX", "CREATE INDEX", 1)
+            cursor.execute(definition)
         for name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
 
@@ -205,6 +209,9 @@ def ensure_monthly_partitions(
                 name = f"{table}_p{start:%Y%m}"[:63]
                 try:
                     with transaction.atomic(using=connection.alias):
+                        # Making a partition locks the parent: wait for busy readers briefly,
+                        # else try again tomorrow (the default partition takes the rows).
+                        cursor.execute("SET LOCAL lock_timeout = '5s'")
                         cursor.execute(
                             f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} "
                             "FOR VALUES FROM (%s) TO (%s)",

@@ -113,3 +113,9 @@ def test_split_pages_open_their_live_socket_on_the_websocket_port(
     log = app.log_text()
     assert '"GET /consults/ HTTP/1.1" 200' in log
     assert 'WebSocket /ws/live/" [accepted]' in log
+
+
+def test_several_processes_without_redis_are_refused_with_the_reason():
+    with override_settings(REDIS_URL=""), pytest.raises(CommandError) as refused:
+        call_command("serve", "--single", "--workers", "2")
+    assert "own in-memory channel layer" in str(refused.value)

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from caunoi.audit.digest import content_digest, row_digest
 from caunoi.audit.models import AuditChainHead, AuditEvent
@@ -278,4 +279,47 @@ def test_a_row_chained_already_is_never_chained_again():
     with pytest.raises(IntegrityError, match="wrote 1 of 2 rows"), transaction.atomic():
         _chain_rows([fresh, done])
     assert AuditEvent.objects.get(pk=fresh.pk).position is None
+    assert problems() == []
+
+
+def old_server_append(i: int) -> AuditEvent:
+    """A row as a server of the previous version writes it: linked to the head under its lock,
+    the head moved, no position and no content digest (an upgrade, after migration 0004)."""
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get(name=CHAIN)
+        event = AuditEvent(
+            at=timezone.now(),
+            action="view",
+            object_type="tests.thing",
+            object_id=f"old-{i}",
+            object_label=f"old {i}",
+            purpose="test",
+            detail={},
+            prev_hash=head.last_hash,
+        )
+        event.row_hash = row_digest(event, head.last_hash)
+        event.save(force_insert=True)
+        head.last_hash = event.row_hash
+        head.length += 1
+        head.save(update_fields=["last_hash", "length"])
+    return event
+
+
+def test_rows_linked_by_a_previous_version_during_an_upgrade_are_numbered_not_rewritten():
+    chained(2)
+    old_first = old_server_append(1)  # the old server links a row…
+    record(2)  # …new servers write theirs…
+    assert audit_chain() == 2  # …and the new worker chains them after it
+    old_second = old_server_append(2)
+    record(1)
+    assert audit_chain() == 1
+    for event in (old_first, old_second):
+        stored = AuditEvent.objects.get(pk=event.pk)
+        # Numbered in place, its hashes untouched.
+        assert stored.row_hash == event.row_hash
+        assert stored.prev_hash == event.prev_hash
+        assert stored.position is not None
+    head = AuditChainHead.objects.get(name=CHAIN)
+    positions = sorted(p or 0 for p in AuditEvent.objects.values_list("position", flat=True))
+    assert positions == list(range(1, head.length + 1))
     assert problems() == []

@@ -103,7 +103,8 @@ def test_log_in_audit_row_records_the_address_behind_the_proxy(client, settings,
 
 
 class ServedApp:
-    """`caunoi serve`'s uvicorn options, captured from the command, on a free port."""
+    """`caunoi serve --single`'s uvicorn options, captured from the command, on a free port
+    (split serving runs uvicorn only for websockets, as a process: tests/deploy)."""
 
     def __init__(self) -> None:
         import uvicorn
@@ -111,7 +112,7 @@ class ServedApp:
         from caunoi.config.asgi import application
 
         with mock.patch("uvicorn.run") as run:
-            call_command("serve", "--port", "1")
+            call_command("serve", "--single", "--port", "1")
         options = dict(run.call_args.kwargs)
         for name in ("host", "port", "workers", "log_level"):
             options.pop(name, None)

@@ -179,6 +179,12 @@ class Command(BaseCommand):
                 "in-memory channel layer, which cannot carry a push made by the page server to "
                 "a websocket held by another process."
             )
+        if not settings.REDIS_URL and (options["workers"] or 1) > 1:
+            raise CommandError(
+                "--workers above 1 needs REDIS_URL: without Redis each process would have its "
+                "own in-memory channel layer and cache, and a push made in one would not reach "
+                "a page connected to another."
+            )
         supervisor = None
         if options["with_worker"]:
             supervisor = WorkerSupervisor(
