@@ -106,20 +106,15 @@ def wrk(
     return {k: float(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
 
 
-def main() -> None:
-    if connection.vendor != "postgresql":
-        sys.exit("Run against PostgreSQL with the scale seed (see the docstring).")
-    subprocess.run([CAUNOI, "collectstatic", "--no-input", "-v0"], check=True)
-    total = Consultation.objects.count()
-    print(f"consultations in the database: {total:,}")
-    specialist = User.objects.get(username="specialist")
-    worker = User.objects.get(username="worker")
+def demo_targets(worker: User) -> tuple[Consultation, str, str]:
+    """A closed consultation of Huế's hub to open, an API token of ``worker`` and the JSON body
+    of a consultation ``worker`` may submit (a patient of their station with consent)."""
     consult = (
         Consultation.objects.filter(hub__name="Bệnh viện Trung ương Huế", status="closed")
         .order_by("-id")
         .first()
     )
-    assert consult is not None
+    assert consult is not None, "seed the demo first"
     patient = Patient.objects.filter(
         facility__memberships__user=worker, consents__withdrawn_at__isnull=True
     ).first()
@@ -136,6 +131,18 @@ def main() -> None:
         },
         ensure_ascii=False,
     )
+    return consult, token, body
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("Run against PostgreSQL with the scale seed (see the docstring).")
+    subprocess.run([CAUNOI, "collectstatic", "--no-input", "-v0"], check=True)
+    total = Consultation.objects.count()
+    print(f"consultations in the database: {total:,}")
+    specialist = User.objects.get(username="specialist")
+    worker = User.objects.get(username="worker")
+    consult, token, body = demo_targets(worker)
 
     queue_path = "/consults/?queue=hub"
     consult_path = consult.get_absolute_url()

@@ -24,7 +24,6 @@ set-up leaves, measured in the same run.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -46,14 +45,12 @@ import django
 
 django.setup()
 
-from consults_load import REPORT, SUBMIT, session_cookie  # type: ignore[import-not-found]
+from consults_load import REPORT, SUBMIT, demo_targets, session_cookie  # type: ignore[import-not-found]
 from django.db import connection
 from django.utils import timezone
 
 from caunoi.accounts.models import User
-from caunoi.accounts.services import api_token_create
 from caunoi.consults.models import Consultation
-from caunoi.patients.models import Patient
 
 MODES = os.environ.get("BENCH_MODES", "asgi,wsgi-new,wsgi").split(",")
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "8,32,64").split(",")]
@@ -175,28 +172,7 @@ def pages() -> list[Page]:
     specialist = User.objects.get(username="specialist")
     worker = User.objects.get(username="worker")
     officer = User.objects.get(username="officer")
-    consult = (
-        Consultation.objects.filter(hub__name="Bệnh viện Trung ương Huế", status="closed")
-        .order_by("-id")
-        .first()
-    )
-    assert consult is not None, "seed the demo first"
-    patient = Patient.objects.filter(
-        facility__memberships__user=worker, consents__withdrawn_at__isnull=True
-    ).first()
-    assert patient is not None
-    _row, token = api_token_create(user=worker, name="benchmark", actor=worker)
-    body = json.dumps(
-        {
-            "patient": str(patient.public_id),
-            "specialty": "internal-medicine",
-            "urgency": "routine",
-            "reason": "Ho kéo dài",
-            "question": "Cần chụp X-quang không?",
-            "temperature": 37.8,
-        },
-        ensure_ascii=False,
-    )
+    consult, token, body = demo_targets(worker)
     as_specialist = {"Cookie": session_cookie(specialist)}
     as_worker = {"Cookie": session_cookie(worker)}
     bearer = {"Authorization": f"Bearer {token}"}
