@@ -231,6 +231,25 @@ def audit_tail() -> AuditTail:
     return AuditTail(count=found["count"], oldest_at=found["oldest"])
 
 
+VERIFY_PAGE = 2000
+
+
+def _pages(rows: models.QuerySet[AuditEvent], key: str) -> Iterator[AuditEvent]:
+    """``rows`` in ``key`` order, ``VERIFY_PAGE`` at a time by key (not a server-side cursor, which
+    PgBouncer in transaction mode does not keep: there ``iterator()`` would load the whole
+    trail into memory)."""
+    last: int | None = None
+    while True:
+        page = rows.order_by(key)
+        if last is not None:
+            page = page.filter(**{f"{key}__gt": last})
+        batch = list(page[:VERIFY_PAGE])
+        if not batch:
+            return
+        yield from batch
+        last = getattr(batch[-1], key)
+
+
 def audit_verify(
     *, tail_max_age: timedelta | None = TAIL_MAX_AGE
 ) -> Iterator[tuple[AuditEvent | None, str]]:
@@ -247,7 +266,7 @@ def audit_verify(
     last_position = 0
     count = 0
     chained = AuditEvent.objects.filter(position__isnull=False, position__lte=length)
-    for event in chained.order_by("position").iterator(chunk_size=2000):
+    for event in _pages(chained, "position"):
         count += 1
         if event.prev_hash != previous:
             yield event, "broken link"
@@ -265,7 +284,7 @@ def audit_verify(
             f"chain ends after {count} events, its head records {length}: events were removed",
         )
     tail = AuditEvent.objects.filter(position__isnull=True)
-    for event in tail.order_by("id").iterator(chunk_size=2000):
+    for event in _pages(tail, "id"):
         if event.row_hash is not None:
             # Linked by a server of the previous version; the next chaining numbers it.
             if (

@@ -323,3 +323,14 @@ def test_rows_linked_by_a_previous_version_during_an_upgrade_are_numbered_not_re
     positions = sorted(p or 0 for p in AuditEvent.objects.values_list("position", flat=True))
     assert positions == list(range(1, head.length + 1))
     assert problems() == []
+
+
+def test_verify_reads_the_trail_page_by_page_and_still_finds_a_change(monkeypatch):
+    from caunoi.audit import services
+
+    monkeypatch.setattr(services, "VERIFY_PAGE", 2)
+    events = chained(5)
+    record(3)  # waiting rows, read page by page too
+    assert problems() == []
+    raw("UPDATE {table} SET object_label = 'changed' WHERE id = %s", [events[3].pk])
+    assert problems() == [(events[3].pk, "content changed")]
