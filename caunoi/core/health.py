@@ -117,6 +117,13 @@ CHECKS: dict[str, Callable[[], str | dict[str, Any]]] = {
     "tasks": check_tasks,
     "worker": check_worker,
 }
+
+
+def health_register(name: str, check: Callable[[], str | dict[str, Any]]) -> None:
+    """Add a required check owned by an app above core (registered in its ``ready()``)."""
+    CHECKS[name] = check
+
+
 # Checks whose failure leaves the platform serving (status "degraded", 200).
 OPTIONAL = {"channel_layer", "cache"}
 # What one web server needs to serve requests: ``/healthz?for=lb``, for load balancers. A task

@@ -334,3 +334,29 @@ def test_verify_reads_the_trail_page_by_page_and_still_finds_a_change(monkeypatc
     assert problems() == []
     raw("UPDATE {table} SET object_label = 'changed' WHERE id = %s", [events[3].pk])
     assert problems() == [(events[3].pk, "content changed")]
+
+
+def test_healthz_fails_when_rows_wait_too_long_to_be_chained():
+    from django.test import Client
+
+    from caunoi.core.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.create(worker_id="w-audit", host="app-1", pid=1)
+    waiting = record(2)
+    body = Client().get("/healthz").json()
+    assert body["checks"]["audit_chain"] == {
+        "ok": True,
+        "required": True,
+        "waiting": 2,
+        "age_s": body["checks"]["audit_chain"]["age_s"],
+        "ms": body["checks"]["audit_chain"]["ms"],
+    }
+    AuditEvent.objects.filter(pk=waiting[0].pk).update(at=timezone.now() - timedelta(minutes=11))
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    check = response.json()["checks"]["audit_chain"]
+    assert check["ok"] is False
+    assert check["waiting"] == 2
+    assert check["error"].startswith("CheckFailed: 2 audit events wait to be chained")
+    # The load balancer's check does not take the web server out for it.
+    assert Client().get("/healthz?for=lb").status_code == 200

@@ -42,7 +42,7 @@ def test_healthz_answers_ok_with_every_check(beating_worker):
     body = response.json()
     assert body["status"] == "ok"
     checks = body["checks"]
-    assert set(checks) == {"database", "channel_layer", "cache", "tasks", "worker"}
+    assert set(checks) == {"database", "channel_layer", "cache", "tasks", "worker", "audit_chain"}
     assert all(check["ok"] is True for check in checks.values())
     assert checks["database"]["backend"] == connection.vendor
     assert checks["channel_layer"]["backend"] == type(get_channel_layer()).__name__
@@ -52,7 +52,7 @@ def test_healthz_answers_ok_with_every_check(beating_worker):
     assert 0 <= checks["worker"]["age_s"] < 60
     assert all(check["ms"] >= 0 for check in checks.values())
     required = {name for name, check in checks.items() if check["required"]}
-    assert required == {"database", "tasks", "worker"}
+    assert required == {"database", "tasks", "worker", "audit_chain"}
 
 
 def test_healthz_is_never_cached(beating_worker):
