@@ -343,7 +343,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # server of its own); "wss://live.example.org" another origin. Checked here, allowed by the CSP.
 LIVE_WS_URL = env_ws_origin("LIVE_WS_URL")
 if LIVE_WS_URL.startswith(":"):
-    _ws_sources = [f"ws://*{LIVE_WS_URL}", f"wss://*{LIVE_WS_URL}"]
+    # The page's own host on that port: each host the site answers to (".example.org", a
+    # domain and its subdomains, is "*.example.org" and "example.org" in a CSP).
+    _ws_hosts: list[str] = []
+    for _host in ALLOWED_HOSTS:
+        if _host == "*":
+            _ws_hosts = ["*"]
+            break
+        if _host.startswith("["):
+            continue  # a CSP source cannot name an IPv6 address
+        _ws_hosts += [f"*{_host}", _host[1:]] if _host.startswith(".") else [_host]
+    _ws_sources = [f"{s}://{h}{LIVE_WS_URL}" for h in _ws_hosts for s in ("ws", "wss")]
 else:
     _ws_sources = [LIVE_WS_URL] if LIVE_WS_URL else []
 

@@ -67,10 +67,16 @@ def test_sqlite_and_an_explicit_setting_keep_what_they_say(tmp_path):
 
 def test_the_csp_allows_the_websocket_port_or_origin_and_nothing_more(tmp_path):
     assert _settings_with(tmp_path)["connect_src"] == ["'self'"]
-    assert _settings_with(tmp_path, LIVE_WS_URL=":8001")["connect_src"] == [
+    assert _settings_with(
+        tmp_path, LIVE_WS_URL=":8001", ALLOWED_HOSTS="caunoi.syt.gov.vn,.caunoi.vn"
+    )["connect_src"] == [
         "'self'",
-        "ws://*:8001",
-        "wss://*:8001",
+        "ws://caunoi.syt.gov.vn:8001",
+        "wss://caunoi.syt.gov.vn:8001",
+        "ws://*.caunoi.vn:8001",
+        "wss://*.caunoi.vn:8001",
+        "ws://caunoi.vn:8001",
+        "wss://caunoi.vn:8001",
     ]
     assert _settings_with(tmp_path, LIVE_WS_URL="wss://live.example.org/")["connect_src"] == [
         "'self'",
