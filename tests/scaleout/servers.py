@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,27 +27,12 @@ from typing import Any
 
 from django.db import connections
 
+from tests.faults.harness import free_port, wait_for
+
 REPO = Path(__file__).resolve().parents[2]
 # The fixture network's personas sign in with this password (test settings' fast hasher).
 PASSWORD = "caunoi-demo"
 SECRET_KEY = "scale-out-tests-" + "s" * 50
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for: {what}")
-        time.sleep(0.1)
 
 
 def database_url(alias: str = "default") -> str:

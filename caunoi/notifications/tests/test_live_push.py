@@ -29,13 +29,10 @@ from django_tasks_db.models import DBTaskResult
 
 from caunoi.accounts.models import ApiToken, User
 from caunoi.consults.models import Consultation
-from caunoi.core.outage import Outage
 from caunoi.core.tests.aio import run_async
 from caunoi.notifications import live
 from caunoi.notifications.models import Notification
 from caunoi.patients.tests.factories import make_patient
-
-from .test_redis_down import _closed_port_url
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -274,24 +271,9 @@ def test_pushes_from_several_threads_all_arrive_in_each_threads_order(committed_
 
 
 @pytest.fixture
-def unreachable(settings, monkeypatch):
-    """The channel layer (and cache) at a port where nothing listens; a fresh outage memory;
-    each send waits at ``gate`` before trying, so the test sees what the request did first."""
-    url = _closed_port_url()
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": url, "socket_connect_timeout": 1}]},
-        }
-    }
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "caunoi.core.cache.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    monkeypatch.setattr(live, "outage", Outage("Channel layer (live updates)"))
+def unreachable(redis_down, monkeypatch):
+    """Redis unreachable (``redis_down``); each send waits at ``gate`` before trying, so the
+    test sees what the request did first."""
     gate = threading.Event()
     tried: list[str] = []
     send = live._send

@@ -6,7 +6,6 @@ production, where after-commit work that raises would turn a saved write into a 
 from __future__ import annotations
 
 import logging
-import socket
 import uuid
 
 import pytest
@@ -26,34 +25,6 @@ from caunoi.notifications.presence import (
     presence_leave,
 )
 from caunoi.patients.tests.factories import make_patient
-
-
-def _closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"
-
-
-@pytest.fixture
-def redis_down(settings, monkeypatch):
-    url = _closed_port_url()
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": url, "socket_connect_timeout": 1}]},
-        }
-    }
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "caunoi.core.cache.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    # A fresh memory of the outage for each test (the module keeps one per process).
-    monkeypatch.setattr(live, "outage", Outage("Channel layer (live updates)"))
-    return url
 
 
 def _warnings(caplog, text):
