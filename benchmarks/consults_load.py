@@ -44,7 +44,7 @@ from caunoi.consults.models import Consultation
 from caunoi.patients.models import Patient
 
 CAUNOI = str(Path(sys.executable).parent / "caunoi")
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32").split(",")[0])  # serving.py: a list
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 DURATION = os.environ.get("BENCH_DURATION", "20s")
 

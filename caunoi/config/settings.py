@@ -175,6 +175,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
+    # PostgreSQL compiles a query with LLVM once its estimated cost passes jit_above_cost: the
+    # patient list's plan (estimated high, run in 20 ms) spent 350-550 ms compiling. Short
+    # queries are what this platform runs, so JIT is off for its sessions. PgBouncer refuses
+    # startup options: there, set it for the database (deploy/README.md).
+    if not env_bool("PGBOUNCER", False):
+        _db["OPTIONS"].setdefault("options", "-c jit=off")
     if env_bool("PGBOUNCER", False):
         # PgBouncer in transaction mode hands each transaction to any server connection: a
         # cursor (iterator()) or a prepared statement left on one is missing on the next.

@@ -27,22 +27,49 @@ from caunoi.network.models import Membership, Role
 CASE_GUEST_ROLES = (Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN)
 
 
+def _ways_in(scope: Scope) -> tuple[Q, list[Q]]:
+    """The ways a person sees a consultation: as its requesting facility's staff, and the
+    others (its hub's staff, invited into the case). Drafts are seen by the requesting side
+    only."""
+    invited = (
+        Participant.objects.active().filter(user_id=scope.user_id or 0).values("consultation_id")
+    )
+    others = [Q(id__in=invited)]
+    if scope.hub_ids:
+        others.insert(0, Q(hub_id__in=scope.hub_ids))
+    return Q(requester_facility_id__in=scope.facility_ids), others
+
+
 def visible_consultations(user: User | AnonymousUser) -> QuerySet[Consultation]:
     scope = user_scope(user)
     if not scope.is_clinical:
         return Consultation.objects.none()
-    invited = (
-        Participant.objects.active().filter(user_id=scope.user_id or 0).values("consultation_id")
-    )
+    own, others = _ways_in(scope)
+    visible = own
+    for way in others:
+        visible |= way
     return (
-        Consultation.objects.filter(
-            Q(requester_facility_id__in=scope.facility_ids)
-            | Q(hub_id__in=scope.hub_ids)
-            | Q(id__in=invited)
-        )
-        .exclude(~Q(requester_facility_id__in=scope.facility_ids), status=Status.DRAFT)
+        Consultation.objects.filter(visible)
+        .exclude(~own, status=Status.DRAFT)
         .as_read("teleconsultation")
     )
+
+
+def shared_consultations(user: User | AnonymousUser) -> list[QuerySet[Consultation]]:
+    """The consultations visible to ``user`` that their own facilities did not ask, one
+    queryset per way in (each backed by its own index), for ``patients.sharing``: together
+    exactly ``visible_consultations(user)`` minus the requesting side's."""
+    scope = user_scope(user)
+    if not scope.is_clinical:
+        return []
+    own, others = _ways_in(scope)
+    return [
+        Consultation.objects.filter(way)
+        .exclude(own)
+        .exclude(status=Status.DRAFT)
+        .as_read("teleconsultation")
+        for way in others
+    ]
 
 
 def access_consultation(

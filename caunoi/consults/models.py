@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -330,6 +331,19 @@ class Consultation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.specialty} · {self.patient} · {self.get_status_display()}"
+
+    def clean(self) -> None:
+        # The services validate with ``validate_constraints=False``: Django checks each
+        # CheckConstraint with a query in a savepoint (12 round trips per submission); the one
+        # a person can break is checked here, the rest hold in the database.
+        if (
+            self.systolic is not None
+            and self.diastolic is not None
+            and self.systolic <= self.diastolic
+        ):
+            raise ValidationError(
+                {"systolic": _("The systolic pressure must be higher than the diastolic.")}
+            )
 
     def get_absolute_url(self) -> str:
         return reverse("consults:detail", kwargs={"public_id": self.public_id})

@@ -166,7 +166,8 @@ def consultation_submit(
                     value = None
                 setattr(c, name, value)
             c.full_clean(
-                exclude=["requester", "requester_facility", "patient", "specialty", "client_id"]
+                exclude=["requester", "requester_facility", "patient", "specialty", "client_id"],
+                validate_constraints=False,
             )
             creating = c.pk is None
             c.save()

@@ -11,15 +11,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from caunoi.accounts.models import User
-from caunoi.consults.access import visible_consultations
+from caunoi.consults.access import shared_consultations, visible_consultations
 from caunoi.network.access import Scope
 from caunoi.patients.models import Patient
 from caunoi.patients.sharing import PatientShare
 
 
-def _patient_ids(user: User | AnonymousUser, scope: Scope) -> QuerySet[Any]:
-    shared = visible_consultations(user).exclude(requester_facility_id__in=scope.facility_ids)
-    return shared.values("patient_id")
+def _patient_ids(user: User | AnonymousUser, scope: Scope) -> list[QuerySet[Any]]:
+    return [shared.values("patient_id") for shared in shared_consultations(user)]
 
 
 def _rows(user: User | AnonymousUser, patient: Patient) -> Any:

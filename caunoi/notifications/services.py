@@ -4,7 +4,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from caunoi.accounts.models import User
@@ -68,13 +67,7 @@ def _deliver(rows: list[Notification]) -> None:
     offline = [r.id for r in rows if r.user_id not in online]
     if offline:
         notification_email_send.enqueue(offline)
-    unread = dict(
-        Notification.objects.unread()
-        .filter(user_id__in=user_ids)
-        .values("user_id")
-        .annotate(n=Count("id"))
-        .values_list("user_id", "n")
-    )
+    unread = {user_id: Notification.objects.bell_count(user_id) for user_id in set(user_ids)}
     for row in rows:
         # Each open page renders the title in its own language (``consumers.LiveConsumer``).
         push(
@@ -95,6 +88,6 @@ def notifications_mark_read(*, user: User, public_id: str | None = None) -> int:
     if public_id is not None:
         qs = qs.filter(public_id=public_id)
     count = qs.update(read_at=timezone.now())
-    unread = Notification.objects.unread().filter(user=user).count()
+    unread = Notification.objects.bell_count(user.pk)
     push(user_group(user.pk), {"type": "notification", "unread": unread})
     return count

@@ -43,4 +43,4 @@ def unread_count(request: HttpRequest) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": Notification.objects.unread().filter(user=user).count()}
+    return {"unread_notifications": Notification.objects.bell_count(user.pk)}

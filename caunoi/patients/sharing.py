@@ -11,7 +11,7 @@ its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +28,9 @@ class PatientShare:
     #: The name of the rows in the patient page's context ("consults", "referrals").
     name: str
     #: ``(user, scope)`` → the ``patient_id`` values this app shares with the user, beyond the
-    #: patients of the user's own facilities.
-    patient_ids: Callable[[User | AnonymousUser, Scope], QuerySet[Any]]
+    #: patients of the user's own facilities: one queryset per way in, each backed by an index
+    #: (``access.visible_patients`` asks each with a correlated EXISTS).
+    patient_ids: Callable[[User | AnonymousUser, Scope], Sequence[QuerySet[Any]]]
     #: ``(user, patient)`` → the rows about the patient the user may see, for the patient page.
     rows: Callable[[User | AnonymousUser, Patient], Any]
 

@@ -16,8 +16,8 @@ from caunoi.referrals.access import visible_referrals
 from caunoi.referrals.models import Referral
 
 
-def _patient_ids(user: User | AnonymousUser, scope: Scope) -> QuerySet[Any]:
-    return Referral.objects.filter(to_facility_id__in=scope.facility_ids).values("patient_id")
+def _patient_ids(user: User | AnonymousUser, scope: Scope) -> list[QuerySet[Any]]:
+    return [Referral.objects.filter(to_facility_id__in=scope.facility_ids).values("patient_id")]
 
 
 def _rows(user: User | AnonymousUser, patient: Patient) -> Any:

@@ -11,7 +11,11 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from caunoi.codes.models import IcdCode
-from caunoi.consults.access import consult_permissions, visible_consultations
+from caunoi.consults.access import (
+    consult_permissions,
+    shared_consultations,
+    visible_consultations,
+)
 from caunoi.consults.models import Consultation, ConsultationEvent, Participant, Status
 from caunoi.consults.services import (
     ConsultationInput,
@@ -24,7 +28,9 @@ from caunoi.consults.services import (
     second_opinion_invite,
 )
 from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
+from caunoi.network.access import user_scope
 from caunoi.network.models import Membership, Specialty
+from caunoi.patients.access import visible_patients
 from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.django_db
@@ -251,6 +257,36 @@ def test_a_draft_even_with_a_hub_and_a_participant_stays_hidden_outside_the_stat
     for who in ("specialist", "coordinator", "bach_mai_internist"):
         assert not visible_consultations(people[who]).filter(pk=consult.pk).exists()
     assert visible_consultations(people["colleague"]).filter(pk=consult.pk).exists()
+
+
+def test_the_ways_in_that_share_a_patient_are_exactly_the_visible_consults_of_other_facilities(
+    people, consult
+):
+    # patients.access asks each way in separately (an index each); together they must be the
+    # visible consultations the person's own facilities did not ask for, drafts never.
+    draft = _submit(people["worker"], submit=False, name="Lù Thị Pà")
+    Participant.objects.create(
+        consultation=consult, user=people["bach_mai_internist"], invited_by=people["specialist"]
+    )
+    Participant.objects.create(
+        consultation=draft, user=people["bach_mai_coordinator"], invited_by=people["specialist"]
+    )
+    for who, user in people.items():
+        own = user_scope(user).facility_ids
+        expected = set(
+            visible_consultations(user)
+            .exclude(requester_facility_id__in=own)
+            .values_list("pk", flat=True)
+        )
+        ways = [set(qs.values_list("pk", flat=True)) for qs in shared_consultations(user)]
+        assert set().union(*ways) == expected, who
+    hub_side = set(visible_patients(people["specialist"]).values_list("pk", flat=True))
+    assert consult.patient_id in hub_side
+    assert draft.patient_id not in hub_side
+    assert consult.patient_id in set(
+        visible_patients(people["bach_mai_internist"]).values_list("pk", flat=True)
+    )
+    assert not visible_patients(people["bach_mai_coordinator"]).filter(pk=draft.patient_id).exists()
 
 
 # --- second opinion ------------------------------------------------------------------------------

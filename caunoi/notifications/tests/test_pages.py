@@ -54,6 +54,20 @@ def test_the_bell_counts_my_unread_notifications_on_every_page(worker, notes, lo
         assert _bell(client.get(url)) == 2, url
 
 
+def test_the_bell_stops_counting_at_99_plus(worker, login):
+    # A specialist who never opens the list collects thousands: the count stops at 100.
+    Notification.objects.bulk_create(
+        Notification(user=worker, kind="consult.message", title=f"Tin {i}", url="/")
+        for i in range(120)
+    )
+    html = login(worker).get("/").content.decode()
+    assert '<span id="bell-count" class="count">99+</span>' in html
+    Notification.objects.filter(
+        pk__in=Notification.objects.filter(user=worker).order_by("id").values("pk")[:22]
+    ).update(read_at=timezone.now())
+    assert _bell(login(worker).get("/")) == 98
+
+
 def test_the_bell_is_hidden_when_nothing_is_unread(outsider, login):
     html = login(outsider).get("/notifications/").content.decode()
     assert '<span id="bell-count" class="count" hidden>0</span>' in html

@@ -44,7 +44,7 @@
     if (data.type === "notification") {
       var count = document.getElementById("bell-count");
       if (count && typeof data.unread === "number") {
-        count.textContent = String(data.unread);
+        count.textContent = data.unread > 99 ? "99+" : String(data.unread);
         count.hidden = data.unread === 0;
       }
       if (data.title) { toast(data.title, data.url); }
