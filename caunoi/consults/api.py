@@ -291,7 +291,12 @@ def create_consult(
         submit=payload.submit,
         origin=origin_of(request),
     )
-    return Status(201 if created else 200, _detail(request, c))
+    if created:
+        # The row the service just wrote, with the patient, facility, specialty and hub it was
+        # given (the patient read through access_patient above, the creation audited there):
+        # no second access check and read row for what the caller has just sent.
+        return Status(201, consult_out(c))
+    return Status(200, _detail(request, c))
 
 
 @router.get("/consults", response=list[ConsultListOut], summary="Your consultation queues")

@@ -94,6 +94,8 @@ def test_api_queues_and_the_whole_exchange(worker, specialist, api_client):
         content_type="application/json",
         headers={"Idempotency-Key": str(uuid.uuid4())},
     ).json()
+    # The creation answers from the row just written: the same body a read answers.
+    assert w.get(f"/api/consults/{created['id']}").json() == created
     hub_queue = s.get("/api/consults?queue=hub&limit=200").json()
     assert created["id"] in [item["id"] for item in hub_queue["items"]]
     assert created["id"] in [
