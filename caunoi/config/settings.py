@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "caunoi.notifications",
     "caunoi.video",
     "caunoi.referrals",
+    "caunoi.training",
     "caunoi.monitoring",
     "caunoi.home",
     "caunoi.demo",  # last: it may import every app, and nothing imports it

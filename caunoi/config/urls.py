@@ -33,6 +33,7 @@ urlpatterns = [
     path("notifications/", include("caunoi.notifications.urls")),
     path("video/", include("caunoi.video.urls")),
     path("referrals/", include("caunoi.referrals.urls")),
+    path("training/", include("caunoi.training.urls")),
     path("monitoring/", include("caunoi.monitoring.urls")),
     path("places/communes/", place_views.commune_options, name="commune_options"),
     path("api/", api.urls),

@@ -89,6 +89,20 @@ MESSAGES: dict[str, Message] = {
         _("Referral from %(from)s to %(to)s."),
         kind="referral.overdue",
     ),
+    # Training
+    "training.enrolled": Message(
+        _("You are enrolled: %(course)s"), _("First session %(starts)s. %(centre)s.")
+    ),
+    "training.waitlisted": Message(
+        _("You are on the waiting list: %(course)s"),
+        _("The course is full; you will be told when a place opens."),
+    ),
+    "training.place_opened": Message(
+        _("A place opened for you: %(course)s"), _("First session %(starts)s. %(centre)s.")
+    ),
+    "training.reminder": Message(
+        _("Training session soon: %(course)s"), _("%(session)s starts %(starts)s.")
+    ),
 }
 
 

@@ -1,0 +1,82 @@
+"""Who sees and does what in training.
+
+Courses a centre has published are open to every signed-in member of the network (a catalogue
+is meant to be found); drafts and cancelled courses only to the centre's staff. A centre's
+staff (its hub specialists and coordinators, or the clinicians of a provincial centre) organise
+its courses: enrolments, attendance, scores. A learner sees their own enrolments and ledger;
+nobody else's ledger is readable here (the facility heads' and officers' summaries are
+aggregates). Everything else: 404.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from caunoi.accounts.models import User
+from caunoi.core.access import get_or_404
+from caunoi.network.access import user_scope
+from caunoi.network.models import Membership, Role
+from caunoi.training.models import Course, CourseStatus, Enrolment, TrainingCentre
+
+# The roles at a centre's facility that organise its courses.
+ORGANISER_ROLES = (Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN)
+
+
+def organised_centre_ids(user: User | AnonymousUser) -> set[int]:
+    scope = user_scope(user)
+    facility_ids = {
+        m.facility_id
+        for m in scope.memberships
+        if m.role in ORGANISER_ROLES and m.facility_id is not None
+    }
+    if not facility_ids:
+        return set()
+    return set(
+        TrainingCentre.objects.filter(facility_id__in=facility_ids, is_active=True).values_list(
+            "id", flat=True
+        )
+    )
+
+
+def can_organise(user: User | AnonymousUser, centre: TrainingCentre) -> bool:
+    return centre.pk in organised_centre_ids(user)
+
+
+def visible_courses(user: User | AnonymousUser) -> QuerySet[Course]:
+    if not user.is_authenticated or not user.is_active:
+        return Course.objects.none()
+    return Course.objects.filter(
+        Q(status=CourseStatus.PUBLISHED) | Q(centre_id__in=organised_centre_ids(user))
+    )
+
+
+def access_course(user: User | AnonymousUser, public_id: UUID | str) -> Course:
+    return get_or_404(
+        visible_courses(user).select_related("centre__facility", "specialty"),
+        public_id=public_id,
+    )
+
+
+def learner_memberships(user: User | AnonymousUser) -> list[Membership]:
+    return [m for m in user_scope(user).memberships if m.facility_id is not None]
+
+
+def audience_fits(user: User | AnonymousUser, course: Course) -> bool:
+    """Whether the course is meant for ``user``: one of their professions (when the course
+    names some) and one of their facilities' provinces (when it names some)."""
+    memberships = learner_memberships(user)
+    if course.professions and not any(m.profession in course.professions for m in memberships):
+        return False
+    provinces = {p.pk for p in course.audience_provinces.all()}
+    if not provinces:
+        return True
+    return any(m.facility is not None and m.facility.province_id in provinces for m in memberships)
+
+
+def my_enrolments(user: User | AnonymousUser) -> QuerySet[Enrolment]:
+    if not user.is_authenticated:
+        return Enrolment.objects.none()
+    return Enrolment.objects.filter(user_id=user.pk)

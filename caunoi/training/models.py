@@ -1,0 +1,489 @@
+"""Tele-education and continuing medical education (CME): training centres, courses, their
+sessions, enrolments, attendance and the ledger of lesson periods (tiết).
+
+Circular 32/2023/TT-BYT: only designated units certify continuing education (a
+``TrainingCentre`` carries its CME provider code); a health worker needs at least 120 tiết in
+any five consecutive years (``rules.cme_status``; the README says how the window is read).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from caunoi.core.models import TimelineEvent, TimeStampedModel
+from caunoi.core.text import fold
+
+# The share of a session a participant must attend to count as present (BigBlueButton's
+# learning dashboards and iECHO both count attendance above a share, not a click).
+DEFAULT_PRESENCE_SHARE = Decimal("0.80")
+MAX_TIET = Decimal(200)
+
+
+class TrainingCentre(TimeStampedModel):
+    """A unit designated to provide continuing education: a hub hospital or a provincial
+    centre, with the code under which its certificates count (Circular 32/2023/TT-BYT)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.OneToOneField(
+        "network.Facility",
+        verbose_name=_("facility"),
+        on_delete=models.PROTECT,
+        related_name="training_centre",
+    )
+    cme_provider_code = models.CharField(
+        _("CME provider code"),
+        max_length=32,
+        unique=True,
+        help_text=_("The code under which this unit is designated to certify CME."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("training centre")
+        verbose_name_plural = _("training centres")
+        ordering = ["facility__name"]
+
+    def __str__(self) -> str:
+        return f"{self.facility.name} ({self.cme_provider_code})"
+
+
+class CourseFormat(models.TextChoices):
+    LIVE_ONLINE = "live_online", _("live online")
+    RECORDED = "recorded", _("recorded")
+    IN_PERSON = "in_person", _("in person")
+    BLENDED = "blended", _("blended")
+
+
+class CourseStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    PUBLISHED = "published", _("published")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class ActivityType(models.TextChoices):
+    """The forms of continuing education that add up (Circular 32/2023/TT-BYT, Arts. 4–7)."""
+
+    COURSE = "course", _("course")
+    CONFERENCE = "conference", _("conference or seminar")
+    SELF_STUDY = "self_study", _("self-study with assessment")
+    TEACHING = "teaching", _("teaching or presenting")
+    CASE_BASED = "case_based", _("case-based learning")
+
+
+class CourseQuerySet(models.QuerySet["Course"]):
+    def published(self) -> CourseQuerySet:
+        return self.filter(status=CourseStatus.PUBLISHED)
+
+    def search(self, query: str) -> CourseQuerySet:
+        qs = self
+        for term in fold(query).split():
+            qs = qs.filter(search_text__contains=term)
+        return qs
+
+
+class Course(TimeStampedModel):
+    """A course a training centre publishes: what it teaches, to whom, in what form, and how
+    many tiết completing it is worth."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    centre = models.ForeignKey(
+        TrainingCentre,
+        verbose_name=_("training centre"),
+        on_delete=models.PROTECT,
+        related_name="courses",
+    )
+    title_vi = models.CharField(_("title (Vietnamese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    specialty = models.ForeignKey(
+        "network.Specialty",
+        verbose_name=_("specialty"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    format = models.CharField(_("format"), max_length=16, choices=CourseFormat.choices)
+    activity_type = models.CharField(
+        _("CME activity"), max_length=16, choices=ActivityType.choices, default=ActivityType.COURSE
+    )
+    tiet = models.DecimalField(
+        _("lesson periods (tiết)"),
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(MAX_TIET)],
+    )
+    capacity = models.PositiveIntegerField(
+        _("places"), validators=[MinValueValidator(1), MaxValueValidator(5000)]
+    )
+    # Stored as ",nurse,midwife," so that "for my profession" is an indexable LIKE on both
+    # databases (SQLite has no JSON containment); ``professions`` reads it as a list.
+    audience_professions = models.CharField(
+        _("for professions"),
+        max_length=300,
+        blank=True,
+        help_text=_("Empty: every profession."),
+    )
+    audience_provinces = models.ManyToManyField(
+        "places.Province",
+        verbose_name=_("for provinces"),
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every province."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CourseStatus.choices, default=CourseStatus.DRAFT
+    )
+    starts_on = models.DateField(_("first session"), null=True, blank=True)
+    ends_on = models.DateField(_("last session"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    search_text = models.CharField(max_length=500, editable=False, db_index=True)
+    # The Idempotency-Key of the request that published it: the same request again answers
+    # the same course.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["starts_on", "id"]
+        indexes = [models.Index(fields=["status", "starts_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tiet__gte=Decimal("0.5")) & Q(tiet__lte=MAX_TIET),
+                name="course_tiet_in_range",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="course_capacity_positive"),
+            models.UniqueConstraint(
+                fields=["created_by", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="course_published_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_text = fold(f"{self.title_vi} {self.title_en}")[:500]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def professions(self) -> list[str]:
+        return [p for p in self.audience_professions.split(",") if p]
+
+    @professions.setter
+    def professions(self, values: list[str]) -> None:
+        chosen = sorted(set(values))
+        self.audience_professions = f",{','.join(chosen)}," if chosen else ""
+
+    @property
+    def profession_labels(self) -> list[str]:
+        from caunoi.network.models import Profession
+
+        labels = dict(Profession.choices)
+        return [str(labels.get(p, p)) for p in self.professions]
+
+    @property
+    def title(self) -> str:
+        if get_language() == "en" and self.title_en:
+            return self.title_en
+        return self.title_vi
+
+    def get_absolute_url(self) -> str:
+        return reverse("training:course", kwargs={"public_id": self.public_id})
+
+
+class SessionMode(models.TextChoices):
+    ROOM = "room", _("in the platform's video room")
+    EXTERNAL = "external", _("by an external meeting link")
+    IN_PERSON = "in_person", _("in person")
+
+
+class TrainingSession(TimeStampedModel):
+    """One meeting of a course. An online session opens a room of the platform's video app
+    (``video_room``: today's mesh serves a small group; an SFU can sit behind the same name)
+    or an external meeting link; an in-person session checks attendees in by QR code."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="sessions"
+    )
+    title = models.CharField(_("session title"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    mode = models.CharField(_("where"), max_length=16, choices=SessionMode.choices)
+    external_url = models.URLField(_("meeting link"), blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    presence_share = models.DecimalField(
+        _("share of the session needed to count as present"),
+        max_digits=3,
+        decimal_places=2,
+        default=DEFAULT_PRESENCE_SHARE,
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal(1))],
+    )
+    # The secret behind the check-in QR code (in-person sessions): a scan proves presence only
+    # with the current code the organiser shows.
+    checkin_secret = models.CharField(max_length=64, default="", editable=False)
+    attendance_computed_at = models.DateTimeField(
+        _("attendance computed at"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} · {self.title}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_over(self) -> bool:
+        return self.ends_at <= timezone.now()
+
+    @property
+    def video_room(self) -> str:
+        """The room name the video app serves for this session."""
+        return f"training-{self.public_id}"
+
+
+class EnrolmentStatus(models.TextChoices):
+    ENROLLED = "enrolled", _("enrolled")
+    WAITLISTED = "waitlisted", _("on the waiting list")
+    CANCELLED = "cancelled", _("cancelled")
+    COMPLETED = "completed", _("completed")
+
+
+ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.COMPLETED)
+
+
+class Enrolment(TimeStampedModel):
+    """A person's place on a course: enrolled (within capacity), on the waiting list, cancelled
+    or completed. One row per person and course: enrolling again answers the same row."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=EnrolmentStatus.choices)
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("nominated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    pre_test_score = models.DecimalField(
+        _("pre-test score (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    post_test_score = models.DecimalField(
+        _("post-test score (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="enrolment_once"),
+        ]
+        indexes = [models.Index(fields=["course", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.course}"
+
+
+class EnrolmentEvent(TimelineEvent):
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="events", verbose_name=_("enrolment")
+    )
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("enrolment event")
+        verbose_name_plural = _("enrolment events")
+
+
+class AttendanceSource(models.TextChoices):
+    VIDEO = "video", _("video room")
+    QR = "qr", _("QR check-in")
+    ROLL_CALL = "roll_call", _("roll call")
+
+
+class AttendanceInterval(models.Model):
+    """A stretch of time a person was in a session, as it was recorded (joined and left the
+    video room; checked in on site). Presence is computed from these, never typed."""
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="intervals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    joined_at = models.DateTimeField(_("joined at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    source = models.CharField(_("recorded by"), max_length=16, choices=AttendanceSource.choices)
+
+    class Meta:
+        verbose_name = _("attendance interval")
+        verbose_name_plural = _("attendance intervals")
+        ordering = ["joined_at", "id"]
+        indexes = [models.Index(fields=["session", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.joined_at:%Y-%m-%d %H:%M}"
+
+
+class Attendance(TimeStampedModel):
+    """A person's attendance of one session: the time recorded, its share of the session,
+    whether that counts as present — and, when the organiser corrected it, why."""
+
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="attendance",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("participant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    seconds = models.PositiveIntegerField(_("time attended (seconds)"), default=0)
+    share = models.DecimalField(_("share of the session"), max_digits=4, decimal_places=3)
+    present = models.BooleanField(_("present"))
+    corrected_present = models.BooleanField(_("corrected to present"), null=True, blank=True)
+    correction_reason = models.CharField(_("reason for the correction"), max_length=300, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="attendance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.session}"
+
+    @property
+    def counts_as_present(self) -> bool:
+        return self.present if self.corrected_present is None else self.corrected_present
+
+
+class CreditSource(models.TextChoices):
+    PLATFORM = "platform", _("recorded on the platform")
+    SELF_DECLARED = "self_declared", _("self-declared")
+
+
+class CmeCredit(TimeStampedModel):
+    """Lesson periods (tiết) a person earned: from a course completed here, or declared with
+    evidence from elsewhere (counted once verified)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("health worker"),
+        on_delete=models.PROTECT,
+        related_name="cme_credits",
+    )
+    activity_type = models.CharField(_("CME activity"), max_length=16, choices=ActivityType.choices)
+    title = models.CharField(_("activity"), max_length=200)
+    provider = models.CharField(_("provided by"), max_length=200)
+    tiet = models.DecimalField(
+        _("lesson periods (tiết)"),
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(MAX_TIET)],
+    )
+    earned_on = models.DateField(_("date"))
+    source = models.CharField(_("source"), max_length=16, choices=CreditSource.choices)
+    course = models.ForeignKey(
+        Course,
+        verbose_name=_("course"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credits",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CME credit")
+        verbose_name_plural = _("CME credits")
+        ordering = ["-earned_on", "-id"]
+        indexes = [models.Index(fields=["user", "earned_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course"],
+                condition=Q(course__isnull=False),
+                name="cme_credit_once_per_course",
+            ),
+            models.CheckConstraint(
+                condition=Q(tiet__gte=Decimal("0.5")) & Q(tiet__lte=MAX_TIET),
+                name="cme_credit_tiet_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.title} · {self.tiet}"
+
+    @property
+    def counts(self) -> bool:
+        return self.source == CreditSource.PLATFORM or self.verified_at is not None
+
+
+class CmeProfile(TimeStampedModel):
+    """When a health worker's CME obligation started: the date their practising licence was
+    issued. Without one the ledger counts from the day the platform first knew them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("health worker"),
+        on_delete=models.CASCADE,
+        related_name="cme_profile",
+    )
+    licence_issued_on = models.DateField(_("practising licence issued on"))
+
+    class Meta:
+        verbose_name = _("CME profile")
+        verbose_name_plural = _("CME profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.licence_issued_on:%d/%m/%Y}"

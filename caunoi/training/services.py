@@ -1,0 +1,429 @@
+"""Every change to training: publishing a course, enrolling, recording and correcting
+attendance, completing a course into CME credit. Each is atomic and writes its audit row; a
+refusal is a ``ValidationError`` or ``PermissionDenied`` with a message, and changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caunoi.accounts.models import User
+from caunoi.audit.models import AuditAction
+from caunoi.audit.origin import SYSTEM, AuditOrigin
+from caunoi.audit.services import audit_record, record_step
+from caunoi.network.models import Specialty
+from caunoi.notifications.messages import in_each_language
+from caunoi.notifications.services import notify
+from caunoi.places.models import Province
+from caunoi.training.access import audience_fits, can_organise
+from caunoi.training.models import (
+    Attendance,
+    AttendanceInterval,
+    AttendanceSource,
+    CmeCredit,
+    Course,
+    CourseFormat,
+    CourseStatus,
+    CreditSource,
+    Enrolment,
+    EnrolmentStatus,
+    SessionMode,
+    TrainingCentre,
+    TrainingSession,
+)
+from caunoi.training.rules import presence
+
+
+@dataclass(frozen=True)
+class SessionInput:
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    mode: str
+    external_url: str = ""
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class CourseInput:
+    title_vi: str
+    tiet: Decimal
+    capacity: int
+    format: str
+    sessions: Sequence[SessionInput]
+    title_en: str = ""
+    description: str = ""
+    specialty: Specialty | None = None
+    audience_professions: Sequence[str] = ()
+    audience_provinces: Sequence[Province] = field(default_factory=list)
+
+
+def _starts(course: Course) -> str:
+    first = course.sessions.order_by("starts_at").first()
+    return timezone.localtime(first.starts_at).strftime("%d/%m/%Y %H:%M") if first else ""
+
+
+def course_publish(
+    *,
+    actor: User,
+    centre: TrainingCentre,
+    data: CourseInput,
+    client_id: uuid.UUID | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[Course, bool]:
+    """Publish a course with its sessions. Only the staff of the training centre publish; the
+    same ``client_id`` again answers the course it made (``False``: not created now)."""
+    if not centre.is_active or not can_organise(actor, centre):
+        raise PermissionDenied(_("Only the staff of this training centre publish its courses."))
+    if client_id is not None:
+        existing = Course.objects.filter(created_by=actor, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    errors: dict[str, list[str]] = {}
+    if not data.sessions:
+        errors["sessions"] = [_("Add at least one session with its date and time.")]
+    for s in data.sessions:
+        if s.ends_at <= s.starts_at:
+            errors["sessions"] = [_("Each session must end after it starts.")]
+        if s.mode == SessionMode.EXTERNAL and not s.external_url:
+            errors["sessions"] = [_("Give the meeting link of a session held elsewhere.")]
+    if errors:
+        raise ValidationError(errors)
+    course = Course(
+        centre=centre,
+        title_vi=data.title_vi.strip(),
+        title_en=data.title_en.strip(),
+        description=data.description.strip(),
+        specialty=data.specialty,
+        format=data.format,
+        tiet=data.tiet,
+        capacity=data.capacity,
+        status=CourseStatus.PUBLISHED,
+        created_by=actor,
+        client_id=client_id,
+        starts_on=min(timezone.localdate(s.starts_at) for s in data.sessions),
+        ends_on=max(timezone.localdate(s.ends_at) for s in data.sessions),
+    )
+    course.professions = list(data.audience_professions)
+    course.full_clean(exclude=["created_by", "centre", "specialty", "client_id"])
+    if course.format not in CourseFormat.values:
+        raise ValidationError({"format": [_("Choose the course format.")]})
+    try:
+        with transaction.atomic():
+            course.save()
+            course.audience_provinces.set(data.audience_provinces)
+            for s in data.sessions:
+                session = TrainingSession(
+                    course=course,
+                    title=s.title.strip() or course.title_vi,
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    mode=s.mode,
+                    external_url=s.external_url,
+                    place=s.place,
+                    checkin_secret=uuid.uuid4().hex,
+                )
+                session.full_clean(exclude=["course"])
+                session.save()
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=course,
+                purpose="training",
+                detail={"sessions": len(data.sessions), "tiet": str(course.tiet)},
+                origin=origin,
+            )
+    except IntegrityError:
+        # The same request twice at once: the other one made it.
+        existing = Course.objects.filter(created_by=actor, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return course, True
+
+
+def _lock_course(course: Course) -> Course:
+    return Course.objects.select_for_update().get(pk=course.pk)
+
+
+def _notify_enrolment(enrolment: Enrolment, message: str) -> None:
+    course = enrolment.course
+    notify(
+        users=[enrolment.user],
+        message=message,
+        params={
+            "course": in_each_language(lambda: course.title),
+            "starts": _starts(course),
+            "centre": course.centre.facility.name,
+        },
+        url=course.get_absolute_url(),
+    )
+
+
+def course_enrol(
+    *,
+    course: Course,
+    actor: User,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[Enrolment, bool]:
+    """Enrol ``actor`` on ``course``: a place while there is one, else the waiting list.
+    Enrolling again answers the place already held (``False``) and changes nothing."""
+    if course.status != CourseStatus.PUBLISHED:
+        raise ValidationError(_("This course is not open for enrolment."))
+    if course.ends_on is not None and course.ends_on < timezone.localdate():
+        raise ValidationError(_("This course has ended."))
+    if not audience_fits(actor, course):
+        raise ValidationError(_("This course is for other professions or provinces than yours."))
+    with transaction.atomic():
+        locked = _lock_course(course)  # one enrolment at a time decides the last place
+        existing = Enrolment.objects.filter(course=locked, user=actor).first()
+        if existing is not None and existing.status != EnrolmentStatus.CANCELLED:
+            return existing, False
+        taken = Enrolment.objects.filter(
+            course=locked, status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
+        ).count()
+        status = EnrolmentStatus.ENROLLED if taken < locked.capacity else EnrolmentStatus.WAITLISTED
+        enrolment = existing or Enrolment(course=locked, user=actor)
+        enrolment.status = status
+        enrolment.save()
+        record_step(
+            obj=enrolment,
+            fields=None,
+            kind=status,
+            actor=actor,
+            action=AuditAction.CREATE,
+            purpose="training",
+            audit_detail={"course": str(locked.public_id), "status": status},
+            origin=origin,
+        )
+        enrolment.course = locked
+        _notify_enrolment(
+            enrolment,
+            "training.enrolled" if status == EnrolmentStatus.ENROLLED else "training.waitlisted",
+        )
+    return enrolment, True
+
+
+def enrolment_cancel(
+    *, enrolment: Enrolment, actor: User, origin: AuditOrigin = SYSTEM
+) -> Enrolment:
+    """The learner gives up their place (or their place on the waiting list); the first on the
+    waiting list takes a freed place and is told."""
+    if enrolment.user_id != actor.pk:
+        raise PermissionDenied(_("Only the learner cancels their enrolment."))
+    with transaction.atomic():
+        course = _lock_course(enrolment.course)
+        row = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if row.status not in (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED):
+            raise ValidationError(_("This enrolment can no longer be cancelled."))
+        freed = row.status == EnrolmentStatus.ENROLLED
+        row.status = EnrolmentStatus.CANCELLED
+        record_step(
+            obj=row,
+            fields=["status"],
+            kind=EnrolmentStatus.CANCELLED,
+            actor=actor,
+            purpose="training",
+            origin=origin,
+        )
+        if freed:
+            first = (
+                Enrolment.objects.select_for_update()
+                .filter(course=course, status=EnrolmentStatus.WAITLISTED)
+                .order_by("created_at", "id")
+                .first()
+            )
+            if first is not None:
+                first.status = EnrolmentStatus.ENROLLED
+                record_step(
+                    obj=first,
+                    fields=["status"],
+                    kind=EnrolmentStatus.ENROLLED,
+                    actor=None,
+                    purpose="training",
+                    audit_detail={"from": "waiting list"},
+                )
+                first.course = course
+                _notify_enrolment(first, "training.place_opened")
+    return row
+
+
+def attendance_join(
+    *, session: TrainingSession, user: User, source: str, at: datetime | None = None
+) -> AttendanceInterval:
+    """Record that ``user`` joined ``session`` (the video room calls this; an on-site check-in
+    records the whole session from the scan)."""
+    if source not in AttendanceSource.values:
+        raise ValueError(f"unknown attendance source {source!r}")
+    if not Enrolment.objects.filter(
+        course_id=session.course_id,
+        user=user,
+        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED],
+    ).exists():
+        raise PermissionDenied(_("Only learners enrolled on the course join its sessions."))
+    return AttendanceInterval.objects.create(
+        session=session, user=user, joined_at=at or timezone.now(), source=source
+    )
+
+
+def attendance_leave(*, session: TrainingSession, user: User, at: datetime | None = None) -> int:
+    """Close ``user``'s open intervals in ``session``; answers how many were open."""
+    return AttendanceInterval.objects.filter(
+        session=session, user=user, left_at__isnull=True
+    ).update(left_at=at or timezone.now())
+
+
+def session_attendance_compute(
+    *, session: TrainingSession, now: datetime | None = None
+) -> list[Attendance]:
+    """Attendance of every enrolled learner from the recorded intervals: time attended, its
+    share of the session, present above ``presence_share``. Corrections made by the organiser
+    are kept (they override ``present``, not the record)."""
+    now = now or timezone.now()
+    intervals: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for user_id, joined, left in session.intervals.values_list("user_id", "joined_at", "left_at"):
+        intervals[user_id].append((joined, left))
+    learners = list(
+        Enrolment.objects.filter(
+            course_id=session.course_id,
+            status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED],
+        ).values_list("user_id", flat=True)
+    )
+    threshold = float(session.presence_share)
+    with transaction.atomic():
+        existing = {a.user_id: a for a in session.attendance.select_for_update()}
+        rows = []
+        for user_id in learners:
+            p = presence(
+                intervals.get(user_id, []),
+                start=session.starts_at,
+                end=session.ends_at,
+                threshold=threshold,
+                now=min(now, session.ends_at),
+            )
+            row = existing.get(user_id) or Attendance(session=session, user_id=user_id)
+            row.seconds = p.seconds
+            row.share = Decimal(str(round(p.share, 3)))
+            row.present = p.present
+            rows.append(row)
+        Attendance.objects.bulk_create([r for r in rows if r.pk is None], batch_size=500)
+        Attendance.objects.bulk_update(
+            [r for r in rows if r.pk is not None],
+            ["seconds", "share", "present", "updated_at"],
+            batch_size=500,
+        )
+        session.attendance_computed_at = now
+        session.save(update_fields=["attendance_computed_at", "updated_at"])
+        audit_record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            obj=session,
+            purpose="training attendance",
+            detail={"learners": len(rows), "present": sum(r.present for r in rows)},
+        )
+    return rows
+
+
+def attendance_correct(
+    *,
+    attendance: Attendance,
+    actor: User,
+    present: bool,
+    reason: str,
+    origin: AuditOrigin = SYSTEM,
+) -> Attendance:
+    """The organiser corrects a learner's presence (the recording failed, the learner joined
+    by telephone): with a reason, audited; the recorded time stays as it was."""
+    session = attendance.session
+    if not can_organise(actor, session.course.centre):
+        raise PermissionDenied(_("Only the organisers of this course correct its attendance."))
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ValidationError({"reason": [_("Say why the attendance is corrected.")]})
+    with transaction.atomic():
+        row = Attendance.objects.select_for_update().get(pk=attendance.pk)
+        before = row.counts_as_present
+        row.corrected_present = present
+        row.correction_reason = reason[:300]
+        row.corrected_by = actor
+        row.save(
+            update_fields=["corrected_present", "correction_reason", "corrected_by", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=row,
+            purpose="training attendance correction",
+            detail={"present": present, "was": before, "reason": row.correction_reason},
+            origin=origin,
+        )
+    return row
+
+
+def course_complete(
+    *, course: Course, actor: User | None = None, origin: AuditOrigin = SYSTEM
+) -> list[CmeCredit]:
+    """Close a course whose sessions are over: a learner present at every session completes it
+    and earns its tiết in the CME ledger (once: completing again adds nothing)."""
+    if actor is not None and not can_organise(actor, course.centre):
+        raise PermissionDenied(_("Only the organisers of this course complete it."))
+    sessions = list(course.sessions.all())
+    if not sessions or any(not s.is_over for s in sessions):
+        raise ValidationError(_("The course is complete only when its last session is over."))
+    for s in sessions:
+        if s.attendance_computed_at is None or s.attendance_computed_at < s.ends_at:
+            session_attendance_compute(session=s)
+    present: dict[int, int] = defaultdict(int)
+    for a in Attendance.objects.filter(session__course=course):
+        if a.counts_as_present:
+            present[a.user_id] += 1
+    credits = []
+    with transaction.atomic():
+        enrolments = Enrolment.objects.select_for_update().filter(
+            course=course, status=EnrolmentStatus.ENROLLED
+        )
+        for e in enrolments:
+            if present[e.user_id] < len(sessions):
+                continue
+            e.status = EnrolmentStatus.COMPLETED
+            e.completed_at = timezone.now()
+            record_step(
+                obj=e,
+                fields=["status", "completed_at"],
+                kind=EnrolmentStatus.COMPLETED,
+                actor=actor,
+                purpose="training",
+                origin=origin,
+            )
+            credit, created = CmeCredit.objects.get_or_create(
+                user_id=e.user_id,
+                course=course,
+                defaults={
+                    "activity_type": course.activity_type,
+                    "title": course.title_vi,
+                    "provider": str(course.centre),
+                    "tiet": course.tiet,
+                    "earned_on": course.ends_on or timezone.localdate(),
+                    "source": CreditSource.PLATFORM,
+                },
+            )
+            if created:
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.CREATE,
+                    obj=credit,
+                    purpose="CME credit",
+                    detail={"tiet": str(credit.tiet)},
+                    origin=origin,
+                )
+                credits.append(credit)
+    return credits

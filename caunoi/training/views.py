@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from caunoi.accounts.http import AuthedRequest
+from caunoi.audit.origin import origin_of
+from caunoi.core.actions import guarded_action
+from caunoi.training.access import access_course, audience_fits, can_organise, my_enrolments
+from caunoi.training.forms import CatalogueFilterForm
+from caunoi.training.models import Course, EnrolmentStatus
+from caunoi.training.selectors import cme_ledger, course_catalogue
+from caunoi.training.services import course_enrol, enrolment_cancel
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    course: Course
+    my_status: str
+    places_left: int
+
+
+@login_required
+def catalogue(request: AuthedRequest) -> HttpResponse:
+    form = CatalogueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    specialty = filters.get("specialty")
+    courses = course_catalogue(
+        request.user,
+        q=filters.get("q", ""),
+        specialty=specialty.code if specialty else "",
+        format=filters.get("format", ""),
+        for_me=filters.get("for_me", False),
+        upcoming=not filters.get("past", False),
+    )
+    page = Paginator(courses, PAGE_SIZE).get_page(request.GET.get("page"))
+    mine = {
+        e.course_id: e.get_status_display()
+        for e in my_enrolments(request.user).filter(course_id__in=[c.pk for c in page.object_list])
+    }
+    rows = [
+        CourseRow(c, mine.get(c.pk, ""), max(0, c.capacity - getattr(c, "taken", 0)))
+        for c in page.object_list
+    ]
+    query = urlencode([(k, str(v)) for k, v in request.GET.items() if k != "page" and v])
+    return render(
+        request,
+        "training/catalogue.html",
+        {"form": form, "page": page, "rows": rows, "query": query},
+    )
+
+
+@login_required
+def course_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
+    course = access_course(request.user, public_id)
+    enrolment = my_enrolments(request.user).filter(course=course).first()
+    taken = course.enrolments.filter(
+        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
+    ).count()
+    waiting = course.enrolments.filter(status=EnrolmentStatus.WAITLISTED).count()
+    return render(
+        request,
+        "training/course_detail.html",
+        {
+            "course": course,
+            "sessions": list(course.sessions.all()),
+            "enrolment": enrolment,
+            "active": enrolment is not None and enrolment.status != EnrolmentStatus.CANCELLED,
+            "fits": audience_fits(request.user, course),
+            "taken": taken,
+            "places_left": max(0, course.capacity - taken),
+            "waiting": waiting,
+            "organiser": can_organise(request.user, course.centre),
+            "provinces": list(course.audience_provinces.all()),
+        },
+    )
+
+
+@login_required
+@require_POST
+@guarded_action(access_course)
+def course_enrol_view(request: AuthedRequest, course: Course) -> str | None:
+    enrolment, created = course_enrol(course=course, actor=request.user, origin=origin_of(request))
+    if not created:
+        return _("You are already on this course.")
+    if enrolment.status == EnrolmentStatus.WAITLISTED:
+        return _("The course is full: you are on the waiting list.")
+    return _("You are enrolled. A reminder will come before each session.")
+
+
+@login_required
+@require_POST
+@guarded_action(access_course)
+def enrolment_cancel_view(request: AuthedRequest, course: Course) -> str | None:
+    enrolment = my_enrolments(request.user).filter(course=course).first()
+    if enrolment is None:
+        return _("You are not on this course.")
+    enrolment_cancel(enrolment=enrolment, actor=request.user, origin=origin_of(request))
+    return _("Your enrolment is cancelled.")
+
+
+@login_required
+def ledger(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "training/ledger.html",
+        {
+            "ledger": cme_ledger(request.user),
+            "enrolments": my_enrolments(request.user)
+            .exclude(status=EnrolmentStatus.CANCELLED)
+            .select_related("course__centre__facility")
+            .order_by("-course__starts_on")[:50],
+        },
+    )
