@@ -22,22 +22,29 @@ DAY = 24 * 3600.0
 PRUNE_BATCH = 5000
 
 
-def once_a_day(
-    job: Callable[[], object], *, clock: Callable[[], float] = time.monotonic
+def at_most_every(
+    seconds: float, job: Callable[[], object], *, clock: Callable[[], float] = time.monotonic
 ) -> Callable[[], object]:
-    """``job`` wrapped to run at the first call and then at most once every 24 hours (in this
-    process; the periodic thread calls it every second)."""
+    """``job`` wrapped to run at the first call and then at most once every ``seconds`` (in
+    this process; the periodic thread calls it every second)."""
     last: list[float] = []
 
     def run() -> object:
         now = clock()
-        if last and now - last[0] < DAY:
+        if last and now - last[0] < seconds:
             return None
         result = job()
         last[:] = [now]
         return result
 
     return run
+
+
+def once_a_day(
+    job: Callable[[], object], *, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], object]:
+    """``job`` wrapped to run at the first call and then at most once every 24 hours."""
+    return at_most_every(DAY, job, clock=clock)
 
 
 def task_results_prune(*, keep_days: int | None = None) -> int:

@@ -244,11 +244,19 @@ class TrainingSession(TimeStampedModel):
     attendance_computed_at = models.DateTimeField(
         _("attendance computed at"), null=True, blank=True
     )
+    reminded_at = models.DateTimeField(_("learners reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("training session")
         verbose_name_plural = _("training sessions")
         ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(reminded_at__isnull=True),
+                name="session_to_remind_idx",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"

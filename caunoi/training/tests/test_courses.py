@@ -36,6 +36,7 @@ from caunoi.training.services import (
     course_publish,
     enrolment_cancel,
     session_attendance_compute,
+    session_reminders_send,
 )
 
 pytestmark = pytest.mark.django_db
@@ -342,3 +343,19 @@ def test_api_lists_a_course_enrols_and_reads_the_ledger(course, worker, api_clie
     other = Membership.objects.exclude(user=worker).select_related("user")[0].user
     assert client.get(f"/api/cme/ledger?worker={other.public_id}").status_code == 404
     assert client.get("/api/courses?colour=red").status_code == 422
+
+
+def test_learners_are_reminded_once_the_day_before_each_session(centre, specialist, worker):
+    course = course_publish(actor=specialist, centre=centre, data=_input(days=2))[0]
+    (waiting,) = _learners(1)
+    course_enrol(course=course, actor=worker)
+    Course.objects.filter(pk=course.pk).update(capacity=1)
+    course.refresh_from_db()
+    course_enrol(course=course, actor=waiting)  # on the waiting list: not reminded
+    session = course.sessions.get()
+    assert session_reminders_send(now=session.starts_at - timedelta(hours=30)) == 0
+    assert session_reminders_send(now=session.starts_at - timedelta(hours=20)) == 1
+    assert session_reminders_send(now=session.starts_at - timedelta(hours=19)) == 0
+    reminded = Notification.objects.filter(kind="training.reminder")
+    assert [n.user_id for n in reminded] == [worker.pk]
+    assert "Tăng huyết áp ở tuyến xã" in reminded[0].title

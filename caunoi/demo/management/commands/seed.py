@@ -14,6 +14,7 @@ from caunoi.demo.referrals import demo_referrals_load
 from caunoi.demo.scale_consults import scale_consults_load
 from caunoi.demo.scale_patients import scale_patients_load
 from caunoi.demo.scale_workers import scale_workers_load
+from caunoi.demo.training import demo_training_load
 from caunoi.demo.video import demo_video_load
 from caunoi.monitoring.facts import refresh as refresh_facts
 from caunoi.places.loader import places_load
@@ -78,6 +79,8 @@ class Command(BaseCommand):
             # on-call specialists.
             self.stdout.write("Demo on-call roster:")
             demo_roster_load(progress=say)
+            self.stdout.write("Demo training:")
+            demo_training_load(progress=say)
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)
