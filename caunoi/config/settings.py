@@ -483,6 +483,9 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cầu Nối <no-reply@caunoi.local>")
 # The address people reach the platform at, for links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The Ed25519 key that signs CME certificates as verifiable credentials (32 bytes, base64url;
+# `caunoi certificate-key` prints a new one). Empty: derived from SECRET_KEY (training/README).
+CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
 
 # --- API ----------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = env_int("API_PAGE_SIZE", 50, minimum=1)

@@ -9,6 +9,7 @@ from caunoi.core import errors
 from caunoi.core.health import healthz
 from caunoi.home import views as home_views
 from caunoi.places import views as place_views
+from caunoi.training import views as training_views
 
 admin.site.site_header = _("Cầu Nối — network administration")
 admin.site.site_title = _("Cầu Nối administration")
@@ -34,6 +35,9 @@ urlpatterns = [
     path("video/", include("caunoi.video.urls")),
     path("referrals/", include("caunoi.referrals.urls")),
     path("training/", include("caunoi.training.urls")),
+    # Public: anyone holding a certificate's number checks it, without an account.
+    path("verify/<str:number>/", training_views.certificate_verify, name="certificate_verify"),
+    path("verify/", training_views.certificate_verify_form, name="certificate_verify_form"),
     path("monitoring/", include("caunoi.monitoring.urls")),
     path("places/communes/", place_views.commune_options, name="commune_options"),
     path("api/", api.urls),

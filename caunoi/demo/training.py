@@ -83,8 +83,12 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
     today = timezone.localdate()
     hue = Facility.objects.get(name=HUE)
     nhi = Facility.objects.get(name=NHI)
-    hue_centre = TrainingCentre.objects.create(facility=hue, cme_provider_code="BVTWH-ĐTLT")
-    nhi_centre = TrainingCentre.objects.create(facility=nhi, cme_provider_code="BVNTW-ĐTLT")
+    hue_centre = TrainingCentre.objects.create(
+        facility=hue, cme_provider_code="BVTWH-ĐTLT", signer_name="TS.BS. Nguyễn Văn An"
+    )
+    nhi_centre = TrainingCentre.objects.create(
+        facility=nhi, cme_provider_code="BVNTW-ĐTLT", signer_name="TS.BS. Lê Thị Thu"
+    )
     hue_staff, nhi_staff = _organiser(hue), _organiser(nhi)
     worker = User.objects.get(username="worker")
     station_staff = list(
@@ -193,7 +197,9 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
         # The worker's history before the platform: credits from elsewhere, verified, and
         # one declared last month and not yet verified. With them the ledger holds 124 tiết,
         # of which 48 leave the five-year window in December: a warning.
-        CmeProfile.objects.create(user=worker, licence_issued_on=date(2016, 5, 10))
+        CmeProfile.objects.create(
+            user=worker, licence_issued_on=date(2016, 5, 10), birth_date=date(1990, 4, 12)
+        )
         history = [
             (today - timedelta(days=365 * 5 - 20), 48, "Tập huấn chăm sóc sức khoẻ ban đầu"),
             (today - timedelta(days=800), 40, "Khoá đào tạo sản nhi cơ bản"),

@@ -6,6 +6,7 @@ from typing import Literal
 from uuid import UUID
 
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -13,7 +14,8 @@ from caunoi.accounts.api_auth import api_user
 from caunoi.audit.origin import origin_of
 from caunoi.core.api import ListFilters, NoFilters, Pagination, SerializedPage, no_filters
 from caunoi.training.access import access_course
-from caunoi.training.models import Course, CourseFormat, Enrolment, EnrolmentStatus
+from caunoi.training.certificates import verify
+from caunoi.training.models import Certificate, Course, CourseFormat, Enrolment, EnrolmentStatus
 from caunoi.training.selectors import cme_ledger, course_catalogue
 from caunoi.training.services import course_enrol
 
@@ -211,4 +213,48 @@ def ledger(request: HttpRequest, filters: Query[LedgerFilters]) -> dict[str, obj
             }
             for c in [*book.credits, *book.pending]
         ],
+    }
+
+
+class CertificateOut(Schema):
+    number: str
+    learner: str
+    course: str
+    tiet: Decimal
+    issued_on: date
+    issuer: str
+    cme_provider_code: str
+    valid: bool = Field(description="Not revoked, and its signed credential verifies")
+    revoked_on: date | None
+    credential: str = Field(description="The signed credential (VC-JOSE, Open Badges 3.0)")
+
+
+@router.get(
+    "/certificates/{number}",
+    response=CertificateOut,
+    auth=None,
+    summary="Verify a certificate by its number (public)",
+)
+def get_certificate(
+    request: HttpRequest, number: str, filters: NoFilters = no_filters()
+) -> dict[str, object]:
+    """What the public verification page shows, and nothing more: no sign-in needed."""
+    cert = (
+        Certificate.objects.select_related("course__centre__facility", "user", "credit")
+        .filter(number=number.strip().upper()[:16])
+        .first()
+    )
+    if cert is None:
+        raise Http404
+    return {
+        "number": cert.number,
+        "learner": cert.user.full_name,
+        "course": cert.course.title_vi,
+        "tiet": cert.credit.tiet,
+        "issued_on": timezone.localdate(cert.issued_at),
+        "issuer": cert.course.centre.facility.name,
+        "cme_provider_code": cert.course.centre.cme_provider_code,
+        "valid": cert.is_valid and verify(cert.credential).genuine,
+        "revoked_on": timezone.localdate(cert.revoked_at) if cert.revoked_at else None,
+        "credential": cert.credential,
     }

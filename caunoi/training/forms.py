@@ -32,3 +32,21 @@ class CorrectAttendanceForm(forms.Form):
         coerce=lambda v: v == "1",
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, min_length=5)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it revoked?"),
+        max_length=300,
+        min_length=5,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CredentialForm(forms.Form):
+    credential = forms.CharField(
+        label=_("Signed credential"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text=_("Paste the credential (a long text with two dots) as you received it."),
+    )

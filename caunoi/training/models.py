@@ -46,6 +46,10 @@ class TrainingCentre(TimeStampedModel):
         unique=True,
         help_text=_("The code under which this unit is designated to certify CME."),
     )
+    signer_name = models.CharField(_("certificates signed by"), max_length=200, blank=True)
+    signer_title = models.CharField(
+        _("signer's title"), max_length=200, blank=True, default="Giám đốc"
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -488,6 +492,7 @@ class CmeProfile(TimeStampedModel):
         related_name="cme_profile",
     )
     licence_issued_on = models.DateField(_("practising licence issued on"))
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("CME profile")
@@ -495,3 +500,49 @@ class CmeProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.licence_issued_on:%d/%m/%Y}"
+
+
+class Certificate(TimeStampedModel):
+    """The certificate of a completed course (Circular 32/2023/TT-BYT, Appendix II): a number
+    anyone can verify on the public page, and the same facts as a signed credential (W3C
+    Verifiable Credential / Open Badges 3.0, as a JWS: ``certificates.py``)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("certificate number"), max_length=16, unique=True)
+    credit = models.OneToOneField(
+        CmeCredit,
+        verbose_name=_("CME credit"),
+        on_delete=models.PROTECT,
+        related_name="certificate",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    credential = models.TextField(_("signed credential"), editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None
+
+    def get_absolute_url(self) -> str:
+        return reverse("training:certificate", kwargs={"public_id": self.public_id})
+
+    def get_verify_url(self) -> str:
+        return reverse("certificate_verify", kwargs={"number": self.number})

@@ -25,10 +25,12 @@ from caunoi.notifications.messages import in_each_language
 from caunoi.notifications.services import notify
 from caunoi.places.models import Province
 from caunoi.training.access import audience_fits, can_organise
+from caunoi.training.certificates import credential_claims, new_number, sign
 from caunoi.training.models import (
     Attendance,
     AttendanceInterval,
     AttendanceSource,
+    Certificate,
     CmeCredit,
     Course,
     CourseFormat,
@@ -425,8 +427,64 @@ def course_complete(
                     detail={"tiet": str(credit.tiet)},
                     origin=origin,
                 )
+                certificate_issue(credit=credit, actor=actor, origin=origin)
                 credits.append(credit)
     return credits
+
+
+def certificate_issue(
+    *, credit: CmeCredit, actor: User | None, origin: AuditOrigin = SYSTEM
+) -> Certificate:
+    """The certificate of a course's credit, with its number and signed credential (once)."""
+    assert credit.course is not None  # certificates are for courses given here
+    existing = Certificate.objects.filter(credit=credit).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        cert = Certificate(
+            number=new_number(), credit=credit, user=credit.user, course=credit.course
+        )
+        while Certificate.objects.filter(number=cert.number).exists():
+            cert.number = new_number()
+        cert.credential = sign(credential_claims(cert))
+        cert.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=cert,
+            purpose="CME certificate",
+            detail={"number": cert.number},
+            origin=origin,
+        )
+    return cert
+
+
+def certificate_revoke(
+    *, certificate: Certificate, actor: User, reason: str, origin: AuditOrigin = SYSTEM
+) -> Certificate:
+    """Revoke a certificate (issued in error, attendance found false): the public page says so
+    at once. The issuing centre's organisers only, with a reason; audited."""
+    if not can_organise(actor, certificate.course.centre):
+        raise PermissionDenied(_("Only the issuing training centre revokes its certificates."))
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ValidationError({"reason": [_("Say why the certificate is revoked.")]})
+    with transaction.atomic():
+        row = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if row.revoked_at is not None:
+            raise ValidationError(_("This certificate is already revoked."))
+        row.revoked_at = timezone.now()
+        row.revoke_reason = reason[:300]
+        row.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=row,
+            purpose="CME certificate revoked",
+            detail={"number": row.number, "reason": row.revoke_reason},
+            origin=origin,
+        )
+    return row
 
 
 # Learners are reminded this long before each session (the bell, and e-mail when offline).

@@ -10,4 +10,8 @@ urlpatterns = [
     path("courses/<uuid:public_id>/", views.course_detail, name="course"),
     path("courses/<uuid:public_id>/enrol/", views.course_enrol_view, name="enrol"),
     path("courses/<uuid:public_id>/cancel/", views.enrolment_cancel_view, name="cancel"),
+    path("certificates/<uuid:public_id>/", views.certificate_detail, name="certificate"),
+    path("certificates/<uuid:public_id>.pdf", views.certificate_download, name="certificate_pdf"),
+    path("certificates/<uuid:public_id>/revoke/", views.certificate_revoke_view, name="revoke"),
+    path("certificates/jwks.json", views.certificate_keys, name="certificate_keys"),
 ]

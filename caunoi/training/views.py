@@ -1,23 +1,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.origin import origin_of
+from caunoi.core.access import get_or_404
 from caunoi.core.actions import guarded_action
 from caunoi.training.access import access_course, audience_fits, can_organise, my_enrolments
-from caunoi.training.forms import CatalogueFilterForm
-from caunoi.training.models import Course, EnrolmentStatus
+from caunoi.training.certificates import certificate_pdf, public_jwk, verify
+from caunoi.training.forms import CatalogueFilterForm, CredentialForm, RevokeForm
+from caunoi.training.models import Certificate, CmeProfile, Course, EnrolmentStatus
 from caunoi.training.selectors import cme_ledger, course_catalogue
-from caunoi.training.services import course_enrol, enrolment_cancel
+from caunoi.training.services import certificate_revoke, course_enrol, enrolment_cancel
 
 PAGE_SIZE = 20
 
@@ -119,5 +123,107 @@ def ledger(request: AuthedRequest) -> HttpResponse:
             .exclude(status=EnrolmentStatus.CANCELLED)
             .select_related("course__centre__facility")
             .order_by("-course__starts_on")[:50],
+            "certificates": Certificate.objects.filter(user=request.user).select_related(
+                "course", "credit"
+            ),
         },
     )
+
+
+def _my_certificate(request: AuthedRequest, public_id: str) -> Certificate:
+    """The learner's own certificate, or one of a course the reader organises; else 404."""
+    cert = get_or_404(
+        Certificate.objects.select_related("course__centre__facility", "user", "credit"),
+        public_id=public_id,
+    )
+    if cert.user_id != request.user.pk and not can_organise(request.user, cert.course.centre):
+        raise Http404
+    return cert
+
+
+@login_required
+def certificate_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
+    cert = _my_certificate(request, public_id)
+    return render(
+        request,
+        "training/certificate_detail.html",
+        {
+            "cert": cert,
+            "verify_url": request.build_absolute_uri(cert.get_verify_url()),
+            "organiser": can_organise(request.user, cert.course.centre),
+            "form": RevokeForm(),
+        },
+    )
+
+
+@login_required
+def certificate_download(request: AuthedRequest, public_id: str) -> HttpResponse:
+    cert = _my_certificate(request, public_id)
+    profile = CmeProfile.objects.filter(user=cert.user).first()
+    licence = (
+        cert.user.memberships.exclude(licence_number="")
+        .values_list("licence_number", flat=True)
+        .first()
+    )
+    body = certificate_pdf(
+        cert,
+        licence_number=licence or "",
+        birth_date=f"{profile.birth_date:%d/%m/%Y}" if profile and profile.birth_date else "",
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="chung-nhan-{cert.number}.pdf"'
+    return response
+
+
+def _load_certificate(user: Any, public_id: str) -> Certificate:
+    cert = get_or_404(Certificate.objects.select_related("course__centre"), public_id=public_id)
+    if not can_organise(user, cert.course.centre):
+        raise Http404
+    return cert
+
+
+@login_required
+@require_POST
+@guarded_action(_load_certificate)
+def certificate_revoke_view(request: AuthedRequest, cert: Certificate) -> str | None:
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(list(form.errors["reason"]))
+    certificate_revoke(
+        certificate=cert,
+        actor=request.user,
+        reason=form.cleaned_data["reason"],
+        origin=origin_of(request),
+    )
+    return _("The certificate is revoked: its verification page says so now.")
+
+
+def certificate_keys(request: HttpRequest) -> JsonResponse:
+    """The public key that signs the certificates' credentials (a JSON Web Key Set)."""
+    return JsonResponse({"keys": [public_jwk()]})
+
+
+def certificate_verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Public, no sign-in: name, course, tiết, date, issuer, valid or revoked — nothing else."""
+    cert = (
+        Certificate.objects.select_related("course__centre__facility", "user", "credit")
+        .filter(number=number.strip().upper())
+        .first()
+    )
+    check = verify(cert.credential) if cert is not None else None
+    return render(
+        request,
+        "training/certificate_verify.html",
+        {"cert": cert, "number": number, "check": check},
+        status=200 if cert is not None else 404,
+    )
+
+
+def certificate_verify_form(request: HttpRequest) -> HttpResponse:
+    """Check a certificate by its number, or a signed credential pasted whole."""
+    number = request.GET.get("number", "").strip().upper()
+    if number:
+        return redirect("certificate_verify", number=number)
+    form = CredentialForm(request.POST or None)
+    check = verify(form.cleaned_data["credential"]) if form.is_valid() else None
+    return render(request, "training/certificate_verify_form.html", {"form": form, "check": check})
