@@ -19,7 +19,13 @@ from caunoi.accounts.models import User
 from caunoi.core.access import get_or_404
 from caunoi.network.access import user_scope
 from caunoi.network.models import Membership, Role
-from caunoi.training.models import Course, CourseStatus, Enrolment, TrainingCentre
+from caunoi.training.models import (
+    Course,
+    CourseStatus,
+    Enrolment,
+    TrainingCentre,
+    TrainingSession,
+)
 
 # The roles at a centre's facility that organise its courses.
 ORGANISER_ROLES = (Role.SPECIALIST, Role.COORDINATOR, Role.CLINICIAN)
@@ -80,3 +86,23 @@ def my_enrolments(user: User | AnonymousUser) -> QuerySet[Enrolment]:
     if not user.is_authenticated:
         return Enrolment.objects.none()
     return Enrolment.objects.filter(user_id=user.pk)
+
+
+def access_organised_session(user: User | AnonymousUser, public_id: UUID | str) -> TrainingSession:
+    """A session of a course the user organises (its attendance, its check-in code)."""
+    return get_or_404(
+        TrainingSession.objects.filter(
+            course__centre_id__in=organised_centre_ids(user)
+        ).select_related("course__centre__facility"),
+        public_id=public_id,
+    )
+
+
+def access_session(user: User | AnonymousUser, public_id: UUID | str) -> TrainingSession:
+    """A session of a course the user may see (to check in)."""
+    return get_or_404(
+        TrainingSession.objects.filter(course__in=visible_courses(user)).select_related(
+            "course__centre__facility"
+        ),
+        public_id=public_id,
+    )

@@ -13,9 +13,16 @@ from ninja.pagination import paginate
 from caunoi.accounts.api_auth import api_user
 from caunoi.audit.origin import origin_of
 from caunoi.core.api import ListFilters, NoFilters, Pagination, SerializedPage, no_filters
-from caunoi.training.access import access_course
+from caunoi.training.access import access_course, access_organised_session
 from caunoi.training.certificates import verify
-from caunoi.training.models import Certificate, Course, CourseFormat, Enrolment, EnrolmentStatus
+from caunoi.training.models import (
+    Attendance,
+    Certificate,
+    Course,
+    CourseFormat,
+    Enrolment,
+    EnrolmentStatus,
+)
 from caunoi.training.selectors import cme_ledger, course_catalogue
 from caunoi.training.services import course_enrol
 
@@ -258,3 +265,47 @@ def get_certificate(
         "revoked_on": timezone.localdate(cert.revoked_at) if cert.revoked_at else None,
         "credential": cert.credential,
     }
+
+
+class AttendanceOut(Schema):
+    learner: UUID
+    name: str
+    seconds: int
+    share: Decimal
+    present: bool = Field(description="As counted, after any correction")
+    recorded_present: bool = Field(description="As computed from the recorded times")
+    correction_reason: str
+
+
+@router.get(
+    "/training-sessions/{session_id}/attendance",
+    response=list[AttendanceOut],
+    summary="A session's attendance (its organisers)",
+)
+@paginate(Pagination)
+def session_attendance(
+    request: HttpRequest, session_id: UUID, filters: ListFilters = no_filters()
+) -> SerializedPage:
+    """Computed from join and leave times (the video room, on-site check-in); the organisers'
+    corrections applied. Organisers of the course only: anyone else gets 404."""
+    session = access_organised_session(request.user, session_id)
+    rows = (
+        Attendance.objects.filter(session=session)
+        .select_related("user")
+        .order_by("user__full_name", "id")
+    )
+    return SerializedPage(
+        rows,
+        lambda page: [
+            {
+                "learner": a.user.public_id,
+                "name": a.user.full_name,
+                "seconds": a.seconds,
+                "share": a.share,
+                "present": a.counts_as_present,
+                "recorded_present": a.present,
+                "correction_reason": a.correction_reason,
+            }
+            for a in page
+        ],
+    )

@@ -235,6 +235,16 @@ class TrainingSession(TimeStampedModel):
     mode = models.CharField(_("where"), max_length=16, choices=SessionMode.choices)
     external_url = models.URLField(_("meeting link"), blank=True)
     place = models.CharField(_("place"), max_length=200, blank=True)
+    # The video app's room for a session held there: its joins (join/leave times, whatever
+    # server carries the media) are the attendance record.
+    video_session = models.OneToOneField(
+        "video.VideoSession",
+        verbose_name=_("video room"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_session",
+    )
     presence_share = models.DecimalField(
         _("share of the session needed to count as present"),
         max_digits=3,
@@ -277,6 +287,10 @@ class TrainingSession(TimeStampedModel):
     @property
     def is_over(self) -> bool:
         return self.ends_at <= timezone.now()
+
+    def get_absolute_url(self) -> str:
+        """The organisers' page of the session (attendance, check-in code)."""
+        return reverse("training:session", kwargs={"public_id": self.public_id})
 
     @property
     def video_room(self) -> str:

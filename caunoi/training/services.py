@@ -4,6 +4,8 @@ refusal is a ``ValidationError`` or ``PermissionDenied`` with a message, and cha
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -43,6 +45,7 @@ from caunoi.training.models import (
     TrainingSession,
 )
 from caunoi.training.rules import presence
+from caunoi.video.models import VideoJoin
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,11 @@ def session_attendance_compute(
     intervals: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     for user_id, joined, left in session.intervals.values_list("user_id", "joined_at", "left_at"):
         intervals[user_id].append((joined, left))
+    if session.video_session_id is not None:
+        for user_id, joined, left in VideoJoin.objects.filter(
+            session_id=session.video_session_id
+        ).values_list("user_id", "joined_at", "left_at"):
+            intervals[user_id].append((joined, left))
     learners = list(
         Enrolment.objects.filter(
             course_id=session.course_id,
@@ -532,3 +540,70 @@ def session_reminders_send(*, now: datetime | None = None, batch: int = 50) -> i
             session.save(update_fields=["reminded_at", "updated_at"])
             told += len(rows)
     return told
+
+
+# A check-in code changes every CHECKIN_STEP seconds; the one before is still taken (a phone
+# that scanned just before the change).
+CHECKIN_STEP = 300
+# Learners check in from this long before a session starts until it ends.
+CHECKIN_EARLY = timedelta(minutes=30)
+
+
+def checkin_code(session: TrainingSession, *, at: datetime | None = None) -> str:
+    """The code the organiser's screen shows now (in the QR code)."""
+    step = int((at or timezone.now()).timestamp()) // CHECKIN_STEP
+    digest = hmac.new(
+        session.checkin_secret.encode(), f"{session.public_id}:{step}".encode(), hashlib.sha256
+    )
+    return digest.hexdigest()[:12]
+
+
+def _code_current(session: TrainingSession, code: str, at: datetime) -> bool:
+    return any(
+        hmac.compare_digest(code, checkin_code(session, at=at - timedelta(seconds=back)))
+        for back in (0, CHECKIN_STEP)
+    )
+
+
+def attendance_check_in(
+    *,
+    session: TrainingSession,
+    user: User,
+    code: str,
+    at: datetime | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[AttendanceInterval, bool]:
+    """An on-site learner scans the organiser's QR code: present from now to the end of the
+    session. The code must be the current one (a photo of yesterday's, or a made-up one, is
+    refused); checking in again answers the first check-in."""
+    at = at or timezone.now()
+    if session.mode != SessionMode.IN_PERSON:
+        raise ValidationError(_("This session is not held in person: there is no check-in."))
+    if not (session.starts_at - CHECKIN_EARLY <= at <= session.ends_at):
+        raise ValidationError(
+            _("Check-in is open from 30 minutes before the session until it ends.")
+        )
+    if not session.checkin_secret or not _code_current(session, code.strip(), at):
+        raise ValidationError(
+            _("This check-in code is not valid now. Scan the code on the organiser's screen.")
+        )
+    with transaction.atomic():
+        existing = AttendanceInterval.objects.filter(
+            session=session, user=user, source=AttendanceSource.QR
+        ).first()
+        if existing is not None:
+            return existing, False
+        interval = attendance_join(
+            session=session, user=user, source=AttendanceSource.QR, at=max(at, session.starts_at)
+        )
+        interval.left_at = session.ends_at
+        interval.save(update_fields=["left_at"])
+        audit_record(
+            actor=user,
+            action=AuditAction.CREATE,
+            obj=session,
+            purpose="training check-in",
+            detail={"at": at.isoformat()},
+            origin=origin,
+        )
+    return interval, True

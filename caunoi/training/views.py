@@ -3,11 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import segno
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,13 +17,41 @@ from django.views.decorators.http import require_POST
 from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.origin import origin_of
 from caunoi.core.access import get_or_404
-from caunoi.core.actions import guarded_action
-from caunoi.training.access import access_course, audience_fits, can_organise, my_enrolments
+from caunoi.core.actions import guarded_action, run_guarded
+from caunoi.training.access import (
+    access_course,
+    access_organised_session,
+    access_session,
+    audience_fits,
+    can_organise,
+    my_enrolments,
+)
 from caunoi.training.certificates import certificate_pdf, public_jwk, verify
-from caunoi.training.forms import CatalogueFilterForm, CredentialForm, RevokeForm
-from caunoi.training.models import Certificate, CmeProfile, Course, EnrolmentStatus
+from caunoi.training.forms import (
+    CatalogueFilterForm,
+    CorrectAttendanceForm,
+    CredentialForm,
+    RevokeForm,
+)
+from caunoi.training.models import (
+    Attendance,
+    Certificate,
+    CmeProfile,
+    Course,
+    EnrolmentStatus,
+    SessionMode,
+    TrainingSession,
+)
 from caunoi.training.selectors import cme_ledger, course_catalogue
-from caunoi.training.services import certificate_revoke, course_enrol, enrolment_cancel
+from caunoi.training.services import (
+    attendance_check_in,
+    attendance_correct,
+    certificate_revoke,
+    checkin_code,
+    course_enrol,
+    enrolment_cancel,
+    session_attendance_compute,
+)
 
 PAGE_SIZE = 20
 
@@ -227,3 +257,87 @@ def certificate_verify_form(request: HttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST or None)
     check = verify(form.cleaned_data["credential"]) if form.is_valid() else None
     return render(request, "training/certificate_verify_form.html", {"form": form, "check": check})
+
+
+@login_required
+def session_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """The organisers' page of one session: its attendance as computed, corrections, and for
+    an in-person session the check-in QR code (it changes every few minutes)."""
+    session = access_organised_session(request.user, public_id)
+    rows = list(
+        Attendance.objects.filter(session=session)
+        .select_related("user", "corrected_by")
+        .order_by("user__full_name")
+    )
+    qr_svg = ""
+    if session.mode == SessionMode.IN_PERSON:
+        url = request.build_absolute_uri(
+            reverse("training:check_in", kwargs={"public_id": session.public_id})
+            + "?"
+            + urlencode({"code": checkin_code(session)})
+        )
+        qr_svg = segno.make(url, error="m").svg_inline(scale=6, title=_("Check-in code"))
+    return render(
+        request,
+        "training/session_detail.html",
+        {
+            "session": session,
+            "course": session.course,
+            "rows": rows,
+            "present": sum(1 for r in rows if r.counts_as_present),
+            "qr_svg": qr_svg,
+            "form": CorrectAttendanceForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@guarded_action(access_organised_session)
+def session_compute_view(request: AuthedRequest, session: TrainingSession) -> str | None:
+    rows = session_attendance_compute(session=session)
+    present = sum(1 for r in rows if r.counts_as_present)
+    return _("Attendance computed: %(present)s of %(total)s present.") % {
+        "present": present,
+        "total": len(rows),
+    }
+
+
+@login_required
+@require_POST
+@guarded_action(access_organised_session)
+def attendance_correct_view(
+    request: AuthedRequest, session: TrainingSession, attendance_id: int
+) -> str | None:
+    row = get_or_404(Attendance.objects.filter(session=session), pk=attendance_id)
+    form = CorrectAttendanceForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError([m for errors in form.errors.values() for m in errors])
+    attendance_correct(
+        attendance=row,
+        actor=request.user,
+        present=form.cleaned_data["present"],
+        reason=form.cleaned_data["reason"],
+        origin=origin_of(request),
+    )
+    return _("The attendance is corrected; the reason is kept.")
+
+
+@login_required
+def check_in(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """Where the organiser's QR code leads: the learner confirms (a scan alone changes
+    nothing), and is checked in if the code is still the current one."""
+    session = access_session(request.user, public_id)
+    code = request.GET.get("code", "") or request.POST.get("code", "")
+    if request.method == "POST":
+
+        def step() -> str:
+            _interval, created = attendance_check_in(
+                session=session, user=request.user, code=code, origin=origin_of(request)
+            )
+            if not created:
+                return _("You had already checked in.")
+            return _("You are checked in. Welcome!")
+
+        return run_guarded(request, step, session.course.get_absolute_url())
+    return render(request, "training/check_in.html", {"session": session, "code": code[:64]})

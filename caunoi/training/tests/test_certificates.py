@@ -20,13 +20,13 @@ from caunoi.training.services import (
     certificate_revoke,
     course_complete,
 )
-from caunoi.training.tests.test_courses import _learners, _past_course, centre  # noqa: F401
+from caunoi.training.tests.test_courses import _learners, _past_course
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cert(centre, specialist, worker):  # noqa: F811
+def cert(centre, specialist, worker):
     course, s = _past_course(centre, specialist, [worker])
     attendance_join(session=s, user=worker, source=AttendanceSource.VIDEO, at=s.starts_at)
     attendance_leave(session=s, user=worker, at=s.ends_at)
@@ -45,7 +45,7 @@ def _with_payload(token, claims):
     return f"{header}.{body}.{signature}"
 
 
-def test_completion_issues_one_certificate_whose_credential_verifies(cert, centre, specialist):  # noqa: F811
+def test_completion_issues_one_certificate_whose_credential_verifies(cert, centre, specialist):
     assert cert.number.startswith("CN-")
     claims = _payload(cert.credential)
     assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]

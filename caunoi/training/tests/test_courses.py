@@ -22,7 +22,6 @@ from caunoi.training.models import (
     Enrolment,
     EnrolmentStatus,
     SessionMode,
-    TrainingCentre,
 )
 from caunoi.training.selectors import cme_ledger, course_catalogue
 from caunoi.training.services import (
@@ -40,12 +39,6 @@ from caunoi.training.services import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def centre(specialist):
-    hub = specialist.memberships.get(role="specialist").facility
-    return TrainingCentre.objects.create(facility=hub, cme_provider_code="HUE-CME-01")
 
 
 def _input(*, capacity=30, days=7, professions=(), title="Tăng huyết áp ở tuyến xã", hours=2):
