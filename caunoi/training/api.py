@@ -1,19 +1,31 @@
 """Training in the JSON API: the course catalogue, a course, enrolling, the CME ledger."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from ninja.params.functions import Header  # typed, unlike ninja's shortcut
+from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
 from caunoi.audit.origin import origin_of
-from caunoi.core.api import ListFilters, NoFilters, Pagination, SerializedPage, no_filters
-from caunoi.training.access import access_course, access_organised_session
+from caunoi.core.api import (
+    FieldErrors,
+    ListFilters,
+    NoFilters,
+    Pagination,
+    SerializedPage,
+    no_filters,
+)
+from caunoi.network.models import Profession, Specialty
+from caunoi.places.models import Province
+from caunoi.training.access import access_course, access_organised_session, organised_centre_ids
 from caunoi.training.certificates import verify
 from caunoi.training.models import (
     Attendance,
@@ -22,9 +34,10 @@ from caunoi.training.models import (
     CourseFormat,
     Enrolment,
     EnrolmentStatus,
+    TrainingCentre,
 )
 from caunoi.training.selectors import cme_ledger, course_catalogue
-from caunoi.training.services import course_enrol
+from caunoi.training.services import CourseInput, SessionInput, course_enrol, course_publish
 
 router = Router(tags=["training"])
 
@@ -108,6 +121,93 @@ def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> Seriali
         upcoming=not filters.past,
     )
     return SerializedPage(qs, lambda rows: [_course_out(c, c.taken) for c in rows])
+
+
+class SessionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field("", max_length=200)
+    starts_at: datetime
+    ends_at: datetime
+    mode: Literal["room", "external", "in_person"] = "room"
+    external_url: str = Field("", max_length=200)
+    place: str = Field("", max_length=200)
+
+
+class CourseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    centre: UUID | None = Field(None, description="Omit when you organise for one centre")
+    title_vi: str = Field(..., min_length=3, max_length=200)
+    title_en: str = Field("", max_length=200)
+    description: str = Field("", max_length=5000)
+    specialty: str = Field("", max_length=40, description="A specialty code")
+    format: CourseFormat
+    tiet: Decimal = Field(..., description="Lesson periods, 0.5 to 200")
+    capacity: int = Field(..., ge=1, le=5000)
+    for_professions: list[Profession] = Field(default_factory=list, max_length=12)
+    for_provinces: list[int] = Field(default_factory=list, max_length=34, description="Codes")
+    sessions: list[SessionIn] = Field(..., min_length=1, max_length=60)
+
+
+@router.post(
+    "/courses",
+    response={201: CourseDetailOut, 200: CourseDetailOut},
+    summary="Publish a course (a training centre's staff)",
+)
+def publish_course(
+    request: HttpRequest,
+    payload: CourseIn,
+    idempotency_key: UUID = Header(..., alias="Idempotency-Key"),
+) -> Status[dict[str, object]]:
+    """Publishes a course with its sessions for your training centre. The same
+    `Idempotency-Key` again answers the course it made (200) instead of another."""
+    user = api_user(request)
+    centres = TrainingCentre.objects.filter(id__in=organised_centre_ids(user)).select_related(
+        "facility"
+    )
+    if payload.centre is not None:
+        centres = centres.filter(public_id=payload.centre)
+    choices = list(centres[:2])
+    if not choices:
+        raise FieldErrors({"centre": _("You organise the courses of no training centre.")})
+    if len(choices) > 1:
+        raise FieldErrors({"centre": _("Say for which training centre you publish.")})
+    specialty = None
+    if payload.specialty:
+        specialty = Specialty.objects.filter(code=payload.specialty).first()
+        if specialty is None:
+            raise FieldErrors({"specialty": _("Unknown specialty code.")})
+    provinces = list(Province.objects.filter(code__in=payload.for_provinces))
+    if len(provinces) != len(set(payload.for_provinces)):
+        raise FieldErrors({"for_provinces": _("Unknown province code.")})
+    course, created = course_publish(
+        actor=user,
+        centre=choices[0],
+        client_id=idempotency_key,
+        data=CourseInput(
+            title_vi=payload.title_vi,
+            title_en=payload.title_en,
+            description=payload.description,
+            specialty=specialty,
+            format=payload.format,
+            tiet=payload.tiet,
+            capacity=payload.capacity,
+            audience_professions=[str(p) for p in payload.for_professions],
+            audience_provinces=provinces,
+            sessions=[
+                SessionInput(
+                    title=s.title,
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    mode=s.mode,
+                    external_url=s.external_url,
+                    place=s.place,
+                )
+                for s in payload.sessions
+            ],
+        ),
+        origin=origin_of(request),
+    )
+    return Status(201 if created else 200, get_course(request, course.public_id))
 
 
 @router.get("/courses/{course_id}", response=CourseDetailOut, summary="One course")

@@ -352,3 +352,77 @@ def test_learners_are_reminded_once_the_day_before_each_session(centre, speciali
     reminded = Notification.objects.filter(kind="training.reminder")
     assert [n.user_id for n in reminded] == [worker.pk]
     assert "Tăng huyết áp ở tuyến xã" in reminded[0].title
+
+
+def _course_body(**changes):
+    start = timezone.now() + timedelta(days=5)
+    body = {
+        "title_vi": "Sàng lọc đái tháo đường",
+        "format": "live_online",
+        "tiet": "6",
+        "capacity": 25,
+        "specialty": "internal-medicine",
+        "for_professions": ["nurse", "assistant_doctor"],
+        "sessions": [
+            {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+        ],
+    }
+    return {**body, **changes}
+
+
+def test_api_publishes_a_course_once_per_idempotency_key(centre, specialist, api_client):
+    client = api_client(specialist)
+    key = str(uuid.uuid4())
+    first = client.post(
+        "/api/courses",
+        _course_body(),
+        content_type="application/json",
+        headers={"Idempotency-Key": key},
+    )
+    again = client.post(
+        "/api/courses",
+        _course_body(),
+        content_type="application/json",
+        headers={"Idempotency-Key": key},
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert first.json()["for_professions"] == ["assistant_doctor", "nurse"]
+    assert first.json()["cme_provider_code"] == "HUE-CME-01"
+    assert len(first.json()["sessions"]) == 1
+    assert Course.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"tiet": "500"}, "tiet"),
+        ({"capacity": 0}, "capacity"),
+        ({"specialty": "astrology"}, "specialty"),
+        ({"sessions": []}, "sessions"),
+    ],
+)
+def test_api_refuses_bad_courses_field_by_field_and_saves_nothing(
+    centre, specialist, api_client, changes, field
+):
+    response = api_client(specialist).post(
+        "/api/courses",
+        _course_body(**changes),
+        content_type="application/json",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 422
+    assert field in [e["field"].split(".")[0] for e in response.json()["errors"]]
+    assert not Course.objects.exists()
+
+
+def test_api_refuses_a_course_from_someone_who_organises_no_centre(centre, worker, api_client):
+    response = api_client(worker).post(
+        "/api/courses",
+        _course_body(),
+        content_type="application/json",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "centre"
+    assert not Course.objects.exists()
