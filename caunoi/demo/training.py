@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from caunoi.accounts.models import User
+from caunoi.consults.models import Consultation
+from caunoi.consults.models import Status as ConsultStatus
 from caunoi.network.models import Facility, Membership, Profession, Role, Specialty
 from caunoi.training.models import (
     AttendanceInterval,
@@ -36,6 +38,8 @@ from caunoi.training.services import (
     course_complete,
     course_enrol,
     course_publish,
+    teaching_case_propose,
+    teaching_case_review,
 )
 
 HUE = "Bệnh viện Trung ương Huế"
@@ -225,7 +229,26 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
             earned_on=today - timedelta(days=30),
             source=CreditSource.SELF_DECLARED,
         )
+        # Teaching cases from the worker's closed consults at Huế: one approved, one waiting.
+        closed = list(
+            Consultation.objects.filter(
+                requester=worker, hub=hue, status=ConsultStatus.CLOSED, specialist__isnull=False
+            ).order_by("-closed_at")[:2]
+        )
+        coordinator = User.objects.get(username="coordinator")
+        for n, consult in enumerate(closed):
+            assert consult.specialist is not None
+            case, _created = teaching_case_propose(consultation=consult, actor=consult.specialist)
+            if n == 0 and coordinator.pk != consult.specialist_id:
+                teaching_case_review(
+                    case=case,
+                    actor=coordinator,
+                    approve=True,
+                    confirmed_images=[i.public_id for i in case.images.all()],
+                    note="Ca điển hình cho buổi ECHO tăng huyết áp.",
+                )
     say(
-        f"{made} courses, {Enrolment.objects.count()} enrolments, {CmeCredit.objects.count()} credits"
+        f"{made} courses, {Enrolment.objects.count()} enrolments, "
+        f"{CmeCredit.objects.count()} credits, {len(closed)} teaching cases"
     )
     return made

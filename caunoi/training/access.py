@@ -20,9 +20,11 @@ from caunoi.core.access import get_or_404
 from caunoi.network.access import user_scope
 from caunoi.network.models import Membership, Role
 from caunoi.training.models import (
+    CaseStatus,
     Course,
     CourseStatus,
     Enrolment,
+    TeachingCase,
     TrainingCentre,
     TrainingSession,
 )
@@ -106,3 +108,25 @@ def access_session(user: User | AnonymousUser, public_id: UUID | str) -> Trainin
         ),
         public_id=public_id,
     )
+
+
+def can_review_case(user: User | AnonymousUser, case: TeachingCase) -> bool:
+    """A coordinator or specialist of the case's hub, other than the person who proposed it."""
+    if not user.is_authenticated or user.pk == case.proposed_by_id:
+        return False
+    return case.hub_id in user_scope(user).hub_ids
+
+
+def visible_cases(user: User | AnonymousUser) -> QuerySet[TeachingCase]:
+    """Approved cases for every clinician (they are de-identified, for teaching); cases under
+    review for their proposer and the hub's reviewers only."""
+    scope = user_scope(user)
+    if not user.is_authenticated or not (scope.is_clinical or organised_centre_ids(user)):
+        return TeachingCase.objects.none()
+    return TeachingCase.objects.filter(
+        Q(status=CaseStatus.APPROVED) | Q(proposed_by_id=user.pk) | Q(hub_id__in=scope.hub_ids)
+    )
+
+
+def access_case(user: User | AnonymousUser, public_id: UUID | str) -> TeachingCase:
+    return get_or_404(visible_cases(user).select_related("specialty", "hub"), public_id=public_id)

@@ -15,6 +15,7 @@ from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
 from caunoi.audit.origin import origin_of
+from caunoi.consults.access import access_consultation
 from caunoi.core.api import (
     FieldErrors,
     ListFilters,
@@ -37,7 +38,13 @@ from caunoi.training.models import (
     TrainingCentre,
 )
 from caunoi.training.selectors import cme_ledger, course_catalogue
-from caunoi.training.services import CourseInput, SessionInput, course_enrol, course_publish
+from caunoi.training.services import (
+    CourseInput,
+    SessionInput,
+    course_enrol,
+    course_publish,
+    teaching_case_propose,
+)
 
 router = Router(tags=["training"])
 
@@ -408,4 +415,57 @@ def session_attendance(
             }
             for a in page
         ],
+    )
+
+
+class TeachingCaseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    consult: UUID = Field(description="A closed consultation you answered or asked")
+
+
+class TeachingCaseOut(Schema):
+    id: UUID
+    status: str
+    title: str
+    age_band: str
+    sex: str
+    presentation: str
+    question: str
+    advice: str
+    diagnoses: str
+    course_of_care: str
+    passages_hidden: int
+    url: str
+
+
+@router.post(
+    "/teaching-cases",
+    response={201: TeachingCaseOut, 200: TeachingCaseOut},
+    summary="Propose a closed consultation as a teaching case",
+)
+def propose_teaching_case(
+    request: HttpRequest, payload: TeachingCaseIn
+) -> Status[dict[str, object]]:
+    """Prepares the de-identified copy (no name, ID, insurance or phone number, address or exact
+    date) for a reviewer at the hub. Once per consultation: again answers the same case (200)."""
+    consult = access_consultation(request.user, payload.consult)
+    case, created = teaching_case_propose(
+        consultation=consult, actor=api_user(request), origin=origin_of(request)
+    )
+    return Status(
+        201 if created else 200,
+        {
+            "id": case.public_id,
+            "status": case.status,
+            "title": case.title,
+            "age_band": case.age_band,
+            "sex": case.sex,
+            "presentation": case.presentation,
+            "question": case.question,
+            "advice": case.advice,
+            "diagnoses": case.diagnoses,
+            "course_of_care": case.course_of_care,
+            "passages_hidden": case.redactions,
+            "url": case.get_absolute_url(),
+        },
     )

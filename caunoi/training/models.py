@@ -560,3 +560,94 @@ class Certificate(TimeStampedModel):
 
     def get_verify_url(self) -> str:
         return reverse("certificate_verify", kwargs={"number": self.number})
+
+
+class CaseStatus(models.TextChoices):
+    PROPOSED = "proposed", _("awaiting review")
+    APPROVED = "approved", _("approved for teaching")
+    REJECTED = "rejected", _("not approved")
+
+
+def teaching_image_path(instance: TeachingCaseImage, filename: str) -> str:
+    return f"teaching/{instance.case.public_id}/{uuid.uuid4().hex}.jpg"
+
+
+class TeachingCase(TimeStampedModel):
+    """A closed consultation made into a lesson (Project ECHO's case presentations): a
+    de-identified copy — no name, ID, insurance or phone number, address or exact date; age as
+    a band, days relative to the request — that a reviewer at the hub approves before anyone
+    is taught with it. It keeps no path back to the record for its readers: the link to the
+    consultation is for the proposer, the reviewers and the audit, never shown to learners."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation = models.OneToOneField(
+        "consults.Consultation",
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="teaching_case",
+    )
+    hub = models.ForeignKey(
+        "network.Facility", verbose_name=_("hub"), on_delete=models.PROTECT, related_name="+"
+    )
+    specialty = models.ForeignKey(
+        "network.Specialty", verbose_name=_("specialty"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.PROPOSED
+    )
+    title = models.CharField(_("title"), max_length=200)
+    age_band = models.CharField(_("age"), max_length=40)
+    sex = models.CharField(_("sex"), max_length=8)
+    presentation = models.TextField(_("presentation"))
+    question = models.TextField(_("question asked"), blank=True)
+    advice = models.TextField(_("the hub's advice"), blank=True)
+    diagnoses = models.CharField(_("diagnoses (ICD-10)"), max_length=300, blank=True)
+    course_of_care = models.TextField(_("course of care"), blank=True)
+    redactions = models.PositiveIntegerField(_("passages hidden"), default=0)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("teaching case")
+        verbose_name_plural = _("teaching cases")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("training:case", kwargs={"public_id": self.public_id})
+
+
+class TeachingCaseImage(models.Model):
+    """A photo of the consultation, re-encoded without any metadata, which the reviewer
+    confirms shows no face or identifying mark before the case is approved."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(
+        TeachingCase, on_delete=models.CASCADE, related_name="images", verbose_name=_("case")
+    )
+    file = models.FileField(_("file"), upload_to=teaching_image_path, max_length=300)
+    confirmed = models.BooleanField(_("shows no face or identifying mark"), default=False)
+
+    class Meta:
+        verbose_name = _("teaching case image")
+        verbose_name_plural = _("teaching case images")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.public_id)

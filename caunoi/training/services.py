@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,16 +23,21 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record, record_step
+from caunoi.consults.files import process_upload
+from caunoi.consults.models import Consultation
+from caunoi.consults.models import Status as ConsultStatus
 from caunoi.network.models import Specialty
 from caunoi.notifications.messages import in_each_language
 from caunoi.notifications.services import notify
 from caunoi.places.models import Province
-from caunoi.training.access import audience_fits, can_organise
+from caunoi.training.access import audience_fits, can_organise, can_review_case
 from caunoi.training.certificates import credential_claims, new_number, sign
+from caunoi.training.deidentify import Known, age_band, redact, relative_day
 from caunoi.training.models import (
     Attendance,
     AttendanceInterval,
     AttendanceSource,
+    CaseStatus,
     Certificate,
     CmeCredit,
     Course,
@@ -41,6 +47,8 @@ from caunoi.training.models import (
     Enrolment,
     EnrolmentStatus,
     SessionMode,
+    TeachingCase,
+    TeachingCaseImage,
     TrainingCentre,
     TrainingSession,
 )
@@ -607,3 +615,161 @@ def attendance_check_in(
             origin=origin,
         )
     return interval, True
+
+
+def _known(c: Consultation) -> Known:
+    p = c.patient
+    identifiers = [p.citizen_id, p.insurance_number, p.phone, p.address, p.household]
+    return Known(names=[p.full_name], identifiers=[i for i in identifiers if i])
+
+
+def _hidden(text: str, known: Known) -> tuple[str, int]:
+    out, spans = redact(text or "", known)
+    return out, len(spans)
+
+
+def teaching_case_propose(
+    *, consultation: Consultation, actor: User, origin: AuditOrigin = SYSTEM
+) -> tuple[TeachingCase, bool]:
+    """From a closed consultation, its specialist or its requester proposes a teaching case:
+    the de-identified copy is prepared now (``deidentify``), photos re-encoded without
+    metadata, and it waits for a reviewer at the hub. Once per consultation."""
+    c = consultation
+    if c.status != ConsultStatus.CLOSED:
+        raise ValidationError(_("Only a closed consultation becomes a teaching case."))
+    if actor.pk not in (c.specialist_id, c.requester_id):
+        raise PermissionDenied(
+            _("The consultation's specialist or the health worker who asked proposes it.")
+        )
+    existing = TeachingCase.objects.filter(consultation=c).first()
+    if existing is not None:
+        return existing, False
+    # A closed consultation was sent to a hub.
+    assert c.hub_id is not None
+    assert c.submitted_at is not None
+    known = _known(c)
+    anchor = c.submitted_at
+    parts = []
+    hidden = 0
+    for label, value in [
+        (_("Reason"), c.reason),
+        (_("History"), c.history),
+        (_("Examination"), c.examination),
+        (_("Current treatment"), c.current_treatment),
+    ]:
+        if value:
+            text, n = _hidden(value, known)
+            hidden += n
+            parts.append(f"{label}: {text}")
+    question, n_question = _hidden(c.question, known)
+    advice, n_advice = _hidden(c.advice, known)
+    action, n_action = _hidden(c.action_taken, known)
+    steps = [
+        (c.submitted_at, _("asked")),
+        (c.first_response_at, _("first answer")),
+        (c.answered_at, _("advice given")),
+        (c.closed_at, _("closed")),
+    ]
+    course_of_care = "; ".join(
+        f"{relative_day(at, anchor)}: {what}" for at, what in steps if at is not None
+    )
+    if action:
+        course_of_care += f". {_('What was done')}: {action}"
+    with transaction.atomic():
+        case = TeachingCase.objects.create(
+            consultation=c,
+            hub_id=c.hub_id,
+            specialty_id=c.specialty_id,
+            title=f"{c.specialty.name}: {age_band(c.patient.birth_date, timezone.localdate(anchor))}",
+            age_band=age_band(c.patient.birth_date, timezone.localdate(anchor)),
+            sex=c.patient.sex,
+            presentation="\n".join(parts),
+            question=question,
+            advice=advice,
+            diagnoses=", ".join(d.code for d in c.diagnoses.all()),
+            course_of_care=course_of_care,
+            redactions=hidden + n_question + n_advice + n_action,
+            proposed_by=actor,
+        )
+        for a in c.attachments.filter(kind="image").order_by("id"):
+            with a.file.open("rb") as f:
+                fresh = process_upload(f.read(), "photo.jpg")
+            image = TeachingCaseImage(case=case)
+            image.file.save("photo.jpg", ContentFile(fresh.content), save=False)
+            image.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=case,
+            purpose="teaching case proposed",
+            detail={"consultation": str(c.public_id), "hidden": case.redactions},
+            origin=origin,
+        )
+    return case, True
+
+
+@dataclass(frozen=True)
+class CaseEdits:
+    """What the reviewer may correct before approving (a name the scanner missed)."""
+
+    presentation: str
+    question: str
+    advice: str
+    course_of_care: str
+
+
+def teaching_case_review(
+    *,
+    case: TeachingCase,
+    actor: User,
+    approve: bool,
+    confirmed_images: Sequence[uuid.UUID | str] = (),
+    edits: CaseEdits | None = None,
+    note: str = "",
+    origin: AuditOrigin = SYSTEM,
+) -> TeachingCase:
+    """A reviewer at the case's hub (a coordinator or specialist there, not the proposer)
+    approves — after confirming that every photo shows no face or identifying mark — or
+    declines. Audited; a decided case is not reviewed again."""
+    if not can_review_case(actor, case):
+        raise PermissionDenied(
+            _("A coordinator or specialist of the hub, not the proposer, reviews it.")
+        )
+    with transaction.atomic():
+        row = TeachingCase.objects.select_for_update().get(pk=case.pk)
+        if row.status != CaseStatus.PROPOSED:
+            raise ValidationError(_("This teaching case has been reviewed already."))
+        images = list(row.images.all())
+        confirmed = {str(i) for i in confirmed_images}
+        if approve and any(str(i.public_id) not in confirmed for i in images):
+            raise ValidationError(
+                {
+                    "images": [
+                        _(
+                            "Confirm every photo shows no face or identifying mark, or decline the case."
+                        )
+                    ]
+                }
+            )
+        if edits is not None:
+            row.presentation = edits.presentation.strip()
+            row.question = edits.question.strip()
+            row.advice = edits.advice.strip()
+            row.course_of_care = edits.course_of_care.strip()
+        for i in images:
+            i.confirmed = str(i.public_id) in confirmed
+            i.save(update_fields=["confirmed"])
+        row.status = CaseStatus.APPROVED if approve else CaseStatus.REJECTED
+        row.reviewed_by = actor
+        row.reviewed_at = timezone.now()
+        row.review_note = note.strip()[:500]
+        row.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=row,
+            purpose="teaching case review",
+            detail={"status": row.status, "edited": edits is not None},
+            origin=origin,
+        )
+    return row

@@ -16,15 +16,19 @@ from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.origin import origin_of
+from caunoi.consults.access import access_consultation
 from caunoi.core.access import get_or_404
 from caunoi.core.actions import guarded_action, run_guarded
 from caunoi.training.access import (
+    access_case,
     access_course,
     access_organised_session,
     access_session,
     audience_fits,
     can_organise,
+    can_review_case,
     my_enrolments,
+    visible_cases,
 )
 from caunoi.training.certificates import certificate_pdf, public_jwk, verify
 from caunoi.training.forms import (
@@ -35,15 +39,18 @@ from caunoi.training.forms import (
 )
 from caunoi.training.models import (
     Attendance,
+    CaseStatus,
     Certificate,
     CmeProfile,
     Course,
     EnrolmentStatus,
     SessionMode,
+    TeachingCase,
     TrainingSession,
 )
 from caunoi.training.selectors import cme_ledger, course_catalogue
 from caunoi.training.services import (
+    CaseEdits,
     attendance_check_in,
     attendance_correct,
     certificate_revoke,
@@ -51,6 +58,8 @@ from caunoi.training.services import (
     course_enrol,
     enrolment_cancel,
     session_attendance_compute,
+    teaching_case_propose,
+    teaching_case_review,
 )
 
 PAGE_SIZE = 20
@@ -341,3 +350,85 @@ def check_in(request: AuthedRequest, public_id: str) -> HttpResponse:
 
         return run_guarded(request, step, session.course.get_absolute_url())
     return render(request, "training/check_in.html", {"session": session, "code": code[:64]})
+
+
+@login_required
+def case_list(request: AuthedRequest) -> HttpResponse:
+    cases = visible_cases(request.user).select_related("specialty", "hub")
+    status = request.GET.get("status", "")
+    if status in CaseStatus.values:
+        cases = cases.filter(status=status)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "training/case_list.html",
+        {"page": page, "status": status, "statuses": CaseStatus.choices},
+    )
+
+
+@login_required
+def case_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
+    case = access_case(request.user, public_id)
+    return render(
+        request,
+        "training/case_detail.html",
+        {
+            "case": case,
+            "images": list(case.images.all()),
+            "reviewer": case.status == CaseStatus.PROPOSED and can_review_case(request.user, case),
+        },
+    )
+
+
+@login_required
+def case_image(request: AuthedRequest, public_id: str, image_id: str) -> HttpResponse:
+    case = access_case(request.user, public_id)
+    image = get_or_404(case.images.all(), public_id=image_id)
+    with image.file.open("rb") as f:
+        body = f.read()
+    response = HttpResponse(body, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def case_propose(request: AuthedRequest, public_id: str) -> HttpResponse:
+    consult = access_consultation(request.user, public_id)
+    made: list[TeachingCase] = []
+
+    def step() -> str:
+        case, created = teaching_case_propose(
+            consultation=consult, actor=request.user, origin=origin_of(request)
+        )
+        made.append(case)
+        if not created:
+            return _("This consultation was proposed already.")
+        return _("The teaching case is prepared; a reviewer at the hub will check it.")
+
+    response = run_guarded(request, step, consult.get_absolute_url())
+    return redirect(made[0].get_absolute_url()) if made else response
+
+
+@login_required
+@require_POST
+@guarded_action(access_case)
+def case_review(request: AuthedRequest, case: TeachingCase) -> str | None:
+    approve = request.POST.get("decision") == "approve"
+    teaching_case_review(
+        case=case,
+        actor=request.user,
+        approve=approve,
+        confirmed_images=[i for i in request.POST.getlist("confirmed") if i][:50],
+        edits=CaseEdits(
+            presentation=request.POST.get("presentation", case.presentation)[:20000],
+            question=request.POST.get("question", case.question)[:5000],
+            advice=request.POST.get("advice", case.advice)[:10000],
+            course_of_care=request.POST.get("course_of_care", case.course_of_care)[:5000],
+        ),
+        note=request.POST.get("note", ""),
+        origin=origin_of(request),
+    )
+    if approve:
+        return _("Approved: the case can be presented in training sessions.")
+    return _("The case is declined; it will not be used for teaching.")

@@ -182,7 +182,8 @@ def _past_course(centre, specialist, learners, *, hours=2):
     start = timezone.now() - timedelta(days=1)
     session.starts_at, session.ends_at = start, start + timedelta(hours=hours)
     session.save()
-    Course.objects.filter(pk=course.pk).update(ends_on=timezone.localdate(start))
+    day = timezone.localdate(start)
+    Course.objects.filter(pk=course.pk).update(starts_on=day, ends_on=day)
     course.refresh_from_db()
     return course, session
 
