@@ -106,7 +106,7 @@ def test_the_photos_are_re_encoded_without_metadata(closed, specialist):
         data = f.read()
     # A file of its own (the record's files stay behind the consultation's access check),
     # decoded and written afresh: the phone's EXIF block (GPS, maker) is not carried over.
-    assert image.file.name.startswith(f"teaching/{case.public_id}/")
+    assert str(image.file.name).startswith(f"teaching/{case.public_id}/")
     assert image.file.name != closed.attachments.get().file.name
     assert len(Image.open(io.BytesIO(data)).getexif()) == 0
 
