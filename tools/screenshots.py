@@ -49,6 +49,9 @@ FIND = {
     "video": ("/video/", rf"/video/({UUID})/$"),
     "facility": ("/network/facilities/", rf"/network/facilities/({UUID})/$"),
     "province": ("/network/provinces/", r"/network/provinces/(\d+)/$"),
+    "course": ("/training/", rf"/training/courses/({UUID})/$"),
+    # Sessions are linked from their course's page, which no list names: not photographed.
+    "session": ("/training/", rf"/training/sessions/({UUID})/$"),
 }
 # A coordinator finds waiting consults in triage (no specialty queue); a receiving clinician
 # finds referrals in the incoming box.

@@ -25,7 +25,8 @@ from playwright.sync_api import Error as PlaywrightError
 # --- the pages ----------------------------------------------------------------------------------
 # (persona, page, address, steps). `anonymous` is signed out. Addresses may name the objects of
 # the journey: {patient}, {consult} (answered, with advice), {waiting} (a consult no specialist
-# has taken yet), {referral}, {video}, {facility} (the worker's station) and {province}.
+# has taken yet), {referral}, {video}, {facility} (the worker's station), {province}, {course}
+# (a course of Huế's hub, `worker` enrolled) and {session} (its in-person session).
 # Steps run after the page loads, before the check: ("fill", selector, text),
 # ("submit", selector) clicks and waits for the next page, ("wait", selector).
 Step = tuple[str, ...]
@@ -76,6 +77,12 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("worker", "provinces", "/network/provinces/", ()),
     ("worker", "province", "/network/provinces/{province}/", ()),
     ("worker", "consultation not found", f"/consults/{uuid.UUID(int=0)}/", ()),
+    ("worker", "training courses", "/training/", ()),
+    ("worker", "training course", "/training/courses/{course}/", ()),
+    ("worker", "CME ledger", "/training/ledger/", ()),
+    ("worker", "teaching cases", "/training/cases/", ()),
+    ("anonymous", "certificate check", "/verify/", ()),
+    ("specialist", "training session attendance", "/training/sessions/{session}/", ()),
     ("specialist", "home", "/", ()),
     ("specialist", "hub queue", "/consults/?queue=hub", ()),
     ("specialist", "waiting consultation", "/consults/{waiting}/", ()),
@@ -124,6 +131,9 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     """One patient with an answered consult, a referral and a video call about it, and a
     second consult waiting at the hub; committed, so that the live server sees them."""
     # Imported here so that `tools/screenshots.py` can read PAGES without Django set up.
+    from datetime import timedelta
+    from decimal import Decimal
+
     from django.utils import timezone
 
     from caunoi.accounts.models import User
@@ -131,9 +141,12 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.consults.models import Consultation
     from caunoi.consults.services import ConsultationInput, advice_record, consultation_submit
     from caunoi.consults.tests.factories import internal_medicine, summary
+    from caunoi.notifications.models import Notification
     from caunoi.patients.tests.factories import make_patient
     from caunoi.referrals.models import Referral
     from caunoi.referrals.tests.factories import make_referral
+    from caunoi.training.models import TrainingCentre
+    from caunoi.training.services import CourseInput, SessionInput, course_enrol, course_publish
     from caunoi.video.models import VideoSession
     from caunoi.video.services import video_session_schedule
 
@@ -170,8 +183,29 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
             participants=[worker],
             consultation=answered,
         )
+        centre = TrainingCentre.objects.create(
+            facility=specialist.memberships.get(role="specialist").facility,
+            cme_provider_code=f"A11Y-{uuid.uuid4().hex[:8]}",
+        )
+        start = timezone.now() + timedelta(days=3)
+        course, _created = course_publish(
+            actor=specialist,
+            centre=centre,
+            data=CourseInput(
+                title_vi="Cấp cứu ban đầu tại trạm",
+                tiet=Decimal(8),
+                capacity=20,
+                format="blended",
+                sessions=[
+                    SessionInput("Thực hành", start, start + timedelta(hours=2), "in_person")
+                ],
+            ),
+        )
+        course_enrol(course=course, actor=worker)
         facility = worker.memberships.get(role="worker").facility
         yield {
+            "course": str(course.public_id),
+            "session": str(course.sessions.get().public_id),
             "patient": str(patient.public_id),
             "consult": str(answered.public_id),
             "waiting": str(waiting.public_id),
@@ -180,6 +214,9 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
             "facility": str(facility.public_id),
             "province": str(facility.province.code),
         }
+        Notification.objects.filter(url=course.get_absolute_url()).delete()
+        course.delete()  # its sessions and enrolments with it
+        centre.delete()
         VideoSession.objects.filter(pk=video.pk).delete()
         Referral.objects.filter(patient=patient).delete()
         Consultation.objects.filter(patient=patient).delete()
