@@ -55,6 +55,18 @@ PURPOSES: dict[str, Promise] = {
     "participant removed": pgettext_lazy("audit purpose", "participant removed"),
     "session ended": pgettext_lazy("audit purpose", "session ended"),
     "joined video session": pgettext_lazy("audit purpose", "joined video session"),
+    # Training and CME
+    "training": pgettext_lazy("audit purpose", "training"),
+    "training attendance": pgettext_lazy("audit purpose", "training attendance"),
+    "training attendance correction": pgettext_lazy(
+        "audit purpose", "training attendance correction"
+    ),
+    "training check-in": pgettext_lazy("audit purpose", "training check-in"),
+    "CME credit": pgettext_lazy("audit purpose", "CME credit"),
+    "CME certificate": pgettext_lazy("audit purpose", "CME certificate"),
+    "CME certificate revoked": pgettext_lazy("audit purpose", "CME certificate revoked"),
+    "teaching case proposed": pgettext_lazy("audit purpose", "teaching case proposed"),
+    "teaching case review": pgettext_lazy("audit purpose", "teaching case review"),
     # Registry, reference data, exports
     "network registry": pgettext_lazy("audit purpose", "network registry"),
     "reference data": pgettext_lazy("audit purpose", "reference data"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.params.functions import Header  # typed, unlike ninja's shortcut
+from ninja.params.functions import Path as PathParam
 from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
@@ -57,7 +58,7 @@ class CourseFilters(ListFilters):
     past: bool = Field(False, description="Include courses that have ended")
 
 
-class SessionOut(Schema):
+class TrainingSessionOut(Schema):
     id: UUID
     title: str
     starts_at: str
@@ -85,7 +86,7 @@ class CourseOut(Schema):
 
 class CourseDetailOut(CourseOut):
     description: str
-    sessions: list[SessionOut]
+    sessions: list[TrainingSessionOut]
 
 
 class EnrolmentOut(Schema):
@@ -130,7 +131,7 @@ def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> Seriali
     return SerializedPage(qs, lambda rows: [_course_out(c, c.taken) for c in rows])
 
 
-class SessionIn(Schema):
+class TrainingSessionIn(Schema):
     model_config = ConfigDict(extra="forbid")
     title: str = Field("", max_length=200)
     starts_at: datetime
@@ -152,7 +153,7 @@ class CourseIn(Schema):
     capacity: int = Field(..., ge=1, le=5000)
     for_professions: list[Profession] = Field(default_factory=list, max_length=12)
     for_provinces: list[int] = Field(default_factory=list, max_length=34, description="Codes")
-    sessions: list[SessionIn] = Field(..., min_length=1, max_length=60)
+    sessions: list[TrainingSessionIn] = Field(..., min_length=1, max_length=60)
 
 
 @router.post(
@@ -350,7 +351,9 @@ class CertificateOut(Schema):
     summary="Verify a certificate by its number (public)",
 )
 def get_certificate(
-    request: HttpRequest, number: str, filters: NoFilters = no_filters()
+    request: HttpRequest,
+    number: str = PathParam(..., pattern=r"^[A-Za-z0-9-]{1,16}$", description="CN-XXXX-XXXX"),
+    filters: NoFilters = no_filters(),
 ) -> dict[str, object]:
     """What the public verification page shows, and nothing more: no sign-in needed."""
     cert = (

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
@@ -653,7 +654,7 @@ def teaching_case_propose(
     hidden = 0
     for label, value in [
         (_("Reason"), c.reason),
-        (_("History"), c.history),
+        (pgettext("clinical: the illness so far", "History"), c.history),
         (_("Examination"), c.examination),
         (_("Current treatment"), c.current_treatment),
     ]:

@@ -85,6 +85,11 @@ WRITES = {
     "token_revoke", "set_language", "notifications:read", "monitoring:dhis2_push", "logout",
     "password_reset", "password_reset_confirm", "password_change", "two_factor_enrol",
     "two_factor_verify", "two_factor_codes", "two_factor_disable",
+    # Training: enrolments, attendance, certificates; proposing a teaching case reads the
+    # consultation through its access helper (audited there) and writes the case.
+    "training:enrol", "training:cancel", "training:revoke", "training:compute",
+    "training:correct", "training:check_in", "training:case_propose", "training:case_review",
+    "api:enrol", "api:publish_course", "api:propose_teaching_case",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -97,6 +102,13 @@ NO_PATIENT_DATA = {
     "api:list_communes", "api:list_specialties", "api:list_facilities", "api:get_facility",
     "api:list_support_links", "api:list_indicators", "api:indicator_values",
     "api:get_ice_servers",
+    # Training: courses, ledgers and certificates hold no patient data; a teaching case is
+    # de-identified by construction (training/README.md) and never leads back to the record.
+    "training:catalogue", "training:course", "training:ledger", "training:session",
+    "training:certificate", "training:certificate_pdf", "training:certificate_keys",
+    "training:cases", "training:case", "training:case_image", "certificate_verify",
+    "certificate_verify_form", "api:list_courses", "api:get_course", "api:ledger",
+    "api:get_certificate", "api:session_attendance",
 }  # fmt: skip
 
 
