@@ -43,7 +43,7 @@ from caunoi.training.models import (
     TrainingCentre,
     TrainingSession,
 )
-from caunoi.training.selectors import cme_ledger
+from caunoi.training.selectors import cme_compliance, cme_ledger
 from caunoi.training.services import session_attendance_compute
 
 PARTICIPANTS = int(os.environ.get("BENCH_PARTICIPANTS", "500"))
@@ -106,6 +106,16 @@ def load() -> tuple[TrainingSession, User]:
             )
             t = left
     AttendanceInterval.objects.bulk_create(intervals, batch_size=5000)
+    # The workers staff the facilities of one province (the compliance table's province).
+    province_id = hub.province_id
+    stations = list(Facility.objects.filter(province_id=province_id).values_list("id", flat=True))
+    Membership.objects.bulk_create(
+        (
+            Membership(user=u, facility_id=stations[n % len(stations)], role="worker")
+            for n, u in enumerate(people[:WORKERS])
+        ),
+        batch_size=5000,
+    )
     today = timezone.localdate()
     CmeCredit.objects.bulk_create(
         (
@@ -132,6 +142,7 @@ def unload() -> None:
         CmeCredit.objects.filter(title=TAG).delete()
         AttendanceInterval.objects.filter(session__title=TAG).delete()
         Course.objects.filter(title_vi=TAG).delete()
+        Membership.objects.filter(user__username__startswith=f"{TAG}-").delete()
         User.objects.filter(username__startswith=f"{TAG}-").delete()
 
 
@@ -164,6 +175,18 @@ def main() -> None:
         assert api().status_code == 200
         p50, p95 = timed(api)
         print(f"| GET /api/cme/ledger | {p50:.1f} | {p95:.1f} | {queries(api)} |")
+        hub = session.course.centre.facility
+        facilities = set(
+            Facility.objects.filter(province_id=hub.province_id).values_list("id", flat=True)
+        )
+        table = lambda: cme_compliance(facilities)  # noqa: E731
+        rows = table()
+        staff = sum(r.staff for r in rows)
+        p50, p95 = timed(table, rounds=max(3, ROUNDS // 4))
+        print(
+            f"| province compliance table ({len(rows)} facilities, {staff:,} staff) | "
+            f"{p50:.0f} | {p95:.0f} | {queries(table)} |"
+        )
     finally:
         unload()
 

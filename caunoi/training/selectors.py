@@ -3,15 +3,19 @@ CME ledger."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from caunoi.accounts.models import User
+from caunoi.network.access import CLINICAL_ROLES
+from caunoi.network.models import Facility, Membership
 from caunoi.training.access import learner_memberships, visible_courses
 from caunoi.training.models import (
     ActivityType,
@@ -134,3 +138,89 @@ def cme_ledger(user: User, *, today: date | None = None) -> Ledger:
         credits=counted,
         pending=[c for c in rows if not c.counts],
     )
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    """One facility's staff against the 120-tiết rule: counts, never names."""
+
+    facility: Facility
+    staff: int
+    on_track: int
+    warning: int
+    short: int
+
+    @property
+    def share_on_track(self) -> int:
+        return self.on_track * 100 // self.staff if self.staff else 0  # 99.8 % is not 100 %
+
+
+def cme_statuses(user_ids: list[int], *, today: date) -> dict[int, CmeStatus]:
+    """The ledger status of many people at once: one read of their counted credits, one of
+    their licence dates."""
+    since = {
+        pk: timezone.localdate(joined)
+        for pk, joined in User.objects.filter(pk__in=user_ids).values_list("pk", "date_joined")
+    }
+    since.update(
+        CmeProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "licence_issued_on")
+    )
+    credits: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk in user_ids}
+    counted = CmeCredit.objects.filter(user_id__in=user_ids).filter(
+        Q(source=CreditSource.PLATFORM) | Q(verified_at__isnull=False)
+    )
+    for user_id, on, tiet in counted.values_list("user_id", "earned_on", "tiet").iterator(
+        chunk_size=5000
+    ):
+        credits[user_id].append((on, tiet))
+    return {
+        pk: cme_status(credits[pk], today=today, since=since[pk], required=REQUIRED_TIET)
+        for pk in user_ids
+        if pk in since
+    }
+
+
+# The staff summary of a province reads every credit of its staff (2.3 s for 20,000 people and
+# 200,000 credits, BENCHMARKS.md): it is kept this long, and says when it was counted.
+COMPLIANCE_CACHE_SECONDS = 600
+
+
+def cme_compliance_cached(facility_ids: set[int]) -> tuple[list[ComplianceRow], datetime]:
+    """``cme_compliance`` of today, computed at most every ``COMPLIANCE_CACHE_SECONDS`` for
+    the same facilities; with the time it was counted."""
+    digest = hashlib.sha256(",".join(map(str, sorted(facility_ids))).encode()).hexdigest()[:24]
+    key = f"training:compliance:{timezone.localdate()}:{digest}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    value = (cme_compliance(facility_ids), timezone.now())
+    cache.set(key, value, COMPLIANCE_CACHE_SECONDS)
+    return value
+
+
+def cme_compliance(facility_ids: set[int], *, today: date | None = None) -> list[ComplianceRow]:
+    """Per facility, its clinical staff on track, warned (short within a year) and short now."""
+    today = today or timezone.localdate()
+    members = list(
+        Membership.objects.active()
+        .filter(facility_id__in=facility_ids, role__in=sorted(CLINICAL_ROLES))
+        .values_list("facility_id", "user_id")
+        .distinct()
+    )
+    statuses = cme_statuses(sorted({u for _f, u in members}), today=today)
+    by_facility: dict[int, list[CmeStatus]] = {}
+    for facility_id, user_id in members:
+        if user_id in statuses:
+            by_facility.setdefault(facility_id, []).append(statuses[user_id])
+    facilities = Facility.objects.in_bulk(list(by_facility))
+    rows = [
+        ComplianceRow(
+            facility=facilities[fid],
+            staff=len(items),
+            on_track=sum(1 for s in items if s.on_track),
+            warning=sum(1 for s in items if s.warning),
+            short=sum(1 for s in items if s.short_now),
+        )
+        for fid, items in by_facility.items()
+    ]
+    return sorted(rows, key=lambda r: (-r.short, r.facility.name))

@@ -7,6 +7,7 @@ app_name = "training"
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("ledger/", views.ledger, name="ledger"),
+    path("compliance/", views.compliance, name="compliance"),
     path("courses/<uuid:public_id>/", views.course_detail, name="course"),
     path("courses/<uuid:public_id>/enrol/", views.course_enrol_view, name="enrol"),
     path("courses/<uuid:public_id>/cancel/", views.enrolment_cancel_view, name="cancel"),

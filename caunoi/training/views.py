@@ -19,6 +19,8 @@ from caunoi.audit.origin import origin_of
 from caunoi.consults.access import access_consultation
 from caunoi.core.access import get_or_404
 from caunoi.core.actions import guarded_action, run_guarded
+from caunoi.network.access import user_scope
+from caunoi.network.models import Facility
 from caunoi.training.access import (
     access_case,
     access_course,
@@ -48,7 +50,7 @@ from caunoi.training.models import (
     TeachingCase,
     TrainingSession,
 )
-from caunoi.training.selectors import cme_ledger, course_catalogue
+from caunoi.training.selectors import cme_compliance_cached, cme_ledger, course_catalogue
 from caunoi.training.services import (
     CaseEdits,
     attendance_check_in,
@@ -432,3 +434,31 @@ def case_review(request: AuthedRequest, case: TeachingCase) -> str | None:
     if approve:
         return _("Approved: the case can be presented in training sessions.")
     return _("The case is declined; it will not be used for teaching.")
+
+
+@login_required
+def compliance(request: AuthedRequest) -> HttpResponse:
+    """The 120-tiết rule across staff, as counts: an officer sees the facilities of their
+    provinces, staff see their own facility. No names, no scores (training/README.md)."""
+    scope = user_scope(request.user)
+    facility_ids = set(scope.facility_ids)
+    if scope.province_ids:
+        facility_ids |= set(
+            Facility.objects.filter(province_id__in=scope.province_ids).values_list("id", flat=True)
+        )
+    if not facility_ids:
+        raise Http404
+    rows, counted_at = cme_compliance_cached(facility_ids)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    totals = {
+        "staff": sum(r.staff for r in rows),
+        "on_track": sum(r.on_track for r in rows),
+        "warning": sum(r.warning for r in rows),
+        "short": sum(r.short for r in rows),
+    }
+    share = totals["on_track"] * 100 // totals["staff"] if totals["staff"] else 0
+    return render(
+        request,
+        "training/compliance.html",
+        {"page": page, "totals": totals, "share": share, "query": "", "counted_at": counted_at},
+    )

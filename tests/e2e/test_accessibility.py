@@ -107,6 +107,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("receiver", "referred patient", "/patients/{patient}/", ()),
     ("officer", "home", "/", ()),
     ("officer", "monitoring", "/monitoring/", ()),
+    ("officer", "staff continuing education", "/training/compliance/", ()),
     ("officer", "province", "/network/provinces/{province}/", ()),
     ("officer", "facilities", "/network/facilities/?province={province}", ()),
     ("donor", "home", "/", ()),

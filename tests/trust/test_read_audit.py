@@ -105,6 +105,7 @@ NO_PATIENT_DATA = {
     # Training: courses, ledgers and certificates hold no patient data; a teaching case is
     # de-identified by construction (training/README.md) and never leads back to the record.
     "training:catalogue", "training:course", "training:ledger", "training:session",
+    "training:compliance",
     "training:certificate", "training:certificate_pdf", "training:certificate_keys",
     "training:cases", "training:case", "training:case_image", "certificate_verify",
     "certificate_verify_form", "api:list_courses", "api:get_course", "api:ledger",

@@ -23,7 +23,7 @@ from caunoi.training.models import (
     EnrolmentStatus,
     SessionMode,
 )
-from caunoi.training.selectors import cme_ledger, course_catalogue
+from caunoi.training.selectors import cme_compliance, cme_ledger, course_catalogue
 from caunoi.training.services import (
     CourseInput,
     SessionInput,
@@ -427,3 +427,55 @@ def test_api_refuses_a_course_from_someone_who_organises_no_centre(centre, worke
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "centre"
     assert not Course.objects.exists()
+
+
+def test_the_staff_summary_counts_the_rule_per_facility_without_names(
+    worker, officer, donor, login
+):
+    today = timezone.localdate()
+    station = worker.memberships.get(role="worker").facility
+    colleague = (
+        Membership.objects.filter(facility=station, role="worker").exclude(user=worker)[0].user
+    )
+    for user in (worker, colleague):
+        CmeProfile.objects.create(user=user, licence_issued_on=date(2015, 1, 1))
+    # worker: 120 tiết this year (on track); colleague: 130 of which 40 leave within a year.
+    CmeCredit.objects.create(
+        user=worker,
+        activity_type="course",
+        title="A",
+        provider="BV",
+        tiet=Decimal(120),
+        earned_on=today - timedelta(days=10),
+        source="platform",
+    )
+    CmeCredit.objects.create(
+        user=colleague,
+        activity_type="course",
+        title="B",
+        provider="BV",
+        tiet=Decimal(40),
+        earned_on=today - timedelta(days=5 * 365 - 60),
+        source="platform",
+    )
+    CmeCredit.objects.create(
+        user=colleague,
+        activity_type="course",
+        title="C",
+        provider="BV",
+        tiet=Decimal(90),
+        earned_on=today - timedelta(days=100),
+        source="platform",
+    )
+    rows = {r.facility.pk: r for r in cme_compliance({station.pk}, today=today)}
+    row = rows[station.pk]
+    staff = Membership.objects.active().filter(facility=station).values("user").distinct().count()
+    assert row.staff == staff
+    # The colleague is warned; the worker is on track, and so is anyone else there, whose
+    # obligation started when the platform first knew them (today: five years to go).
+    assert (row.on_track, row.warning, row.short) == (staff - 1, 1, 0)
+    page = login(officer).get("/training/compliance/").content.decode()
+    assert station.name in page
+    assert worker.full_name not in page
+    assert colleague.full_name not in page
+    assert login(donor).get("/training/compliance/").status_code == 404
