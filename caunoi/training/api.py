@@ -30,6 +30,7 @@ from caunoi.places.models import Province
 from caunoi.training.access import access_course, access_organised_session, organised_centre_ids
 from caunoi.training.certificates import verify
 from caunoi.training.models import (
+    HOLDING_PLACE,
     Attendance,
     Certificate,
     Course,
@@ -223,9 +224,7 @@ def get_course(
     request: HttpRequest, course_id: UUID, filters: NoFilters = no_filters()
 ) -> dict[str, object]:
     c = access_course(request.user, course_id)
-    taken = c.enrolments.filter(
-        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
-    ).count()
+    taken = c.enrolments.filter(status__in=HOLDING_PLACE).count()
     return {
         **_course_out(c, taken),
         "description": c.description,

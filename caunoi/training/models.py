@@ -305,7 +305,8 @@ class EnrolmentStatus(models.TextChoices):
     COMPLETED = "completed", _("completed")
 
 
-ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.COMPLETED)
+# The enrolments that hold one of the course's places (the waiting list holds none).
+HOLDING_PLACE = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 
 
 class Enrolment(TimeStampedModel):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from caunoi.accounts.models import User
@@ -18,13 +18,13 @@ from caunoi.network.access import CLINICAL_ROLES
 from caunoi.network.models import Facility, Membership
 from caunoi.training.access import learner_memberships, visible_courses
 from caunoi.training.models import (
+    HOLDING_PLACE,
     ActivityType,
     CmeCredit,
     CmeProfile,
     Course,
     CourseStatus,
     CreditSource,
-    EnrolmentStatus,
 )
 from caunoi.training.rules import CmeStatus, cme_status, years_before
 
@@ -67,9 +67,7 @@ def course_catalogue(
         .annotate(
             taken=Count(
                 "enrolments",
-                filter=Q(
-                    enrolments__status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
-                ),
+                filter=Q(enrolments__status__in=HOLDING_PLACE),
                 distinct=True,
             )
         )
@@ -120,13 +118,10 @@ def cme_ledger(user: User, *, today: date | None = None) -> Ledger:
         required=REQUIRED_TIET,
     )
     start = years_before(today, 5)
-    window = (
-        CmeCredit.objects.filter(user=user, earned_on__gt=start, earned_on__lte=today)
-        .filter(Q(source=CreditSource.PLATFORM) | Q(verified_at__isnull=False))
-        .values("activity_type")
-        .annotate(total=Sum("tiet"))
-    )
-    totals = {r["activity_type"]: r["total"] for r in window}
+    totals: dict[str, Decimal] = {}
+    for c in counted:
+        if start < c.earned_on <= today:
+            totals[c.activity_type] = totals.get(c.activity_type, Decimal(0)) + c.tiet
     lines = [
         LedgerLine(value, str(label), totals.get(value) or Decimal(0))
         for value, label in ActivityType.choices

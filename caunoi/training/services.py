@@ -35,6 +35,7 @@ from caunoi.training.access import audience_fits, can_organise, can_review_case
 from caunoi.training.certificates import credential_claims, new_number, sign
 from caunoi.training.deidentify import Known, age_band, redact, relative_day
 from caunoi.training.models import (
+    HOLDING_PLACE,
     Attendance,
     AttendanceInterval,
     AttendanceSource,
@@ -202,9 +203,7 @@ def course_enrol(
         existing = Enrolment.objects.filter(course=locked, user=actor).first()
         if existing is not None and existing.status != EnrolmentStatus.CANCELLED:
             return existing, False
-        taken = Enrolment.objects.filter(
-            course=locked, status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
-        ).count()
+        taken = Enrolment.objects.filter(course=locked, status__in=HOLDING_PLACE).count()
         status = EnrolmentStatus.ENROLLED if taken < locked.capacity else EnrolmentStatus.WAITLISTED
         enrolment = existing or Enrolment(course=locked, user=actor)
         enrolment.status = status
@@ -281,7 +280,7 @@ def attendance_join(
     if not Enrolment.objects.filter(
         course_id=session.course_id,
         user=user,
-        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED],
+        status__in=HOLDING_PLACE,
     ).exists():
         raise PermissionDenied(_("Only learners enrolled on the course join its sessions."))
     return AttendanceInterval.objects.create(
@@ -314,7 +313,7 @@ def session_attendance_compute(
     learners = list(
         Enrolment.objects.filter(
             course_id=session.course_id,
-            status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED],
+            status__in=HOLDING_PLACE,
         ).values_list("user_id", flat=True)
     )
     threshold = float(session.presence_share)

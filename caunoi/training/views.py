@@ -7,7 +7,7 @@ import segno
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -40,6 +40,7 @@ from caunoi.training.forms import (
     RevokeForm,
 )
 from caunoi.training.models import (
+    HOLDING_PLACE,
     Attendance,
     CaseStatus,
     Certificate,
@@ -108,9 +109,7 @@ def catalogue(request: AuthedRequest) -> HttpResponse:
 def course_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     course = access_course(request.user, public_id)
     enrolment = my_enrolments(request.user).filter(course=course).first()
-    taken = course.enrolments.filter(
-        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
-    ).count()
+    taken = course.enrolments.filter(status__in=HOLDING_PLACE).count()
     waiting = course.enrolments.filter(status=EnrolmentStatus.WAITLISTED).count()
     return render(
         request,
@@ -383,12 +382,10 @@ def case_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
 
 
 @login_required
-def case_image(request: AuthedRequest, public_id: str, image_id: str) -> HttpResponse:
+def case_image(request: AuthedRequest, public_id: str, image_id: str) -> FileResponse:
     case = access_case(request.user, public_id)
     image = get_or_404(case.images.all(), public_id=image_id)
-    with image.file.open("rb") as f:
-        body = f.read()
-    response = HttpResponse(body, content_type="image/jpeg")
+    response = FileResponse(image.file.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
