@@ -65,6 +65,10 @@ PURPOSES: dict[str, Promise] = {
     "CME credit": pgettext_lazy("audit purpose", "CME credit"),
     "CME certificate": pgettext_lazy("audit purpose", "CME certificate"),
     "CME certificate revoked": pgettext_lazy("audit purpose", "CME certificate revoked"),
+    "CME credit declared": pgettext_lazy("audit purpose", "CME credit declared"),
+    "CME credit checked": pgettext_lazy("audit purpose", "CME credit checked"),
+    "CME ledger of staff": pgettext_lazy("audit purpose", "CME ledger of staff"),
+    "training test": pgettext_lazy("audit purpose", "training test"),
     "teaching case proposed": pgettext_lazy("audit purpose", "teaching case proposed"),
     "teaching case review": pgettext_lazy("audit purpose", "teaching case review"),
     # Registry, reference data, exports

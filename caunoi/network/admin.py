@@ -82,8 +82,16 @@ class SupportLinkAdmin(NetworkAdminMixin, admin.ModelAdmin[SupportLink]):
 
 @admin.register(Membership)
 class MembershipAdmin(NetworkAdminMixin, admin.ModelAdmin[Membership]):
-    list_display = ["user", "role", "profession", "facility", "licence_number", "is_active"]
-    list_filter = ["role", "profession", "is_active"]
+    list_display = [
+        "user",
+        "role",
+        "profession",
+        "facility",
+        "licence_number",
+        "is_head",
+        "is_active",
+    ]
+    list_filter = ["role", "profession", "is_head", "is_active"]
     search_fields = [
         "user__search_name",
         "user__username",

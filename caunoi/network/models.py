@@ -330,6 +330,13 @@ class Membership(TimeStampedModel):
         Specialty, verbose_name=_("specialties"), blank=True, related_name="memberships"
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The head of the facility (trưởng trạm, giám đốc): nominates its staff for training, sees
+    # their CME standing and verifies the activities they declare from elsewhere.
+    is_head = models.BooleanField(
+        _("head of the facility"),
+        default=False,
+        help_text=_("Nominates staff for training and sees their CME standing."),
+    )
 
     objects = MembershipQuerySet.as_manager()
 

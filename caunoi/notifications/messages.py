@@ -103,6 +103,21 @@ MESSAGES: dict[str, Message] = {
     "training.reminder": Message(
         _("Training session soon: %(course)s"), _("%(session)s starts %(starts)s.")
     ),
+    "training.nominated": Message(
+        _("You are nominated for a course: %(course)s"),
+        _("%(head)s nominated you. First session %(starts)s. %(centre)s."),
+    ),
+    "training.nominated_waitlisted": Message(
+        _("You are nominated, on the waiting list: %(course)s"),
+        _("%(head)s nominated you; the course is full and you will be told when a place opens."),
+    ),
+    "training.declared": Message(
+        _("An activity to check: %(learner)s"),
+        _("%(learner)s declared %(tiet)s tiết from elsewhere, with evidence."),
+    ),
+    "training.declaration_checked": Message(
+        _("Your activity was checked: %(activity)s"), _("%(outcome)s")
+    ),
 }
 
 

@@ -3,9 +3,10 @@
 Courses a centre has published are open to every signed-in member of the network (a catalogue
 is meant to be found); drafts and cancelled courses only to the centre's staff. A centre's
 staff (its hub specialists and coordinators, or the clinicians of a provincial centre) organise
-its courses: enrolments, attendance, scores. A learner sees their own enrolments and ledger;
-nobody else's ledger is readable here (the facility heads' and officers' summaries are
-aggregates). Everything else: 404.
+its courses: enrolments, attendance, scores. A learner sees their own enrolments, ledger and
+scores. A facility's head (``Membership.is_head``) nominates its clinical staff for courses,
+reads their ledgers (tiết and standing, never test scores) and checks the activities they
+declare from elsewhere; officers see counts. Everything else: 404.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import Q, QuerySet
 
 from caunoi.accounts.models import User
 from caunoi.core.access import get_or_404
-from caunoi.network.access import user_scope
+from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Membership, Role
 from caunoi.training.models import (
     CaseStatus,
@@ -130,3 +131,38 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[TeachingCase]:
 
 def access_case(user: User | AnonymousUser, public_id: UUID | str) -> TeachingCase:
     return get_or_404(visible_cases(user).select_related("specialty", "hub"), public_id=public_id)
+
+
+def headed_facility_ids(user: User | AnonymousUser) -> set[int]:
+    """The facilities ``user`` heads."""
+    return {
+        m.facility_id
+        for m in user_scope(user).memberships
+        if m.is_head and m.facility_id is not None
+    }
+
+
+def staff_memberships(user: User | AnonymousUser) -> QuerySet[Membership]:
+    """The active clinical memberships of the facilities ``user`` heads (not their own)."""
+    facilities = headed_facility_ids(user)
+    if not facilities or user.pk is None:
+        return Membership.objects.none()
+    return (
+        Membership.objects.active()
+        .filter(facility_id__in=facilities, role__in=sorted(CLINICAL_ROLES))
+        .exclude(user_id=user.pk)
+        .select_related("user", "facility")
+    )
+
+
+def heads_staff(head: User | AnonymousUser, person: User) -> bool:
+    """Whether ``head`` heads a facility where ``person`` works (clinically)."""
+    return staff_memberships(head).filter(user_id=person.pk).exists()
+
+
+def access_staff_member(head: User | AnonymousUser, public_id: UUID | str) -> User:
+    """A person among the staff ``head`` heads; anyone else: 404."""
+    return get_or_404(
+        User.objects.filter(pk__in=staff_memberships(head).values("user_id"), is_active=True),
+        public_id=public_id,
+    )

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from caunoi.core.dateinputs import DateInput
 from caunoi.network.models import Specialty
-from caunoi.training.models import CourseFormat
+from caunoi.training.models import MAX_TIET, ActivityType, CourseFormat
 
 
 class CatalogueFilterForm(forms.Form):
@@ -50,3 +54,93 @@ class CredentialForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
         help_text=_("Paste the credential (a long text with two dots) as you received it."),
     )
+
+
+class NominateForm(forms.Form):
+    learner = forms.ChoiceField(label=_("Staff member"))
+
+    def __init__(self, *args: Any, staff: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["learner"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = staff
+
+
+class MaterialForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    url = forms.URLField(label=_("Link"), required=False, max_length=200, assume_scheme="https")
+    file = forms.FileField(
+        label=_("or a file"),
+        required=False,
+        help_text=_("PDF, JPEG, PNG or WebP, up to 10 MB."),
+    )
+
+
+class DeclarationForm(forms.Form):
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+    activity_type = forms.ChoiceField(label=_("Kind of activity"), choices=ActivityType.choices)
+    title = forms.CharField(label=_("Activity"), max_length=200)
+    provider = forms.CharField(label=_("Provided by"), max_length=200)
+    tiet = forms.DecimalField(
+        label=_("Lesson periods (tiết)"),
+        min_value=Decimal("0.5"),
+        max_value=MAX_TIET,
+        decimal_places=1,
+        localize=True,
+    )
+    earned_on = forms.DateField(label=_("Date"), widget=DateInput(up_to_today=True))
+    evidence = forms.FileField(
+        label=_("Evidence (the certificate, scanned or photographed)"),
+        help_text=_("PDF, JPEG, PNG or WebP, up to 10 MB."),
+    )
+
+
+class CheckForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("accept", _("Accept: it counts")), ("decline", _("Do not accept"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note (needed when not accepted)"), max_length=300, required=False
+    )
+
+
+class EvaluationForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How useful was this session?"),
+        choices=[(str(n), str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("1: not useful, 5: very useful."),
+    )
+    relevant = forms.TypedChoiceField(
+        label=_("Does it fit your daily work?"),
+        choices=[("1", _("yes")), ("0", _("no"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional, shown to the organisers without your name)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SessionCaseForm(forms.Form):
+    case = forms.ChoiceField(label=_("Approved teaching case"))
+    presenter = forms.ChoiceField(label=_("Presented by"))
+
+    def __init__(
+        self,
+        *args: Any,
+        cases: list[tuple[str, str]],
+        presenters: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (("case", cases), ("presenter", presenters)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices

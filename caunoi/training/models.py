@@ -298,6 +298,70 @@ class TrainingSession(TimeStampedModel):
         return f"training-{self.public_id}"
 
 
+def material_path(instance: CourseMaterial, filename: str) -> str:
+    return f"training/{instance.course.public_id}/{uuid.uuid4().hex}"
+
+
+class CourseMaterial(models.Model):
+    """A reading, slides or a recording of a course: a file (checked by content, like every
+    upload) or a link. Its learners and organisers read it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="materials"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("link"), blank=True)
+    file = models.FileField(_("file"), upload_to=material_path, max_length=300, blank=True)
+    content_type = models.CharField(max_length=100, blank=True, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("course material")
+        verbose_name_plural = _("course materials")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(url="") & ~Q(file="")) | (~Q(url="") & Q(file="")),
+                name="material_file_or_link",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AssessmentQuestion(models.Model):
+    """A multiple-choice question of a course's test. The same questions are the pre-test
+    (before the first session) and the post-test (after the last): the difference is what
+    the course taught."""
+
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="questions"
+    )
+    position = models.PositiveSmallIntegerField(_("number"))
+    text = models.CharField(_("question"), max_length=500)
+    choices = models.JSONField(_("answers to choose from"))
+    answer = models.PositiveSmallIntegerField(_("the right answer (from 0)"))
+
+    class Meta:
+        verbose_name = _("test question")
+        verbose_name_plural = _("test questions")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "position"], name="question_position_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class EnrolmentStatus(models.TextChoices):
     ENROLLED = "enrolled", _("enrolled")
     WAITLISTED = "waitlisted", _("on the waiting list")
@@ -351,6 +415,80 @@ class Enrolment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.course}"
+
+
+class AssessmentKind(models.TextChoices):
+    PRE = "pre", _("pre-test")
+    POST = "post", _("post-test")
+
+
+class AssessmentAttempt(TimeStampedModel):
+    """A learner's answers to the course's test, before or after it, and their score. Once
+    each: the score is kept on the session it was taken at and on the enrolment. The learner
+    and the organisers see it; heads and officers do not (Circular 32's summaries are counts)."""
+
+    enrolment = models.ForeignKey(
+        "Enrolment", verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="attempts"
+    )
+    kind = models.CharField(_("test"), max_length=8, choices=AssessmentKind.choices)
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="test_attempts",
+    )
+    answers = models.JSONField(_("answers"))
+    correct = models.PositiveSmallIntegerField(_("right answers"))
+    total = models.PositiveSmallIntegerField(_("questions"))
+    score = models.DecimalField(_("score (%)"), max_digits=4, decimal_places=1)
+
+    class Meta:
+        verbose_name = _("test attempt")
+        verbose_name_plural = _("test attempts")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "kind"], name="test_taken_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} · {self.kind} · {self.score}"
+
+
+class SessionEvaluation(TimeStampedModel):
+    """A learner's short evaluation of a session: how useful (1–5), whether it fits their
+    work, and a comment. Organisers read them without names."""
+
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("how useful (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    relevant = models.BooleanField(_("fits my daily work"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("session evaluation")
+        verbose_name_plural = _("session evaluations")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="evaluation_once"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="evaluation_rating_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.rating}"
 
 
 class EnrolmentEvent(TimelineEvent):
@@ -439,6 +577,10 @@ class CreditSource(models.TextChoices):
     SELF_DECLARED = "self_declared", _("self-declared")
 
 
+def evidence_path(instance: CmeCredit, filename: str) -> str:
+    return f"cme-evidence/{uuid.uuid4().hex}"
+
+
 class CmeCredit(TimeStampedModel):
     """Lesson periods (tiết) a person earned: from a course completed here, or declared with
     evidence from elsewhere (counted once verified)."""
@@ -470,12 +612,35 @@ class CmeCredit(TimeStampedModel):
         related_name="credits",
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Activities from elsewhere: the scanned certificate, who checked it and what they said.
+    evidence = models.FileField(_("evidence"), upload_to=evidence_path, max_length=300, blank=True)
+    evidence_type = models.CharField(max_length=100, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    declined_at = models.DateTimeField(_("not accepted at"), null=True, blank=True)
+    review_note = models.CharField(_("note of the check"), max_length=300, blank=True)
+    # A case presented in a session earns its presenter tiết of teaching (once).
+    presentation = models.OneToOneField(
+        "SessionCase",
+        verbose_name=_("case presented"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit",
+    )
+    # The Idempotency-Key of the declaration: the same form sent twice records it once.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("CME credit")
         verbose_name_plural = _("CME credits")
         ordering = ["-earned_on", "-id"]
-        indexes = [models.Index(fields=["user", "earned_on"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "course"],
@@ -486,6 +651,21 @@ class CmeCredit(TimeStampedModel):
                 condition=Q(tiet__gte=Decimal("0.5")) & Q(tiet__lte=MAX_TIET),
                 name="cme_credit_tiet_in_range",
             ),
+            models.UniqueConstraint(
+                fields=["user", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="cme_credit_declared_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "earned_on"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(
+                    source="self_declared", verified_at__isnull=True, declined_at__isnull=True
+                ),
+                name="cme_credit_to_check_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -494,6 +674,14 @@ class CmeCredit(TimeStampedModel):
     @property
     def counts(self) -> bool:
         return self.source == CreditSource.PLATFORM or self.verified_at is not None
+
+    @property
+    def awaiting_check(self) -> bool:
+        return (
+            self.source == CreditSource.SELF_DECLARED
+            and self.verified_at is None
+            and self.declined_at is None
+        )
 
 
 class CmeProfile(TimeStampedModel):
@@ -652,3 +840,36 @@ class TeachingCaseImage(models.Model):
 
     def __str__(self) -> str:
         return str(self.public_id)
+
+
+class SessionCase(models.Model):
+    """An approved teaching case presented in a session (ECHO's case presentation): its
+    presenter earns tiết of teaching once the session is over and they were there."""
+
+    session = models.ForeignKey(
+        TrainingSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="cases"
+    )
+    case = models.ForeignKey(
+        TeachingCase,
+        verbose_name=_("teaching case"),
+        on_delete=models.PROTECT,
+        related_name="presentations",
+    )
+    presenter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("presenter"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case presented")
+        verbose_name_plural = _("cases presented")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "case"], name="case_presented_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.case}"

@@ -1,5 +1,5 @@
 """Reads for the training pages and the API: the catalogue with its filters, a learner's
-CME ledger."""
+CME ledger, the staff summaries, a session's tests and evaluations."""
 
 from __future__ import annotations
 
@@ -7,24 +7,28 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from caunoi.accounts.models import User
 from caunoi.network.access import CLINICAL_ROLES
 from caunoi.network.models import Facility, Membership
-from caunoi.training.access import learner_memberships, visible_courses
+from caunoi.training.access import learner_memberships, staff_memberships, visible_courses
 from caunoi.training.models import (
     HOLDING_PLACE,
     ActivityType,
+    AssessmentAttempt,
+    AssessmentKind,
     CmeCredit,
     CmeProfile,
     Course,
     CourseStatus,
     CreditSource,
+    TrainingSession,
 )
 from caunoi.training.rules import CmeStatus, cme_status, years_before
 
@@ -219,3 +223,98 @@ def cme_compliance(facility_ids: set[int], *, today: date | None = None) -> list
         for fid, items in by_facility.items()
     ]
     return sorted(rows, key=lambda r: (-r.short, r.facility.name))
+
+
+@dataclass(frozen=True)
+class StaffStanding:
+    """One person of a head's staff against the rule: tiết and standing, never scores."""
+
+    user: User
+    facility: Facility
+    profession: str
+    status: CmeStatus
+
+
+def staff_standing(head: User, *, today: date | None = None) -> list[StaffStanding]:
+    """The clinical staff of the facilities ``head`` heads, shortest first (short now, then
+    warned, then by deadline)."""
+    today = today or timezone.localdate()
+    members = list(staff_memberships(head).order_by("user__full_name", "id"))
+    people: dict[int, Membership] = {}
+    for m in members:
+        people.setdefault(m.user_id, m)
+    statuses = cme_statuses(sorted(people), today=today)
+    rows = [
+        StaffStanding(m.user, m.facility, m.get_profession_display(), statuses[uid])  # type: ignore[arg-type]
+        for uid, m in people.items()
+        if uid in statuses
+    ]
+    return sorted(
+        rows,
+        key=lambda r: (
+            not r.status.short_now,
+            not r.status.warning,
+            r.status.deadline,
+            r.user.full_name,
+        ),
+    )
+
+
+def declarations_to_check(head: User) -> QuerySet[CmeCredit]:
+    """Activities the head's staff declared from elsewhere, not yet checked, oldest first."""
+    return (
+        CmeCredit.objects.filter(
+            source=CreditSource.SELF_DECLARED,
+            verified_at__isnull=True,
+            declined_at__isnull=True,
+            user_id__in=staff_memberships(head).values("user_id"),
+        )
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SessionResults:
+    """What the organisers read of a session's tests and evaluations: averages and the
+    comments, without names."""
+
+    pre_taken: int
+    pre_mean: Decimal | None
+    post_taken: int
+    post_mean: Decimal | None
+    evaluations: int
+    rating_mean: Decimal | None
+    relevant_share: int | None
+    comments: list[str]
+
+
+def session_results(session: TrainingSession) -> SessionResults:
+    tests: dict[str, dict[str, Any]] = {
+        row["kind"]: dict(row)
+        for row in AssessmentAttempt.objects.filter(session=session)
+        .values("kind")
+        .annotate(n=Count("id"), mean=Avg("score"))
+    }
+    evaluations = session.evaluations.aggregate(
+        n=Count("id"), mean=Avg("rating"), relevant=Count("id", filter=Q(relevant=True))
+    )
+
+    def mean(value: object) -> Decimal | None:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
+
+    n = evaluations["n"] or 0
+    return SessionResults(
+        pre_taken=tests.get(AssessmentKind.PRE, {}).get("n", 0),
+        pre_mean=mean(tests.get(AssessmentKind.PRE, {}).get("mean")),
+        post_taken=tests.get(AssessmentKind.POST, {}).get("n", 0),
+        post_mean=mean(tests.get(AssessmentKind.POST, {}).get("mean")),
+        evaluations=n,
+        rating_mean=mean(evaluations["mean"]),
+        relevant_share=(evaluations["relevant"] * 100 // n) if n else None,
+        comments=list(
+            session.evaluations.exclude(comment="")
+            .order_by("-created_at")
+            .values_list("comment", flat=True)[:100]
+        ),
+    )

@@ -10,12 +10,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -27,15 +28,26 @@ from caunoi.audit.services import audit_record, record_step
 from caunoi.consults.files import process_upload
 from caunoi.consults.models import Consultation
 from caunoi.consults.models import Status as ConsultStatus
-from caunoi.network.models import Specialty
+from caunoi.network.models import Membership, Specialty
 from caunoi.notifications.messages import in_each_language
 from caunoi.notifications.services import notify
 from caunoi.places.models import Province
-from caunoi.training.access import audience_fits, can_organise, can_review_case
+from caunoi.training.access import (
+    audience_fits,
+    can_organise,
+    can_review_case,
+    heads_staff,
+    learner_memberships,
+)
 from caunoi.training.certificates import credential_claims, new_number, sign
 from caunoi.training.deidentify import Known, age_band, redact, relative_day
 from caunoi.training.models import (
     HOLDING_PLACE,
+    MAX_TIET,
+    ActivityType,
+    AssessmentAttempt,
+    AssessmentKind,
+    AssessmentQuestion,
     Attendance,
     AttendanceInterval,
     AttendanceSource,
@@ -44,10 +56,13 @@ from caunoi.training.models import (
     CmeCredit,
     Course,
     CourseFormat,
+    CourseMaterial,
     CourseStatus,
     CreditSource,
     Enrolment,
     EnrolmentStatus,
+    SessionCase,
+    SessionEvaluation,
     SessionMode,
     TeachingCase,
     TeachingCaseImage,
@@ -170,7 +185,7 @@ def _lock_course(course: Course) -> Course:
     return Course.objects.select_for_update().get(pk=course.pk)
 
 
-def _notify_enrolment(enrolment: Enrolment, message: str) -> None:
+def _notify_enrolment(enrolment: Enrolment, message: str, **extra: str) -> None:
     course = enrolment.course
     notify(
         users=[enrolment.user],
@@ -179,9 +194,67 @@ def _notify_enrolment(enrolment: Enrolment, message: str) -> None:
             "course": in_each_language(lambda: course.title),
             "starts": _starts(course),
             "centre": course.centre.facility.name,
+            **extra,
         },
         url=course.get_absolute_url(),
     )
+
+
+def _check_open(course: Course) -> None:
+    if course.status != CourseStatus.PUBLISHED:
+        raise ValidationError(_("This course is not open for enrolment."))
+    if course.ends_on is not None and course.ends_on < timezone.localdate():
+        raise ValidationError(_("This course has ended."))
+
+
+def _enrol(
+    *, course: Course, learner: User, actor: User, origin: AuditOrigin
+) -> tuple[Enrolment, bool]:
+    """A place for ``learner`` while there is one, else the waiting list; ``actor`` is the
+    learner or the head who nominates them."""
+    nominated = actor.pk != learner.pk
+    with transaction.atomic():
+        locked = _lock_course(course)  # one enrolment at a time decides the last place
+        existing = Enrolment.objects.filter(course=locked, user=learner).first()
+        if existing is not None and existing.status != EnrolmentStatus.CANCELLED:
+            return existing, False
+        taken = Enrolment.objects.filter(course=locked, status__in=HOLDING_PLACE).count()
+        status = EnrolmentStatus.ENROLLED if taken < locked.capacity else EnrolmentStatus.WAITLISTED
+        enrolment = existing or Enrolment(course=locked, user=learner)
+        enrolment.status = status
+        enrolment.nominated_by = actor if nominated else None
+        enrolment.save()
+        record_step(
+            obj=enrolment,
+            fields=None,
+            kind=status,
+            actor=actor,
+            action=AuditAction.CREATE,
+            purpose="training",
+            audit_detail={
+                "course": str(locked.public_id),
+                "status": status,
+                "nominated": nominated,
+            },
+            origin=origin,
+        )
+        enrolment.course = locked
+        if nominated:
+            _notify_enrolment(
+                enrolment,
+                "training.nominated"
+                if status == EnrolmentStatus.ENROLLED
+                else "training.nominated_waitlisted",
+                head=actor.full_name,
+            )
+        else:
+            _notify_enrolment(
+                enrolment,
+                "training.enrolled"
+                if status == EnrolmentStatus.ENROLLED
+                else "training.waitlisted",
+            )
+    return enrolment, True
 
 
 def course_enrol(
@@ -192,38 +265,30 @@ def course_enrol(
 ) -> tuple[Enrolment, bool]:
     """Enrol ``actor`` on ``course``: a place while there is one, else the waiting list.
     Enrolling again answers the place already held (``False``) and changes nothing."""
-    if course.status != CourseStatus.PUBLISHED:
-        raise ValidationError(_("This course is not open for enrolment."))
-    if course.ends_on is not None and course.ends_on < timezone.localdate():
-        raise ValidationError(_("This course has ended."))
+    _check_open(course)
     if not audience_fits(actor, course):
         raise ValidationError(_("This course is for other professions or provinces than yours."))
-    with transaction.atomic():
-        locked = _lock_course(course)  # one enrolment at a time decides the last place
-        existing = Enrolment.objects.filter(course=locked, user=actor).first()
-        if existing is not None and existing.status != EnrolmentStatus.CANCELLED:
-            return existing, False
-        taken = Enrolment.objects.filter(course=locked, status__in=HOLDING_PLACE).count()
-        status = EnrolmentStatus.ENROLLED if taken < locked.capacity else EnrolmentStatus.WAITLISTED
-        enrolment = existing or Enrolment(course=locked, user=actor)
-        enrolment.status = status
-        enrolment.save()
-        record_step(
-            obj=enrolment,
-            fields=None,
-            kind=status,
-            actor=actor,
-            action=AuditAction.CREATE,
-            purpose="training",
-            audit_detail={"course": str(locked.public_id), "status": status},
-            origin=origin,
+    return _enrol(course=course, learner=actor, actor=actor, origin=origin)
+
+
+def course_nominate(
+    *,
+    course: Course,
+    learner: User,
+    actor: User,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[Enrolment, bool]:
+    """The head of a facility nominates one of its clinical staff: the learner takes a place
+    (or the waiting list) as if they had enrolled, and is told who nominated them. A learner
+    already enrolled keeps their place (``False``)."""
+    if not heads_staff(actor, learner):
+        raise PermissionDenied(_("Only the head of the learner's facility nominates them."))
+    _check_open(course)
+    if not audience_fits(learner, course):
+        raise ValidationError(
+            _("This course is for other professions or provinces than this person's.")
         )
-        enrolment.course = locked
-        _notify_enrolment(
-            enrolment,
-            "training.enrolled" if status == EnrolmentStatus.ENROLLED else "training.waitlisted",
-        )
-    return enrolment, True
+    return _enrol(course=course, learner=learner, actor=actor, origin=origin)
 
 
 def enrolment_cancel(
@@ -341,6 +406,8 @@ def session_attendance_compute(
         )
         session.attendance_computed_at = now
         session.save(update_fields=["attendance_computed_at", "updated_at"])
+        if session.ends_at <= now:
+            _presentation_credits(session, {r.user_id: r.counts_as_present for r in rows})
         audit_record(
             actor=None,
             action=AuditAction.UPDATE,
@@ -773,3 +840,469 @@ def teaching_case_review(
             origin=origin,
         )
     return row
+
+
+# --- materials ---------------------------------------------------------------------------------
+
+
+def material_add(
+    *,
+    course: Course,
+    actor: User,
+    title: str,
+    url: str = "",
+    data: bytes | None = None,
+    filename: str = "",
+    origin: AuditOrigin = SYSTEM,
+) -> CourseMaterial:
+    """An organiser adds a reading, slides or a recording: a link, or a file checked by its
+    content (a PDF or a photo, like every upload; re-encoded, without metadata)."""
+    if not can_organise(actor, course.centre):
+        raise PermissionDenied(_("Only the organisers of this course add its materials."))
+    title = title.strip()
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["title"] = [_("Give the material a title.")]
+    if bool(url.strip()) == (data is not None):
+        errors["url"] = [_("Give either a link or a file.")]
+    if errors:
+        raise ValidationError(errors)
+    material = CourseMaterial(course=course, title=title[:200], url=url.strip(), added_by=actor)
+    if data is not None:
+        processed = process_upload(data, filename or title)
+        material.content_type = processed.content_type
+        material.file.save(f"material.{processed.extension}", ContentFile(processed.content), False)
+    material.full_clean(exclude=["course", "added_by", "file"])
+    with transaction.atomic():
+        material.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=material,
+            purpose="training",
+            detail={"course": str(course.public_id), "file": data is not None},
+            origin=origin,
+        )
+    return material
+
+
+# --- the pre/post test and the evaluation --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    text: str
+    choices: Sequence[str]
+    answer: int
+
+
+def _question_errors(questions: Sequence[QuestionInput]) -> list[str]:
+    errors = []
+    for n, q in enumerate(questions, start=1):
+        choices = [c.strip() for c in q.choices]
+        if not q.text.strip():
+            errors.append(_("Question %(n)s has no text.") % {"n": n})
+        elif not 2 <= len(choices) <= 6 or not all(choices):
+            errors.append(_("Question %(n)s needs 2 to 6 answers, none empty.") % {"n": n})
+        elif not 0 <= q.answer < len(choices):
+            errors.append(_("Question %(n)s: mark which answer is right.") % {"n": n})
+    return errors
+
+
+def course_test_set(
+    *,
+    course: Course,
+    actor: User,
+    questions: Sequence[QuestionInput],
+    origin: AuditOrigin = SYSTEM,
+) -> list[AssessmentQuestion]:
+    """The organisers set the course's test (the same questions before and after). Only
+    until the first learner has taken it: changing the questions then would make the scores
+    incomparable."""
+    if not can_organise(actor, course.centre):
+        raise PermissionDenied(_("Only the organisers of this course set its test."))
+    errors = _question_errors(questions)
+    if len(questions) > MAX_QUESTIONS:
+        errors.append(_("A test has at most %(n)s questions.") % {"n": MAX_QUESTIONS})
+    if errors:
+        raise ValidationError({"questions": errors})
+    with transaction.atomic():
+        _lock_course(course)
+        if AssessmentAttempt.objects.filter(enrolment__course=course).exists():
+            raise ValidationError(
+                _("Learners have taken this test already: its questions can no longer change.")
+            )
+        course.questions.all().delete()
+        rows = AssessmentQuestion.objects.bulk_create(
+            [
+                AssessmentQuestion(
+                    course=course,
+                    position=n,
+                    text=q.text.strip()[:500],
+                    choices=[c.strip()[:300] for c in q.choices],
+                    answer=q.answer,
+                )
+                for n, q in enumerate(questions, start=1)
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=course,
+            purpose="training",
+            detail={"test_questions": len(rows)},
+            origin=origin,
+        )
+    return rows
+
+
+MAX_QUESTIONS = 40
+# The post-test stays open this long after the last session ends.
+POST_TEST_DAYS = 14
+
+
+def assessment_window(
+    course: Course, kind: str, *, now: datetime | None = None
+) -> TrainingSession | None:
+    """The session a test of ``kind`` is taken at, if it is open now: the pre-test until the
+    first session ends, the post-test from the last session's start to ``POST_TEST_DAYS``
+    after it."""
+    now = now or timezone.now()
+    sessions = list(course.sessions.order_by("starts_at", "id"))
+    if not sessions:
+        return None
+    if kind == AssessmentKind.PRE:
+        first = sessions[0]
+        return first if now < first.ends_at else None
+    last = sessions[-1]
+    return last if last.starts_at <= now <= last.ends_at + timedelta(days=POST_TEST_DAYS) else None
+
+
+def assessment_take(
+    *,
+    enrolment: Enrolment,
+    actor: User,
+    kind: str,
+    answers: Sequence[int | None],
+    now: datetime | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[AssessmentAttempt, bool]:
+    """The learner answers the course's test before (pre) or after (post) it: scored at once,
+    kept on the session and the enrolment. Once each; sending it again answers the first."""
+    if enrolment.user_id != actor.pk:
+        raise PermissionDenied(_("Only the learner takes their test."))
+    if kind not in AssessmentKind.values:
+        raise ValidationError({"kind": [_("Choose the pre-test or the post-test.")]})
+    existing = AssessmentAttempt.objects.filter(enrolment=enrolment, kind=kind).first()
+    if existing is not None:
+        return existing, False
+    if enrolment.status not in HOLDING_PLACE:
+        raise ValidationError(_("Only learners with a place on the course take its test."))
+    questions = list(enrolment.course.questions.all())
+    if not questions:
+        raise ValidationError(_("This course has no test."))
+    session = assessment_window(enrolment.course, kind, now=now)
+    if session is None:
+        raise ValidationError(
+            _("The pre-test is open until the first session ends.")
+            if kind == AssessmentKind.PRE
+            else _("The post-test opens when the last session starts, for 14 days after it.")
+        )
+    if len(answers) != len(questions) or any(
+        a is not None and not 0 <= a < len(q.choices)
+        for a, q in zip(answers, questions, strict=False)
+    ):
+        raise ValidationError({"answers": [_("Answer each question with one of its choices.")]})
+    correct = sum(1 for a, q in zip(answers, questions, strict=True) if a == q.answer)
+    score = (Decimal(100 * correct) / len(questions)).quantize(Decimal("0.1"))
+    try:
+        with transaction.atomic():
+            attempt = AssessmentAttempt.objects.create(
+                enrolment=enrolment,
+                kind=kind,
+                session=session,
+                answers=list(answers),
+                correct=correct,
+                total=len(questions),
+                score=score,
+            )
+            field_name = "pre_test_score" if kind == AssessmentKind.PRE else "post_test_score"
+            setattr(enrolment, field_name, score)
+            record_step(
+                obj=enrolment,
+                fields=[field_name],
+                kind=f"test_{kind}",
+                actor=actor,
+                purpose="training test",
+                audit_detail={"score": str(score)},
+                origin=origin,
+            )
+    except IntegrityError:
+        # The same answers sent twice at once: the other one was kept.
+        return AssessmentAttempt.objects.get(enrolment=enrolment, kind=kind), False
+    return attempt, True
+
+
+def session_evaluate(
+    *,
+    session: TrainingSession,
+    actor: User,
+    rating: int,
+    relevant: bool,
+    comment: str = "",
+    now: datetime | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[SessionEvaluation, bool]:
+    """A learner's short evaluation of a session they had a place in, once it has started.
+    Once each: sending it again answers the first."""
+    now = now or timezone.now()
+    existing = SessionEvaluation.objects.filter(session=session, user=actor).first()
+    if existing is not None:
+        return existing, False
+    if not Enrolment.objects.filter(
+        course_id=session.course_id, user=actor, status__in=HOLDING_PLACE
+    ).exists():
+        raise PermissionDenied(_("Only the session's learners evaluate it."))
+    if now < session.starts_at:
+        raise ValidationError(_("A session is evaluated once it has started."))
+    evaluation = SessionEvaluation(
+        session=session, user=actor, rating=rating, relevant=relevant, comment=comment.strip()
+    )
+    evaluation.full_clean(exclude=["session", "user"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            evaluation.save()
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=evaluation,
+                purpose="training",
+                detail={"session": str(session.public_id), "rating": rating},
+                origin=origin,
+            )
+    except IntegrityError:
+        return SessionEvaluation.objects.get(session=session, user=actor), False
+    return evaluation, True
+
+
+# --- activities from elsewhere ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclarationInput:
+    activity_type: str
+    title: str
+    provider: str
+    tiet: Decimal
+    earned_on: date
+    evidence: bytes
+    evidence_name: str = "evidence"
+
+
+def cme_credit_declare(
+    *,
+    actor: User,
+    data: DeclarationInput,
+    client_id: uuid.UUID | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[CmeCredit, bool]:
+    """A health worker records an activity done elsewhere (a course at another centre, a
+    conference) with its evidence — a scanned certificate, checked by content. It shows in
+    the ledger as self-declared and counts once the head of their facility has checked it;
+    the heads are told. The same ``client_id`` again answers the first declaration."""
+    if client_id is not None:
+        existing = CmeCredit.objects.filter(user=actor, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    errors: dict[str, list[str]] = {}
+    if data.activity_type not in ActivityType.values:
+        errors["activity_type"] = [_("Choose the kind of activity.")]
+    if not data.title.strip():
+        errors["title"] = [_("Name the activity.")]
+    if not data.provider.strip():
+        errors["provider"] = [_("Say which unit provided it.")]
+    if data.earned_on > timezone.localdate():
+        errors["earned_on"] = [_("The date cannot be in the future.")]
+    if not Decimal("0.5") <= data.tiet <= MAX_TIET:
+        errors["tiet"] = [_("Lesson periods are from 0.5 to 200.")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        processed = process_upload(data.evidence, data.evidence_name)
+    except ValidationError as exc:
+        raise ValidationError({"evidence": exc.messages}) from exc
+    credit = CmeCredit(
+        user=actor,
+        activity_type=data.activity_type,
+        title=data.title.strip()[:200],
+        provider=data.provider.strip()[:200],
+        tiet=data.tiet,
+        earned_on=data.earned_on,
+        source=CreditSource.SELF_DECLARED,
+        evidence_type=processed.content_type,
+        client_id=client_id,
+    )
+    heads = User.objects.filter(
+        memberships__in=Membership.objects.active().filter(
+            is_head=True,
+            facility_id__in=[m.facility_id for m in learner_memberships(actor)],
+        )
+    ).exclude(pk=actor.pk)
+    try:
+        with transaction.atomic():
+            credit.evidence.save(
+                f"evidence.{processed.extension}", ContentFile(processed.content), save=False
+            )
+            credit.save()
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=credit,
+                purpose="CME credit declared",
+                detail={"tiet": str(credit.tiet), "activity": credit.activity_type},
+                origin=origin,
+            )
+            notify(
+                users=heads.distinct(),
+                message="training.declared",
+                params={"learner": actor.full_name, "tiet": str(credit.tiet)},
+                url=reverse("training:staff"),
+            )
+    except IntegrityError:
+        existing = CmeCredit.objects.filter(user=actor, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return credit, True
+
+
+def cme_credit_check(
+    *,
+    credit: CmeCredit,
+    actor: User,
+    accept: bool,
+    note: str = "",
+    origin: AuditOrigin = SYSTEM,
+) -> CmeCredit:
+    """The head of the worker's facility accepts a declared activity (it counts from now on)
+    or does not (with a reason; it stays in the ledger, not counted). Audited; the worker is
+    told; a checked declaration is not checked again."""
+    if credit.user_id == actor.pk or not heads_staff(actor, credit.user):
+        raise PermissionDenied(_("The head of the worker's facility checks their activities."))
+    note = note.strip()
+    if not accept and len(note) < 5:
+        raise ValidationError({"note": [_("Say why the activity is not accepted.")]})
+    with transaction.atomic():
+        row = CmeCredit.objects.select_for_update().get(pk=credit.pk)
+        if not row.awaiting_check:
+            raise ValidationError(_("This activity has been checked already."))
+        now = timezone.now()
+        if accept:
+            row.verified_at = now
+        else:
+            row.declined_at = now
+        row.reviewed_by = actor
+        row.review_note = note[:300]
+        row.save(
+            update_fields=["verified_at", "declined_at", "reviewed_by", "review_note", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=row,
+            purpose="CME credit checked",
+            detail={"accepted": accept, "note": row.review_note},
+            origin=origin,
+        )
+        notify(
+            users=[row.user],
+            message="training.declaration_checked",
+            params={
+                "activity": row.title,
+                "outcome": in_each_language(
+                    lambda: (
+                        _("Accepted: it counts in your ledger.")
+                        if accept
+                        else _("Not accepted: %(note)s") % {"note": row.review_note}
+                    )
+                ),
+            },
+            url=reverse("training:ledger"),
+        )
+    return row
+
+
+# --- cases presented in sessions ------------------------------------------------------------------
+
+# A case presented earns its presenter this many tiết of teaching (decision: Circular 32's
+# conversion for presenting is not confirmed — DOMAIN.md, "Still to verify" — and one tiết
+# is the length of an ECHO case presentation with its discussion).
+PRESENTING_TIET = Decimal(1)
+
+
+def session_case_add(
+    *,
+    session: TrainingSession,
+    case: TeachingCase,
+    presenter: User,
+    actor: User,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[SessionCase, bool]:
+    """The organisers put an approved teaching case on a session's programme, with who
+    presents it (one of the course's learners or its organisers). Before the session ends;
+    once per case and session."""
+    if not can_organise(actor, session.course.centre):
+        raise PermissionDenied(_("Only the organisers of this course plan its sessions."))
+    if case.status != CaseStatus.APPROVED:
+        raise ValidationError({"case": [_("Only an approved teaching case is presented.")]})
+    if session.is_over:
+        raise ValidationError(_("This session is over."))
+    learner = Enrolment.objects.filter(
+        course_id=session.course_id, user=presenter, status__in=HOLDING_PLACE
+    ).exists()
+    if not learner and not can_organise(presenter, session.course.centre):
+        raise ValidationError(
+            {"presenter": [_("The presenter is a learner of the course or one of its organisers.")]}
+        )
+    existing = SessionCase.objects.filter(session=session, case=case).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        row = SessionCase.objects.create(session=session, case=case, presenter=presenter)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=session,
+            purpose="training",
+            detail={"case": str(case.public_id), "presenter": str(presenter.public_id)},
+            origin=origin,
+        )
+    return row, True
+
+
+def _presentation_credits(session: TrainingSession, present: dict[int, bool]) -> int:
+    """Once a session is over, each case presented earns its presenter ``PRESENTING_TIET`` of
+    teaching — if they were there (a learner counted present, or an organiser). Once."""
+    made = 0
+    for sc in session.cases.select_related("case", "presenter").filter(credit__isnull=True):
+        if not present.get(sc.presenter_id, can_organise(sc.presenter, session.course.centre)):
+            continue
+        credit = CmeCredit.objects.create(
+            user=sc.presenter,
+            activity_type=ActivityType.TEACHING,
+            title=_("Case presented: %(case)s") % {"case": sc.case.title},
+            provider=str(session.course.centre),
+            tiet=PRESENTING_TIET,
+            earned_on=timezone.localdate(session.ends_at),
+            source=CreditSource.PLATFORM,
+            presentation=sc,
+        )
+        audit_record(
+            actor=None,
+            action=AuditAction.CREATE,
+            obj=credit,
+            purpose="CME credit",
+            detail={"tiet": str(credit.tiet), "presented": str(sc.case.public_id)},
+        )
+        made += 1
+    return made

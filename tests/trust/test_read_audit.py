@@ -90,6 +90,7 @@ WRITES = {
     "training:enrol", "training:cancel", "training:revoke", "training:compute",
     "training:correct", "training:check_in", "training:case_propose", "training:case_review",
     "api:enrol", "api:publish_course", "api:propose_teaching_case",
+    "training:nominate", "training:material_add", "training:session_case", "training:check",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -110,6 +111,8 @@ NO_PATIENT_DATA = {
     "training:cases", "training:case", "training:case_image", "certificate_verify",
     "certificate_verify_form", "api:list_courses", "api:get_course", "api:ledger",
     "api:get_certificate", "api:session_attendance",
+    "training:staff", "training:staff_ledger", "training:evidence", "training:test",
+    "training:material", "training:evaluate",
 }  # fmt: skip
 
 
