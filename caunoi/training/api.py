@@ -6,16 +6,19 @@ from typing import Literal
 from uuid import UUID
 
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.params.functions import Header  # typed, unlike ninja's shortcut
 from ninja.params.functions import Path as PathParam
-from pydantic import ConfigDict
+from pydantic import AnyHttpUrl, ConfigDict
 
 from caunoi.accounts.api_auth import api_user
+from caunoi.audit.models import AuditAction
 from caunoi.audit.origin import origin_of
+from caunoi.audit.services import audit_record
 from caunoi.consults.access import access_consultation
 from caunoi.core.api import (
     FieldErrors,
@@ -27,7 +30,14 @@ from caunoi.core.api import (
 )
 from caunoi.network.models import Profession, Specialty
 from caunoi.places.models import Province
-from caunoi.training.access import access_course, access_organised_session, organised_centre_ids
+from caunoi.training.access import (
+    access_course,
+    access_organised_session,
+    access_staff_member,
+    can_organise,
+    my_enrolments,
+    organised_centre_ids,
+)
 from caunoi.training.certificates import verify
 from caunoi.training.models import (
     HOLDING_PLACE,
@@ -42,8 +52,10 @@ from caunoi.training.models import (
 from caunoi.training.selectors import cme_ledger, course_catalogue
 from caunoi.training.services import (
     CourseInput,
+    QuestionInput,
     SessionInput,
     course_enrol,
+    course_nominate,
     course_publish,
     teaching_case_propose,
 )
@@ -85,9 +97,16 @@ class CourseOut(Schema):
     url: str
 
 
+class MaterialOut(Schema):
+    title: str
+    url: str = Field(description="Opens the file or follows the link (learners, organisers)")
+
+
 class CourseDetailOut(CourseOut):
     description: str
     sessions: list[TrainingSessionOut]
+    test_questions: int
+    materials: list[MaterialOut] = Field(description="For its learners and organisers")
 
 
 class EnrolmentOut(Schema):
@@ -142,6 +161,19 @@ class TrainingSessionIn(Schema):
     place: str = Field("", max_length=200)
 
 
+class QuestionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., min_length=1, max_length=500)
+    choices: list[str] = Field(..., min_length=2, max_length=6)
+    answer: int = Field(..., ge=0, le=5, description="The right choice, from 0")
+
+
+class MaterialLinkIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(..., min_length=1, max_length=200)
+    url: AnyHttpUrl
+
+
 class CourseIn(Schema):
     model_config = ConfigDict(extra="forbid")
     centre: UUID | None = Field(None, description="Omit when you organise for one centre")
@@ -155,6 +187,12 @@ class CourseIn(Schema):
     for_professions: list[Profession] = Field(default_factory=list, max_length=12)
     for_provinces: list[int] = Field(default_factory=list, max_length=34, description="Codes")
     sessions: list[TrainingSessionIn] = Field(..., min_length=1, max_length=60)
+    test: list[QuestionIn] = Field(
+        default_factory=list,
+        max_length=40,
+        description="The pre/post test: the same questions before and after the course",
+    )
+    materials: list[MaterialLinkIn] = Field(default_factory=list, max_length=30)
 
 
 @router.post(
@@ -193,6 +231,8 @@ def publish_course(
         centre=choices[0],
         client_id=idempotency_key,
         data=CourseInput(
+            questions=[QuestionInput(q.text, q.choices, q.answer) for q in payload.test],
+            material_links=[(m.title, str(m.url)) for m in payload.materials],
             title_vi=payload.title_vi,
             title_en=payload.title_en,
             description=payload.description,
@@ -225,9 +265,18 @@ def get_course(
 ) -> dict[str, object]:
     c = access_course(request.user, course_id)
     taken = c.enrolments.filter(status__in=HOLDING_PLACE).count()
+    reads = (
+        can_organise(request.user, c.centre)
+        or my_enrolments(request.user).filter(course=c, status__in=HOLDING_PLACE).exists()
+    )
     return {
         **_course_out(c, taken),
         "description": c.description,
+        "test_questions": c.questions.count(),
+        "materials": [
+            {"title": m.title, "url": reverse("training:material", args=[m.public_id])}
+            for m in (c.materials.all() if reads else [])
+        ],
         "sessions": [
             {
                 "id": s.public_id,
@@ -245,16 +294,32 @@ def _enrolment_out(e: Enrolment) -> dict[str, object]:
     return {"id": e.public_id, "course": e.course.public_id, "status": e.status}
 
 
+class EnrolFilters(NoFilters):
+    worker: UUID | None = Field(
+        None, description="A facility head nominating one of their staff: the person's user id"
+    )
+
+
 @router.post(
     "/courses/{course_id}/enrol",
     response={201: EnrolmentOut, 200: EnrolmentOut},
-    summary="Enrol on a course (or join its waiting list)",
+    summary="Enrol on a course (or join its waiting list); a head nominates staff",
 )
-def enrol(request: HttpRequest, course_id: UUID) -> Status[dict[str, object]]:
+def enrol(
+    request: HttpRequest, course_id: UUID, filters: Query[EnrolFilters]
+) -> Status[dict[str, object]]:
     """Takes a place while there is one, else a place on the waiting list (`status`
-    says which). Enrolling again answers the place you hold (200) and changes nothing."""
+    says which). Enrolling again answers the place held (200) and changes nothing. With
+    `?worker=<id>`, the head of that person's facility nominates them (anyone else: 404)."""
     c = access_course(request.user, course_id)
-    e, created = course_enrol(course=c, actor=api_user(request), origin=origin_of(request))
+    user = api_user(request)
+    if filters.worker is not None and filters.worker != user.public_id:
+        learner = access_staff_member(user, filters.worker)
+        e, created = course_nominate(
+            course=c, learner=learner, actor=user, origin=origin_of(request)
+        )
+    else:
+        e, created = course_enrol(course=c, actor=user, origin=origin_of(request))
     return Status(201 if created else 200, _enrolment_out(e))
 
 
@@ -289,17 +354,27 @@ class LedgerOut(Schema):
 
 
 class LedgerFilters(NoFilters):
-    worker: UUID | None = Field(None, description="Omit, or give your own user id")
+    worker: UUID | None = Field(
+        None, description="Omit for your own; a facility head may give one of their staff"
+    )
 
 
-@router.get("/cme/ledger", response=LedgerOut, summary="Your CME ledger (120 tiết in 5 years)")
+@router.get("/cme/ledger", response=LedgerOut, summary="A CME ledger (120 tiết in 5 years)")
 def ledger(request: HttpRequest, filters: Query[LedgerFilters]) -> dict[str, object]:
-    """Your own ledger. A learner's ledger is theirs: another person's id answers 404 (a
-    facility head reads the summary of their staff on the facility's page)."""
+    """Your own ledger, or — for the head of a facility — one of its clinical staff's
+    (audited). Anyone else's id answers 404."""
     user = api_user(request)
+    person = user
     if filters.worker is not None and filters.worker != user.public_id:
-        raise Http404
-    book = cme_ledger(user)
+        person = access_staff_member(user, filters.worker)
+        audit_record(
+            actor=user,
+            action=AuditAction.VIEW,
+            obj=person,
+            purpose="CME ledger of staff",
+            origin=origin_of(request),
+        )
+    book = cme_ledger(person)
     s = book.status
     return {
         "since": book.since,

@@ -84,6 +84,26 @@ class SessionInput:
 
 
 @dataclass(frozen=True)
+class QuestionInput:
+    text: str
+    choices: Sequence[str]
+    answer: int
+
+
+def _question_errors(questions: Sequence[QuestionInput]) -> list[str]:
+    errors = []
+    for n, q in enumerate(questions, start=1):
+        choices = [c.strip() for c in q.choices]
+        if not q.text.strip():
+            errors.append(_("Question %(n)s has no text.") % {"n": n})
+        elif not 2 <= len(choices) <= 6 or not all(choices):
+            errors.append(_("Question %(n)s needs 2 to 6 answers, none empty.") % {"n": n})
+        elif not 0 <= q.answer < len(choices):
+            errors.append(_("Question %(n)s: mark which answer is right.") % {"n": n})
+    return errors
+
+
+@dataclass(frozen=True)
 class CourseInput:
     title_vi: str
     tiet: Decimal
@@ -95,6 +115,8 @@ class CourseInput:
     specialty: Specialty | None = None
     audience_professions: Sequence[str] = ()
     audience_provinces: Sequence[Province] = field(default_factory=list)
+    questions: Sequence[QuestionInput] = ()
+    material_links: Sequence[tuple[str, str]] = ()  # (title, url)
 
 
 def _starts(course: Course) -> str:
@@ -126,6 +148,9 @@ def course_publish(
             errors["sessions"] = [_("Each session must end after it starts.")]
         if s.mode == SessionMode.EXTERNAL and not s.external_url:
             errors["sessions"] = [_("Give the meeting link of a session held elsewhere.")]
+    question_errors = _question_errors(data.questions)
+    if question_errors:
+        errors["test"] = question_errors
     if errors:
         raise ValidationError(errors)
     course = Course(
@@ -164,6 +189,22 @@ def course_publish(
                 )
                 session.full_clean(exclude=["course"])
                 session.save()
+            AssessmentQuestion.objects.bulk_create(
+                [
+                    AssessmentQuestion(
+                        course=course,
+                        position=n,
+                        text=q.text.strip()[:500],
+                        choices=[c.strip()[:300] for c in q.choices],
+                        answer=q.answer,
+                    )
+                    for n, q in enumerate(data.questions, start=1)
+                ]
+            )
+            for title, url in data.material_links:
+                CourseMaterial.objects.create(
+                    course=course, title=title.strip()[:200], url=url, added_by=actor
+                )
             audit_record(
                 actor=actor,
                 action=AuditAction.CREATE,
@@ -887,26 +928,6 @@ def material_add(
 
 
 # --- the pre/post test and the evaluation --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuestionInput:
-    text: str
-    choices: Sequence[str]
-    answer: int
-
-
-def _question_errors(questions: Sequence[QuestionInput]) -> list[str]:
-    errors = []
-    for n, q in enumerate(questions, start=1):
-        choices = [c.strip() for c in q.choices]
-        if not q.text.strip():
-            errors.append(_("Question %(n)s has no text.") % {"n": n})
-        elif not 2 <= len(choices) <= 6 or not all(choices):
-            errors.append(_("Question %(n)s needs 2 to 6 answers, none empty.") % {"n": n})
-        elif not 0 <= q.answer < len(choices):
-            errors.append(_("Question %(n)s: mark which answer is right.") % {"n": n})
-    return errors
 
 
 def course_test_set(
