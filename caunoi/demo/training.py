@@ -1,7 +1,9 @@
 """A year of training in the demo: Huế's hub runs a teleECHO-style series on hypertension and
 diabetes for the commune stations, Nhi Trung ương a paediatric emergency course; past sessions
 with attendance recorded from the video room, completed learners with their tiết, the `worker`
-persona with a ledger that warns of a shortfall. Built once; deterministic.
+persona with a ledger that warns of a shortfall, the `head` of her station (nominations, an
+activity to check), pre/post test scores and evaluations, a teaching case presented in a session,
+and one revoked certificate. Built once; deterministic.
 
 Past courses are history: their enrolments and attendance intervals are written as rows (the
 services refuse to enrol on a course that has ended, as they should); completing them goes
@@ -9,38 +11,124 @@ through ``course_complete``, so the credits are what the platform would have giv
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation
 from caunoi.consults.models import Status as ConsultStatus
+from caunoi.core.text import fold
+from caunoi.demo.network import DEMO_PASSWORD, stable_uuid
 from caunoi.network.models import Facility, Membership, Profession, Role, Specialty
 from caunoi.training.models import (
+    AssessmentAttempt,
+    AssessmentQuestion,
     AttendanceInterval,
     AttendanceSource,
+    CaseStatus,
+    Certificate,
     CmeCredit,
     CmeProfile,
     CourseFormat,
     CreditSource,
     Enrolment,
     EnrolmentStatus,
+    SessionCase,
+    SessionEvaluation,
     SessionMode,
+    TeachingCase,
     TrainingCentre,
 )
 from caunoi.training.services import (
     CourseInput,
+    QuestionInput,
     SessionInput,
+    certificate_revoke,
     course_complete,
     course_enrol,
+    course_nominate,
     course_publish,
+    session_attendance_compute,
     teaching_case_propose,
     teaching_case_review,
 )
+
+# The hypertension series' test: the same questions before and after it.
+HTN_TEST = [
+    QuestionInput(
+        "Ngưỡng chẩn đoán tăng huyết áp khi đo tại trạm là bao nhiêu?",
+        ["≥ 140/90 mmHg", "≥ 130/80 mmHg", "≥ 160/100 mmHg"],
+        0,
+    ),
+    QuestionInput(
+        "Người bệnh huyết áp 190/120 mmHg kèm đau ngực: việc đầu tiên cần làm?",
+        [
+            "Hẹn khám lại sau 1 tuần",
+            "Xử trí ban đầu và chuyển tuyến ngay",
+            "Tăng liều thuốc đang dùng",
+        ],
+        1,
+    ),
+    QuestionInput(
+        "Thuốc nào thường dùng đầu tay tại tuyến xã?",
+        ["Amlodipin", "Corticoid", "Kháng sinh"],
+        0,
+    ),
+    QuestionInput(
+        "Bao lâu nên đo lại huyết áp cho người bệnh mới điều trị?",
+        ["2–4 tuần", "6 tháng", "1 năm"],
+        0,
+    ),
+    QuestionInput(
+        "Lời khuyên về muối ăn cho người tăng huyết áp?",
+        ["Dưới 5 g mỗi ngày", "Không cần hạn chế", "Dưới 15 g mỗi ngày"],
+        0,
+    ),
+]
+
+
+def _scanned_certificate() -> bytes:
+    """A small stand-in for a photographed paper certificate."""
+    image = Image.new("RGB", (480, 340), "#fbf8ef")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 467, 327), outline="#8a6d3b", width=4)
+    draw.text((150, 60), "GIAY CHUNG NHAN", fill="#333333")
+    draw.text((60, 140), "Hoi nghi san phu khoa khu vuc mien nui phia Bac", fill="#333333")
+    draw.text((60, 180), "8 tiet", fill="#333333")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def _head_of(station: Facility) -> User:
+    """The head of the `worker` persona's station (a documented demo account, `head`)."""
+    user = User.objects.create(
+        public_id=stable_uuid("user", "head"),
+        username="head",
+        full_name="Vàng Mí Páo",
+        search_name=fold("Vàng Mí Páo head"),
+        email="head@demo.caunoi.vn",
+        password=make_password(DEMO_PASSWORD),
+    )
+    Membership.objects.create(
+        public_id=stable_uuid("membership", "head"),
+        user=user,
+        facility=station,
+        role=Role.WORKER,
+        profession=Profession.DOCTOR,
+        title="Trưởng trạm",
+        is_head=True,
+    )
+    return user
+
 
 HUE = "Bệnh viện Trung ương Huế"
 NHI = "Bệnh viện Nhi Trung ương"
@@ -151,6 +239,49 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                         left_at=s.ends_at,
                         source=AttendanceSource.VIDEO,
                     )
+        # The test before and after, and the evaluations (scores rise; most found it useful).
+        sessions1 = list(echo1.sessions.order_by("starts_at"))
+        questions = AssessmentQuestion.objects.bulk_create(
+            [
+                AssessmentQuestion(
+                    course=echo1, position=n, text=q.text, choices=list(q.choices), answer=q.answer
+                )
+                for n, q in enumerate(HTN_TEST, start=1)
+            ]
+        )
+        for n, e in enumerate(Enrolment.objects.filter(course=echo1).order_by("id")):
+            for kind, session, right in (
+                ("pre", sessions1[0], 2 + n % 2),
+                ("post", sessions1[-1], 4 + (n % 3 == 0)),
+            ):
+                answers = [
+                    q.answer if i < right else (q.answer + 1) % len(q.choices)
+                    for i, q in enumerate(questions)
+                ]
+                score = Decimal(100 * right) / len(questions)
+                AssessmentAttempt.objects.create(
+                    enrolment=e,
+                    kind=kind,
+                    session=session,
+                    answers=answers,
+                    correct=right,
+                    total=len(questions),
+                    score=score,
+                )
+                setattr(e, f"{kind}_test_score", score)
+            e.save(update_fields=["pre_test_score", "post_test_score"])
+            for session in sessions1:
+                SessionEvaluation.objects.create(
+                    session=session,
+                    user=e.user,
+                    rating=5 if n % 3 else 4,
+                    relevant=n % 4 != 3,
+                    comment=(
+                        "Ca bệnh của trạm bạn rất giống bệnh nhân ở xã tôi."
+                        if n == 1 and session == sessions1[0]
+                        else ""
+                    ),
+                )
         course_complete(course=echo1, actor=hue_staff)
         made += 1
 
@@ -169,7 +300,11 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                 sessions=_weekly(today + timedelta(days=3), 3, "Đái tháo đường"),
             ),
         )
-        for user in [worker, *station_staff[:8]]:
+        course_enrol(course=echo2, actor=worker)
+        station = worker.memberships.get(role=Role.WORKER).facility
+        assert station is not None
+        head = _head_of(station)
+        for user in station_staff[:8]:
             course_enrol(course=echo2, actor=user)
         made += 1
 
@@ -194,7 +329,11 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                 ],
             ),
         )
-        for user in station_staff[:8]:
+        for user in station_staff[:6]:
+            course_enrol(course=nhi_course, actor=user)
+        # The head nominates the worker: the course is full, so she waits for a place.
+        course_nominate(course=nhi_course, learner=worker, actor=head)
+        for user in station_staff[6:8]:
             course_enrol(course=nhi_course, actor=user)
         made += 1
 
@@ -220,7 +359,7 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                 source=CreditSource.SELF_DECLARED,
                 verified_at=timezone.now(),
             )
-        CmeCredit.objects.create(
+        declared = CmeCredit(
             user=worker,
             activity_type="conference",
             title="Hội nghị sản phụ khoa khu vực miền núi phía Bắc",
@@ -228,7 +367,10 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
             tiet=Decimal(8),
             earned_on=today - timedelta(days=30),
             source=CreditSource.SELF_DECLARED,
+            evidence_type="image/jpeg",
         )
+        declared.evidence.save("evidence.jpg", ContentFile(_scanned_certificate()), save=False)
+        declared.save()
         # Teaching cases from the worker's closed consults at Huế: one approved, one waiting.
         closed = list(
             Consultation.objects.filter(
@@ -247,6 +389,19 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                     confirmed_images=[i.public_id for i in case.images.all()],
                     note="Ca điển hình cho buổi ECHO tăng huyết áp.",
                 )
+        # A case presented at the first ECHO session: its presenter earned tiết of teaching.
+        approved = TeachingCase.objects.filter(status=CaseStatus.APPROVED).first()
+        if approved is not None:
+            SessionCase.objects.create(session=sessions1[1], case=approved, presenter=hue_staff)
+            session_attendance_compute(session=sessions1[1])
+        # One certificate revoked: the learner's attendance was found to be a colleague's login.
+        wrong = Certificate.objects.filter(course=echo1).exclude(user=worker).order_by("id").last()
+        if wrong is not None:
+            certificate_revoke(
+                certificate=wrong,
+                actor=hue_staff,
+                reason="Điểm danh do người khác đăng nhập hộ; học viên sẽ học lại đợt sau.",
+            )
     say(
         f"{made} courses, {Enrolment.objects.count()} enrolments, "
         f"{CmeCredit.objects.count()} credits, {len(closed)} teaching cases"

@@ -16,6 +16,14 @@ from caunoi.demo.network import stable_uuid
 from caunoi.network.models import Facility
 from caunoi.patients.models import Patient
 from caunoi.referrals.models import Referral
+from caunoi.training.models import (
+    AssessmentAttempt,
+    Certificate,
+    CmeCredit,
+    Enrolment,
+    EnrolmentStatus,
+)
+from caunoi.training.selectors import declarations_to_check
 from caunoi.video.models import VideoSession
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
@@ -44,7 +52,7 @@ def test_seed_makes_the_documented_demo_once():
 
     assert counts() == {
         "facilities": 1310,
-        "users": 4508,
+        "users": 4509,
         "patients": 302,
         "consults": 302,
         "referrals": 24,
@@ -53,6 +61,20 @@ def test_seed_makes_the_documented_demo_once():
     }
     assert "302 consultations" in output
     assert "worker       Sùng Thị Mai" in output  # the demo accounts are listed
+    assert "head         Vàng Mí Páo" in output
+    # The year of training: the head of worker's station nominated her for a full course,
+    # has her declared activity to check; one certificate is revoked; a case was presented.
+    head = User.objects.get(username="head")
+    assert head.memberships.get().is_head
+    worker = User.objects.get(username="worker")
+    nominated = Enrolment.objects.get(user=worker, nominated_by=head)
+    assert nominated.status == EnrolmentStatus.WAITLISTED
+    assert list(declarations_to_check(head).values_list("user__username", flat=True)) == ["worker"]
+    assert Certificate.objects.filter(revoked_at__isnull=False).count() == 1
+    assert (
+        CmeCredit.objects.filter(presentation__isnull=False, activity_type="teaching").count() == 1
+    )
+    assert AssessmentAttempt.objects.filter(kind="post").count() == 11
     before = counts()
 
     again = seed()

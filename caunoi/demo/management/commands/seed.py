@@ -5,7 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
+from django.utils.translation import gettext as _
 
+from caunoi.accounts.models import User
 from caunoi.audit.services import audit_chain
 from caunoi.codes.loader import icd_load
 from caunoi.demo.consults import demo_consults_load, demo_roster_load
@@ -109,3 +111,6 @@ class Command(BaseCommand):
             self.stdout.write("\nDemo accounts (password: caunoi-demo):")
             for username, full_name, role, *_rest in PERSONAS:
                 self.stdout.write(f"  {username:<12} {full_name} — {role.label}")
+            head = User.objects.filter(username="head").first()
+            if head is not None:  # made with the training (the head of worker's station)
+                self.stdout.write(f"  {'head':<12} {head.full_name} — {_('head of the facility')}")
