@@ -52,6 +52,8 @@ FIND = {
     "course": ("/training/", rf"/training/courses/({UUID})/$"),
     # Sessions are linked from their course's page, which no list names: not photographed.
     "session": ("/training/", rf"/training/sessions/({UUID})/$"),
+    "other_course": ("/training/", rf"/training/courses/({UUID})/$"),
+    "staff": ("/training/staff/", rf"/training/staff/({UUID})/$"),
 }
 # A coordinator finds waiting consults in triage (no specialty queue); a receiving clinician
 # finds referrals in the incoming box.

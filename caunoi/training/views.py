@@ -353,7 +353,13 @@ def session_evaluate_view(request: AuthedRequest, public_id: str) -> HttpRespons
     return render(
         request,
         "training/session_evaluate.html",
-        {"session": session, "course": session.course, "form": form, "done": done},
+        {
+            "session": session,
+            "course": session.course,
+            "form": form,
+            "done": done,
+            "started": session.starts_at <= timezone.now(),
+        },
     )
 
 

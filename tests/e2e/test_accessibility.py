@@ -81,7 +81,12 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("worker", "training course", "/training/courses/{course}/", ()),
     ("worker", "CME ledger", "/training/ledger/", ()),
     ("worker", "teaching cases", "/training/cases/", ()),
+    ("worker", "course pre-test", "/training/courses/{course}/test/pre/", ()),
+    ("worker", "session evaluation", "/training/sessions/{session}/evaluate/", ()),
     ("anonymous", "certificate check", "/verify/", ()),
+    ("head", "staff continuing education", "/training/staff/", ()),
+    ("head", "staff member's CME ledger", "/training/staff/{staff}/", ()),
+    ("head", "training course with nomination", "/training/courses/{other_course}/", ()),
     ("specialist", "training session attendance", "/training/sessions/{session}/", ()),
     ("specialist", "home", "/", ()),
     ("specialist", "hub queue", "/consults/?queue=hub", ()),
@@ -141,13 +146,22 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.codes.models import IcdCode
     from caunoi.consults.models import Consultation
     from caunoi.consults.services import ConsultationInput, advice_record, consultation_submit
-    from caunoi.consults.tests.factories import internal_medicine, summary
+    from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
+    from caunoi.network.models import Membership
     from caunoi.notifications.models import Notification
     from caunoi.patients.tests.factories import make_patient
     from caunoi.referrals.models import Referral
     from caunoi.referrals.tests.factories import make_referral
-    from caunoi.training.models import TrainingCentre
-    from caunoi.training.services import CourseInput, SessionInput, course_enrol, course_publish
+    from caunoi.training.models import CmeCredit, TrainingCentre
+    from caunoi.training.services import (
+        CourseInput,
+        DeclarationInput,
+        QuestionInput,
+        SessionInput,
+        cme_credit_declare,
+        course_enrol,
+        course_publish,
+    )
     from caunoi.video.models import VideoSession
     from caunoi.video.services import video_session_schedule
 
@@ -200,11 +214,50 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
                 sessions=[
                     SessionInput("Thực hành", start, start + timedelta(hours=2), "in_person")
                 ],
+                questions=[
+                    QuestionInput(
+                        "Dấu hiệu nào cần chuyển tuyến ngay?",
+                        ["Co giật", "Ho nhẹ", "Sổ mũi"],
+                        0,
+                    )
+                ],
             ),
         )
         course_enrol(course=course, actor=worker)
         facility = worker.memberships.get(role="worker").facility
+        # The head of worker's station: her staff page, a declaration to check, and a second
+        # course to nominate her for.
+        head = User.objects.create_user(
+            username="head", full_name="Vàng Mí Páo", password="caunoi-demo"
+        )
+        Membership.objects.create(
+            user=head, facility=facility, role="worker", profession="doctor", is_head=True
+        )
+        cme_credit_declare(
+            actor=worker,
+            data=DeclarationInput(
+                activity_type="conference",
+                title="Hội nghị sản phụ khoa khu vực",
+                provider="Bệnh viện Sản Nhi tỉnh",
+                tiet=Decimal(8),
+                earned_on=timezone.localdate() - timedelta(days=20),
+                evidence=jpeg_bytes(),
+            ),
+        )
+        other_course, _created = course_publish(
+            actor=specialist,
+            centre=centre,
+            data=CourseInput(
+                title_vi="Tăng huyết áp tại trạm",
+                tiet=Decimal(4),
+                capacity=20,
+                format="live_online",
+                sessions=[SessionInput("Buổi 1", start, start + timedelta(hours=2), "room")],
+            ),
+        )
         yield {
+            "staff": str(worker.public_id),
+            "other_course": str(other_course.public_id),
             "course": str(course.public_id),
             "session": str(course.sessions.get().public_id),
             "patient": str(patient.public_id),
@@ -215,9 +268,16 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
             "facility": str(facility.public_id),
             "province": str(facility.province.code),
         }
-        Notification.objects.filter(url=course.get_absolute_url()).delete()
+        Notification.objects.filter(
+            url__in=[course.get_absolute_url(), other_course.get_absolute_url()]
+        ).delete()
+        Notification.objects.filter(user=head).delete()
         course.delete()  # its sessions and enrolments with it
+        other_course.delete()
         centre.delete()
+        CmeCredit.objects.filter(user=worker, source="self_declared").delete()
+        Membership.objects.filter(user=head).delete()
+        head.delete()
         VideoSession.objects.filter(pk=video.pk).delete()
         Referral.objects.filter(patient=patient).delete()
         Consultation.objects.filter(patient=patient).delete()
