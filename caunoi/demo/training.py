@@ -27,7 +27,14 @@ from caunoi.consults.models import Consultation
 from caunoi.consults.models import Status as ConsultStatus
 from caunoi.core.text import fold
 from caunoi.demo.network import DEMO_PASSWORD, stable_uuid
-from caunoi.network.models import Facility, Membership, Profession, Role, Specialty
+from caunoi.network.models import (
+    Facility,
+    Membership,
+    Profession,
+    Role,
+    Specialty,
+    TechnicalLevel,
+)
 from caunoi.training.models import (
     AssessmentAttempt,
     AssessmentQuestion,
@@ -213,6 +220,7 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                     Profession.ASSISTANT_DOCTOR,
                     Profession.NURSE,
                 ],
+                audience_levels=[TechnicalLevel.INITIAL],
                 sessions=_weekly(today - timedelta(days=120), 3, "Tăng huyết áp"),
             ),
         )

@@ -75,9 +75,14 @@ def learner_memberships(user: User | AnonymousUser) -> list[Membership]:
 
 def audience_fits(user: User | AnonymousUser, course: Course) -> bool:
     """Whether the course is meant for ``user``: one of their professions (when the course
-    names some) and one of their facilities' provinces (when it names some)."""
+    names some), one of their facilities' technical levels and provinces (when it names
+    some)."""
     memberships = learner_memberships(user)
     if course.professions and not any(m.profession in course.professions for m in memberships):
+        return False
+    if course.levels and not any(
+        m.facility is not None and m.facility.level in course.levels for m in memberships
+    ):
         return False
     provinces = {p.pk for p in course.audience_provinces.all()}
     if not provinces:

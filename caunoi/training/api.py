@@ -28,7 +28,7 @@ from caunoi.core.api import (
     SerializedPage,
     no_filters,
 )
-from caunoi.network.models import Profession, Specialty
+from caunoi.network.models import Profession, Specialty, TechnicalLevel
 from caunoi.places.models import Province
 from caunoi.training.access import (
     access_course,
@@ -94,6 +94,7 @@ class CourseOut(Schema):
     starts_on: date | None
     ends_on: date | None
     for_professions: list[str]
+    for_levels: list[str]
     url: str
 
 
@@ -131,6 +132,7 @@ def _course_out(c: Course, taken: int) -> dict[str, object]:
         "starts_on": c.starts_on,
         "ends_on": c.ends_on,
         "for_professions": c.professions,
+        "for_levels": c.levels,
         "url": c.get_absolute_url(),
     }
 
@@ -185,6 +187,7 @@ class CourseIn(Schema):
     tiet: Decimal = Field(..., description="Lesson periods, 0.5 to 200")
     capacity: int = Field(..., ge=1, le=5000)
     for_professions: list[Profession] = Field(default_factory=list, max_length=12)
+    for_levels: list[TechnicalLevel] = Field(default_factory=list, max_length=3)
     for_provinces: list[int] = Field(default_factory=list, max_length=34, description="Codes")
     sessions: list[TrainingSessionIn] = Field(..., min_length=1, max_length=60)
     test: list[QuestionIn] = Field(
@@ -241,6 +244,7 @@ def publish_course(
             tiet=payload.tiet,
             capacity=payload.capacity,
             audience_professions=[str(p) for p in payload.for_professions],
+            audience_levels=[str(v) for v in payload.for_levels],
             audience_provinces=provinces,
             sessions=[
                 SessionInput(

@@ -138,6 +138,14 @@ class Course(TimeStampedModel):
         blank=True,
         help_text=_("Empty: every profession."),
     )
+    # The technical levels of the learners' facilities (ban đầu, cơ bản, chuyên sâu), stored
+    # like the professions.
+    audience_levels = models.CharField(
+        _("for technical levels"),
+        max_length=60,
+        blank=True,
+        help_text=_("Empty: every level."),
+    )
     audience_provinces = models.ManyToManyField(
         "places.Province",
         verbose_name=_("for provinces"),
@@ -196,6 +204,22 @@ class Course(TimeStampedModel):
     def professions(self, values: list[str]) -> None:
         chosen = sorted(set(values))
         self.audience_professions = f",{','.join(chosen)}," if chosen else ""
+
+    @property
+    def levels(self) -> list[str]:
+        return [v for v in self.audience_levels.split(",") if v]
+
+    @levels.setter
+    def levels(self, values: list[str]) -> None:
+        chosen = sorted(set(values))
+        self.audience_levels = f",{','.join(chosen)}," if chosen else ""
+
+    @property
+    def level_labels(self) -> list[str]:
+        from caunoi.network.models import TechnicalLevel
+
+        labels = dict(TechnicalLevel.choices)
+        return [str(labels.get(v, v)) for v in self.levels]
 
     @property
     def profession_labels(self) -> list[str]:

@@ -63,7 +63,12 @@ def course_catalogue(
         fits_profession = Q(audience_professions="")
         for p in professions:
             fits_profession |= Q(audience_professions__contains=f",{p},")
-        qs = qs.filter(fits_profession).filter(
+        fits_level = Q(audience_levels="")
+        for level in sorted(
+            {m.facility.level for m in learner_memberships(user) if m.facility and m.facility.level}
+        ):
+            fits_level |= Q(audience_levels__contains=f",{level},")
+        qs = qs.filter(fits_profession, fits_level).filter(
             Q(audience_provinces__isnull=True) | Q(audience_provinces__in=provinces)
         )
     return (

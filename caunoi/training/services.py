@@ -114,6 +114,7 @@ class CourseInput:
     description: str = ""
     specialty: Specialty | None = None
     audience_professions: Sequence[str] = ()
+    audience_levels: Sequence[str] = ()
     audience_provinces: Sequence[Province] = field(default_factory=list)
     questions: Sequence[QuestionInput] = ()
     material_links: Sequence[tuple[str, str]] = ()  # (title, url)
@@ -169,6 +170,7 @@ def course_publish(
         ends_on=max(timezone.localdate(s.ends_at) for s in data.sessions),
     )
     course.professions = list(data.audience_professions)
+    course.levels = list(data.audience_levels)
     course.full_clean(exclude=["created_by", "centre", "specialty", "client_id"])
     if course.format not in CourseFormat.values:
         raise ValidationError({"format": [_("Choose the course format.")]})

@@ -6,6 +6,7 @@ import io
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -143,6 +144,7 @@ def test_only_the_head_of_the_learners_facility_nominates(centre, specialist, he
         .exclude(memberships__facility=worker.memberships.get(role=Role.WORKER).facility)
         .first()
     )
+    assert other_station_worker is not None
     with pytest.raises(PermissionDenied):
         course_nominate(course=course, learner=other_station_worker, actor=head)
     with pytest.raises(PermissionDenied):  # a colleague who is not the head
@@ -226,7 +228,7 @@ def test_the_head_sees_staff_standing_and_ledgers_but_not_scores_and_others_get_
 
 
 def _declaration(**kw):
-    fields = {
+    fields: dict[str, Any] = {
         "activity_type": ActivityType.CONFERENCE,
         "title": "Hội nghị Nội khoa miền Trung",
         "provider": "Hội Nội khoa Việt Nam",
@@ -588,3 +590,33 @@ def test_only_approved_cases_and_only_organisers_plan_them(
     with pytest.raises(ValidationError):  # the presenter is neither a learner nor an organiser
         session_case_add(session=session, case=case, presenter=worker, actor=specialist)
     assert not session.cases.exists()
+
+
+def test_a_course_for_other_technical_levels_is_not_offered_nor_open_to_a_station(
+    centre, specialist, worker, head
+):
+    from caunoi.training.selectors import course_catalogue
+
+    start = timezone.now() + timedelta(days=4)
+    course, _ = course_publish(
+        actor=specialist,
+        centre=centre,
+        data=CourseInput(
+            title_vi="Can thiệp mạch vành",
+            tiet=Decimal(40),
+            capacity=10,
+            format=CourseFormat.IN_PERSON,
+            audience_levels=["specialised"],
+            sessions=[SessionInput("1", start, start + timedelta(hours=3), SessionMode.IN_PERSON)],
+        ),
+    )
+    assert course.levels == ["specialised"]
+    station = worker.memberships.get(role=Role.WORKER).facility
+    assert station.level != "specialised"
+    assert course not in course_catalogue(worker, for_me=True)
+    assert course in course_catalogue(worker)  # found when not filtering for oneself
+    with pytest.raises(ValidationError):
+        course_enrol(course=course, actor=worker)
+    with pytest.raises(ValidationError):
+        course_nominate(course=course, learner=worker, actor=head)
+    assert not Enrolment.objects.filter(course=course).exists()
