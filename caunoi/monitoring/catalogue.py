@@ -3,7 +3,7 @@ computed from its rows (numerator, denominator, value); the places and cells the
 given for; the small-cell threshold.
 
 Definitions only: the rows are read by ``engine.py`` (one row per consultation, referral, video
-session or facility) and by ``aggregate.py`` (from the consultation facts); ``indicators.py``
+session or facility; per course completed, and per clinical member of staff) and by ``aggregate.py`` (from the consultation facts); ``indicators.py``
 chooses between them. ``minutes``, ``age_band`` and ``vulnerable_groups_of`` are the row values
 the facts (``facts.py``) store, computed once here for both.
 """
@@ -27,6 +27,9 @@ from caunoi.referrals.models import ReferralStatus
 SMALL_CELL = 5
 PLACE_BREAKDOWNS = ("province", "commune", "facility", "hub")
 CLINICAL_BREAKDOWNS = ("specialty", "urgency", "sex", "age_band", "vulnerability", "specialist")
+# The network's own staff as learners (``engine.py``: sources "training" and "cme_staff"): placed
+# at their facility, grouped by the profession of their membership.
+STAFF_PLACE_BREAKDOWNS = ("province", "commune", "facility")
 AGE_BANDS = [(0, 6, "0-5"), (6, 16, "6-15"), (16, 60, "16-59"), (60, 200, "60+")]
 VULNERABLE = ("ethnic_minority", "poor", "near_poor", "elderly", "child_under_6")
 
@@ -197,6 +200,18 @@ def _in_time(r: dict[str, Any]) -> bool | None:
     return bool(r["first_response_at"] <= r["deadline_at"])
 
 
+def _distinct(
+    key: str,
+) -> Callable[[list[dict[str, Any]]], tuple[float | None, float | None, float | None]]:
+    """How many different ``key`` the rows have (people, facilities, courses)."""
+
+    def compute(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+        n = len({r[key] for r in rows if r[key] is not None})
+        return n, None, n
+
+    return compute
+
+
 def _ratio_per_facility(
     rows: list[dict[str, Any]],
 ) -> tuple[float | None, float | None, float | None]:
@@ -223,6 +238,9 @@ def _active_workers(rows: list[dict[str, Any]]) -> tuple[float | None, float | N
 
 PERIOD_AND_PLACE = (*GRAINS, *PLACE_BREAKDOWNS)
 ALL = (*PERIOD_AND_PLACE, *CLINICAL_BREAKDOWNS)
+TRAINING = (*GRAINS, *STAFF_PLACE_BREAKDOWNS, "specialty", "profession")
+# A standing on one date, not activity over the period: no period grains.
+STAFF_STANDING = (*STAFF_PLACE_BREAKDOWNS, "profession")
 
 CATALOGUE: list[Indicator] = [
     Indicator(
@@ -471,6 +489,67 @@ CATALOGUE: list[Indicator] = [
         PERIOD_AND_PLACE,
         _active_workers,
         counts_patients=False,
+    ),
+    # Training coverage (issue 14, item 7). Counted from the completions of the period at the
+    # learner's own facility (``engine._training_rows``). The cells count people: a cell of 1 to
+    # 4 people trained is suppressed like a cell of 1 to 4 patients (in a commune it names them).
+    Indicator(
+        "training_courses",
+        "Số khóa đào tạo có học viên hoàn thành",
+        "Courses completed by learners",
+        "Số khóa đào tạo liên tục có ít nhất một học viên của nơi này hoàn thành trong kỳ.",
+        "Continuing-education courses that at least one learner of the place completed in "
+        "the period.",
+        "khóa học",
+        "—",
+        "count",
+        TRAINING,
+        _distinct("course_id"),
+        source="training",
+    ),
+    Indicator(
+        "workers_trained",
+        "Số nhân viên y tế được đào tạo",
+        "Health workers trained",
+        "Số người hoàn thành ít nhất một khóa đào tạo trong kỳ, tính tại cơ sở nơi họ làm việc.",
+        "People who completed at least one course in the period, counted at the facility they "
+        "work in.",
+        "người",
+        "—",
+        "count",
+        TRAINING,
+        _distinct("patient_id"),  # the learner's user id (the engine's "person" of a cell)
+        source="training",
+    ),
+    Indicator(
+        "facilities_trained",
+        "Số cơ sở có nhân viên được đào tạo",
+        "Facilities with staff trained",
+        "Số cơ sở có ít nhất một nhân viên hoàn thành khóa đào tạo trong kỳ.",
+        "Facilities with at least one member of staff who completed a course in the period.",
+        "cơ sở",
+        "—",
+        "count",
+        TRAINING,
+        _distinct("facility_id"),
+        source="training",
+    ),
+    Indicator(
+        "cme_on_track",
+        "Tỷ lệ nhân viên đạt tiến độ 120 tiết",
+        "Staff on track for 120 tiết",
+        "Tỷ lệ nhân viên lâm sàng đạt tiến độ đào tạo liên tục (ít nhất 120 tiết trong 5 năm, "
+        "Thông tư 32/2023/TT-BYT): chưa thiếu tiết và còn hơn một năm mới đến hạn thiếu, tính "
+        "vào ngày cuối kỳ (hôm nay nếu kỳ chưa kết thúc).",
+        "Share of clinical staff on track for continuing education (at least 120 tiết in 5 "
+        "years, Circular 32/2023/TT-BYT): not short, and more than a year before they would "
+        "fall short, as of the last day of the period (today if it has not ended).",
+        "nhân viên đạt tiến độ",
+        "nhân viên lâm sàng",
+        "percent",
+        STAFF_STANDING,
+        _share(lambda r: r["on_track"]),
+        source="cme_staff",
     ),
 ]
 BY_CODE = {i.code: i for i in CATALOGUE}

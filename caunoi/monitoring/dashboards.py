@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy
 
 from caunoi.consults.models import OPEN_STATUSES, Consultation, Urgency
 from caunoi.monitoring.catalogue import BY_CODE, Cell, Indicator, Place
+from caunoi.monitoring.engine import cme_as_of
 from caunoi.monitoring.figures import Figure
 from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import Period, month_after, period_label
+from caunoi.network.models import Profession
 from caunoi.patients.models import Sex
 from caunoi.places.models import Province
 
@@ -184,6 +186,8 @@ def _label(by: str, key: str, label: str) -> str:
         return str(Urgency(key).label)
     if by == "sex" and key in Sex.values:
         return str(Sex(key).label)
+    if by == "profession" and key in Profession.values:
+        return str(Profession(key).label)
     if by == "vulnerability":
         return str(VULNERABILITY_LABELS.get(key, key))
     if by == "age_band" and key == "?":
@@ -321,6 +325,46 @@ def queue_health(place: Place) -> Table:
     )
 
 
+TRAINED = ["workers_trained", "facilities_trained", "training_courses"]
+
+
+def training(period: Period, place: Place) -> Table:
+    """Training and continuing education of the place's staff: people and facilities trained and
+    courses completed in the period (each a total, as the API gives it), and how many clinical
+    staff are on track for 120 tiết in five years, with their share."""
+    rows = [
+        Row(
+            code,
+            BY_CODE[code].name,
+            [_figure(compute(BY_CODE[code], period, place).total, code), Figure(None, "percent")],
+        )
+        for code in TRAINED
+    ]
+    standing = compute(BY_CODE["cme_on_track"], period, place).total
+    rows.append(
+        Row(
+            "cme_on_track",
+            BY_CODE["cme_on_track"].name,
+            [
+                Figure(standing.numerator, "count", standing.suppressed),
+                _figure(standing, "cme_on_track"),
+            ],
+        )
+    )
+    return Table(
+        "training",
+        _("Training and continuing education"),
+        _("Indicator"),
+        [Column(_("Number")), Column(_("Share of clinical staff"), "percent")],
+        rows,
+        note=_(
+            "People are counted at the facility they work in. The standing against 120 tiết in "
+            "5 years is of %(date)s. • : fewer than 5 people, not published."
+        )
+        % {"date": date_format(cme_as_of(period), "SHORT_DATE_FORMAT")},
+    )
+
+
 def dashboard_tables(period: Period, place: Place) -> list[Table]:
     url = reverse("monitoring:dashboard")
     if place.kind == "facility" and place.facility is not None and place.facility.is_hub:
@@ -349,5 +393,6 @@ def dashboard_tables(period: Period, place: Place) -> list[Table]:
             _("Age (years)"),
         ),
         breakdown(period, place, "consults_submitted", "sex", _("Consultations by sex"), _("Sex")),
+        training(period, place),
     ]
     return tables

@@ -2,7 +2,7 @@
 into cells with the catalogue's computations, small cells suppressed, and the secondary
 suppression (``protect``). ``compute_raw`` is the reference that the database aggregation
 (``aggregate.py``) must match, and the path of the sources it does not aggregate (referrals,
-video sessions).
+video sessions, the staff's training and their CME standing).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from caunoi.consults.models import Consultation, Status
 from caunoi.monitoring.catalogue import (
@@ -29,8 +31,11 @@ from caunoi.monitoring.catalogue import (
     vulnerable_groups_of,
 )
 from caunoi.monitoring.periods import GRAINS, Period, parse_period, period_label, period_start
-from caunoi.network.models import Facility, FacilityKind
+from caunoi.network.access import CLINICAL_ROLES
+from caunoi.network.models import Facility, FacilityKind, Membership, Profession
 from caunoi.referrals.models import Referral, ReferralStatus
+from caunoi.training.models import Enrolment, EnrolmentStatus
+from caunoi.training.selectors import cme_statuses
 from caunoi.video.models import SessionStatus, VideoSession
 
 # --- the rows each source reads ------------------------------------------------------------------
@@ -216,6 +221,140 @@ def _facility_dicts(
     ]
 
 
+# --- the network's staff: their training and their CME standing --------------------------------
+
+# The sources whose rows are the network's own people, not patients. Their "patient_id" is the
+# person's user id, so the same rule hides a cell of 1 to 4 people: a commune's two trained
+# nurses, or the CME standing of a station's three staff, name them.
+STAFF_SOURCES = ("training", "cme_staff")
+STAFF_FIELDS = (
+    "id",
+    "user_id",
+    "role",
+    "profession",
+    "facility_id",
+    "facility__province__code",
+    "facility__commune__code",
+    "facility__public_id",
+    "facility__name",
+)
+
+
+def staff_places(users: QuerySet[Any]) -> dict[int, dict[str, Any]]:
+    """Where each person of ``users`` (a query of user ids) counts: one membership each, so that
+    a person is counted once and in one place. Of their active memberships with a facility, the
+    first clinical one (the oldest, as the network knows them longest there); without a
+    clinical one, the first (an officer who took a course counts at their department).
+    People with no active membership at a facility (donors, administrators, people who left)
+    have no place and are not counted."""
+    chosen: dict[int, dict[str, Any]] = {}
+    memberships = (
+        Membership.objects.active()
+        .filter(facility__isnull=False, user_id__in=users)
+        .order_by("user_id", "id")
+        .values(*STAFF_FIELDS)
+    )
+    for m in memberships:
+        held = chosen.get(m["user_id"])
+        if held is None or (held["role"] not in CLINICAL_ROLES and m["role"] in CLINICAL_ROLES):
+            chosen[m["user_id"]] = m
+    return chosen
+
+
+def _staff_in(place: Place, membership: dict[str, Any]) -> bool:
+    if place.kind == "province":
+        return bool(membership["facility__province__code"] == (place.province_code or 0))
+    if place.kind == "facility" and place.facility is not None:
+        # A hub's own staff, as any facility's (only for consultations is a hub's place what
+        # it answers).
+        return bool(membership["facility_id"] == place.facility.pk)
+    return True
+
+
+def _staff_row(membership: dict[str, Any], user_id: int) -> dict[str, Any]:
+    return {
+        "patient_id": user_id,  # a person, for the small-cell rule
+        "profession": membership["profession"],
+        "facility_id": membership["facility_id"],
+        "facility__province__code": membership["facility__province__code"],
+        "facility__commune__code": membership["facility__commune__code"],
+        "facility__public_id": membership["facility__public_id"],
+        "facility__name": membership["facility__name"],
+    }
+
+
+def _training_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    """One row per course completed in the period, at the learner's facility
+    (``staff_places``): a learner's completions all count where they work now."""
+    completed = Enrolment.objects.filter(
+        status=EnrolmentStatus.COMPLETED,
+        completed_at__gte=period.start_at,
+        completed_at__lt=period.end_at,
+    )
+    if place.kind != "network":
+        # Those with a membership in the place, in the database; which of their memberships
+        # counts is decided below, as for every place.
+        members = _place_filter(Membership.objects.active(), place, "facility")
+        completed = completed.filter(user_id__in=members.values("user_id"))
+    places = staff_places(completed.values("user_id"))
+    rows = []
+    for e in completed.values(
+        "user_id",
+        "course_id",
+        "completed_at",
+        "course__specialty__code",
+        "course__specialty__name_vi",
+        "course__specialty__name_en",
+    ):
+        membership = places.get(e["user_id"])
+        if membership is None or not _staff_in(place, membership):
+            continue
+        rows.append(
+            {
+                **_staff_row(membership, e["user_id"]),
+                "when": e["completed_at"],
+                "course_id": e["course_id"],
+                "specialty__code": e["course__specialty__code"],
+                "specialty__name_vi": e["course__specialty__name_vi"],
+                "specialty__name_en": e["course__specialty__name_en"],
+            }
+        )
+    return rows
+
+
+def cme_as_of(period: Period) -> date:
+    """The date a CME standing is read on: the period's last day, or today while it runs."""
+    return min(period.end - timedelta(days=1), timezone.localdate())
+
+
+def _cme_staff_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    """One row per person with an active clinical membership at a facility (the staff of
+    ``training.selectors.cme_compliance``), placed as ``staff_places`` places them, with their
+    standing against the 120-tiết rule on ``cme_as_of``. Who is staff is read as it is now:
+    the network keeps no history of memberships."""
+    clinical = _place_filter(
+        Membership.objects.active().filter(facility__isnull=False, role__in=sorted(CLINICAL_ROLES)),
+        place,
+        "facility",
+    )
+    staff = {
+        user_id: m
+        for user_id, m in staff_places(clinical.values("user_id")).items()
+        if _staff_in(place, m)
+    }
+    as_of = cme_as_of(period)
+    statuses = cme_statuses(sorted(staff), today=as_of)
+    return [
+        {
+            **_staff_row(m, user_id),
+            "when": period.start_at,
+            "on_track": statuses[user_id].on_track,
+        }
+        for user_id, m in staff.items()
+        if user_id in statuses
+    ]
+
+
 def rows_for(indicator: Indicator, period: Period, place: Place) -> list[dict[str, Any]]:
     if indicator.source in TIME_FIELD:
         return _consult_rows(indicator.source, period, place)
@@ -223,6 +362,10 @@ def rows_for(indicator: Indicator, period: Period, place: Place) -> list[dict[st
         return _referral_rows(period, place)
     if indicator.source == "video":
         return _video_rows(period, place)
+    if indicator.source == "training":
+        return _training_rows(period, place)
+    if indicator.source == "cme_staff":
+        return _cme_staff_rows(period, place)
     return facility_rows(period, place)
 
 
@@ -235,9 +378,12 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
         start = period_start(by, row["when"])
         label = period_label(by, start)
         return [(label, label)]
-    prefix = {"referrals": "from_facility", "video": "consultation__requester_facility"}.get(
-        indicator.source, "requester_facility"
-    )
+    prefix = {
+        "referrals": "from_facility",
+        "video": "consultation__requester_facility",
+        "training": "facility",
+        "cme_staff": "facility",
+    }.get(indicator.source, "requester_facility")
     if by == "province":
         code = row.get(f"{prefix}__province__code")
         return [(str(code), str(code))]
@@ -250,6 +396,8 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
         hub = "consultation__hub" if indicator.source == "video" else "hub"
         return [(str(row.get(f"{hub}__public_id")), str(row.get(f"{hub}__name") or "—"))]
     if by == "specialty":
+        if row["specialty__code"] is None:  # a course given no specialty
+            return [("none", _("no specialty"))]
         name = (
             row["specialty__name_en"]
             if (get_language() or "vi").startswith("en")
@@ -266,6 +414,9 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
         return [(row["age_band"], row["age_band"])]
     if by == "vulnerability":
         return [(g, g) for g in vulnerable_groups_of(row)] or [("none", "none")]
+    if by == "profession":
+        key = row["profession"]
+        return [(key, str(Profession(key).label) if key in Profession.values else key)]
     raise ValueError(by)
 
 
@@ -324,7 +475,8 @@ def published_alone(result: Result, cells: list[Cell]) -> set[str]:
     """The keys of the cells of this breakdown that are also published on their own, as the
     total of a query the same reader may ask: a whole month (week, quarter, year, day) of the
     period is that period's total, a province of the network is that province's total, a
-    grassroots facility of the network or of a province is that facility's total."""
+    grassroots facility of the network or of a province is that facility's total (for the
+    staff's training and standing, any facility, hubs too)."""
     by, place, period = result.by, result.place, result.period
     keys: set[str] = set()
     if by in GRAINS:
@@ -343,12 +495,15 @@ def published_alone(result: Result, cells: list[Cell]) -> set[str]:
         keys = {c.key for c in cells}
     elif by == "facility" and place.kind in ("network", "province"):
         # A hub's own dashboard counts what it answers, not what it sends: not the same cell.
-        hubs = {
-            str(public_id)
-            for public_id in Facility.objects.filter(
-                public_id__in=[c.key for c in cells if _is_uuid(c.key)], is_hub=True
-            ).values_list("public_id", flat=True)
-        }
+        # Its staff's training and standing are its own, as any facility's.
+        hubs: set[str] = set()
+        if result.indicator.source not in STAFF_SOURCES:
+            hubs = {
+                str(public_id)
+                for public_id in Facility.objects.filter(
+                    public_id__in=[c.key for c in cells if _is_uuid(c.key)], is_hub=True
+                ).values_list("public_id", flat=True)
+            }
         keys = {c.key for c in cells if _is_uuid(c.key) and c.key not in hubs}
     return keys
 
