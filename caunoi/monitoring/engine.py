@@ -35,7 +35,7 @@ from caunoi.network.access import CLINICAL_ROLES
 from caunoi.network.models import Facility, FacilityKind, Membership, Profession
 from caunoi.referrals.models import Referral, ReferralStatus
 from caunoi.training.models import Enrolment, EnrolmentStatus
-from caunoi.training.selectors import cme_statuses
+from caunoi.training.selectors import cme_standings
 from caunoi.video.models import SessionStatus, VideoSession
 
 # --- the rows each source reads ------------------------------------------------------------------
@@ -343,7 +343,7 @@ def _cme_staff_rows(period: Period, place: Place) -> list[dict[str, Any]]:
         if _staff_in(place, m)
     }
     as_of = cme_as_of(period)
-    statuses = cme_statuses(sorted(staff), today=as_of)
+    statuses = cme_standings(clinical.values("user_id"), today=as_of)
     return [
         {
             **_staff_row(m, user_id),

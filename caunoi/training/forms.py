@@ -144,3 +144,42 @@ class SessionCaseForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = choices
+
+
+def parse_questions(text: str) -> list[tuple[str, list[str], int | None]]:
+    """Questions as an organiser types them: one block per question, separated by an empty
+    line; the first line is the question, each next line an answer, the right one starting
+    with ``*``. Answers (question, answers, index of the right one or None)."""
+    blocks: list[list[str]] = [[]]
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = raw.strip()
+        if line:
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    questions = []
+    for block in (b for b in blocks if b):
+        question, *answers = block
+        right = next((n for n, a in enumerate(answers) if a.startswith("*")), None)
+        questions.append((question, [a.lstrip("*").strip() for a in answers], right))
+    return questions
+
+
+def format_questions(rows: list[tuple[str, list[str], int]]) -> str:
+    """The same text back from stored questions (so that they can be edited)."""
+    return "\n\n".join(
+        "\n".join([question, *((f"* {a}" if n == right else a) for n, a in enumerate(answers))])
+        for question, answers, right in rows
+    )
+
+
+class QuestionsForm(forms.Form):
+    questions = forms.CharField(
+        label=_("Questions"),
+        max_length=40000,
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
+        help_text=_(
+            "One question per block, blocks separated by an empty line: the question on the "
+            "first line, then one answer per line, the right one starting with *."
+        ),
+    )

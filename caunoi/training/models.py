@@ -729,6 +729,37 @@ class CmeProfile(TimeStampedModel):
         return f"{self.user} · {self.licence_issued_on:%d/%m/%Y}"
 
 
+class CmeStanding(models.Model):
+    """A person's standing against the 120-tiết rule, kept so that a summary of thousands of
+    staff is one read instead of every credit (``selectors.cme_standings``). Computed on
+    ``computed_on``, it holds for every later day until something changes: with no new credit
+    the window only loses credits, so the person is short from ``deadline`` on and warned in the
+    year before. It is recomputed when the credits it was made from (their number, the newest
+    change), the date the obligation started, or a credit dated after ``computed_on`` differ
+    from what it saw."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("health worker"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="cme_standing",
+    )
+    computed_on = models.DateField()
+    since = models.DateField()
+    deadline = models.DateField()
+    credits = models.PositiveIntegerField()
+    credits_changed_at = models.DateTimeField(null=True)
+    next_credit_on = models.DateField(null=True)
+
+    class Meta:
+        verbose_name = _("CME standing")
+        verbose_name_plural = _("CME standings")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.deadline:%d/%m/%Y}"
+
+
 class Certificate(TimeStampedModel):
     """The certificate of a completed course (Circular 32/2023/TT-BYT, Appendix II): a number
     anyone can verify on the public page, and the same facts as a signed credential (W3C

@@ -3,15 +3,13 @@ CME ledger, the staff summaries, a session's tests and evaluations."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from caunoi.accounts.models import User
@@ -25,6 +23,7 @@ from caunoi.training.models import (
     AssessmentKind,
     CmeCredit,
     CmeProfile,
+    CmeStanding,
     Course,
     CourseStatus,
     CreditSource,
@@ -159,24 +158,45 @@ class ComplianceRow:
         return self.on_track * 100 // self.staff if self.staff else 0  # 99.8 % is not 100 %
 
 
-def cme_statuses(user_ids: list[int], *, today: date) -> dict[int, CmeStatus]:
-    """The ledger status of many people at once: one read of their counted credits, one of
-    their licence dates."""
+# People are named by a list of user ids, or — for thousands — by a query of them (one
+# subquery instead of thousands of parameters).
+Users = QuerySet[Any] | list[int]
+
+
+def _since(user_ids: Users) -> dict[int, date]:
+    """When each person's obligation started: their licence date, else when the platform first
+    knew them."""
+    zone = timezone.get_current_timezone()
     since = {
-        pk: timezone.localdate(joined)
+        pk: joined.astimezone(zone).date()
         for pk, joined in User.objects.filter(pk__in=user_ids).values_list("pk", "date_joined")
     }
     since.update(
         CmeProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "licence_issued_on")
     )
-    credits: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk in user_ids}
-    counted = CmeCredit.objects.filter(user_id__in=user_ids).filter(
+    return since
+
+
+def _counted(user_ids: Users) -> QuerySet[CmeCredit]:
+    return CmeCredit.objects.filter(user_id__in=user_ids).filter(
         Q(source=CreditSource.PLATFORM) | Q(verified_at__isnull=False)
     )
-    for user_id, on, tiet in counted.values_list("user_id", "earned_on", "tiet").iterator(
-        chunk_size=5000
+
+
+def _credits(user_ids: list[int]) -> dict[int, list[tuple[date, Decimal]]]:
+    credits: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk in user_ids}
+    for user_id, on, tiet in (
+        _counted(user_ids).values_list("user_id", "earned_on", "tiet").iterator(chunk_size=5000)
     ):
         credits[user_id].append((on, tiet))
+    return credits
+
+
+def cme_statuses(user_ids: list[int], *, today: date) -> dict[int, CmeStatus]:
+    """The ledger status of many people at once: one read of their counted credits, one of
+    their licence dates."""
+    since = _since(user_ids)
+    credits = _credits(user_ids)
     return {
         pk: cme_status(credits[pk], today=today, since=since[pk], required=REQUIRED_TIET)
         for pk in user_ids
@@ -184,35 +204,117 @@ def cme_statuses(user_ids: list[int], *, today: date) -> dict[int, CmeStatus]:
     }
 
 
-# The staff summary of a province reads every credit of its staff (2.3 s for 20,000 people and
-# 200,000 credits, BENCHMARKS.md): it is kept this long, and says when it was counted.
-COMPLIANCE_CACHE_SECONDS = 600
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands on a day, as the summaries count it."""
+
+    deadline: date
+    short_now: bool
+    warning: bool
+    on_track: bool
 
 
-def cme_compliance_cached(facility_ids: set[int]) -> tuple[list[ComplianceRow], datetime]:
-    """``cme_compliance`` of today, computed at most every ``COMPLIANCE_CACHE_SECONDS`` for
-    the same facilities; with the time it was counted."""
-    digest = hashlib.sha256(",".join(map(str, sorted(facility_ids))).encode()).hexdigest()[:24]
-    key = f"training:compliance:{timezone.localdate()}:{digest}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    value = (cme_compliance(facility_ids), timezone.now())
-    cache.set(key, value, COMPLIANCE_CACHE_SECONDS)
-    return value
+# Warned this many days before the deadline (``rules.cme_status``'s default).
+WARN_DAYS = 365
+
+
+def standing_on(deadline: date, today: date) -> Standing:
+    """The standing on ``today`` of a person whose window, with no new credit, first falls short
+    on ``deadline`` (computed on a day no later than ``today``): short from the deadline on,
+    warned in the year before it. ``rules.cme_status`` gives the same on every such day."""
+    short = today >= deadline
+    warning = not short and (deadline - today).days <= WARN_DAYS
+    return Standing(deadline, short, warning, not short and not warning)
+
+
+def cme_standings(user_ids: Users, *, today: date | None = None) -> dict[int, Standing]:
+    """The standing of many people at once, from the kept ``CmeStanding`` where it still holds
+    (one read of the standings, one count of each person's credits), computed afresh — and
+    kept, when ``today`` is today — for the others. The same flags as ``cme_statuses``."""
+    today = today or timezone.localdate()
+    since = _since(user_ids)
+    # What the credits look like now, read before they are: a credit that changes in between
+    # leaves a kept standing that no longer matches, recomputed at the next read.
+    seen = {
+        row["user_id"]: (row["n"], row["changed"])
+        for row in _counted(user_ids)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("id"), changed=Max("updated_at"))
+    }
+    kept = {
+        row[0]: row[1:]
+        for row in CmeStanding.objects.filter(user_id__in=user_ids).values_list(
+            "user_id",
+            "since",
+            "credits",
+            "credits_changed_at",
+            "computed_on",
+            "next_credit_on",
+            "deadline",
+        )
+    }
+    out: dict[int, Standing] = {}
+    stale: list[int] = []
+    for pk, started in since.items():
+        k = kept.get(pk)
+        if (
+            k is not None
+            and k[0] == started
+            and (k[1], k[2]) == seen.get(pk, (0, None))
+            and k[3] <= today
+            and (k[4] is None or k[4] > today)
+        ):
+            out[pk] = standing_on(k[5], today)
+        else:
+            stale.append(pk)
+    if not stale:
+        return out
+    credits = _credits(stale)
+    rows = []
+    for pk in stale:
+        status = cme_status(credits[pk], today=today, since=since[pk], required=REQUIRED_TIET)
+        out[pk] = Standing(status.deadline, status.short_now, status.warning, status.on_track)
+        later = [on for on, _tiet in credits[pk] if on > today]
+        n, changed = seen.get(pk, (0, None))
+        rows.append(
+            CmeStanding(
+                user_id=pk,
+                computed_on=today,
+                since=since[pk],
+                deadline=status.deadline,
+                credits=n,
+                credits_changed_at=changed,
+                next_credit_on=min(later) if later else None,
+            )
+        )
+    if today == timezone.localdate():
+        CmeStanding.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["user"],
+            update_fields=[
+                "computed_on",
+                "since",
+                "deadline",
+                "credits",
+                "credits_changed_at",
+                "next_credit_on",
+            ],
+            batch_size=1000,
+        )
+    return out
 
 
 def cme_compliance(facility_ids: set[int], *, today: date | None = None) -> list[ComplianceRow]:
     """Per facility, its clinical staff on track, warned (short within a year) and short now."""
     today = today or timezone.localdate()
-    members = list(
-        Membership.objects.active()
-        .filter(facility_id__in=facility_ids, role__in=sorted(CLINICAL_ROLES))
-        .values_list("facility_id", "user_id")
-        .distinct()
+    clinical = Membership.objects.active().filter(
+        facility_id__in=facility_ids, role__in=sorted(CLINICAL_ROLES)
     )
-    statuses = cme_statuses(sorted({u for _f, u in members}), today=today)
-    by_facility: dict[int, list[CmeStatus]] = {}
+    members = list(clinical.values_list("facility_id", "user_id").distinct())
+    statuses = cme_standings(clinical.values("user_id"), today=today)
+    by_facility: dict[int, list[Standing]] = {}
     for facility_id, user_id in members:
         if user_id in statuses:
             by_facility.setdefault(facility_id, []).append(statuses[user_id])

@@ -17,6 +17,7 @@ urlpatterns = [
     path("courses/<uuid:public_id>/cancel/", views.enrolment_cancel_view, name="cancel"),
     path("courses/<uuid:public_id>/nominate/", views.course_nominate_view, name="nominate"),
     path("courses/<uuid:public_id>/materials/", views.material_add_view, name="material_add"),
+    path("courses/<uuid:public_id>/test/edit/", views.course_test_edit, name="test_edit"),
     path("courses/<uuid:public_id>/test/<str:kind>/", views.course_test, name="test"),
     path("materials/<uuid:public_id>/", views.material_open, name="material"),
     path("sessions/<uuid:public_id>/", views.session_detail, name="session"),

@@ -53,8 +53,11 @@ from caunoi.training.forms import (
     EvaluationForm,
     MaterialForm,
     NominateForm,
+    QuestionsForm,
     RevokeForm,
     SessionCaseForm,
+    format_questions,
+    parse_questions,
 )
 from caunoi.training.models import (
     HOLDING_PLACE,
@@ -76,7 +79,7 @@ from caunoi.training.models import (
     TrainingSession,
 )
 from caunoi.training.selectors import (
-    cme_compliance_cached,
+    cme_compliance,
     cme_ledger,
     course_catalogue,
     declarations_to_check,
@@ -86,6 +89,7 @@ from caunoi.training.selectors import (
 from caunoi.training.services import (
     CaseEdits,
     DeclarationInput,
+    QuestionInput,
     assessment_take,
     assessment_window,
     attendance_check_in,
@@ -96,6 +100,7 @@ from caunoi.training.services import (
     cme_credit_declare,
     course_enrol,
     course_nominate,
+    course_test_set,
     enrolment_cancel,
     material_add,
     session_attendance_compute,
@@ -757,7 +762,7 @@ def compliance(request: AuthedRequest) -> HttpResponse:
         )
     if not facility_ids:
         raise Http404
-    rows, counted_at = cme_compliance_cached(facility_ids)
+    rows = cme_compliance(facility_ids)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     totals = {
         "staff": sum(r.staff for r in rows),
@@ -769,7 +774,7 @@ def compliance(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "training/compliance.html",
-        {"page": page, "totals": totals, "share": share, "query": "", "counted_at": counted_at},
+        {"page": page, "totals": totals, "share": share, "query": ""},
     )
 
 
@@ -860,3 +865,36 @@ def declaration_check_view(request: AuthedRequest, public_id: str) -> HttpRespon
         return _("Not accepted; %(name)s is told why.") % {"name": credit.user.full_name}
 
     return run_guarded(request, step, reverse("training:staff"))
+
+
+@login_required
+def course_test_edit(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """The organisers write the course's test as text (``forms.parse_questions``) until the
+    first learner has taken it."""
+    course = access_course(request.user, public_id)
+    if not can_organise(request.user, course.centre):
+        raise Http404
+    taken = AssessmentAttempt.objects.filter(enrolment__course=course).exists()
+    stored = [(q.text, list(q.choices), q.answer) for q in course.questions.all()]
+    form = QuestionsForm(request.POST or None, initial={"questions": format_questions(stored)})
+    if request.method == "POST" and form.is_valid():
+        parsed = parse_questions(form.cleaned_data["questions"])
+
+        def step() -> str:
+            rows = course_test_set(
+                course=course,
+                actor=request.user,
+                questions=[
+                    QuestionInput(text, answers, -1 if right is None else right)
+                    for text, answers, right in parsed
+                ],
+                origin=origin_of(request),
+            )
+            return _("The test is saved: %(n)s questions.") % {"n": len(rows)}
+
+        return run_guarded(request, step, reverse("training:test_edit", args=[course.public_id]))
+    return render(
+        request,
+        "training/course_test_edit.html",
+        {"course": course, "form": form, "taken": taken, "count": len(stored)},
+    )

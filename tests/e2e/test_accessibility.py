@@ -88,6 +88,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("head", "staff member's CME ledger", "/training/staff/{staff}/", ()),
     ("head", "training course with nomination", "/training/courses/{other_course}/", ()),
     ("specialist", "training session attendance", "/training/sessions/{session}/", ()),
+    ("specialist", "course test to write", "/training/courses/{course}/test/edit/", ()),
     ("specialist", "home", "/", ()),
     ("specialist", "hub queue", "/consults/?queue=hub", ()),
     ("specialist", "waiting consultation", "/consults/{waiting}/", ()),

@@ -112,7 +112,7 @@ NO_PATIENT_DATA = {
     "certificate_verify_form", "api:list_courses", "api:get_course", "api:ledger",
     "api:get_certificate", "api:session_attendance",
     "training:staff", "training:staff_ledger", "training:evidence", "training:test",
-    "training:material", "training:evaluate",
+    "training:material", "training:evaluate", "training:test_edit",
 }  # fmt: skip
 
 

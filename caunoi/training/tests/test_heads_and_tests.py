@@ -620,3 +620,33 @@ def test_a_course_for_other_technical_levels_is_not_offered_nor_open_to_a_statio
     with pytest.raises(ValidationError):
         course_nominate(course=course, learner=worker, actor=head)
     assert not Enrolment.objects.filter(course=course).exists()
+
+
+def test_organisers_write_the_test_as_text_until_a_learner_has_taken_it(
+    centre, specialist, worker, login
+):
+    from caunoi.training.models import AssessmentQuestion
+
+    course = _course(centre, specialist)
+    url = f"/training/courses/{course.public_id}/test/edit/"
+    assert login(worker).get(url).status_code == 404
+    page = login(specialist).get(url).content.decode()
+    assert "* &lt; 140/90" in page  # the stored questions, as text, the right answer starred
+    text = (
+        "Dấu hiệu nguy hiểm ở trẻ?\n* Co giật\nHo nhẹ\n\n\nSốt bao nhiêu là cao?\n38 độ\n* 39 độ\n"
+    )
+    login(specialist).post(url, {"questions": text})
+    stored = [
+        (q.text, q.choices, q.answer) for q in AssessmentQuestion.objects.filter(course=course)
+    ]
+    assert stored == [
+        ("Dấu hiệu nguy hiểm ở trẻ?", ["Co giật", "Ho nhẹ"], 0),
+        ("Sốt bao nhiêu là cao?", ["38 độ", "39 độ"], 1),
+    ]
+    # No answer marked right: refused, the questions stay as they were.
+    login(specialist).post(url, {"questions": "Câu hỏi?\nA\nB"})
+    assert AssessmentQuestion.objects.filter(course=course).count() == 2
+    enrolment, _ = course_enrol(course=course, actor=worker)
+    assessment_take(enrolment=enrolment, actor=worker, kind="pre", answers=[0, 1])
+    login(specialist).post(url, {"questions": "Câu mới?\n* A\nB"})
+    assert AssessmentQuestion.objects.filter(course=course).count() == 2
