@@ -69,6 +69,12 @@ PURPOSES: dict[str, Promise] = {
     "CME credit checked": pgettext_lazy("audit purpose", "CME credit checked"),
     "CME ledger of staff": pgettext_lazy("audit purpose", "CME ledger of staff"),
     "training test": pgettext_lazy("audit purpose", "training test"),
+    "technique transfer": pgettext_lazy("audit purpose", "technique transfer"),
+    "technique transfer case": pgettext_lazy("audit purpose", "technique transfer case"),
+    "technique transfer report": pgettext_lazy("audit purpose", "technique transfer report"),
+    "overdue: technique transfer report": pgettext_lazy(
+        "audit purpose", "overdue: technique transfer report"
+    ),
     "teaching case proposed": pgettext_lazy("audit purpose", "teaching case proposed"),
     "teaching case review": pgettext_lazy("audit purpose", "teaching case review"),
     # Registry, reference data, exports

@@ -11,6 +11,7 @@ from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
 from caunoi.referrals.api import router as referrals_router
 from caunoi.training.api import router as training_router
+from caunoi.transfers.api import router as transfers_router
 from caunoi.video.api import router as video_router
 
 api = DocumentedErrorsAPI(
@@ -35,4 +36,5 @@ api.add_router("", consults_router)
 api.add_router("", video_router)
 api.add_router("", referrals_router)
 api.add_router("", training_router)
+api.add_router("", transfers_router)
 api.add_router("", monitoring_router)

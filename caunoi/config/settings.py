@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "caunoi.video",
     "caunoi.referrals",
     "caunoi.training",
+    "caunoi.transfers",
     "caunoi.monitoring",
     "caunoi.home",
     "caunoi.demo",  # last: it may import every app, and nothing imports it

@@ -35,6 +35,7 @@ urlpatterns = [
     path("video/", include("caunoi.video.urls")),
     path("referrals/", include("caunoi.referrals.urls")),
     path("training/", include("caunoi.training.urls")),
+    path("transfers/", include("caunoi.transfers.urls")),
     # Public: anyone holding a certificate's number checks it, without an account.
     path("verify/<str:number>/", training_views.certificate_verify, name="certificate_verify"),
     path("verify/", training_views.certificate_verify_form, name="certificate_verify_form"),

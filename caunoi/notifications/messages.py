@@ -115,6 +115,23 @@ MESSAGES: dict[str, Message] = {
         _("An activity to check: %(learner)s"),
         _("%(learner)s declared %(tiet)s tiết from elsewhere, with evidence."),
     ),
+    # Technique transfer
+    "transfer.agreed": Message(
+        _("Technique transfer agreed: %(technique)s"),
+        _("%(hub)s will transfer it to %(receiver)s."),
+    ),
+    "transfer.signed_off": Message(
+        _("Technique transfer signed off: %(technique)s"),
+        _("%(hub)s signed it off; the head of %(receiver)s may now authorise it."),
+    ),
+    "transfer.authorised": Message(
+        _("Technique authorised: %(technique)s"),
+        _("%(receiver)s performs it independently; monthly reports start."),
+    ),
+    "transfer.report_overdue": Message(
+        _("Monthly report overdue: %(technique)s"),
+        _("%(receiver)s has not reported %(month)s."),
+    ),
     "training.declaration_checked": Message(
         _("Your activity was checked: %(activity)s"), _("%(outcome)s")
     ),

@@ -91,6 +91,9 @@ WRITES = {
     "training:correct", "training:check_in", "training:case_propose", "training:case_review",
     "api:enrol", "api:publish_course", "api:propose_teaching_case",
     "training:nominate", "training:material_add", "training:session_case", "training:check",
+    # Technique transfer: no patient identity in a transfer, its cases or its reports.
+    "transfers:new", "transfers:step", "api:create_transfer", "api:add_case",
+    "api:sign_off_transfer", "api:authorise_transfer", "api:file_report",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -113,6 +116,8 @@ NO_PATIENT_DATA = {
     "api:get_certificate", "api:session_attendance",
     "training:staff", "training:staff_ledger", "training:evidence", "training:test",
     "training:material", "training:evaluate", "training:test_edit",
+    "transfers:list", "transfers:detail", "transfers:agreement", "api:list_transfers",
+    "api:get_transfer",
 }  # fmt: skip
 
 
