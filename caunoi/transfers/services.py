@@ -535,6 +535,7 @@ def report_file(
     existing = MonthlyReport.objects.filter(transfer=transfer, month=month).first()
     if existing is not None:
         return existing, False
+    transfer = Transfer.objects.get(pk=transfer.pk)  # as it stands now, not as the caller read it
     if transfer.status != TransferStatus.AUTHORISED or transfer.authorised_on is None:
         raise ValidationError(_("Monthly reports start once the technique is authorised."))
     errors: dict[str, list[str]] = {}

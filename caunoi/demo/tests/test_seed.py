@@ -24,6 +24,7 @@ from caunoi.training.models import (
     EnrolmentStatus,
 )
 from caunoi.training.selectors import declarations_to_check
+from caunoi.transfers.models import Transfer
 from caunoi.video.models import VideoSession
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
@@ -75,6 +76,19 @@ def test_seed_makes_the_documented_demo_once():
         CmeCredit.objects.filter(presentation__isnull=False, activity_type="teaching").count() == 1
     )
     assert AssessmentAttempt.objects.filter(kind="post").count() == 11
+    # Technique transfer: Huế to Nghệ An and Tuyên Quang, one in each state; the oldest with
+    # its twelve monthly reports, the running one with its last month left for the check.
+    assert set(Transfer.objects.values_list("status", flat=True)) == {
+        "agreed",
+        "theory_done",
+        "observed",
+        "assessed",
+        "signed_off",
+        "authorised",
+    }
+    assert sorted(
+        t.reports.count() for t in Transfer.objects.filter(status="authorised")
+    ) == [3, 12]
     before = counts()
 
     again = seed()

@@ -17,6 +17,7 @@ from caunoi.demo.scale_consults import scale_consults_load
 from caunoi.demo.scale_patients import scale_patients_load
 from caunoi.demo.scale_workers import scale_workers_load
 from caunoi.demo.training import demo_training_load
+from caunoi.demo.transfers import demo_transfers_load
 from caunoi.demo.video import demo_video_load
 from caunoi.monitoring.facts import refresh as refresh_facts
 from caunoi.places.loader import places_load
@@ -83,6 +84,8 @@ class Command(BaseCommand):
             demo_roster_load(progress=say)
             self.stdout.write("Demo training:")
             demo_training_load(progress=say)
+            self.stdout.write("Demo technique transfers:")
+            demo_transfers_load(progress=say)
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)
