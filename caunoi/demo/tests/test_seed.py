@@ -86,9 +86,8 @@ def test_seed_makes_the_documented_demo_once():
         "signed_off",
         "authorised",
     }
-    assert sorted(
-        t.reports.count() for t in Transfer.objects.filter(status="authorised")
-    ) == [3, 12]
+    authorised = Transfer.objects.filter(status="authorised")
+    assert sorted(t.reports.count() for t in authorised) == [3, 12]
     before = counts()
 
     again = seed()
