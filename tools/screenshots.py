@@ -54,6 +54,7 @@ FIND = {
     "session": ("/training/", rf"/training/sessions/({UUID})/$"),
     "other_course": ("/training/", rf"/training/courses/({UUID})/$"),
     "staff": ("/training/staff/", rf"/training/staff/({UUID})/$"),
+    "transfer": ("/transfers/", rf"/transfers/({UUID})/$"),
 }
 # A coordinator finds waiting consults in triage (no specialty queue); a receiving clinician
 # finds referrals in the incoming box.

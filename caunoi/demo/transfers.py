@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +25,7 @@ from caunoi.transfers.services import (
     authorise,
     case_record,
     observation_complete,
+    report_due,
     report_file,
     report_months,
     sign_off,
@@ -193,6 +194,10 @@ def _history(t: Transfer, today: date, authorised_ago: int, reporter: User) -> N
     t.refresh_from_db()
     head = Membership.objects.get(facility=t.receiver, is_head=True).user
     authorise(transfer=t, actor=head, decision_number="208/QĐ-BV", on=on)
+    zone = timezone.get_current_timezone()
+    TransferEvent.objects.filter(transfer=t, kind="authorised").update(
+        at=datetime(on.year, on.month, on.day, 9, tzinfo=zone)
+    )
     months = [m for m in report_months(on) if m < today.replace(day=1)]
     finished = len(months) == 12
     for n, month in enumerate(months if finished else months[:-1]):
@@ -207,3 +212,7 @@ def _history(t: Transfer, today: date, authorised_ago: int, reporter: User) -> N
                 referred_onward=1 if n == 2 else 0,
             ),
         )
+        filed = report_due(month) - timedelta(days=4)  # a few days before it was due
+        TransferEvent.objects.filter(
+            transfer=t, kind="reported", detail__month=month.isoformat()
+        ).update(at=filed)

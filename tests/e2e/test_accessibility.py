@@ -89,6 +89,9 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("head", "training course with nomination", "/training/courses/{other_course}/", ()),
     ("specialist", "training session attendance", "/training/sessions/{session}/", ()),
     ("specialist", "course test to write", "/training/courses/{course}/test/edit/", ()),
+    ("specialist", "technique transfers", "/transfers/", ()),
+    ("specialist", "technique transfer", "/transfers/{transfer}/", ()),
+    ("specialist", "new technique transfer", "/transfers/new/", ()),
     ("specialist", "home", "/", ()),
     ("specialist", "hub queue", "/consults/?queue=hub", ()),
     ("specialist", "waiting consultation", "/consults/{waiting}/", ()),
@@ -111,6 +114,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("receiver", "incoming referrals", "/referrals/?box=in", ()),
     ("receiver", "referral to accept", "/referrals/{referral}/", ()),
     ("receiver", "referred patient", "/patients/{patient}/", ()),
+    ("receiver", "technique transfer received", "/transfers/{transfer}/", ()),
     ("officer", "home", "/", ()),
     ("officer", "monitoring", "/monitoring/", ()),
     ("officer", "staff continuing education", "/training/compliance/", ()),
@@ -162,6 +166,13 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         cme_credit_declare,
         course_enrol,
         course_publish,
+    )
+    from caunoi.transfers.models import Transfer
+    from caunoi.transfers.services import (
+        TransferInput,
+        observation_complete,
+        theory_complete,
+        transfer_create,
     )
     from caunoi.video.models import VideoSession
     from caunoi.video.services import video_session_schedule
@@ -256,7 +267,29 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
                 sessions=[SessionInput("Buổi 1", start, start + timedelta(hours=2), "room")],
             ),
         )
+        receiver = User.objects.get(username="receiver")
+        transfer, _created = transfer_create(
+            actor=specialist,
+            hub=centre.facility,
+            client_id=uuid.uuid4(),
+            data=TransferInput(
+                receiver=receiver.memberships.get(role="clinician").facility,
+                technique_name="Nội soi phế quản ống mềm",
+                technique_code="02.0123",
+                specialty=internal_medicine(),
+                level="specialised",
+                agreed_on=timezone.localdate() - timedelta(days=30),
+                planned_end=timezone.localdate() + timedelta(days=90),
+                observed_target=0,
+                supervised_target=3,
+                trainers=[specialist],
+                trainees=[receiver],
+            ),
+        )
+        theory_complete(transfer=transfer, actor=specialist)
+        observation_complete(transfer=transfer, actor=specialist)
         yield {
+            "transfer": str(transfer.public_id),
             "staff": str(worker.public_id),
             "other_course": str(other_course.public_id),
             "course": str(course.public_id),
@@ -277,6 +310,8 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         other_course.delete()
         centre.delete()
         CmeCredit.objects.filter(user=worker, source="self_declared").delete()
+        Transfer.objects.filter(pk=transfer.pk).delete()
+        Notification.objects.filter(url=transfer.get_absolute_url()).delete()
         Membership.objects.filter(user=head).delete()
         head.delete()
         VideoSession.objects.filter(pk=video.pk).delete()
