@@ -9,6 +9,7 @@ from caunoi.monitoring.api import router as monitoring_router
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
+from caunoi.protocols.api import router as protocols_router
 from caunoi.referrals.api import router as referrals_router
 from caunoi.training.api import router as training_router
 from caunoi.transfers.api import router as transfers_router
@@ -33,6 +34,7 @@ api.add_router("", places_router)
 api.add_router("", network_router)
 api.add_router("", patients_router)
 api.add_router("", consults_router)
+api.add_router("", protocols_router)
 api.add_router("", video_router)
 api.add_router("", referrals_router)
 api.add_router("", training_router)

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "caunoi.network",
     "caunoi.codes",
     "caunoi.patients",
+    "caunoi.protocols",
     "caunoi.consults",
     "caunoi.notifications",
     "caunoi.video",

@@ -31,6 +31,7 @@ from caunoi.consults.services import (
     Upload,
     advice_record,
     attachments_add,
+    citable_protocols,
     consultation_claim,
     consultation_close,
     consultation_submit,
@@ -46,6 +47,7 @@ from caunoi.core.api import (
 )
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
+from caunoi.protocols.models import ProtocolVersion
 
 router = Router(tags=["consults"])
 
@@ -92,6 +94,11 @@ class AdviceIn(Schema):
     advice: str = Field(..., min_length=1, max_length=20000)
     outcome: Outcome
     diagnoses: list[str] = Field(default_factory=list, max_length=12, description="ICD-10 codes")
+    protocols: list[UUID] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Protocol versions the advice follows (current, published to the station)",
+    )
 
 
 class CloseIn(Schema):
@@ -157,6 +164,13 @@ class VitalsOut(Schema):
     glucose: Decimal | None = Field(description="mmol/L")
 
 
+class CitedProtocolOut(Schema):
+    id: UUID = Field(description="The protocol version's id")
+    title: str
+    version: int
+    url: str
+
+
 class ConsultOut(ConsultListOut):
     reason: str
     history: str
@@ -169,6 +183,7 @@ class ConsultOut(ConsultListOut):
     advice: str
     diagnoses: list[DiagnosisOut]
     recommended_outcome: str
+    protocols: list[CitedProtocolOut] = Field(description="The protocols the advice follows")
     action_taken: str
     attachments: list[AttachmentOut]
     messages: list[MessageOut]
@@ -236,6 +251,15 @@ def consult_out(c: Consultation) -> dict[str, object]:
             "advice": c.advice,
             "diagnoses": [diagnosis_out(d) for d in c.diagnoses.all()],
             "recommended_outcome": c.recommended_outcome,
+            "protocols": [
+                {
+                    "id": v.public_id,
+                    "title": v.protocol.title,
+                    "version": v.number,
+                    "url": v.get_absolute_url(),
+                }
+                for v in c.cited_protocols.select_related("protocol")
+            ],
             "action_taken": c.action_taken,
             "attachments": [
                 attachment_out(c, a) for a in c.attachments.filter(message__isnull=True)
@@ -405,9 +429,19 @@ def advise(request: AuthedRequest, consult_id: UUID, payload: AdviceIn) -> dict[
         advice=payload.advice,
         outcome=payload.outcome,
         diagnoses=[found[code] for code in dict.fromkeys(codes)],
+        protocols=_cited(c, payload.protocols),
         origin=origin_of(request),
     )
     return _detail(request, c)
+
+
+def _cited(c: Consultation, ids: list[UUID]) -> list[ProtocolVersion]:
+    versions = list(citable_protocols(c).filter(public_id__in=ids))
+    if len(versions) != len(set(ids)):
+        raise FieldErrors(
+            {"protocols": _("Cite a current protocol published to the requesting facility.")}
+        )
+    return versions
 
 
 @router.post("/consults/{consult_id}/close", response=ConsultOut, summary="Acknowledge and close")

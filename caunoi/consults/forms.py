@@ -123,6 +123,20 @@ class AdviceForm(forms.Form):
     outcome = forms.ChoiceField(
         label=gettext_lazy("Recommended outcome"), choices=Outcome.choices, widget=forms.RadioSelect
     )
+    protocols = forms.MultipleChoiceField(
+        label=gettext_lazy("Protocols the advice follows"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("The station sees a link to each protocol you tick."),
+    )
+
+    def __init__(
+        self, *args: Any, protocols: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["protocols"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = protocols or []
 
     def clean_diagnoses(self) -> list[IcdCode]:
         raw = self.cleaned_data.get("diagnoses", "").upper()

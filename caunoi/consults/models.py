@@ -260,6 +260,13 @@ class Consultation(TimeStampedModel):
     recommended_outcome = models.CharField(
         _("recommended outcome"), max_length=16, choices=Outcome.choices, blank=True
     )
+    # The protocol versions the specialist cites in the advice (the worker sees their links).
+    cited_protocols = models.ManyToManyField(
+        "protocols.ProtocolVersion",
+        verbose_name=_("protocols cited"),
+        blank=True,
+        related_name="citations",
+    )
     action_taken = models.TextField(_("what was done"), blank=True)
 
     objects = ConsultationQuerySet.as_manager()

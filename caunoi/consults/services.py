@@ -5,7 +5,7 @@ and notifies people after the commit."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,6 @@ from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record, record_step
 from caunoi.codes.models import IcdCode
 from caunoi.consults.access import case_invite_check, consult_permissions
-from caunoi.consults.files import ProcessedFile, process_upload
 from caunoi.consults.models import (
     PENDING_UPLOAD_HOURS,
     SUMMARY_FIELDS,
@@ -45,6 +45,7 @@ from caunoi.consults.models import (
 )
 from caunoi.consults.queue_cache import queue_versions_bump
 from caunoi.consults.routing import hub_staff, route
+from caunoi.core.files import ProcessedFile, process_upload
 from caunoi.core.timeline import record_event
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Membership, Role, Specialty
@@ -54,6 +55,7 @@ from caunoi.notifications.services import notify
 from caunoi.patients.access import visible_patients
 from caunoi.patients.models import Patient
 from caunoi.patients.services import has_consent
+from caunoi.protocols.models import ProtocolVersion
 
 
 @dataclass
@@ -922,6 +924,24 @@ def _advice_refused() -> str:
     )
 
 
+def citable_protocols(consultation: Consultation) -> QuerySet[ProtocolVersion]:
+    """The protocols a specialist may cite for this consultation: current versions published
+    to the requesting facility (those of the consultation's specialty first)."""
+    return (
+        ProtocolVersion.objects.filter(
+            superseded_at__isnull=True, audience=consultation.requester_facility_id
+        )
+        .select_related("protocol")
+        .annotate(
+            same=Case(
+                When(protocol__specialty_id=consultation.specialty_id, then=Value(0)),
+                default=Value(1),
+            )
+        )
+        .order_by("same", "protocol__title_vi")
+    )
+
+
 def advice_record(
     *,
     consultation: Consultation,
@@ -929,11 +949,17 @@ def advice_record(
     advice: str,
     outcome: str,
     diagnoses: list[IcdCode],
+    protocols: Sequence[ProtocolVersion] = (),
     origin: AuditOrigin = SYSTEM,
 ) -> Consultation:
+    """The hub's advice: text, recommended outcome, working diagnoses and, when one applies,
+    the protocols it follows (current versions published to the requesting facility)."""
     if not consult_permissions(actor, consultation).can_advise:
         raise _refuse(_advice_refused())
     errors: dict[str, list[str]] = {}
+    citable = set(citable_protocols(consultation).values_list("pk", flat=True))
+    if any(p.pk not in citable for p in protocols):
+        errors["protocols"] = [_("Cite a current protocol published to the requesting facility.")]
     if not advice.strip():
         errors["advice"] = [_("Write your advice.")]
     if outcome not in Outcome.values:
@@ -955,6 +981,7 @@ def advice_record(
         if c.first_response_at is None:
             c.first_response_at = now
         c.diagnoses.set(diagnoses)
+        c.cited_protocols.set(protocols)
         record_step(
             obj=c,
             fields=[
@@ -968,7 +995,11 @@ def advice_record(
             ],
             kind=ConsultationEventKind.ADVICE,
             actor=actor,
-            detail={"outcome": outcome, "diagnoses": [d.code for d in diagnoses]},
+            detail={
+                "outcome": outcome,
+                "diagnoses": [d.code for d in diagnoses],
+                "protocols": [str(p.public_id) for p in protocols],
+            },
             purpose="advice",
             audit_detail={"outcome": outcome},
             origin=origin,

@@ -44,6 +44,7 @@ from caunoi.consults.services import (
     ConsultationInput,
     advice_record,
     attachments_add,
+    citable_protocols,
     consultation_assign,
     consultation_cancel,
     consultation_claim,
@@ -280,13 +281,16 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         "participants": c.participants.active().select_related("user"),
         "message_form": MessageForm(initial={"client_id": uuid.uuid4()}),
     }
+    context["cited"] = list(c.cited_protocols.select_related("protocol"))
     if perms.can_advise:
         context["advice_form"] = AdviceForm(
+            protocols=_protocol_choices(c),
             initial={
                 "advice": c.advice,
                 "outcome": c.recommended_outcome,
                 "diagnoses": ", ".join(d.code for d in context["diagnoses"]),
-            }
+                "protocols": [str(v.public_id) for v in context["cited"]],
+            },
         )
     if perms.can_close:
         context["close_form"] = CloseForm()
@@ -347,11 +351,18 @@ def consult_attach(request: AuthedRequest, c: Consultation) -> str | None:
     return _("Files added.")
 
 
+def _protocol_choices(c: Consultation) -> list[tuple[str, str]]:
+    return [
+        (str(v.public_id), f"{v.protocol.title_vi} (v{v.number})")
+        for v in citable_protocols(c)[:30]
+    ]
+
+
 @login_required
 @require_POST
 @guarded_action(access_consultation)
 def consult_advice(request: AuthedRequest, c: Consultation) -> str | None:
-    form = AdviceForm(request.POST)
+    form = AdviceForm(request.POST, protocols=_protocol_choices(c))
     if not form.is_valid():
         raise ValidationError([e for errors in form.errors.values() for e in errors])
     d = form.cleaned_data
@@ -361,6 +372,7 @@ def consult_advice(request: AuthedRequest, c: Consultation) -> str | None:
         advice=d["advice"],
         outcome=d["outcome"],
         diagnoses=d["diagnoses"],
+        protocols=list(citable_protocols(c).filter(public_id__in=d["protocols"])),
         origin=origin_of(request),
     )
     return _("Advice sent to the requesting station.")

@@ -115,6 +115,15 @@ MESSAGES: dict[str, Message] = {
         _("An activity to check: %(learner)s"),
         _("%(learner)s declared %(tiet)s tiết from elsewhere, with evidence."),
     ),
+    # Protocols
+    "protocol.published": Message(
+        _("New protocol to read: %(title)s"),
+        _("Version %(version)s, published by %(publisher)s."),
+    ),
+    "protocol.review_due": Message(
+        _("Protocol due for review: %(title)s"),
+        _("Version %(version)s has reached its review date."),
+    ),
     # Technique transfer
     "transfer.agreed": Message(
         _("Technique transfer agreed: %(technique)s"),

@@ -25,9 +25,9 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record, record_step
-from caunoi.consults.files import process_upload
 from caunoi.consults.models import Consultation
 from caunoi.consults.models import Status as ConsultStatus
+from caunoi.core.files import process_upload
 from caunoi.network.models import Membership, Specialty
 from caunoi.notifications.messages import in_each_language
 from caunoi.notifications.services import notify

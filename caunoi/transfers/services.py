@@ -20,7 +20,7 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import record_step
-from caunoi.consults.files import process_upload
+from caunoi.core.files import process_upload
 from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Facility, FacilityKind, Membership, Role, Specialty
 from caunoi.notifications.services import notify

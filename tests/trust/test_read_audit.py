@@ -94,6 +94,9 @@ WRITES = {
     # Technique transfer: no patient identity in a transfer, its cases or its reports.
     "transfers:new", "transfers:step", "api:create_transfer", "api:add_case",
     "api:sign_off_transfer", "api:authorise_transfer", "api:file_report",
+    # Protocols: no patient data.
+    "protocols:new", "protocols:acknowledge", "protocols:version_new",
+    "api:acknowledge_protocol",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -117,7 +120,8 @@ NO_PATIENT_DATA = {
     "training:staff", "training:staff_ledger", "training:evidence", "training:test",
     "training:material", "training:evaluate", "training:test_edit",
     "transfers:list", "transfers:detail", "transfers:agreement", "api:list_transfers",
-    "api:get_transfer",
+    "api:get_transfer", "protocols:list", "protocols:detail", "protocols:version",
+    "protocols:document", "api:list_protocols",
 }  # fmt: skip
 
 

@@ -15,8 +15,6 @@ from django.utils import translation
 from fpdf import FPDF
 from PIL import Image, ImageFile
 
-from caunoi.consults import files
-from caunoi.consults.files import image_slots, process_upload, sniff
 from caunoi.consults.models import Attachment, Consultation, Message
 from caunoi.consults.services import (
     ConsultationInput,
@@ -27,6 +25,8 @@ from caunoi.consults.services import (
 )
 from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
 from caunoi.consults.tests.images import flat_png
+from caunoi.core import files
+from caunoi.core.files import image_slots, process_upload, sniff
 from caunoi.patients.tests.factories import make_patient
 
 # --- making files --------------------------------------------------------------------------------

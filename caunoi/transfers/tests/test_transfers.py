@@ -127,7 +127,7 @@ def test_every_step_is_guarded_and_a_refusal_changes_nothing(
     # Observation needs its target of observed cases.
     with pytest.raises(ValidationError) as refused:
         observation_complete(transfer=t, actor=specialist)
-    assert "0 of 1" in refused.value.messages[0]
+    assert "0 trên 1" in refused.value.messages[0]
     _unchanged(t, TransferStatus.THEORY_DONE)
     _case(t, receiver, CaseKind.OBSERVED, receiver, specialist)
     observation_complete(transfer=t, actor=specialist)
@@ -135,7 +135,7 @@ def test_every_step_is_guarded_and_a_refusal_changes_nothing(
     _case(t, receiver, CaseKind.SUPERVISED, receiver, specialist)
     with pytest.raises(ValidationError) as refused:
         sign_off(transfer=t, actor=coordinator)
-    assert "1 of 2" in refused.value.messages[0]
+    assert "1 trên 2" in refused.value.messages[0]
     with pytest.raises(ValidationError):
         assessment_record(transfer=t, actor=specialist, passed=True, note="Thành thạo các bước")
     _unchanged(t, TransferStatus.OBSERVED)
