@@ -55,6 +55,7 @@ FIND = {
     "other_course": ("/training/", rf"/training/courses/({UUID})/$"),
     "staff": ("/training/staff/", rf"/training/staff/({UUID})/$"),
     "transfer": ("/transfers/", rf"/transfers/({UUID})/$"),
+    "protocol": ("/protocols/", rf"/protocols/({UUID})/$"),
 }
 # A coordinator finds waiting consults in triage (no specialty queue); a receiving clinician
 # finds referrals in the incoming box.

@@ -44,9 +44,12 @@ class FacilityReading:
     unread: list[User]
 
     @property
+    def total(self) -> int:
+        return len(self.read) + len(self.unread)
+
+    @property
     def share(self) -> int:
-        total = len(self.read) + len(self.unread)
-        return len(self.read) * 100 // total if total else 0
+        return len(self.read) * 100 // self.total if self.total else 0
 
 
 def readings(version: ProtocolVersion) -> list[FacilityReading]:

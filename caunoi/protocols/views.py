@@ -157,6 +157,9 @@ def _version_page(request: AuthedRequest, protocol: Protocol, number: int | None
     read = version.acknowledgements.filter(user_id=request.user.pk).first()
     in_audience = version.audience.filter(pk__in=user_scope(request.user).facility_ids).exists()
     show_readings = publisher or protocol.publisher.province_id in _officer_provinces(request)
+    rows = readings(version) if show_readings else []
+    read_count = sum(len(r.read) for r in rows)
+    total = sum(r.total for r in rows)
     return render(
         request,
         "protocols/protocol_detail.html",
@@ -168,7 +171,14 @@ def _version_page(request: AuthedRequest, protocol: Protocol, number: int | None
             "publisher": publisher,
             "read": read,
             "can_acknowledge": in_audience and version.is_current and read is None,
-            "readings": readings(version) if show_readings else [],
+            "readings": Paginator(rows, 50).get_page(request.GET.get("page")),
+            "overall": {
+                "read": read_count,
+                "total": total,
+                "share": read_count * 100 // total if total else 0,
+                "facilities": len(rows),
+            },
+            "query": "",
             "review_overdue": review_overdue(version),
             "version_form": VersionForm(
                 initial={

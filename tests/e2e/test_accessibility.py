@@ -82,6 +82,8 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("worker", "CME ledger", "/training/ledger/", ()),
     ("worker", "teaching cases", "/training/cases/", ()),
     ("worker", "course pre-test", "/training/courses/{course}/test/pre/", ()),
+    ("worker", "protocols", "/protocols/", ()),
+    ("worker", "protocol", "/protocols/{protocol}/", ()),
     ("worker", "session evaluation", "/training/sessions/{session}/evaluate/", ()),
     ("anonymous", "certificate check", "/verify/", ()),
     ("head", "staff continuing education", "/training/staff/", ()),
@@ -92,6 +94,8 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("specialist", "technique transfers", "/transfers/", ()),
     ("specialist", "technique transfer", "/transfers/{transfer}/", ()),
     ("specialist", "new technique transfer", "/transfers/new/", ()),
+    ("specialist", "protocol with its readers", "/protocols/{protocol}/", ()),
+    ("specialist", "new protocol", "/protocols/new/", ()),
     ("specialist", "home", "/", ()),
     ("specialist", "hub queue", "/consults/?queue=hub", ()),
     ("specialist", "waiting consultation", "/consults/{waiting}/", ()),
@@ -155,6 +159,7 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.network.models import Membership
     from caunoi.notifications.models import Notification
     from caunoi.patients.tests.factories import make_patient
+    from caunoi.protocols.services import ProtocolInput, VersionInput, protocol_publish
     from caunoi.referrals.models import Referral
     from caunoi.referrals.tests.factories import make_referral
     from caunoi.training.models import CmeCredit, TrainingCentre
@@ -288,7 +293,23 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         )
         theory_complete(transfer=transfer, actor=specialist)
         observation_complete(transfer=transfer, actor=specialist)
+        protocol, _created = protocol_publish(
+            actor=specialist,
+            publisher=centre.facility,
+            client_id=uuid.uuid4(),
+            data=ProtocolInput(
+                title_vi="Phác đồ tăng huyết áp tại trạm",
+                kind="protocol",
+                audience="supported",
+                version=VersionInput(
+                    body="1. Đo huyết áp hai lần.\n2. Khám lại sau 2 tuần.",
+                    effective_on=timezone.localdate(),
+                    review_on=timezone.localdate() + timedelta(days=365),
+                ),
+            ),
+        )
         yield {
+            "protocol": str(protocol.public_id),
             "transfer": str(transfer.public_id),
             "staff": str(worker.public_id),
             "other_course": str(other_course.public_id),
@@ -311,6 +332,8 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         centre.delete()
         CmeCredit.objects.filter(user=worker, source="self_declared").delete()
         Transfer.objects.filter(pk=transfer.pk).delete()
+        Notification.objects.filter(url=protocol.get_absolute_url()).delete()
+        protocol.delete()
         Notification.objects.filter(url=transfer.get_absolute_url()).delete()
         Membership.objects.filter(user=head).delete()
         head.delete()

@@ -13,8 +13,10 @@ from django.core.management import call_command
 from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, OnCallShift
 from caunoi.demo.network import stable_uuid
-from caunoi.network.models import Facility
+from caunoi.network.models import Facility, Membership
 from caunoi.patients.models import Patient
+from caunoi.protocols.models import ProtocolVersion
+from caunoi.protocols.selectors import protocol_list
 from caunoi.referrals.models import Referral
 from caunoi.training.models import (
     AssessmentAttempt,
@@ -88,6 +90,13 @@ def test_seed_makes_the_documented_demo_once():
     }
     authorised = Transfer.objects.filter(status="authorised")
     assert sorted(t.reports.count() for t in authorised) == [3, 12]
+    # Protocols: two published to Huế's stations, the first in its second version; partly read.
+    current = ProtocolVersion.objects.filter(superseded_at__isnull=True)
+    assert sorted(v.number for v in current) == [1, 2]
+    assert [getattr(v, "read") for v in protocol_list(worker)] == [True, False]  # noqa: B009
+    for v in current:
+        staff = Membership.objects.filter(facility__in=v.audience.all(), role="worker").count()
+        assert 0 < v.acknowledgements.count() < staff
     before = counts()
 
     again = seed()
