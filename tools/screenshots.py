@@ -56,6 +56,7 @@ FIND = {
     "staff": ("/training/staff/", rf"/training/staff/({UUID})/$"),
     "transfer": ("/transfers/", rf"/transfers/({UUID})/$"),
     "protocol": ("/protocols/", rf"/protocols/({UUID})/$"),
+    "assessment": ("/quality/", rf"/quality/({UUID})/$"),
 }
 # A coordinator finds waiting consults in triage (no specialty queue); a receiving clinician
 # finds referrals in the incoming box.

@@ -10,6 +10,7 @@ from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
 from caunoi.protocols.api import router as protocols_router
+from caunoi.quality.api import router as quality_router
 from caunoi.referrals.api import router as referrals_router
 from caunoi.training.api import router as training_router
 from caunoi.transfers.api import router as transfers_router
@@ -39,4 +40,5 @@ api.add_router("", video_router)
 api.add_router("", referrals_router)
 api.add_router("", training_router)
 api.add_router("", transfers_router)
+api.add_router("", quality_router)
 api.add_router("", monitoring_router)

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "caunoi.referrals",
     "caunoi.training",
     "caunoi.transfers",
+    "caunoi.quality",
     "caunoi.monitoring",
     "caunoi.home",
     "caunoi.demo",  # last: it may import every app, and nothing imports it

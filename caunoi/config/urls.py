@@ -37,6 +37,7 @@ urlpatterns = [
     path("training/", include("caunoi.training.urls")),
     path("transfers/", include("caunoi.transfers.urls")),
     path("protocols/", include("caunoi.protocols.urls")),
+    path("quality/", include("caunoi.quality.urls")),
     # Public: anyone holding a certificate's number checks it, without an account.
     path("verify/<str:number>/", training_views.certificate_verify, name="certificate_verify"),
     path("verify/", training_views.certificate_verify_form, name="certificate_verify_form"),

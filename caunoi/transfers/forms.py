@@ -119,7 +119,8 @@ class AuthoriseForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    month = forms.DateField(widget=forms.HiddenInput)
+    # The month the row is for, as the page wrote it (yyyy-mm-01): never typed by a person.
+    month = forms.RegexField(regex=r"^\d{4}-\d{2}-01$", widget=forms.HiddenInput)
     performed = forms.IntegerField(label=_("Times performed"), min_value=0, max_value=100000)
     complications = forms.IntegerField(
         label=_("Complications"), min_value=0, max_value=100000, initial=0

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -324,11 +325,17 @@ def step_view(request: AuthedRequest, t: Transfer, step: str) -> str | None:
         if not form.is_valid():
             raise _errors(form)
         d = form.cleaned_data
+        try:
+            month = date.fromisoformat(d["month"])
+        except ValueError as exc:
+            raise ValidationError(
+                _("Report one of the twelve months after the authorisation.")
+            ) from exc
         _report, created = report_file(
             transfer=t,
             actor=request.user,
             data=ReportInput(
-                month=d["month"],
+                month=month,
                 performed=d["performed"],
                 complications=d["complications"],
                 referred_onward=d["referred_onward"],
@@ -337,7 +344,7 @@ def step_view(request: AuthedRequest, t: Transfer, step: str) -> str | None:
             origin=origin,
         )
         return (
-            _("The report of %(month)s is filed.") % {"month": f"{d['month']:%m/%Y}"}
+            _("The report of %(month)s is filed.") % {"month": f"{month:%m/%Y}"}
             if created
             else _("This month was reported already.")
         )

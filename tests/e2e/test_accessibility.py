@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,9 +120,11 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("receiver", "referral to accept", "/referrals/{referral}/", ()),
     ("receiver", "referred patient", "/patients/{patient}/", ()),
     ("receiver", "technique transfer received", "/transfers/{transfer}/", ()),
+    ("receiver", "quality self-assessment", "/quality/{assessment}/", ()),
     ("officer", "home", "/", ()),
     ("officer", "monitoring", "/monitoring/", ()),
     ("officer", "staff continuing education", "/training/compliance/", ()),
+    ("officer", "quality of the province", "/quality/", ()),
     ("officer", "province", "/network/provinces/{province}/", ()),
     ("officer", "facilities", "/network/facilities/?province={province}", ()),
     ("donor", "home", "/", ()),
@@ -131,6 +134,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("admin", "facilities in administration", "/admin/network/facility/", ()),
 ]
 
+SAMPLE_CRITERIA = Path(__file__).resolve().parents[2] / "caunoi/quality/data/sample-criteria.json"
 AXE_OPTIONS = {"resultTypes": ["violations", "incomplete"]}
 WIDTHS = [(1366, 768), (360, 740)]
 FAILING_IMPACTS = {"serious", "critical"}
@@ -160,6 +164,9 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.notifications.models import Notification
     from caunoi.patients.tests.factories import make_patient
     from caunoi.protocols.services import ProtocolInput, VersionInput, protocol_publish
+    from caunoi.quality.loader import criteria_load
+    from caunoi.quality.models import Criterion
+    from caunoi.quality.services import ScoreInput, assessment_start, score_record
     from caunoi.referrals.models import Referral
     from caunoi.referrals.tests.factories import make_referral
     from caunoi.training.models import CmeCredit, TrainingCentre
@@ -308,7 +315,21 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
                 ),
             ),
         )
+        criteria_set, criteria_loaded = criteria_load(SAMPLE_CRITERIA.read_bytes())
+        assessment, _created = assessment_start(
+            facility=receiver.memberships.get(role="clinician").facility,
+            year=timezone.localdate().year,
+            actor=receiver,
+            criteria_set=criteria_set,
+        )
+        score_record(
+            assessment=assessment,
+            criterion=Criterion.objects.filter(section__criteria_set=criteria_set).first(),
+            actor=receiver,
+            data=ScoreInput(level=2, note="Biên bản kiểm tra"),
+        )
         yield {
+            "assessment": str(assessment.public_id),
             "protocol": str(protocol.public_id),
             "transfer": str(transfer.public_id),
             "staff": str(worker.public_id),
@@ -332,6 +353,9 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         centre.delete()
         CmeCredit.objects.filter(user=worker, source="self_declared").delete()
         Transfer.objects.filter(pk=transfer.pk).delete()
+        assessment.delete()
+        if criteria_loaded:
+            criteria_set.delete()
         Notification.objects.filter(url=protocol.get_absolute_url()).delete()
         protocol.delete()
         Notification.objects.filter(url=transfer.get_absolute_url()).delete()

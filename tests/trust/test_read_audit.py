@@ -97,6 +97,8 @@ WRITES = {
     # Protocols: no patient data.
     "protocols:new", "protocols:acknowledge", "protocols:version_new",
     "api:acknowledge_protocol",
+    # Quality self-assessment: no patient data.
+    "quality:start", "quality:step", "quality:action_done",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -121,7 +123,8 @@ NO_PATIENT_DATA = {
     "training:material", "training:evaluate", "training:test_edit",
     "transfers:list", "transfers:detail", "transfers:agreement", "api:list_transfers",
     "api:get_transfer", "protocols:list", "protocols:detail", "protocols:version",
-    "protocols:document", "api:list_protocols",
+    "protocols:document", "api:list_protocols", "quality:home", "quality:detail",
+    "quality:evidence", "api:list_assessments",
 }  # fmt: skip
 
 

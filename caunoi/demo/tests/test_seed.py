@@ -17,6 +17,8 @@ from caunoi.network.models import Facility, Membership
 from caunoi.patients.models import Patient
 from caunoi.protocols.models import ProtocolVersion
 from caunoi.protocols.selectors import protocol_list
+from caunoi.quality.models import Assessment
+from caunoi.quality.selectors import overall, section_scores
 from caunoi.referrals.models import Referral
 from caunoi.training.models import (
     AssessmentAttempt,
@@ -97,6 +99,13 @@ def test_seed_makes_the_documented_demo_once():
     for v in current:
         staff = Membership.objects.filter(facility__in=v.audience.all(), role="worker").count()
         assert 0 < v.acknowledgements.count() < staff
+    # Quality: the sample criteria, two submitted years of Tuyên Quang's hospital, improving.
+    years = list(Assessment.objects.order_by("year"))
+    assert [a.status for a in years] == ["submitted", "submitted"]
+    first, second = (overall(section_scores(a)) for a in years)
+    assert first is not None
+    assert second is not None
+    assert first < second
     before = counts()
 
     again = seed()
