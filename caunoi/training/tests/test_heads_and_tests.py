@@ -477,6 +477,9 @@ def test_evaluations_once_per_learner_after_the_session_started_shown_without_na
         0,
     )
     page = login(specialist).get(first.get_absolute_url()).content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title  # the page's title is the session's, not a section of the page
+    assert first.title in title
     assert "Cần thêm ca lâm sàng" in page
     assert worker.full_name not in page.split("Cần thêm")[1]
 
