@@ -3,7 +3,9 @@ computed from its rows (numerator, denominator, value); the places and cells the
 given for; the small-cell threshold.
 
 Definitions only: the rows are read by ``engine.py`` (one row per consultation, referral, video
-session or facility; per course completed, and per clinical member of staff) and by ``aggregate.py`` (from the consultation facts); ``indicators.py``
+session or facility; per course completed, and per clinical member of staff; per technique
+transfer, monthly report after a transfer, reader of a current protocol version and submitted
+quality self-assessment) and by ``aggregate.py`` (from the consultation facts); ``indicators.py``
 chooses between them. ``minutes``, ``age_band`` and ``vulnerable_groups_of`` are the row values
 the facts (``facts.py``) store, computed once here for both.
 """
@@ -30,6 +32,9 @@ CLINICAL_BREAKDOWNS = ("specialty", "urgency", "sex", "age_band", "vulnerability
 # The network's own staff as learners (``engine.py``: sources "training" and "cme_staff"): placed
 # at their facility, grouped by the profession of their membership.
 STAFF_PLACE_BREAKDOWNS = ("province", "commune", "facility")
+# Technique transfer (``engine.py``: sources "transfers_agreed", "transfers_authorised",
+# "transfer_reports"): placed at the receiving facility, grouped by the hub that transfers.
+TRANSFER_PLACE_BREAKDOWNS = ("province", "facility", "hub")
 AGE_BANDS = [(0, 6, "0-5"), (6, 16, "6-15"), (16, 60, "16-59"), (60, 200, "60+")]
 VULNERABLE = ("ethnic_minority", "poor", "near_poor", "elderly", "child_under_6")
 
@@ -212,6 +217,36 @@ def _distinct(
     return compute
 
 
+def _sum(
+    key: str,
+) -> Callable[[list[dict[str, Any]]], tuple[float | None, float | None, float | None]]:
+    """The total of ``key`` over the rows (the numerator) and how many rows it adds (the
+    denominator). No rows, no figure: a month nobody reported is not known to be zero."""
+
+    def compute(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+        if not rows:
+            return None, 0, None
+        total = sum(r[key] for r in rows)
+        return total, len(rows), total
+
+    return compute
+
+
+def _mean(
+    get: Callable[[dict[str, Any]], float | None],
+) -> Callable[[list[dict[str, Any]]], tuple[float | None, float | None, float | None]]:
+    """The mean of the rows' values (rows without one are left out); the denominator is how
+    many it averages."""
+
+    def compute(rows: list[dict[str, Any]]) -> tuple[float | None, float | None, float | None]:
+        values = [v for v in (get(r) for r in rows) if v is not None]
+        if not values:
+            return None, 0, None
+        return None, len(values), round(statistics.fmean(values), 1)
+
+    return compute
+
+
 def _ratio_per_facility(
     rows: list[dict[str, Any]],
 ) -> tuple[float | None, float | None, float | None]:
@@ -241,6 +276,11 @@ ALL = (*PERIOD_AND_PLACE, *CLINICAL_BREAKDOWNS)
 TRAINING = (*GRAINS, *STAFF_PLACE_BREAKDOWNS, "specialty", "profession")
 # A standing on one date, not activity over the period: no period grains.
 STAFF_STANDING = (*STAFF_PLACE_BREAKDOWNS, "profession")
+TRANSFERS = (*GRAINS, *TRANSFER_PLACE_BREAKDOWNS)
+# The reports after a transfer are monthly: no day or week holds one.
+MONTHLY = ("month", "quarter", "year", *TRANSFER_PLACE_BREAKDOWNS)
+# A standing (today's reading, a year's self-assessments), not activity over the period.
+FACILITY_STANDING = ("province", "facility")
 
 CATALOGUE: list[Indicator] = [
     Indicator(
@@ -550,6 +590,97 @@ CATALOGUE: list[Indicator] = [
         STAFF_STANDING,
         _share(lambda r: r["on_track"]),
         source="cme_staff",
+    ),
+    # Technique transfer, protocols and quality (issue 15, item 5), read row by row from the
+    # transfers, protocols and quality apps (``engine.py``). Transfers are placed at the
+    # receiving facility; a hub's own place is the transfers it gives and the protocols it
+    # publishes. Facilities and transfers are not people: only protocol reading is suppressed.
+    Indicator(
+        "technique_transfers",
+        "Số chuyển giao kỹ thuật được thỏa thuận",
+        "Technique transfers agreed",
+        "Số chuyển giao kỹ thuật từ bệnh viện hạt nhân cho cơ sở nhận có thỏa thuận ký trong kỳ "
+        "(không tính chuyển giao đã hủy), tính tại cơ sở nhận, theo trạng thái hiện nay.",
+        "Technique transfers from a hub to a receiving facility whose agreement was signed in "
+        "the period (cancelled ones excluded), counted at the receiving facility, by their "
+        "status today.",
+        "chuyển giao",
+        "—",
+        "count",
+        (*TRANSFERS, "transfer_status"),
+        _count,
+        source="transfers_agreed",
+        counts_patients=False,
+    ),
+    Indicator(
+        "transfer_time_to_authorisation",
+        "Thời gian từ thỏa thuận đến cho phép thực hiện (trung vị)",
+        "Time from agreement to authorisation (median)",
+        "Trung vị số ngày từ ngày ký thỏa thuận chuyển giao đến ngày cơ sở nhận quyết định cho "
+        "phép thực hiện kỹ thuật độc lập, của các chuyển giao được cho phép trong kỳ.",
+        "Median days from the signing of a transfer's agreement to the receiving facility's "
+        "decision to perform the technique independently, over the transfers authorised in "
+        "the period.",
+        "—",
+        "chuyển giao được cho phép trong kỳ",
+        "days",
+        TRANSFERS,
+        _quantile(0.5, lambda r: r["days"]),
+        source="transfers_authorised",
+        counts_patients=False,
+    ),
+    Indicator(
+        "techniques_performed",
+        "Số lần thực hiện kỹ thuật sau chuyển giao",
+        "Techniques performed after transfer",
+        "Tổng số lần cơ sở nhận tự thực hiện các kỹ thuật được chuyển giao, theo báo cáo tháng "
+        "của mười hai tháng sau khi được cho phép, của các tháng nằm trọn trong kỳ. Không có "
+        "báo cáo thì không có số liệu (không phải 0).",
+        "Times the receiving facilities performed the transferred techniques on their own, "
+        "from the monthly reports of the twelve months after authorisation, for the months "
+        "that lie wholly in the period. No report, no figure (not zero).",
+        "lần thực hiện",
+        "báo cáo tháng",
+        "count",
+        MONTHLY,
+        _sum("performed"),
+        source="transfer_reports",
+        counts_patients=False,
+    ),
+    Indicator(
+        "protocol_read_share",
+        "Tỷ lệ đã đọc phác đồ, quy trình hiện hành",
+        "Current protocols read",
+        "Tỷ lệ lượt nhân viên lâm sàng của các cơ sở được gửi phác đồ, quy trình chuẩn đã xác "
+        "nhận đọc phiên bản hiện hành, tính đến hiện tại; mỗi phiên bản tính mỗi người một "
+        "lượt, tại một cơ sở.",
+        "Share of the clinical staff of the facilities a protocol or SOP was published to who "
+        "have acknowledged its current version, as of now; each version counts each person "
+        "once, at one facility.",
+        "lượt đã đọc",
+        "lượt cần đọc (phiên bản × nhân viên)",
+        "percent",
+        FACILITY_STANDING,
+        _share(lambda r: r["read"]),
+        source="protocol_readers",
+    ),
+    Indicator(
+        "quality_score",
+        "Điểm tự đánh giá chất lượng (trung bình)",
+        "Quality self-assessment score (mean)",
+        "Trung bình điểm chung (phần trăm số điểm tối đa, như trang chất lượng tính) của các "
+        "bản tự đánh giá chất lượng đã nộp của năm, tính tại cơ sở tự đánh giá; một kỳ trong "
+        "năm đọc bản của năm đó.",
+        "Mean overall score (percent of the points possible, as the quality pages compute it) "
+        "of the submitted quality self-assessments of the year, counted at the facility "
+        "assessed; a period within a year reads that year's.",
+        "—",
+        "bản tự đánh giá đã nộp",
+        "percent",
+        FACILITY_STANDING,
+        _mean(lambda r: r["score"]),
+        source="quality",
+        counts_patients=False,
     ),
 ]
 BY_CODE = {i.code: i for i in CATALOGUE}

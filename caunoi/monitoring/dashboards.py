@@ -18,13 +18,14 @@ from django.utils.translation import gettext_lazy
 
 from caunoi.consults.models import OPEN_STATUSES, Consultation, Urgency
 from caunoi.monitoring.catalogue import BY_CODE, Cell, Indicator, Place
-from caunoi.monitoring.engine import cme_as_of
+from caunoi.monitoring.engine import cme_as_of, quality_year
 from caunoi.monitoring.figures import Figure
 from caunoi.monitoring.indicators import compute
 from caunoi.monitoring.periods import Period, month_after, period_label
 from caunoi.network.models import Profession
 from caunoi.patients.models import Sex
 from caunoi.places.models import Province
+from caunoi.transfers.models import TransferStatus
 
 HEADLINE = [
     "consults_submitted",
@@ -188,6 +189,8 @@ def _label(by: str, key: str, label: str) -> str:
         return str(Sex(key).label)
     if by == "profession" and key in Profession.values:
         return str(Profession(key).label)
+    if by == "transfer_status" and key in TransferStatus.values:
+        return str(TransferStatus(key).label)
     if by == "vulnerability":
         return str(VULNERABILITY_LABELS.get(key, key))
     if by == "age_band" and key == "?":
@@ -365,6 +368,69 @@ def training(period: Period, place: Place) -> Table:
     )
 
 
+def capacity(period: Period, place: Place) -> Table:
+    """Technique transfer, protocols and quality: the five totals of the period and place
+    (each as the API gives it), each in the column of its unit, beside the number it rests on:
+    the transfers agreed, the transfers authorised that the median is taken over, the times
+    performed, the readings done, the self-assessments averaged."""
+    cells = {
+        code: compute(BY_CODE[code], period, place).total
+        for code in (
+            "technique_transfers",
+            "transfer_time_to_authorisation",
+            "techniques_performed",
+            "protocol_read_share",
+            "quality_score",
+        )
+    }
+
+    def row(code: str, number: float | None, days: Figure | None, percent: Figure | None) -> Row:
+        return Row(
+            code,
+            BY_CODE[code].name,
+            [
+                Figure(number, "count", cells[code].suppressed),
+                days or Figure(None, "days"),
+                percent or Figure(None, "percent"),
+            ],
+        )
+
+    median = cells["transfer_time_to_authorisation"]
+    read = cells["protocol_read_share"]
+    score = cells["quality_score"]
+    return Table(
+        "capacity",
+        _("Technique transfer, protocols and quality"),
+        _("Indicator"),
+        [
+            Column(_("Number")),
+            Column(_("Median time"), "days"),
+            Column(_("Share or score"), "percent"),
+        ],
+        [
+            row("technique_transfers", cells["technique_transfers"].value, None, None),
+            row(
+                "transfer_time_to_authorisation",
+                median.denominator,
+                _figure(median, "transfer_time_to_authorisation"),
+                None,
+            ),
+            row("techniques_performed", cells["techniques_performed"].value, None, None),
+            row("protocol_read_share", read.numerator, None, _figure(read, "protocol_read_share")),
+            row("quality_score", score.denominator, None, _figure(score, "quality_score")),
+        ],
+        note=_(
+            "Transfers are counted at the receiving facility (a hub's own figures: the transfers "
+            "it gives and the protocols it publishes); the median is over the transfers "
+            "authorised in the period. Times performed come from the monthly reports of the "
+            "months in the period. Protocols: the clinical staff of the facilities each current "
+            "version went to who have read it, today; • : fewer than 5 people, not published. "
+            "Quality: the submitted self-assessments of %(year)s."
+        )
+        % {"year": quality_year(period)},
+    )
+
+
 def dashboard_tables(period: Period, place: Place) -> list[Table]:
     url = reverse("monitoring:dashboard")
     if place.kind == "facility" and place.facility is not None and place.facility.is_hub:
@@ -394,5 +460,6 @@ def dashboard_tables(period: Period, place: Place) -> list[Table]:
         ),
         breakdown(period, place, "consults_submitted", "sex", _("Consultations by sex"), _("Sex")),
         training(period, place),
+        capacity(period, place),
     ]
     return tables

@@ -2,7 +2,8 @@
 into cells with the catalogue's computations, small cells suppressed, and the secondary
 suppression (``protect``). ``compute_raw`` is the reference that the database aggregation
 (``aggregate.py``) must match, and the path of the sources it does not aggregate (referrals,
-video sessions, the staff's training and their CME standing).
+video sessions, the staff's training and their CME standing, technique transfers and their
+monthly reports, protocol reading, quality self-assessments).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -30,12 +31,23 @@ from caunoi.monitoring.catalogue import (
     age_band,
     vulnerable_groups_of,
 )
-from caunoi.monitoring.periods import GRAINS, Period, parse_period, period_label, period_start
+from caunoi.monitoring.periods import (
+    GRAINS,
+    TZ,
+    Period,
+    parse_period,
+    period_label,
+    period_start,
+)
 from caunoi.network.access import CLINICAL_ROLES
 from caunoi.network.models import Facility, FacilityKind, Membership, Profession
+from caunoi.protocols.models import Acknowledgement, ProtocolVersion
+from caunoi.quality.models import Assessment, AssessmentStatus, Score
+from caunoi.quality.selectors import SectionScore, overall
 from caunoi.referrals.models import Referral, ReferralStatus
 from caunoi.training.models import Enrolment, EnrolmentStatus
 from caunoi.training.selectors import cme_standings
+from caunoi.transfers.models import STEPS, MonthlyReport, Transfer, TransferStatus
 from caunoi.video.models import SessionStatus, VideoSession
 
 # --- the rows each source reads ------------------------------------------------------------------
@@ -355,6 +367,190 @@ def _cme_staff_rows(period: Period, place: Place) -> list[dict[str, Any]]:
     ]
 
 
+# --- technique transfer, protocols and quality (issue 15) ---------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    """A date as the moment its day begins in Vietnam's time, what ``period_start`` reads."""
+    return datetime.combine(day, time.min, TZ)
+
+
+def _hub_of(place: Place) -> Facility | None:
+    if place.kind == "facility" and place.facility is not None and place.facility.is_hub:
+        return place.facility
+    return None
+
+
+TRANSFER_FIELDS = (
+    "status",
+    "agreed_on",
+    "authorised_on",
+    "receiver__province__code",
+    "receiver__public_id",
+    "receiver__name",
+    "hub__public_id",
+    "hub__name",
+)
+
+
+def _transfer_rows(period: Period, place: Place, on: str) -> list[dict[str, Any]]:
+    """One row per transfer, cancelled ones aside, whose date ``on`` (``agreed_on`` or
+    ``authorised_on``) falls in the period, placed at the receiving facility. A hub's own
+    place is the transfers it gives, as its consultations are those it answers (a hub that
+    receives a technique counts it in its province and in a province's list of facilities)."""
+    qs: QuerySet[Any] = Transfer.objects.exclude(status=TransferStatus.CANCELLED).filter(
+        **{f"{on}__gte": period.start, f"{on}__lt": period.end}
+    )
+    qs = _place_filter(qs, place, "receiver", hub_field="hub")
+    rows: list[dict[str, Any]] = [dict(r) for r in qs.values(*TRANSFER_FIELDS)]
+    for r in rows:
+        r["when"] = _day_start(r[on])
+        r["patient_id"] = None  # a transfer is not a person
+        r["days"] = (r["authorised_on"] - r["agreed_on"]).days if r["authorised_on"] else None
+    return rows
+
+
+def _transfer_report_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    """One row per monthly report after a transfer whose month lies wholly in the period, at
+    the transfer's receiving facility (a hub's place: the transfers it gave). A day or a week
+    holds no whole month, so no report: "—", not a misleading 0 or a month's figure put on the
+    week of its first day."""
+    if period.grain in ("day", "week"):
+        return []
+    qs: QuerySet[Any] = MonthlyReport.objects.filter(month__gte=period.start, month__lt=period.end)
+    qs = _place_filter(qs, place, "transfer__receiver", hub_field="transfer__hub")
+    return [
+        {
+            **{field: r[f"transfer__{field}"] for field in TRANSFER_FIELDS[3:]},
+            "when": _day_start(r["month"]),
+            "patient_id": None,
+            "performed": r["performed"],
+        }
+        for r in qs.values("month", "performed", *(f"transfer__{f}" for f in TRANSFER_FIELDS[3:]))
+    ]
+
+
+READER_FIELDS = (
+    "user_id",
+    "facility_id",
+    "facility__province__code",
+    "facility__public_id",
+    "facility__name",
+)
+
+
+def _protocol_reader_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    """One row per current protocol version and person who should read it, as of now: the
+    people with an active clinical membership at a facility the version was published to.
+    Each person counts once per version, at the audience facility of their oldest such
+    membership, so a person working at two facilities of the audience is one reader (in one
+    place), read or not — the protocols app's page lists them under each facility. A hub's own
+    place is the readers of the protocols it publishes. Who is staff is read as it is now: the
+    network keeps no history of memberships."""
+    versions = ProtocolVersion.objects.filter(superseded_at__isnull=True)
+    hub = _hub_of(place)
+    if hub is not None:
+        versions = versions.filter(protocol__publisher=hub)
+    through = ProtocolVersion.audience.through.objects.filter(protocolversion__in=versions)
+    clinical = Membership.objects.active().filter(
+        facility__isnull=False, role__in=sorted(CLINICAL_ROLES)
+    )
+    in_audience: QuerySet[Any] = clinical.filter(facility_id__in=through.values("facility_id"))
+    if hub is None:
+        in_audience = _place_filter(in_audience, place, "facility")
+    # Everyone of the place who reads something, with all their clinical memberships: where
+    # each counts is chosen among all the version's facilities, inside the place or not.
+    people = clinical.filter(user_id__in=in_audience.values("user_id"))
+    audience: dict[int, set[int]] = defaultdict(set)
+    for version_id, facility_id in through.filter(
+        facility_id__in=people.values("facility_id")
+    ).values_list("protocolversion_id", "facility_id"):
+        audience[version_id].add(facility_id)
+    held: dict[int, list[dict[str, Any]]] = defaultdict(list)  # a person's, oldest first
+    members_at: dict[int, set[int]] = defaultdict(set)
+    for m in people.order_by("user_id", "id").values(*READER_FIELDS):
+        held[m["user_id"]].append(m)
+        members_at[m["facility_id"]].add(m["user_id"])
+    read = set(
+        Acknowledgement.objects.filter(
+            version__in=versions, user_id__in=people.values("user_id")
+        ).values_list("version_id", "user_id")
+    )
+    rows = []
+    for version_id, facilities in audience.items():
+        for user_id in set().union(*(members_at[f] for f in facilities)):
+            m = next(m for m in held[user_id] if m["facility_id"] in facilities)
+            if hub is None and not _staff_in(place, m):
+                continue
+            rows.append(
+                {
+                    **m,
+                    "patient_id": user_id,  # a person, for the small-cell rule
+                    "when": period.start_at,
+                    "read": (version_id, user_id) in read,
+                }
+            )
+    return rows
+
+
+def quality_year(period: Period) -> int:
+    """The year whose self-assessments a period reads: the year that holds most of it. A day,
+    a month, a quarter or a year lies in one year; a week across the new year belongs to the
+    year of its Thursday, its ISO year, as its label (2026-W01) says."""
+    return (period.start + timedelta(days=(period.end - period.start).days // 2)).year
+
+
+def _quality_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    """One row per submitted self-assessment of ``quality_year``, at the facility assessed (a
+    hub's is its own), with its overall score as the quality pages give it."""
+    submitted = _place_filter(
+        Assessment.objects.filter(status=AssessmentStatus.SUBMITTED, year=quality_year(period)),
+        place,
+        "facility",
+    )
+    assessments = list(
+        submitted.values(
+            "id",
+            "criteria_set__levels",
+            "facility_id",
+            "facility__province__code",
+            "facility__public_id",
+            "facility__name",
+        )
+    )
+    levels = {a["id"]: a["criteria_set__levels"] for a in assessments}
+    # The quality app's arithmetic (``selectors.section_scores``: a section's points as a whole
+    # percent of the points possible; ``overall``: those weighted by the criteria scored), from
+    # one query for all the assessments instead of three for each.
+    sections: dict[int, list[SectionScore]] = defaultdict(list)
+    for s in (
+        Score.objects.filter(assessment_id__in=list(levels))
+        .values("assessment_id", "criterion__section_id")
+        .annotate(points=Sum("level"), scored=Count("id"))
+        .order_by()
+    ):
+        possible = s["scored"] * levels[s["assessment_id"]]
+        sections[s["assessment_id"]].append(
+            SectionScore(
+                code=str(s["criterion__section_id"]),
+                name="",
+                scored=s["scored"],
+                criteria=s["scored"],
+                mean=None,
+                percent=s["points"] * 100 // possible,
+            )
+        )
+    return [
+        {
+            **a,
+            "patient_id": None,  # a facility, not a person
+            "when": period.start_at,
+            "score": overall(sections[a["id"]]),
+        }
+        for a in assessments
+    ]
+
+
 def rows_for(indicator: Indicator, period: Period, place: Place) -> list[dict[str, Any]]:
     if indicator.source in TIME_FIELD:
         return _consult_rows(indicator.source, period, place)
@@ -366,6 +562,16 @@ def rows_for(indicator: Indicator, period: Period, place: Place) -> list[dict[st
         return _training_rows(period, place)
     if indicator.source == "cme_staff":
         return _cme_staff_rows(period, place)
+    if indicator.source == "transfers_agreed":
+        return _transfer_rows(period, place, "agreed_on")
+    if indicator.source == "transfers_authorised":
+        return _transfer_rows(period, place, "authorised_on")
+    if indicator.source == "transfer_reports":
+        return _transfer_report_rows(period, place)
+    if indicator.source == "protocol_readers":
+        return _protocol_reader_rows(period, place)
+    if indicator.source == "quality":
+        return _quality_rows(period, place)
     return facility_rows(period, place)
 
 
@@ -383,6 +589,11 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
         "video": "consultation__requester_facility",
         "training": "facility",
         "cme_staff": "facility",
+        "transfers_agreed": "receiver",
+        "transfers_authorised": "receiver",
+        "transfer_reports": "receiver",
+        "protocol_readers": "facility",
+        "quality": "facility",
     }.get(indicator.source, "requester_facility")
     if by == "province":
         code = row.get(f"{prefix}__province__code")
@@ -417,6 +628,9 @@ def _keys(indicator: Indicator, row: dict[str, Any], by: str) -> list[tuple[str,
     if by == "profession":
         key = row["profession"]
         return [(key, str(Profession(key).label) if key in Profession.values else key)]
+    if by == "transfer_status":
+        key = row["status"]
+        return [(key, str(TransferStatus(key).label) if key in TransferStatus.values else key)]
     raise ValueError(by)
 
 
@@ -555,12 +769,13 @@ ORDER = {
     "age_band": [*(label for _low, _high, label in AGE_BANDS), "?"],
     "urgency": ["emergency", "urgent", "routine"],
     "vulnerability": [*VULNERABLE, "none"],
+    "transfer_status": [str(step.value) for step in STEPS],  # the steps in order
 }
 
 
 def ordered(by: str, cells: Iterable[Cell]) -> list[Cell]:
     """Cells in reading order: age bands youngest first, urgency most urgent first, the
-    vulnerable groups as the catalogue lists them; else by key."""
+    vulnerable groups as the catalogue lists them, a transfer's steps in order; else by key."""
     rank = {key: n for n, key in enumerate(ORDER.get(by, []))}
     return sorted(cells, key=lambda c: (rank.get(c.key, len(rank)), c.key, c.label))
 

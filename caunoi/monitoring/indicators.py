@@ -1,10 +1,12 @@
 """The indicators computed: one function serves the dashboards, the exports and the API, so they
 always show the same numbers with the same suppression: a cell that counts between 1 and 4
 patients is suppressed (Law 91/2025 treats health data as sensitive; small cells can identify a
-person in a commune); the training indicators apply the same rule to the people trained.
+person in a commune); the training indicators and protocol reading apply the same rule to
+people.
 
 Each indicator (``catalogue.py``) reads one kind of row (consultations, referrals, video
-sessions, facilities, courses completed, clinical staff), filters it to a period and a place, groups it by a breakdown and computes
+sessions, facilities, courses completed, clinical staff, technique transfers and their monthly
+reports, protocol readers, quality self-assessments), filters it to a period and a place, groups it by a breakdown and computes
 a numerator, a denominator and a value per group. Consultation and facility indicators are
 aggregated in the database from the consultation facts (``aggregate.py``); the others are read
 row by row (``engine.py``).
@@ -24,8 +26,9 @@ def compute(indicator: Indicator, period: Period, place: Place, by: str = "") ->
     """The indicator for a period and place, broken down by ``by`` (or only the total).
 
     Consultation and facility indicators are aggregated in the database from the consultation
-    facts (``aggregate.py``); referrals, video sessions and the staff's training and CME
-    standing, far fewer, are read as rows here."""
+    facts (``aggregate.py``); referrals, video sessions, the staff's training and CME standing,
+    technique transfers, protocol reading and quality self-assessments, far fewer, are read
+    as rows here."""
     if by and by not in indicator.breakdowns:
         raise ValueError(by)
     if indicator.source in aggregate.SOURCES:
