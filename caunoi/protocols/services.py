@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -204,6 +204,11 @@ def version_publish(
     is resolved again and told, and everyone reads anew — acknowledgements are per version."""
     if not can_publish(actor, protocol.publisher):
         raise PermissionDenied(_("Only the publisher's staff publish a new version."))
+    if protocol.audience == Audience.CHOSEN and not data.chosen:
+        # Chosen facilities stay chosen: the new version goes where the current one went.
+        current = protocol.versions.filter(superseded_at__isnull=True).first()
+        if current is not None:
+            data = replace(data, chosen=list(current.audience.all()))
     errors = _version_errors(protocol.publisher, protocol.audience, data)
     if errors:
         raise ValidationError(errors)

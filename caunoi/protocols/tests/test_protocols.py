@@ -272,3 +272,11 @@ def test_a_specialist_cites_a_protocol_in_advice_and_the_worker_sees_its_link(
     form = login(specialist).get(c.get_absolute_url()).content.decode()
     assert str(version.public_id) in form
     assert str(elsewhere.versions.get().public_id) not in form
+
+
+def test_a_new_version_of_a_protocol_for_chosen_facilities_goes_to_the_same_ones(
+    specialist, hub, station
+):
+    protocol = _publish(specialist, hub, audience="chosen", version=_version(chosen=[station]))
+    v2 = version_publish(protocol=protocol, actor=specialist, data=_version(body="Bản 2"))
+    assert list(v2.audience.all()) == [station]
