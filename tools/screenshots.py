@@ -57,6 +57,7 @@ FIND = {
     "transfer": ("/transfers/", rf"/transfers/({UUID})/$"),
     "protocol": ("/protocols/", rf"/protocols/({UUID})/$"),
     "assessment": ("/quality/", rf"/quality/({UUID})/$"),
+    "programme": ("/programmes/", rf"/programmes/({UUID})/$"),
 }
 # A coordinator finds waiting consults in triage (no specialty queue); a receiving clinician
 # finds referrals in the incoming box.

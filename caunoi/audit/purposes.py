@@ -69,6 +69,8 @@ PURPOSES: dict[str, Promise] = {
     "CME credit checked": pgettext_lazy("audit purpose", "CME credit checked"),
     "CME ledger of staff": pgettext_lazy("audit purpose", "CME ledger of staff"),
     "training test": pgettext_lazy("audit purpose", "training test"),
+    "programme": pgettext_lazy("audit purpose", "programme"),
+    "programme money": pgettext_lazy("audit purpose", "programme money"),
     "quality criteria": pgettext_lazy("audit purpose", "quality criteria"),
     "quality self-assessment": pgettext_lazy("audit purpose", "quality self-assessment"),
     "quality improvement plan": pgettext_lazy("audit purpose", "quality improvement plan"),

@@ -9,6 +9,7 @@ from caunoi.monitoring.api import router as monitoring_router
 from caunoi.network.api import router as network_router
 from caunoi.patients.api import router as patients_router
 from caunoi.places.api import router as places_router
+from caunoi.programmes.api import router as programmes_router
 from caunoi.protocols.api import router as protocols_router
 from caunoi.quality.api import router as quality_router
 from caunoi.referrals.api import router as referrals_router
@@ -42,3 +43,4 @@ api.add_router("", training_router)
 api.add_router("", transfers_router)
 api.add_router("", quality_router)
 api.add_router("", monitoring_router)
+api.add_router("", programmes_router)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "caunoi.training",
     "caunoi.transfers",
     "caunoi.quality",
+    "caunoi.programmes",
     "caunoi.monitoring",
     "caunoi.home",
     "caunoi.demo",  # last: it may import every app, and nothing imports it

@@ -38,6 +38,7 @@ urlpatterns = [
     path("transfers/", include("caunoi.transfers.urls")),
     path("protocols/", include("caunoi.protocols.urls")),
     path("quality/", include("caunoi.quality.urls")),
+    path("programmes/", include("caunoi.programmes.urls")),
     # Public: anyone holding a certificate's number checks it, without an account.
     path("verify/<str:number>/", training_views.certificate_verify, name="certificate_verify"),
     path("verify/", training_views.certificate_verify_form, name="certificate_verify_form"),

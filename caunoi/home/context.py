@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from caunoi.network.access import CLINICAL_ROLES, user_scope
-from caunoi.network.models import FacilityKind
+from caunoi.network.models import FacilityKind, Role
 
 
 def navigation(request: HttpRequest) -> dict[str, bool]:
@@ -25,4 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         "nav_clinical": scope.is_clinical,
         "nav_roster": bool(scope.coordinator_hub_ids),
         "nav_transfers": bool(scope.hub_ids or scope.province_ids or hospital),
+        "nav_programmes": bool(
+            scope.is_network_admin or scope.province_ids or Role.DONOR in scope.roles
+        ),
     }

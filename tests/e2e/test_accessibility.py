@@ -129,6 +129,8 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("officer", "facilities", "/network/facilities/?province={province}", ()),
     ("donor", "home", "/", ()),
     ("donor", "monitoring", "/monitoring/", ()),
+    ("donor", "programmes", "/programmes/", ()),
+    ("donor", "programme", "/programmes/{programme}/", ()),
     ("admin", "home", "/", ()),
     ("admin", "administration", "/admin/", ()),
     ("admin", "facilities in administration", "/admin/network/facility/", ()),
@@ -150,7 +152,7 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     """One patient with an answered consult, a referral and a video call about it, and a
     second consult waiting at the hub; committed, so that the live server sees them."""
     # Imported here so that `tools/screenshots.py` can read PAGES without Django set up.
-    from datetime import timedelta
+    from datetime import date, timedelta
     from decimal import Decimal
 
     from django.utils import timezone
@@ -163,6 +165,14 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.network.models import Membership
     from caunoi.notifications.models import Notification
     from caunoi.patients.tests.factories import make_patient
+    from caunoi.programmes.models import ExchangeRate, Partner, PriorityArea
+    from caunoi.programmes.services import (
+        ProgrammeInput,
+        TransactionInput,
+        programme_create,
+        rates_load,
+        transaction_record,
+    )
     from caunoi.protocols.services import ProtocolInput, VersionInput, protocol_publish
     from caunoi.quality.loader import criteria_load
     from caunoi.quality.models import Criterion
@@ -328,7 +338,42 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
             actor=receiver,
             data=ScoreInput(level=2, note="Biên bản kiểm tra"),
         )
+        rates_load(b"currency,date,vnd\nUSD,2025-01-02,25400\n")
+        kofih = Partner.objects.create(
+            short_name="KOFIH",
+            name="Korea Foundation for International Healthcare",
+            kind="bilateral",
+        )
+        admin = User.objects.get(username="admin")
+        programme, _created = programme_create(
+            actor=admin,
+            data=ProgrammeInput(
+                code="A11Y-TELEMED",
+                title_vi="Dự án khám, chữa bệnh từ xa",
+                status="implementation",
+                starts_on=date(2023, 1, 1),
+                ends_on=date(2026, 12, 31),
+                partners=[(kofih, "funding")],
+                priority_areas=list(PriorityArea.objects.all()[:2]),
+                provinces=[facility.province],
+                managers=[admin],
+            ),
+        )
+        transaction_record(
+            programme=programme,
+            actor=admin,
+            data=TransactionInput(
+                kind="commitment",
+                on=date(2025, 1, 10),
+                provider=kofih,
+                currency="USD",
+                amount=Decimal(3_200_000),
+                flow_type="grant",
+                finance_type="110",
+            ),
+        )
         yield {
+            "programme": str(programme.public_id),
             "assessment": str(assessment.public_id),
             "protocol": str(protocol.public_id),
             "transfer": str(transfer.public_id),
@@ -354,6 +399,9 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         CmeCredit.objects.filter(user=worker, source="self_declared").delete()
         Transfer.objects.filter(pk=transfer.pk).delete()
         assessment.delete()
+        programme.delete()
+        kofih.delete()
+        ExchangeRate.objects.filter(currency="USD", on=date(2025, 1, 2)).delete()
         if criteria_loaded:
             criteria_set.delete()
         Notification.objects.filter(url=protocol.get_absolute_url()).delete()

@@ -99,6 +99,8 @@ WRITES = {
     "api:acknowledge_protocol",
     # Quality self-assessment: no patient data.
     "quality:start", "quality:step", "quality:action_done",
+    # Programmes: money and aggregates, no patient data.
+    "api:create_programme",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -124,7 +126,8 @@ NO_PATIENT_DATA = {
     "transfers:list", "transfers:detail", "transfers:agreement", "api:list_transfers",
     "api:get_transfer", "protocols:list", "protocols:detail", "protocols:version",
     "protocols:document", "api:list_protocols", "quality:home", "quality:detail",
-    "quality:evidence", "api:list_assessments",
+    "quality:evidence", "api:list_assessments", "programmes:list", "programmes:detail",
+    "api:list_programmes", "api:get_programme",
 }  # fmt: skip
 
 

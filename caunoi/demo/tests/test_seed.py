@@ -15,6 +15,8 @@ from caunoi.consults.models import Consultation, OnCallShift
 from caunoi.demo.network import stable_uuid
 from caunoi.network.models import Facility, Membership
 from caunoi.patients.models import Patient
+from caunoi.programmes.access import visible_programmes
+from caunoi.programmes.models import Programme
 from caunoi.protocols.models import ProtocolVersion
 from caunoi.protocols.selectors import protocol_list
 from caunoi.quality.models import Assessment
@@ -106,6 +108,10 @@ def test_seed_makes_the_documented_demo_once():
     assert first is not None
     assert second is not None
     assert first < second
+    # Programmes: four, the donor persona (KOFIH) sees the telemedicine one.
+    assert Programme.objects.count() == 4
+    donor = User.objects.get(username="donor")
+    assert [p.code for p in visible_programmes(donor)] == ["TELEMED-10"]
     before = counts()
 
     again = seed()

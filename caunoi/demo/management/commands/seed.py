@@ -12,6 +12,7 @@ from caunoi.audit.services import audit_chain
 from caunoi.codes.loader import icd_load
 from caunoi.demo.consults import demo_consults_load, demo_roster_load
 from caunoi.demo.network import PERSONAS, demo_network_load
+from caunoi.demo.programmes import demo_programmes_load
 from caunoi.demo.protocols import demo_protocols_load
 from caunoi.demo.quality import demo_quality_load
 from caunoi.demo.referrals import demo_referrals_load
@@ -92,6 +93,8 @@ class Command(BaseCommand):
             demo_protocols_load(progress=say)
             self.stdout.write("Demo quality self-assessments:")
             demo_quality_load(progress=say)
+            self.stdout.write("Demo programmes:")
+            demo_programmes_load(progress=say)
         if options["workers"]:
             self.stdout.write(f"Scale data: {options['workers']} health workers:")
             scale_workers_load(count=options["workers"], progress=say)

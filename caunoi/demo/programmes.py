@@ -1,0 +1,208 @@
+"""Programmes in the demo: the KOFIH/UNDP telemedicine programme (a grant of 3.2 million USD,
+2023–2026, the demo provinces), KOICA's Central Vietnam network in preparation, a concessional
+loan for provincial hospital equipment, and an NGO grant; the `donor` persona views KOFIH's.
+Illustrative figures (the exchange rates too: monthly rates near the real ones, not quoted).
+Built once, through the services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from caunoi.accounts.models import User
+from caunoi.places.models import Province
+from caunoi.programmes.models import Partner, PriorityArea, Programme
+from caunoi.programmes.services import (
+    ProgrammeInput,
+    TransactionInput,
+    programme_create,
+    rates_load,
+    transaction_record,
+)
+
+PARTNERS = [
+    ("KOFIH", "Korea Foundation for International Healthcare", "bilateral", "KR", "KR-GOV-KOFIH"),
+    ("UNDP", "United Nations Development Programme", "multilateral", "", "XM-DAC-41114"),
+    ("KOICA", "Korea International Cooperation Agency", "bilateral", "KR", "KR-GOV-010"),
+    ("EDCF", "Economic Development Cooperation Fund (Korea)", "bilateral", "KR", ""),
+    ("HYCD", "Hội Y tế Cộng đồng (tổ chức phi chính phủ, minh hoạ)", "ngo", "", ""),
+    ("MOH", "Bộ Y tế Việt Nam", "government", "VN", "VN-GOV-MOH"),
+]
+
+
+def _rates() -> bytes:
+    """Monthly rates from 2023 to 2026, near the market's (illustrative)."""
+    lines = ["currency,date,vnd"]
+    for n in range(48):
+        year, month = 2023 + n // 12, n % 12 + 1
+        lines.append(f"USD,{year}-{month:02d}-01,{23500 + 45 * n}")
+        lines.append(f"KRW,{year}-{month:02d}-01,{18.2 - 0.02 * n:.2f}")
+    return "\n".join(lines).encode()
+
+
+def demo_programmes_load(*, progress: Callable[[str], None] | None = None) -> int:
+    say = progress or (lambda _message: None)
+    if Programme.objects.exists():
+        say("demo programmes already loaded")
+        return 0
+    admin = User.objects.get(username="admin")
+    demo_provinces = list(Province.objects.filter(facilities__isnull=False).distinct())
+    hue = list(Province.objects.filter(name__icontains="Huế"))
+    with transaction.atomic():
+        rates_load(_rates(), actor=admin)
+        partners = {
+            short: Partner.objects.create(
+                short_name=short, name=name, kind=kind, country=country, iati_ref=ref
+            )
+            for short, name, kind, country, ref in PARTNERS
+        }
+
+        def make(
+            code: str,
+            title_vi: str,
+            title_en: str,
+            status: str,
+            years: tuple[int, int],
+            roles: list[tuple[str, str]],
+            areas: list[str],
+            provinces: list[Province],
+        ) -> Programme:
+            return programme_create(
+                actor=admin,
+                client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"demo-programme-{code}"),
+                data=ProgrammeInput(
+                    code=code,
+                    iati_identifier=f"KR-GOV-KOFIH-{code}" if code == "TELEMED-10" else "",
+                    title_vi=title_vi,
+                    title_en=title_en,
+                    status=status,
+                    starts_on=date(years[0], 1, 1),
+                    ends_on=date(years[1], 12, 31),
+                    partners=[(partners[p], role) for p, role in roles],
+                    priority_areas=list(PriorityArea.objects.filter(code__in=areas)),
+                    provinces=provinces,
+                    managers=[admin],
+                ),
+            )[0]
+
+        def money(
+            p: Programme,
+            kind: str,
+            who: str,
+            amount: int,
+            currency: str,
+            on: date,
+            flow: str = "grant",
+            reason: str = "",
+            component: str = "",
+        ) -> None:
+            transaction_record(
+                programme=p,
+                actor=admin,
+                data=TransactionInput(
+                    kind=kind,
+                    on=on,
+                    provider=partners[who],
+                    currency=currency,
+                    amount=Decimal(amount),
+                    flow_type=flow,
+                    finance_type="110" if flow == "grant" else "410",
+                    reason=reason,
+                    component=component,
+                ),
+            )
+
+        telemed = make(
+            "TELEMED-10",
+            "Dự án khám, chữa bệnh từ xa cho 10 tỉnh",
+            "Telemedicine for ten provinces",
+            "implementation",
+            (2023, 2026),
+            [("KOFIH", "funding"), ("UNDP", "accountable"), ("MOH", "implementing")],
+            ["grassroots-health", "digital-transformation", "medical-training"],
+            demo_provinces,
+        )
+        money(
+            telemed,
+            "commitment",
+            "KOFIH",
+            3_200_000,
+            "USD",
+            date(2023, 2, 15),
+            component="Toàn dự án",
+        )
+        for year, amount in ((2023, 700_000), (2024, 1_100_000), (2025, 900_000)):
+            money(
+                telemed,
+                "disbursement",
+                "KOFIH",
+                amount,
+                "USD",
+                date(year, 3, 10),
+                component="Bộ thiết bị, máy chủ, đào tạo",
+            )
+        koica = make(
+            "KOICA-CVN",
+            "Mạng lưới y tế từ xa miền Trung (giai đoạn tiền khả thi)",
+            "Central Vietnam telehealth network (pre-feasibility)",
+            "pipeline",
+            (2026, 2029),
+            [("KOICA", "funding"), ("MOH", "implementing")],
+            ["grassroots-health", "digital-transformation"],
+            hue,
+        )
+        money(
+            koica,
+            "commitment",
+            "KOICA",
+            1_500_000_000,
+            "KRW",
+            date(2026, 6, 5),
+            component="Khảo sát tiền khả thi",
+        )
+        equipment = make(
+            "EDCF-EQ",
+            "Trang thiết bị bệnh viện tuyến tỉnh",
+            "Provincial hospital equipment",
+            "implementation",
+            (2024, 2027),
+            [("EDCF", "funding"), ("MOH", "accountable")],
+            ["infrastructure", "service-quality"],
+            demo_provinces[:4],
+        )
+        money(
+            equipment,
+            "commitment",
+            "EDCF",
+            12_000_000,
+            "USD",
+            date(2024, 5, 20),
+            flow="concessional_loan",
+        )
+        money(
+            equipment,
+            "disbursement",
+            "EDCF",
+            4_500_000,
+            "USD",
+            date(2025, 4, 2),
+            flow="concessional_loan",
+        )
+        ngo = make(
+            "HYCD-MCH",
+            "Chăm sóc bà mẹ, trẻ em ở trạm y tế xã miền núi",
+            "Mother and child care at mountain stations",
+            "implementation",
+            (2024, 2026),
+            [("HYCD", "funding")],
+            ["grassroots-health", "disease-control"],
+            demo_provinces[:2],
+        )
+        money(ngo, "commitment", "HYCD", 6_000_000_000, "VND", date(2024, 9, 2))
+        money(ngo, "disbursement", "HYCD", 2_500_000_000, "VND", date(2025, 2, 3))
+    say("4 programmes, their partners and money")
+    return 4

@@ -1,0 +1,171 @@
+"""Programmes in the JSON API: the programmes you follow with their money, and recording one
+(network administrators)."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+from ninja.params.functions import Header
+from pydantic import ConfigDict
+
+from caunoi.accounts.api_auth import api_user
+from caunoi.audit.origin import origin_of
+from caunoi.core.api import (
+    FieldErrors,
+    ListFilters,
+    NoFilters,
+    Pagination,
+    SerializedPage,
+    no_filters,
+)
+from caunoi.places.models import Province
+from caunoi.programmes.access import access_programme, visible_programmes
+from caunoi.programmes.models import Partner, PriorityArea, Programme
+from caunoi.programmes.selectors import portfolio
+from caunoi.programmes.services import ProgrammeInput, programme_create
+
+router = Router(tags=["programmes"])
+
+
+class PartnerOut(Schema):
+    name: str
+    short_name: str
+    kind: str
+    role: str
+
+
+class ProgrammeOut(Schema):
+    id: UUID
+    code: str
+    iati_identifier: str
+    title: str
+    title_vi: str
+    title_en: str
+    status: str
+    starts_on: date
+    ends_on: date
+    partners: list[PartnerOut]
+    priority_areas: list[str]
+    provinces: list[int]
+    committed_usd: Decimal
+    disbursed_usd: Decimal
+    grant_share: Decimal | None = Field(description="Percent of the commitments that are grants")
+    url: str
+
+
+def _out(p: Programme) -> dict[str, object]:
+    figures = portfolio(Programme.objects.filter(pk=p.pk))
+    return {
+        "id": p.public_id,
+        "code": p.code,
+        "iati_identifier": p.iati_identifier,
+        "title": p.title,
+        "title_vi": p.title_vi,
+        "title_en": p.title_en,
+        "status": p.status,
+        "starts_on": p.starts_on,
+        "ends_on": p.ends_on,
+        "partners": [
+            {
+                "name": r.partner.name,
+                "short_name": r.partner.short_name,
+                "kind": r.partner.kind,
+                "role": r.role,
+            }
+            for r in p.partners.select_related("partner")
+        ],
+        "priority_areas": [a.code for a in p.priority_areas.all()],
+        "provinces": [v.code for v in p.provinces.all()],
+        "committed_usd": figures.committed,
+        "disbursed_usd": figures.disbursed,
+        "grant_share": figures.grant_share,
+        "url": p.get_absolute_url(),
+    }
+
+
+@router.get("/programmes", response=list[ProgrammeOut], summary="Programmes you follow")
+@paginate(Pagination)
+def list_programmes(request: HttpRequest, filters: ListFilters = no_filters()) -> SerializedPage:
+    """A programme viewer's organisation's programmes, an officer's province's, all for a
+    network administrator; newest first."""
+    return SerializedPage(
+        visible_programmes(request.user).order_by("-starts_on", "code"),
+        lambda rows: [_out(p) for p in rows],
+    )
+
+
+@router.get("/programmes/{programme_id}", response=ProgrammeOut, summary="One programme")
+def get_programme(
+    request: HttpRequest, programme_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
+    return _out(access_programme(request.user, programme_id))
+
+
+class PartnerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    partner: str = Field(..., max_length=40, description="A partner's short name")
+    role: Literal["funding", "accountable", "extending", "implementing"]
+
+
+class ProgrammeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(..., min_length=1, max_length=40)
+    iati_identifier: str = Field("", max_length=150)
+    title_vi: str = Field(..., min_length=1, max_length=300)
+    title_en: str = Field("", max_length=300)
+    description: str = Field("", max_length=10000)
+    status: Literal["pipeline", "implementation", "finalisation", "closed", "cancelled"]
+    starts_on: date
+    ends_on: date
+    partners: list[PartnerIn] = Field(..., min_length=1, max_length=20)
+    priority_areas: list[str] = Field(..., min_length=1, max_length=10)
+    provinces: list[int] = Field(default_factory=list, max_length=34, description="Codes")
+
+
+@router.post(
+    "/programmes",
+    response={201: ProgrammeOut, 200: ProgrammeOut},
+    summary="Record a programme (network administrators)",
+)
+def create_programme(
+    request: HttpRequest,
+    payload: ProgrammeIn,
+    idempotency_key: UUID = Header(..., alias="Idempotency-Key"),
+) -> Status[dict[str, object]]:
+    """The same `Idempotency-Key` again answers the programme it made (200)."""
+    partners = {
+        p.short_name: p
+        for p in Partner.objects.filter(short_name__in=[x.partner for x in payload.partners])
+    }
+    if len(partners) != len({x.partner for x in payload.partners}):
+        raise FieldErrors({"partners": _("Unknown partner.")})
+    areas = list(PriorityArea.objects.filter(code__in=payload.priority_areas))
+    if len(areas) != len(set(payload.priority_areas)):
+        raise FieldErrors({"priority_areas": _("Unknown priority area.")})
+    provinces = list(Province.objects.filter(code__in=payload.provinces))
+    if len(provinces) != len(set(payload.provinces)):
+        raise FieldErrors({"provinces": _("Unknown province code.")})
+    p, created = programme_create(
+        actor=api_user(request),
+        client_id=idempotency_key,
+        data=ProgrammeInput(
+            code=payload.code,
+            iati_identifier=payload.iati_identifier,
+            title_vi=payload.title_vi,
+            title_en=payload.title_en,
+            description=payload.description,
+            status=payload.status,
+            starts_on=payload.starts_on,
+            ends_on=payload.ends_on,
+            partners=[(partners[x.partner], x.role) for x in payload.partners],
+            priority_areas=areas,
+            provinces=provinces,
+        ),
+        origin=origin_of(request),
+    )
+    return Status(201 if created else 200, _out(p))

@@ -1,0 +1,265 @@
+"""Donor and ODA programmes: the partners, the programmes with their priority areas and
+coverage, and their money — commitments, disbursements and budgets in their currency, with the
+amounts in VND and USD at the rate of the transaction's date (rates are loaded, never fetched).
+
+Issue 16, first part: the logframe, the kits and the IATI export follow (README)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from caunoi.core.models import TimeStampedModel
+
+CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("A currency is three capital letters (ISO 4217)."))
+
+
+class PriorityArea(models.Model):
+    """The Ministry's priority areas for aid (a catalogue the administrator keeps)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("priority area")
+        verbose_name_plural = _("priority areas")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" else self.name_vi
+
+
+class PartnerKind(models.TextChoices):
+    BILATERAL = "bilateral", _("bilateral")
+    MULTILATERAL = "multilateral", _("multilateral")
+    NGO = "ngo", _("non-governmental organisation")
+    GOVERNMENT = "government", _("government")
+
+
+class Partner(TimeStampedModel):
+    """A donor, executing agency or implementing partner. ``short_name`` is what a programme
+    viewer's membership names as their organisation (``Membership.organisation``)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=300)
+    short_name = models.CharField(_("short name"), max_length=40, unique=True)
+    kind = models.CharField(_("type"), max_length=16, choices=PartnerKind.choices)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    iati_ref = models.CharField(_("IATI organisation identifier"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        ordering = ["short_name"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class ProgrammeStatus(models.TextChoices):
+    """IATI's activity statuses."""
+
+    PIPELINE = "pipeline", _("in preparation")
+    IMPLEMENTATION = "implementation", _("under way")
+    FINALISATION = "finalisation", _("finishing")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", pgettext_lazy("programme", "cancelled")
+
+
+class Programme(TimeStampedModel):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    iati_identifier = models.CharField(_("IATI identifier"), max_length=150, blank=True)
+    title_vi = models.CharField(_("title (Vietnamese)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=ProgrammeStatus.choices)
+    starts_on = models.DateField(_("starts"))
+    ends_on = models.DateField(_("ends"))
+    priority_areas = models.ManyToManyField(
+        PriorityArea, verbose_name=_("priority areas"), related_name="programmes"
+    )
+    provinces = models.ManyToManyField(
+        "places.Province", verbose_name=_("provinces"), related_name="+", blank=True
+    )
+    facilities = models.ManyToManyField(
+        "network.Facility", verbose_name=_("facilities"), related_name="+", blank=True
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("programme managers"),
+        related_name="managed_programmes",
+        blank=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["-starts_on", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["iati_identifier"],
+                condition=~Q(iati_identifier=""),
+                name="programme_iati_identifier_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="programme_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("programmes:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def title(self) -> str:
+        if get_language() == "en" and self.title_en:
+            return self.title_en
+        return self.title_vi
+
+
+class PartnerRole(models.TextChoices):
+    """IATI's organisation roles."""
+
+    FUNDING = "funding", _("funding")
+    ACCOUNTABLE = "accountable", _("accountable (executing)")
+    EXTENDING = "extending", _("extending")
+    IMPLEMENTING = "implementing", _("implementing")
+
+
+class ProgrammePartner(models.Model):
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="partners"
+    )
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="roles"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=PartnerRole.choices)
+
+    class Meta:
+        verbose_name = _("programme partner")
+        verbose_name_plural = _("programme partners")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "partner", "role"], name="programme_partner_role_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.role}"
+
+
+class ExchangeRate(models.Model):
+    """What one unit of a currency was worth in VND on a day (loaded from a file or entered in
+    the admin; never fetched)."""
+
+    currency = models.CharField(_("currency"), max_length=3, validators=[CURRENCY])
+    on = models.DateField(_("date"))
+    vnd = models.DecimalField(
+        _("VND per unit"),
+        max_digits=16,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001"))],
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-on"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "on"], name="rate_once_a_day"),
+            models.CheckConstraint(condition=Q(vnd__gt=0), name="rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.on:%d/%m/%Y} {self.vnd}"
+
+
+class TransactionKind(models.TextChoices):
+    COMMITMENT = "commitment", _("commitment")
+    DISBURSEMENT = "disbursement", _("disbursement")
+
+
+class FlowType(models.TextChoices):
+    GRANT = "grant", _("grant")
+    CONCESSIONAL_LOAN = "concessional_loan", _("concessional loan")
+    LOAN = "loan", _("loan")
+
+
+class FinanceType(models.TextChoices):
+    """IATI finance types (the codes used in the export)."""
+
+    STANDARD_GRANT = "110", _("standard grant")
+    AID_LOAN = "410", _("aid loan (concessional)")
+    STANDARD_LOAN = "421", _("standard loan")
+
+
+class Transaction(TimeStampedModel):
+    """Money committed to or disbursed by a programme, in its currency and converted."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(
+        Programme,
+        verbose_name=_("programme"),
+        on_delete=models.CASCADE,
+        related_name="transactions",
+    )
+    component = models.CharField(_("component"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=TransactionKind.choices)
+    on = models.DateField(_("date"))
+    provider = models.ForeignKey(
+        Partner, verbose_name=_("provided by"), on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[CURRENCY])
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    amount_vnd = models.DecimalField(_("amount (VND)"), max_digits=22, decimal_places=0)
+    amount_usd = models.DecimalField(_("amount (USD)"), max_digits=18, decimal_places=2)
+    flow_type = models.CharField(_("flow type"), max_length=20, choices=FlowType.choices)
+    finance_type = models.CharField(_("finance type"), max_length=4, choices=FinanceType.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.UniqueConstraint(
+                fields=["recorded_by", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="transaction_recorded_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code} · {self.kind} · {self.amount} {self.currency}"

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from caunoi.accounts.http import AuthedRequest
+from caunoi.programmes.access import access_programme, can_manage, visible_programmes
+from caunoi.programmes.models import TransactionKind
+from caunoi.programmes.selectors import portfolio
+
+
+@login_required
+def programme_list(request: AuthedRequest) -> HttpResponse:
+    """The programmes the reader follows, and the portfolio's figures over them."""
+    programmes = visible_programmes(request.user).prefetch_related("partners__partner")
+    if not programmes.exists():
+        raise Http404
+    page = Paginator(programmes, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programmes/programme_list.html",
+        {"page": page, "query": "", "figures": portfolio(programmes)},
+    )
+
+
+@login_required
+def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
+    p = access_programme(request.user, public_id)
+    transactions = list(p.transactions.select_related("provider").order_by("on", "id"))
+    return render(
+        request,
+        "programmes/programme_detail.html",
+        {
+            "p": p,
+            "partners": p.partners.select_related("partner").order_by("role"),
+            "provinces": list(p.provinces.all()),
+            "priorities": list(p.priority_areas.all()),
+            "transactions": transactions,
+            "committed": sum(
+                (t.amount_usd for t in transactions if t.kind == TransactionKind.COMMITMENT),
+                start=0,
+            ),
+            "disbursed": sum(
+                (t.amount_usd for t in transactions if t.kind == TransactionKind.DISBURSEMENT),
+                start=0,
+            ),
+            "figures": portfolio(visible_programmes(request.user).filter(pk=p.pk)),
+            "manager": can_manage(request.user, p),
+        },
+    )
