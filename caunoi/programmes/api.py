@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -25,6 +25,7 @@ from caunoi.core.api import (
 )
 from caunoi.places.models import Province
 from caunoi.programmes.access import access_programme, visible_programmes
+from caunoi.programmes.iati import activities_xml
 from caunoi.programmes.models import Partner, PriorityArea, Programme
 from caunoi.programmes.selectors import portfolio
 from caunoi.programmes.services import ProgrammeInput, programme_create
@@ -169,3 +170,24 @@ def create_programme(
         origin=origin_of(request),
     )
     return Status(201 if created else 200, _out(p))
+
+
+@router.get(
+    "/programmes/{programme_id}/iati.xml",
+    response={200: str},
+    summary="One programme as an IATI 2.03 activity file",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "IATI activities XML, version 2.03",
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def programme_iati(
+    request: HttpRequest, programme_id: UUID, filters: NoFilters = no_filters()
+) -> HttpResponse:
+    """Checked against the IATI Standard's own schema in the tests."""
+    p = access_programme(request.user, programme_id)
+    return HttpResponse(activities_xml([p]), content_type="application/xml")

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from caunoi.accounts.http import AuthedRequest
 from caunoi.programmes.access import access_programme, can_manage, visible_programmes
+from caunoi.programmes.iati import activities_xml
 from caunoi.programmes.models import TransactionKind
 from caunoi.programmes.selectors import portfolio
 
@@ -50,3 +51,12 @@ def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "manager": can_manage(request.user, p),
         },
     )
+
+
+@login_required
+def programme_iati(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """The programme as an IATI 2.03 activity file."""
+    p = access_programme(request.user, public_id)
+    response = HttpResponse(activities_xml([p]), content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="iati-{p.code}.xml"'
+    return response

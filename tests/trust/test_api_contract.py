@@ -136,7 +136,10 @@ def test_every_operation_describes_its_answer_field_by_field():
         answers = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
         assert answers, f"{method} {path} documents no 2xx answer"
         for status, answer in answers.items():
-            schema = answer.get("content", {}).get("application/json", {}).get("schema")
+            content = answer.get("content", {})
+            if set(content) == {"application/xml"}:
+                continue  # a document described by its own schema (IATI's XSD, checked in tests)
+            schema = content.get("application/json", {}).get("schema")
             if schema is None:
                 loose.setdefault(f"{method} {path}", []).append(f"{status}: no schema")
                 continue

@@ -127,7 +127,7 @@ NO_PATIENT_DATA = {
     "api:get_transfer", "protocols:list", "protocols:detail", "protocols:version",
     "protocols:document", "api:list_protocols", "quality:home", "quality:detail",
     "quality:evidence", "api:list_assessments", "programmes:list", "programmes:detail",
-    "api:list_programmes", "api:get_programme",
+    "api:list_programmes", "api:get_programme", "programmes:iati", "api:programme_iati",
 }  # fmt: skip
 
 

@@ -6,8 +6,10 @@ tables, so the command finds them and adds the rest."""
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
+import xmlschema
 from django.core.management import call_command
 
 from caunoi.accounts.models import User
@@ -16,6 +18,7 @@ from caunoi.demo.network import stable_uuid
 from caunoi.network.models import Facility, Membership
 from caunoi.patients.models import Patient
 from caunoi.programmes.access import visible_programmes
+from caunoi.programmes.iati import activities_xml
 from caunoi.programmes.models import Programme
 from caunoi.protocols.models import ProtocolVersion
 from caunoi.protocols.selectors import protocol_list
@@ -34,6 +37,13 @@ from caunoi.transfers.models import Transfer
 from caunoi.video.models import VideoSession
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_network")]
+
+IATI_SCHEMA = (
+    Path(__file__).resolve().parents[2]
+    / "programmes"
+    / "iati_schemas"
+    / "iati-activities-schema.xsd"
+)
 
 
 def counts() -> dict[str, int]:
@@ -112,6 +122,10 @@ def test_seed_makes_the_documented_demo_once():
     assert Programme.objects.count() == 4
     donor = User.objects.get(username="donor")
     assert [p.code for p in visible_programmes(donor)] == ["TELEMED-10"]
+    # Each demo programme's IATI file is valid against the official 2.03 schema.
+    schema = xmlschema.XMLSchema(str(IATI_SCHEMA))
+    for programme in Programme.objects.all():
+        assert list(schema.iter_errors(activities_xml([programme]).decode())) == [], programme.code
     before = counts()
 
     again = seed()

@@ -5,13 +5,17 @@ sees which programme."""
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
+import xmlschema
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from caunoi.accounts.models import User
 from caunoi.network.models import Membership, Role
 from caunoi.places.models import Province
+from caunoi.programmes.iati import activities_xml
 from caunoi.programmes.models import ExchangeRate, Partner, PriorityArea, Programme, Transaction
 from caunoi.programmes.selectors import portfolio
 from caunoi.programmes.services import (
@@ -249,3 +253,74 @@ def test_who_sees_a_programme(network_admin, partners, donor, officer, worker, l
     Membership.objects.create(user=manager, role=Role.DONOR, organisation="Bộ Y tế")
     mine.managers.add(manager)
     assert login(manager).get(mine.get_absolute_url()).status_code == 200
+
+
+SCHEMA = Path(__file__).resolve().parent.parent / "iati_schemas" / "iati-activities-schema.xsd"
+
+
+@pytest.fixture(scope="module")
+def iati_schema():
+    return xmlschema.XMLSchema(str(SCHEMA))
+
+
+def test_the_iati_file_is_valid_against_the_official_schema_and_says_what_was_recorded(
+    network_admin, partners, iati_schema, donor, api_client, login
+):
+    rates_load(RATES)
+    partners["KOFIH"].iati_ref = "KR-GOV-KOFIH"
+    partners["KOFIH"].save()
+    a = _programme(
+        network_admin,
+        "TELEMED",
+        [partners["KOFIH"], partners["UNDP"]],
+        [4, 8],
+        ["grassroots-health", "medical-training", "digital-transformation"],
+    )
+    _money(network_admin, a, "commitment", partners["KOFIH"], 3_200_000, on=date(2024, 1, 10))
+    _money(
+        network_admin,
+        a,
+        "disbursement",
+        partners["KOFIH"],
+        1_000_000,
+        currency="KRW",
+        on=date(2025, 1, 5),
+    )
+    xml = activities_xml([a])
+    assert list(iati_schema.iter_errors(xml.decode())) == []
+    root = ET.fromstring(xml)  # noqa: S314 -- our own file
+    activity = root.find("iati-activity")
+    assert activity is not None
+    assert activity.findtext("iati-identifier") == "KR-GOV-KOFIH-TELEMED"
+    values = [
+        (
+            t.find("transaction-type").get("code"),  # type: ignore[union-attr]
+            t.find("value").get("currency"),  # type: ignore[union-attr]
+            t.findtext("value"),
+        )
+        for t in activity.iter("transaction")
+    ]
+    assert values == [("2", "USD", "3200000.00"), ("3", "KRW", "1000000.00")]
+    shares = [float(s.get("percentage", "0")) for s in activity.iter("sector")]
+    assert sum(shares) == pytest.approx(100)
+    assert [c.get("code") for c in activity.iter("recipient-country")] == ["VN"]
+    # The same file from the page and the API, for the donor (KOFIH) only.
+    page = login(donor).get(f"/programmes/{a.public_id}/iati.xml")
+    assert page["Content-Type"].startswith("application/xml")
+    assert list(iati_schema.iter_errors(page.content.decode())) == []
+    api = api_client(donor).get(f"/api/programmes/{a.public_id}/iati.xml")
+    assert api.status_code == 200
+    assert b"KR-GOV-KOFIH-TELEMED" in api.content
+    other = _programme(network_admin, "ADB-1", [partners["ADB"]], [], ["infrastructure"])
+    assert api_client(donor).get(f"/api/programmes/{other.public_id}/iati.xml").status_code == 404
+
+
+def test_the_schema_check_catches_a_broken_file(network_admin, partners, iati_schema):
+    a = _programme(network_admin, "X", [partners["KOFIH"]], [], ["grassroots-health"])
+    root = ET.fromstring(activities_xml([a]))  # noqa: S314 -- our own file
+    activity = root.find("iati-activity")
+    assert activity is not None
+    activity.remove(activity.find("iati-identifier"))  # type: ignore[arg-type]
+    ET.SubElement(activity, "activity-status", {"code": "2"})  # out of order, twice
+    errors = list(iati_schema.iter_errors(ET.tostring(root, encoding="unicode")))
+    assert errors
