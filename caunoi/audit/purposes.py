@@ -71,6 +71,7 @@ PURPOSES: dict[str, Promise] = {
     "training test": pgettext_lazy("audit purpose", "training test"),
     "programme": pgettext_lazy("audit purpose", "programme"),
     "programme money": pgettext_lazy("audit purpose", "programme money"),
+    "programme kits": pgettext_lazy("audit purpose", "programme kits"),
     "quality criteria": pgettext_lazy("audit purpose", "quality criteria"),
     "quality self-assessment": pgettext_lazy("audit purpose", "quality self-assessment"),
     "quality improvement plan": pgettext_lazy("audit purpose", "quality improvement plan"),

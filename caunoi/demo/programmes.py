@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Count
 
 from caunoi.accounts.models import User
+from caunoi.network.models import Facility, FacilityKind
 from caunoi.places.models import Province
 from caunoi.programmes.models import Partner, PriorityArea, Programme
 from caunoi.programmes.services import (
+    KitInput,
     ProgrammeInput,
     TransactionInput,
+    kit_register,
+    kit_status_set,
     programme_create,
     rates_load,
     transaction_record,
@@ -204,5 +209,40 @@ def demo_programmes_load(*, progress: Callable[[str], None] | None = None) -> in
         )
         money(ngo, "commitment", "HYCD", 6_000_000_000, "VND", date(2024, 9, 2))
         money(ngo, "disbursement", "HYCD", 2_500_000_000, "VND", date(2025, 2, 3))
+        # 75 kits at the stations of the demo provinces — every station that has sent a
+        # consultation, then others that have not used theirs (idle) — and 5 servers at the
+        # hubs; one kit broken.
+        sent = dict(
+            Facility.objects.filter(kind=FacilityKind.STATION, province__in=demo_provinces)
+            .annotate(sent=Count("consultations_requested"))
+            .values_list("pk", "sent")
+        )
+        stations = sorted(Facility.objects.filter(pk__in=sent), key=lambda f: (-sent[f.pk], f.pk))
+        active = [f for f in stations if sent[f.pk]][:70]
+        chosen = active + [f for f in stations if not sent[f.pk]][: 75 - len(active)]
+        for n, station in enumerate(chosen[:75], start=1):
+            kit = kit_register(
+                programme=telemed,
+                actor=admin,
+                data=KitInput(
+                    kind="kit",
+                    serial=f"KOFIH-TM-{n:03d}",
+                    facility=station,
+                    delivered_on=date(2023, 9, 1) + timedelta(days=3 * n),
+                ),
+            )
+            if n == 7:
+                kit_status_set(kit=kit, actor=admin, status="broken", note="Hỏng webcam, chờ thay.")
+        for n, hub in enumerate(Facility.objects.filter(is_hub=True).order_by("id")[:5], start=1):
+            kit_register(
+                programme=telemed,
+                actor=admin,
+                data=KitInput(
+                    kind="server",
+                    serial=f"KOFIH-SV-{n:02d}",
+                    facility=hub,
+                    delivered_on=date(2023, 6, 1),
+                ),
+            )
     say("4 programmes, their partners and money")
     return 4

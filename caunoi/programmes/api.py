@@ -1,14 +1,15 @@
 """Programmes in the JSON API: the programmes you follow with their money, and recording one
 (network administrators)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.params.functions import Header
 from pydantic import ConfigDict
@@ -23,12 +24,13 @@ from caunoi.core.api import (
     SerializedPage,
     no_filters,
 )
+from caunoi.network.models import Facility
 from caunoi.places.models import Province
 from caunoi.programmes.access import access_programme, visible_programmes
 from caunoi.programmes.iati import activities_xml
-from caunoi.programmes.models import Partner, PriorityArea, Programme
-from caunoi.programmes.selectors import portfolio
-from caunoi.programmes.services import ProgrammeInput, programme_create
+from caunoi.programmes.models import Kit, Partner, PriorityArea, Programme
+from caunoi.programmes.selectors import KitUse, idle_kits, kit_use, portfolio
+from caunoi.programmes.services import KitInput, ProgrammeInput, kit_register, programme_create
 
 router = Router(tags=["programmes"])
 
@@ -191,3 +193,104 @@ def programme_iati(
     """Checked against the IATI Standard's own schema in the tests."""
     p = access_programme(request.user, programme_id)
     return HttpResponse(activities_xml([p]), content_type="application/xml")
+
+
+class KitFilters(ListFilters):
+    programme: UUID | None = Field(None, description="A programme's id")
+    idle_days: int | None = Field(
+        None, ge=1, le=3650, description="Only kits in use whose facility used none of it so long"
+    )
+
+
+class KitOut(Schema):
+    id: UUID
+    kind: str
+    serial: str
+    programme: str
+    facility: UUID
+    facility_name: str
+    delivered_on: date
+    status: str
+    video_sessions: int = Field(
+        description="Sessions its facility joined in the last 30 days (or idle_days)"
+    )
+    consults: int = Field(description="Consultations its facility sent in the same days")
+    last_used: date | None
+
+
+def _kit_out(u: KitUse) -> dict[str, object]:
+    k = u.kit
+    return {
+        "id": k.public_id,
+        "kind": k.kind,
+        "serial": k.serial,
+        "programme": k.programme.code,
+        "facility": k.facility.public_id,
+        "facility_name": k.facility.name,
+        "delivered_on": k.delivered_on,
+        "status": k.status,
+        "video_sessions": u.video_sessions,
+        "consults": u.consults,
+        "last_used": u.last_used,
+    }
+
+
+@router.get("/kits", response=list[KitOut], summary="Telehealth kits and their use")
+@paginate(Pagination)
+def list_kits(request: HttpRequest, filters: Query[KitFilters]) -> SerializedPage:
+    """The kits of the programmes you follow, with their facility's use of them; `idle_days`
+    keeps only those in use whose facility joined no video session and sent no consultation in
+    that many days (delivered at least that long ago)."""
+    kits = Kit.objects.filter(programme__in=visible_programmes(request.user)).select_related(
+        "programme", "facility"
+    )
+    if filters.programme is not None:
+        kits = kits.filter(programme__public_id=filters.programme)
+    today = timezone.localdate()
+    days = filters.idle_days or 30
+    if filters.idle_days is not None:
+        kits = kits.filter(pk__in=[u.kit.pk for u in idle_kits(kits, days=days, today=today)])
+
+    def page(rows: list[Kit]) -> list[dict[str, object]]:
+        one_page = Kit.objects.filter(pk__in=[k.pk for k in rows]).select_related(
+            "programme", "facility"
+        )
+        uses = {
+            u.kit.pk: u
+            for u in kit_use(one_page, since=today - timedelta(days=days - 1), until=today)
+        }
+        return [_kit_out(uses[k.pk]) for k in rows]
+
+    return SerializedPage(kits.order_by("facility__name", "serial"), page)
+
+
+class KitIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    programme: UUID
+    kind: Literal["kit", "server", "other"]
+    serial: str = Field(..., min_length=1, max_length=100)
+    facility: UUID
+    delivered_on: date
+
+
+@router.post("/kits", response={201: KitOut}, summary="Record a kit a programme delivered")
+def create_kit(request: HttpRequest, payload: KitIn) -> Status[dict[str, object]]:
+    """The programme's managers; a serial number used twice is refused (422)."""
+    programme = access_programme(request.user, payload.programme)
+    facility = Facility.objects.filter(public_id=payload.facility).first()
+    if facility is None:
+        raise FieldErrors({"facility": _("Unknown facility.")})
+    kit = kit_register(
+        programme=programme,
+        actor=api_user(request),
+        data=KitInput(
+            kind=payload.kind,
+            serial=payload.serial,
+            facility=facility,
+            delivered_on=payload.delivered_on,
+        ),
+        origin=origin_of(request),
+    )
+    today = timezone.localdate()
+    use = kit_use(Kit.objects.filter(pk=kit.pk), since=today - timedelta(days=29), until=today)
+    return Status(201, _kit_out(use[0]))

@@ -263,3 +263,67 @@ class Transaction(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.programme.code} · {self.kind} · {self.amount} {self.currency}"
+
+
+class KitKind(models.TextChoices):
+    KIT = "kit", _("telehealth kit (PC, webcam, microphone, speaker)")
+    SERVER = "server", _("server")
+    OTHER = "other", _("other equipment")
+
+
+class KitStatus(models.TextChoices):
+    IN_USE = "in_use", _("in use")
+    BROKEN = "broken", _("broken")
+    LOST = "lost", _("lost")
+    RETURNED = "returned", _("returned")
+
+
+class Kit(TimeStampedModel):
+    """A telehealth kit or server a programme paid for, where it is and how it stands."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("type"), max_length=16, choices=KitKind.choices)
+    serial = models.CharField(_("serial number"), max_length=100, unique=True)
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("paid by"), on_delete=models.PROTECT, related_name="kits"
+    )
+    facility = models.ForeignKey(
+        "network.Facility",
+        verbose_name=_("facility"),
+        on_delete=models.PROTECT,
+        related_name="kits",
+    )
+    delivered_on = models.DateField(_("delivered on"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=KitStatus.choices, default=KitStatus.IN_USE
+    )
+
+    class Meta:
+        verbose_name = _("kit")
+        verbose_name_plural = _("kits")
+        ordering = ["facility__name", "serial"]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class KitLog(models.Model):
+    """The kit's maintenance log: each change of status and each repair, with a note."""
+
+    kit = models.ForeignKey(
+        Kit, verbose_name=_("kit"), on_delete=models.CASCADE, related_name="log"
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=16, choices=KitStatus.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("kit log entry")
+        verbose_name_plural = _("kit log")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kit_id} · {self.status}"

@@ -1,15 +1,29 @@
 """The portfolio's figures, from the records: totals by donor, year, province and priority
-area, and the grant share of official development assistance."""
+area, and the grant share of official development assistance; the kits' use and the idle
+ones."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from caunoi.programmes.models import FlowType, Programme, Transaction, TransactionKind
+from caunoi.consults.models import Consultation
+from caunoi.network.access import CLINICAL_ROLES
+from caunoi.network.models import Membership
+from caunoi.programmes.models import (
+    FlowType,
+    Kit,
+    KitStatus,
+    Programme,
+    Transaction,
+    TransactionKind,
+)
+from caunoi.video.models import VideoJoin
 
 CENT = Decimal("0.01")
 
@@ -95,3 +109,75 @@ def portfolio(programmes: QuerySet[Programme]) -> Portfolio:
         by_province=_lines(province),
         by_priority=_lines(priority),
     )
+
+
+@dataclass(frozen=True)
+class KitUse:
+    """A kit's use, from the platform: what its facility did with it."""
+
+    kit: Kit
+    video_sessions: int  # video sessions joined by the facility's clinical staff
+    consults: int  # consultations the facility sent
+    last_used: date | None
+
+
+def kit_use(kits: QuerySet[Kit], *, since: date, until: date) -> list[KitUse]:
+    """Per kit, the use of [since, until] (Vietnam's days). **Decision:** a kit is used by a
+    facility, not a person: a video session counts for the kit's facility when one of that
+    facility's clinical staff joined it (the station's kit is what they join from), a
+    consultation when the facility sent it. A facility with two kits counts its use on each."""
+    start = datetime.combine(since, time.min, timezone.get_current_timezone())
+    end = datetime.combine(until + timedelta(days=1), time.min, timezone.get_current_timezone())
+    rows = list(kits.select_related("facility"))
+    facility_ids = {k.facility_id for k in rows}
+    staff: dict[int, set[int]] = defaultdict(set)
+    for user_id, facility_id in (
+        Membership.objects.active()
+        .filter(facility_id__in=facility_ids, role__in=sorted(CLINICAL_ROLES))
+        .values_list("user_id", "facility_id")
+    ):
+        staff[facility_id].add(user_id)
+    sessions: dict[int, set[int]] = defaultdict(set)
+    last: dict[int, date] = {}
+    everyone = set().union(*staff.values()) if staff else set()
+    for user_id, session_id, joined in VideoJoin.objects.filter(
+        user_id__in=everyone, joined_at__gte=start, joined_at__lt=end
+    ).values_list("user_id", "session_id", "joined_at"):
+        day = timezone.localdate(joined)
+        for facility_id, people in staff.items():
+            if user_id in people:
+                sessions[facility_id].add(session_id)
+                last[facility_id] = max(last.get(facility_id, day), day)
+    consults: dict[int, int] = defaultdict(int)
+    for facility_id, submitted in Consultation.objects.filter(
+        requester_facility_id__in=facility_ids,
+        submitted_at__gte=start,
+        submitted_at__lt=end,
+    ).values_list("requester_facility_id", "submitted_at"):
+        consults[facility_id] += 1
+        day = timezone.localdate(submitted)
+        last[facility_id] = max(last.get(facility_id, day), day)
+    return [
+        KitUse(
+            kit=k,
+            video_sessions=len(sessions[k.facility_id]),
+            consults=consults[k.facility_id],
+            last_used=last.get(k.facility_id),
+        )
+        for k in rows
+    ]
+
+
+def idle_kits(kits: QuerySet[Kit], *, days: int, today: date | None = None) -> list[KitUse]:
+    """Kits in use, delivered at least ``days`` days ago, whose facility has neither joined a
+    video session nor sent a consultation in the last ``days`` days."""
+    today = today or timezone.localdate()
+    since = today - timedelta(days=days - 1)
+    candidates = kits.filter(
+        status=KitStatus.IN_USE, delivered_on__lte=today - timedelta(days=days)
+    )
+    return [
+        u
+        for u in kit_use(candidates, since=since, until=today)
+        if u.video_sessions == 0 and u.consults == 0
+    ]

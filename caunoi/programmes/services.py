@@ -28,6 +28,10 @@ from caunoi.programmes.access import can_manage
 from caunoi.programmes.models import (
     ExchangeRate,
     FlowType,
+    Kit,
+    KitKind,
+    KitLog,
+    KitStatus,
     Partner,
     PartnerRole,
     PriorityArea,
@@ -309,3 +313,76 @@ def transaction_record(
             origin=origin,
         )
     return t, True
+
+
+@dataclass(frozen=True)
+class KitInput:
+    kind: str
+    serial: str
+    facility: Facility
+    delivered_on: date
+
+
+def kit_register(
+    *, programme: Programme, actor: User, data: KitInput, origin: AuditOrigin = SYSTEM
+) -> Kit:
+    """A kit or server the programme delivered to a facility. A serial number is one kit's:
+    used twice, refused with a message."""
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers record its kits."))
+    serial = data.serial.strip().upper()
+    errors: dict[str, list[str]] = {}
+    if data.kind not in KitKind.values:
+        errors["kind"] = [_("Choose the type.")]
+    if not serial:
+        errors["serial"] = [_("Give the serial number.")]
+    elif Kit.objects.filter(serial=serial).exists():
+        errors["serial"] = [_("Another kit has this serial number.")]
+    if data.facility.status != "active":
+        errors["facility"] = [_("Choose an active facility.")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            kit = Kit.objects.create(
+                kind=data.kind,
+                serial=serial[:100],
+                programme=programme,
+                facility=data.facility,
+                delivered_on=data.delivered_on,
+            )
+            KitLog.objects.create(kit=kit, status=kit.status, note=_("Delivered."), by=actor)
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=programme,
+                purpose="programme kits",
+                detail={"serial": kit.serial, "facility": str(data.facility.public_id)},
+                origin=origin,
+            )
+    except IntegrityError as exc:  # the same serial at the same moment
+        raise ValidationError({"serial": [_("Another kit has this serial number.")]}) from exc
+    return kit
+
+
+def kit_status_set(
+    *, kit: Kit, actor: User, status: str, note: str = "", origin: AuditOrigin = SYSTEM
+) -> Kit:
+    """A kit breaks, is repaired (in use again), lost or returned: in its log, with a note."""
+    if not can_manage(actor, kit.programme):
+        raise PermissionDenied(_("The programme's managers record its kits."))
+    if status not in KitStatus.values:
+        raise ValidationError({"status": [_("Choose the status.")]})
+    with transaction.atomic():
+        kit.status = status
+        kit.save(update_fields=["status", "updated_at"])
+        KitLog.objects.create(kit=kit, status=status, note=note.strip()[:500], by=actor)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=kit.programme,
+            purpose="programme kits",
+            detail={"serial": kit.serial, "status": status},
+            origin=origin,
+        )
+    return kit

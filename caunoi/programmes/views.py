@@ -8,8 +8,8 @@ from django.shortcuts import render
 from caunoi.accounts.http import AuthedRequest
 from caunoi.programmes.access import access_programme, can_manage, visible_programmes
 from caunoi.programmes.iati import activities_xml
-from caunoi.programmes.models import TransactionKind
-from caunoi.programmes.selectors import portfolio
+from caunoi.programmes.models import KitStatus, Programme, TransactionKind
+from caunoi.programmes.selectors import idle_kits, portfolio
 
 
 @login_required
@@ -24,6 +24,17 @@ def programme_list(request: AuthedRequest) -> HttpResponse:
         "programmes/programme_list.html",
         {"page": page, "query": "", "figures": portfolio(programmes)},
     )
+
+
+# A kit whose facility used it for none of this many days is listed as idle.
+IDLE_DAYS = 60
+
+
+def _kits(p: Programme) -> dict[str, int]:
+    counts = {value: 0 for value, _label in KitStatus.choices}
+    for status in p.kits.values_list("status", flat=True):
+        counts[status] += 1
+    return counts
 
 
 @login_required
@@ -48,6 +59,9 @@ def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
                 start=0,
             ),
             "figures": portfolio(visible_programmes(request.user).filter(pk=p.pk)),
+            "kits": _kits(p),
+            "idle": idle_kits(p.kits.all(), days=IDLE_DAYS),
+            "idle_days": IDLE_DAYS,
             "manager": can_manage(request.user, p),
         },
     )

@@ -20,6 +20,7 @@ from caunoi.patients.models import Patient
 from caunoi.programmes.access import visible_programmes
 from caunoi.programmes.iati import activities_xml
 from caunoi.programmes.models import Programme
+from caunoi.programmes.selectors import idle_kits
 from caunoi.protocols.models import ProtocolVersion
 from caunoi.protocols.selectors import protocol_list
 from caunoi.quality.models import Assessment
@@ -122,6 +123,11 @@ def test_seed_makes_the_documented_demo_once():
     assert Programme.objects.count() == 4
     donor = User.objects.get(username="donor")
     assert [p.code for p in visible_programmes(donor)] == ["TELEMED-10"]
+    # Its kits: 75 at stations and 5 servers, one broken, some idle.
+    telemed = Programme.objects.get(code="TELEMED-10")
+    assert telemed.kits.filter(kind="kit").count() == 75
+    assert telemed.kits.filter(status="broken").count() == 1
+    assert 0 < len(idle_kits(telemed.kits.all(), days=60)) < 75
     # Each demo programme's IATI file is valid against the official 2.03 schema.
     schema = xmlschema.XMLSchema(str(IATI_SCHEMA))
     for programme in Programme.objects.all():

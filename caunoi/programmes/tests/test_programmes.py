@@ -324,3 +324,62 @@ def test_the_schema_check_catches_a_broken_file(network_admin, partners, iati_sc
     ET.SubElement(activity, "activity-status", {"code": "2"})  # out of order, twice
     errors = list(iati_schema.iter_errors(ET.tostring(root, encoding="unicode")))
     assert errors
+
+
+def test_a_kit_serial_is_one_kits_and_the_idle_report_finds_the_unused_ones(
+    network_admin, partners, worker, donor, api_client
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from caunoi.consults.services import ConsultationInput, consultation_submit
+    from caunoi.consults.tests.factories import internal_medicine, summary
+    from caunoi.network.models import Facility
+    from caunoi.patients.tests.factories import make_patient
+    from caunoi.programmes.selectors import idle_kits, kit_use
+    from caunoi.programmes.services import KitInput, kit_register, kit_status_set
+
+    p = _programme(network_admin, "KITS", [partners["KOFIH"]], [], ["grassroots-health"])
+    busy = worker.memberships.get(role=Role.WORKER).facility
+    quiet, broken_at = Facility.objects.filter(kind="station").exclude(pk=busy.pk)[:2]
+    today = timezone.localdate()
+    long_ago = today - timedelta(days=200)
+
+    def kit(serial, facility, delivered=long_ago):
+        return kit_register(
+            programme=p,
+            actor=network_admin,
+            data=KitInput(kind="kit", serial=serial, facility=facility, delivered_on=delivered),
+        )
+
+    kit("kf-001", busy)
+    kit("KF-002", quiet)
+    broken = kit("KF-003", broken_at)
+    kit("KF-004", quiet, delivered=today - timedelta(days=10))  # too new to be idle
+    with pytest.raises(ValidationError) as refused:
+        kit(" kf-002 ", busy)  # the same serial, written differently
+    assert "serial" in refused.value.message_dict
+    kit_status_set(kit=broken, actor=network_admin, status="broken", note="Hỏng nguồn")
+    # The busy station sends a consultation today.
+    consultation_submit(
+        actor=worker,
+        client_id=uuid.uuid4(),
+        submit=True,
+        data=ConsultationInput(
+            patient=make_patient(worker, name="Lý Thị Mỷ"),
+            specialty=internal_medicine(),
+            summary=summary(),
+        ),
+    )
+    idle = idle_kits(p.kits.all(), days=60, today=today)
+    assert [u.kit.serial for u in idle] == ["KF-002"]
+    uses = {
+        u.kit.serial: u
+        for u in kit_use(p.kits.all(), since=today - timedelta(days=29), until=today)
+    }
+    assert (uses["KF-001"].consults, uses["KF-001"].last_used) == (1, today)
+    assert uses["KF-002"].last_used is None
+    assert [log.status for log in broken.log.all()] == ["in_use", "broken"]
+    answer = api_client(donor).get("/api/kits?idle_days=60").json()["items"]
+    assert [k["serial"] for k in answer] == ["KF-002"]
