@@ -6,6 +6,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from caunoi.accounts.http import AuthedRequest
+from caunoi.network.access import user_scope
+from caunoi.network.models import Role
 from caunoi.programmes.access import access_programme, can_manage, visible_programmes
 from caunoi.programmes.iati import activities_xml
 from caunoi.programmes.models import KitStatus, Programme, TransactionKind
@@ -15,8 +17,10 @@ from caunoi.programmes.selectors import idle_kits, portfolio
 @login_required
 def programme_list(request: AuthedRequest) -> HttpResponse:
     """The programmes the reader follows, and the portfolio's figures over them."""
+    scope = user_scope(request.user)
     programmes = visible_programmes(request.user).prefetch_related("partners__partner")
-    if not programmes.exists():
+    readers = scope.is_network_admin or scope.province_ids or Role.DONOR in scope.roles
+    if not readers and not programmes.exists():
         raise Http404
     page = Paginator(programmes, 20).get_page(request.GET.get("page"))
     return render(

@@ -249,6 +249,11 @@ def test_who_sees_a_programme(network_admin, partners, donor, officer, worker, l
     assert login(donor).get(mine.get_absolute_url()).status_code == 200
     assert [p["code"] for p in api_client(officer).get("/api/programmes").json()["items"]] == ["D"]
     assert login(worker).get("/programmes/").status_code == 404
+    # An officer of a province no programme covers sees the page, empty.
+    Programme.objects.filter(code="D").delete()
+    empty = login(officer).get("/programmes/")
+    assert empty.status_code == 200
+    assert "Chưa có chương trình nào" in empty.content.decode()
     manager = User.objects.create_user(username="manager", full_name="Quản lý dự án")
     Membership.objects.create(user=manager, role=Role.DONOR, organisation="Bộ Y tế")
     mine.managers.add(manager)
