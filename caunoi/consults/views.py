@@ -59,19 +59,11 @@ from caunoi.consults.services import (
     second_opinion_invite,
 )
 from caunoi.core.access import get_or_404
-from caunoi.core.actions import guarded_action
+from caunoi.core.actions import guarded_action, show_on_form
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
 from caunoi.patients.reads import reads_note
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -189,7 +181,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 )
             except ValidationError as exc:
                 # Files sent now are kept below, each with its own verdict.
-                _form_errors(form, _without(exc, "attachments") if keep else exc)
+                show_on_form(form, _without(exc, "attachments") if keep else exc)
             else:
                 if consult.status == Status.DRAFT:
                     messages.success(request, _("Draft saved."))
@@ -533,7 +525,7 @@ def oncall_roster(request: AuthedRequest) -> HttpResponse:
                     origin=origin_of(request),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                show_on_form(form, exc)
             else:
                 messages.success(request, _("Shift added."))
                 return redirect("consults:roster")

@@ -65,3 +65,13 @@ def guarded_action[M: _Page](
         return view
 
     return decorate
+
+
+def show_on_form(form: Any, exc: ValidationError) -> None:
+    """A service's refusal on the form the person filled in: each message under its field
+    when the form has that field, the others (and a refusal without fields) at the top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -276,8 +276,6 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
                     total=len(questions),
                     score=score,
                 )
-                setattr(e, f"{kind}_test_score", score)
-            e.save(update_fields=["pre_test_score", "post_test_score"])
             for session in sessions1:
                 SessionEvaluation.objects.create(
                     session=session,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,8 +29,8 @@ from caunoi.network.models import Facility
 from caunoi.places.models import Province
 from caunoi.programmes.access import access_programme, visible_programmes
 from caunoi.programmes.iati import activities_xml
-from caunoi.programmes.models import Kit, Partner, PriorityArea, Programme
-from caunoi.programmes.selectors import KitUse, idle_kits, kit_use, portfolio
+from caunoi.programmes.models import Kit, Partner, PriorityArea, Programme, ProgrammePartner
+from caunoi.programmes.selectors import CENT, KitUse, grant_share, idle_kits, kit_use, with_money
 from caunoi.programmes.services import KitInput, ProgrammeInput, kit_register, programme_create
 
 router = Router(tags=["programmes"])
@@ -62,7 +63,8 @@ class ProgrammeOut(Schema):
 
 
 def _out(p: Programme) -> dict[str, object]:
-    figures = portfolio(Programme.objects.filter(pk=p.pk))
+    """``p`` comes from ``with_money`` (its totals) and ``_related`` (its partners, areas and
+    provinces in three queries for a whole page)."""
     return {
         "id": p.public_id,
         "code": p.code,
@@ -80,13 +82,13 @@ def _out(p: Programme) -> dict[str, object]:
                 "kind": r.partner.kind,
                 "role": r.role,
             }
-            for r in p.partners.select_related("partner")
+            for r in p.partners.all()
         ],
         "priority_areas": [a.code for a in p.priority_areas.all()],
         "provinces": [v.code for v in p.provinces.all()],
-        "committed_usd": figures.committed,
-        "disbursed_usd": figures.disbursed,
-        "grant_share": figures.grant_share,
+        "committed_usd": Decimal(getattr(p, "committed")).quantize(CENT),  # noqa: B009 -- annotated
+        "disbursed_usd": Decimal(getattr(p, "disbursed")).quantize(CENT),  # noqa: B009
+        "grant_share": grant_share(getattr(p, "committed"), getattr(p, "grant_committed")),  # noqa: B009
         "url": p.get_absolute_url(),
     }
 
@@ -97,16 +99,29 @@ def list_programmes(request: HttpRequest, filters: ListFilters = no_filters()) -
     """A programme viewer's organisation's programmes, an officer's province's, all for a
     network administrator; newest first."""
     return SerializedPage(
-        visible_programmes(request.user).order_by("-starts_on", "code"),
+        _related(with_money(visible_programmes(request.user))).order_by("-starts_on", "code"),
         lambda rows: [_out(p) for p in rows],
     )
+
+
+def _related(programmes: QuerySet[Programme]) -> QuerySet[Programme]:
+    return programmes.prefetch_related(
+        Prefetch("partners", queryset=ProgrammePartner.objects.select_related("partner")),
+        "priority_areas",
+        "provinces",
+    )
+
+
+def _one(request: HttpRequest, programme_id: UUID) -> dict[str, object]:
+    p = access_programme(request.user, programme_id)
+    return _out(_related(with_money(Programme.objects.filter(pk=p.pk))).get())
 
 
 @router.get("/programmes/{programme_id}", response=ProgrammeOut, summary="One programme")
 def get_programme(
     request: HttpRequest, programme_id: UUID, filters: NoFilters = no_filters()
 ) -> dict[str, object]:
-    return _out(access_programme(request.user, programme_id))
+    return _one(request, programme_id)
 
 
 class PartnerIn(Schema):
@@ -171,7 +186,9 @@ def create_programme(
         ),
         origin=origin_of(request),
     )
-    return Status(201 if created else 200, _out(p))
+    return Status(
+        201 if created else 200, _out(_related(with_money(Programme.objects.filter(pk=p.pk))).get())
+    )
 
 
 @router.get(

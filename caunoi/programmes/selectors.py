@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from caunoi.consults.models import Consultation
@@ -18,6 +19,7 @@ from caunoi.network.models import Membership
 from caunoi.programmes.models import (
     FlowType,
     Kit,
+    KitKind,
     KitStatus,
     Programme,
     Transaction,
@@ -50,9 +52,7 @@ class Portfolio:
     @property
     def grant_share(self) -> Decimal | None:
         """The share of committed ODA that is grants, in percent (one decimal)."""
-        if not self.committed:
-            return None
-        return (self.grant_committed * 100 / self.committed).quantize(Decimal("0.1"))
+        return grant_share(self.committed, self.grant_committed)
 
 
 def _lines(totals: dict[tuple[str, str], list[Decimal]]) -> list[Line]:
@@ -170,14 +170,45 @@ def kit_use(kits: QuerySet[Kit], *, since: date, until: date) -> list[KitUse]:
 
 def idle_kits(kits: QuerySet[Kit], *, days: int, today: date | None = None) -> list[KitUse]:
     """Kits in use, delivered at least ``days`` days ago, whose facility has neither joined a
-    video session nor sent a consultation in the last ``days`` days."""
+    video session nor sent a consultation in the last ``days`` days. Telehealth kits only: a
+    server serves the platform, not one facility's staff."""
     today = today or timezone.localdate()
     since = today - timedelta(days=days - 1)
     candidates = kits.filter(
-        status=KitStatus.IN_USE, delivered_on__lte=today - timedelta(days=days)
+        kind=KitKind.KIT,
+        status=KitStatus.IN_USE,
+        delivered_on__lte=today - timedelta(days=days),
     )
     return [
         u
         for u in kit_use(candidates, since=since, until=today)
         if u.video_sessions == 0 and u.consults == 0
     ]
+
+
+def with_money(programmes: QuerySet[Programme]) -> QuerySet[Programme]:
+    """Each programme with its USD totals in the same query: ``committed``, ``disbursed`` and
+    ``grant_committed`` (for its grant share: ``grant_share``)."""
+    commitments = Q(transactions__kind=TransactionKind.COMMITMENT)
+    return programmes.annotate(
+        committed=Coalesce(Sum("transactions__amount_usd", filter=commitments), Decimal(0)),
+        disbursed=Coalesce(
+            Sum(
+                "transactions__amount_usd",
+                filter=Q(transactions__kind=TransactionKind.DISBURSEMENT),
+            ),
+            Decimal(0),
+        ),
+        grant_committed=Coalesce(
+            Sum(
+                "transactions__amount_usd",
+                filter=commitments & Q(transactions__flow_type=FlowType.GRANT),
+            ),
+            Decimal(0),
+        ),
+    )
+
+
+def grant_share(committed: Decimal, grants: Decimal) -> Decimal | None:
+    """The share of commitments that are grants, in percent (one decimal)."""
+    return (grants * 100 / committed).quantize(Decimal("0.1")) if committed else None

@@ -8,10 +8,10 @@ from django.shortcuts import render
 from caunoi.accounts.http import AuthedRequest
 from caunoi.network.access import user_scope
 from caunoi.network.models import Role
-from caunoi.programmes.access import access_programme, can_manage, visible_programmes
+from caunoi.programmes.access import access_programme, visible_programmes
 from caunoi.programmes.iati import activities_xml
-from caunoi.programmes.models import KitStatus, Programme, TransactionKind
-from caunoi.programmes.selectors import idle_kits, portfolio
+from caunoi.programmes.models import KitStatus, Programme
+from caunoi.programmes.selectors import grant_share, idle_kits, portfolio, with_money
 
 
 @login_required
@@ -44,7 +44,7 @@ def _kits(p: Programme) -> dict[str, int]:
 @login_required
 def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     p = access_programme(request.user, public_id)
-    transactions = list(p.transactions.select_related("provider").order_by("on", "id"))
+    money = with_money(Programme.objects.filter(pk=p.pk)).get()
     return render(
         request,
         "programmes/programme_detail.html",
@@ -53,20 +53,16 @@ def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "partners": p.partners.select_related("partner").order_by("role"),
             "provinces": list(p.provinces.all()),
             "priorities": list(p.priority_areas.all()),
-            "transactions": transactions,
-            "committed": sum(
-                (t.amount_usd for t in transactions if t.kind == TransactionKind.COMMITMENT),
-                start=0,
+            "transactions": p.transactions.select_related("provider").order_by("on", "id"),
+            "committed": getattr(money, "committed"),  # noqa: B009 -- annotated
+            "disbursed": getattr(money, "disbursed"),  # noqa: B009
+            "grant_share": grant_share(
+                getattr(money, "committed"),  # noqa: B009
+                getattr(money, "grant_committed"),  # noqa: B009
             ),
-            "disbursed": sum(
-                (t.amount_usd for t in transactions if t.kind == TransactionKind.DISBURSEMENT),
-                start=0,
-            ),
-            "figures": portfolio(visible_programmes(request.user).filter(pk=p.pk)),
             "kits": _kits(p),
             "idle": idle_kits(p.kits.all(), days=IDLE_DAYS),
             "idle_days": IDLE_DAYS,
-            "manager": can_manage(request.user, p),
         },
     )
 

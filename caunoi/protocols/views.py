@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.origin import origin_of
 from caunoi.core.access import get_or_404
-from caunoi.core.actions import guarded_action
+from caunoi.core.actions import guarded_action, show_on_form
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, FacilityKind
 from caunoi.protocols.access import access_protocol, can_publish, publishing_facility_ids
@@ -86,14 +86,6 @@ def _version_input(form: VersionForm, chosen: list[Facility] | None = None) -> V
     )
 
 
-def _show_errors(form: VersionForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def protocol_new(request: AuthedRequest) -> HttpResponse:
     ids = publishing_facility_ids(request.user)
@@ -132,7 +124,7 @@ def protocol_new(request: AuthedRequest) -> HttpResponse:
                 origin=origin_of(request),
             )
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_on_form(form, exc)
         else:
             messages.success(
                 request,
@@ -248,7 +240,7 @@ def version_new(request: AuthedRequest, public_id: str) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             if isinstance(exc, PermissionDenied):
                 raise Http404 from exc
-            _show_errors(form, exc)
+            show_on_form(form, exc)
         else:
             messages.success(
                 request,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from caunoi.accounts.http import AuthedRequest
 from caunoi.audit.origin import origin_of
 from caunoi.consults.access import access_consultation
-from caunoi.core.actions import guarded_action
+from caunoi.core.actions import guarded_action, show_on_form
 from caunoi.network.access import user_scope
 from caunoi.patients.access import access_patient
 from caunoi.referrals.access import access_referral, referral_permissions, visible_referrals
@@ -117,8 +117,7 @@ def referral_new(request: AuthedRequest) -> HttpResponse:
                     origin=origin_of(request),
                 )
             except ValidationError as exc:
-                for name, errors in exc.message_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
+                show_on_form(form, exc)
             else:
                 messages.success(
                     request, _("Referral sent to %(to)s.") % {"to": referral.to_facility.name}

@@ -420,12 +420,6 @@ class Enrolment(TimeStampedModel):
         blank=True,
         related_name="+",
     )
-    pre_test_score = models.DecimalField(
-        _("pre-test score (%)"), max_digits=5, decimal_places=1, null=True, blank=True
-    )
-    post_test_score = models.DecimalField(
-        _("post-test score (%)"), max_digits=5, decimal_places=1, null=True, blank=True
-    )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
@@ -448,7 +442,7 @@ class AssessmentKind(models.TextChoices):
 
 class AssessmentAttempt(TimeStampedModel):
     """A learner's answers to the course's test, before or after it, and their score. Once
-    each: the score is kept on the session it was taken at and on the enrolment. The learner
+    each: the attempt keeps the score and the session it was taken at. The learner
     and the organisers see it; heads and officers do not (Circular 32's summaries are counts)."""
 
     enrolment = models.ForeignKey(

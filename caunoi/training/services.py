@@ -1011,7 +1011,7 @@ def assessment_take(
     origin: AuditOrigin = SYSTEM,
 ) -> tuple[AssessmentAttempt, bool]:
     """The learner answers the course's test before (pre) or after (post) it: scored at once,
-    kept on the session and the enrolment. Once each; sending it again answers the first."""
+    kept as the attempt (of the enrolment, at the session it was taken at). Once each; sending it again answers the first."""
     if enrolment.user_id != actor.pk:
         raise PermissionDenied(_("Only the learner takes their test."))
     if kind not in AssessmentKind.values:
@@ -1049,11 +1049,9 @@ def assessment_take(
                 total=len(questions),
                 score=score,
             )
-            field_name = "pre_test_score" if kind == AssessmentKind.PRE else "post_test_score"
-            setattr(enrolment, field_name, score)
             record_step(
                 obj=enrolment,
-                fields=[field_name],
+                fields=None,  # the score is the attempt's; the enrolment's timeline says when
                 kind=f"test_{kind}",
                 actor=actor,
                 purpose="training test",

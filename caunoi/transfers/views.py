@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from caunoi.accounts.http import AuthedRequest
 from caunoi.accounts.models import User
 from caunoi.audit.origin import origin_of
-from caunoi.core.actions import guarded_action
+from caunoi.core.actions import guarded_action, show_on_form
 from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Facility, FacilityKind, Membership, Role
 from caunoi.transfers.access import access_transfer, heads_receiver, manages, receives
@@ -152,11 +152,7 @@ def transfer_new(request: AuthedRequest) -> HttpResponse:
         try:
             message = step()
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for name, errors in exc.message_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            show_on_form(form, exc)
         else:
             messages.success(request, message)
             return redirect(made[0].get_absolute_url())

@@ -362,6 +362,11 @@ def test_a_kit_serial_is_one_kits_and_the_idle_report_finds_the_unused_ones(
     kit("KF-002", quiet)
     broken = kit("KF-003", broken_at)
     kit("KF-004", quiet, delivered=today - timedelta(days=10))  # too new to be idle
+    kit_register(  # a server serves the platform: never "idle" at its facility
+        programme=p,
+        actor=network_admin,
+        data=KitInput(kind="server", serial="SV-1", facility=quiet, delivered_on=long_ago),
+    )
     with pytest.raises(ValidationError) as refused:
         kit(" kf-002 ", busy)  # the same serial, written differently
     assert "serial" in refused.value.message_dict
@@ -388,3 +393,31 @@ def test_a_kit_serial_is_one_kits_and_the_idle_report_finds_the_unused_ones(
     assert [log.status for log in broken.log.all()] == ["in_use", "broken"]
     answer = api_client(donor).get("/api/kits?idle_days=60").json()["items"]
     assert [k["serial"] for k in answer] == ["KF-002"]
+
+
+def test_the_programme_list_costs_the_same_queries_for_one_programme_or_many(
+    network_admin, partners, api_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rates_load(RATES)
+    client = api_client(network_admin)
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            items = client.get("/api/programmes").json()["items"]
+        # The token's "last used" is written at most once a while: not the list's cost.
+        return len(items), sum(1 for q in queries if "accounts_apitoken" not in q["sql"])
+
+    first = _programme(network_admin, "P1", [partners["KOFIH"]], [4], ["grassroots-health"])
+    _money(network_admin, first, "commitment", partners["KOFIH"], 100, on=date(2024, 1, 10))
+    one = cost()
+    for n in range(2, 5):
+        p = _programme(network_admin, f"P{n}", [partners["ADB"]], [4, 8], ["infrastructure"])
+        _money(network_admin, p, "commitment", partners["ADB"], 100 * n, on=date(2024, 1, 10))
+    many = cost()
+    assert (one[0], many[0]) == (1, 4)
+    assert many[1] == one[1], (one, many)
+    answer = client.get(f"/api/programmes/{first.public_id}").json()
+    assert (answer["committed_usd"], answer["grant_share"]) == ("100.00", "100.0")
