@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -42,8 +42,8 @@ from caunoi.monitoring.periods import (
 from caunoi.network.access import CLINICAL_ROLES
 from caunoi.network.models import Facility, FacilityKind, Membership, Profession
 from caunoi.protocols.models import Acknowledgement, ProtocolVersion
-from caunoi.quality.models import Assessment, AssessmentStatus, Score
-from caunoi.quality.selectors import SectionScore, overall
+from caunoi.quality.models import Assessment, AssessmentStatus
+from caunoi.quality.selectors import overall_scores
 from caunoi.referrals.models import Referral, ReferralStatus
 from caunoi.training.models import Enrolment, EnrolmentStatus
 from caunoi.training.selectors import cme_standings
@@ -511,41 +511,19 @@ def _quality_rows(period: Period, place: Place) -> list[dict[str, Any]]:
     assessments = list(
         submitted.values(
             "id",
-            "criteria_set__levels",
             "facility_id",
             "facility__province__code",
             "facility__public_id",
             "facility__name",
         )
     )
-    levels = {a["id"]: a["criteria_set__levels"] for a in assessments}
-    # The quality app's arithmetic (``selectors.section_scores``: a section's points as a whole
-    # percent of the points possible; ``overall``: those weighted by the criteria scored), from
-    # one query for all the assessments instead of three for each.
-    sections: dict[int, list[SectionScore]] = defaultdict(list)
-    for s in (
-        Score.objects.filter(assessment_id__in=list(levels))
-        .values("assessment_id", "criterion__section_id")
-        .annotate(points=Sum("level"), scored=Count("id"))
-        .order_by()
-    ):
-        possible = s["scored"] * levels[s["assessment_id"]]
-        sections[s["assessment_id"]].append(
-            SectionScore(
-                code=str(s["criterion__section_id"]),
-                name="",
-                scored=s["scored"],
-                criteria=s["scored"],
-                mean=None,
-                percent=s["points"] * 100 // possible,
-            )
-        )
+    scores = overall_scores([a["id"] for a in assessments])
     return [
         {
             **a,
             "patient_id": None,  # a facility, not a person
             "when": period.start_at,
-            "score": overall(sections[a["id"]]),
+            "score": scores[a["id"]],
         }
         for a in assessments
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 
 from caunoi.quality.models import Assessment, AssessmentStatus, Score, Section
 
@@ -49,6 +49,33 @@ def overall(rows: list[SectionScore]) -> int | None:
     return sum(r.percent * r.scored for r in scored if r.percent is not None) // sum(
         r.scored for r in scored
     )
+
+
+def overall_scores(assessment_ids: list[int]) -> dict[int, int | None]:
+    """``overall(section_scores(a))`` of many assessments, from one aggregate query: a
+    section's points as a whole percent of its scored criteria's possible points, weighted by
+    the criteria scored (the M&E indicator reads a province's assessments this way)."""
+    levels = dict(
+        Assessment.objects.filter(pk__in=assessment_ids).values_list("pk", "criteria_set__levels")
+    )
+    sections: dict[int, list[SectionScore]] = {pk: [] for pk in levels}
+    for s in (
+        Score.objects.filter(assessment_id__in=list(levels))
+        .values("assessment_id", "criterion__section_id")
+        .annotate(points=Sum("level"), scored=Count("id"))
+        .order_by()
+    ):
+        sections[s["assessment_id"]].append(
+            SectionScore(
+                code=str(s["criterion__section_id"]),
+                name="",
+                scored=s["scored"],
+                criteria=s["scored"],
+                mean=None,
+                percent=s["points"] * 100 // (s["scored"] * levels[s["assessment_id"]]),
+            )
+        )
+    return {pk: overall(rows) for pk, rows in sections.items()}
 
 
 @dataclass(frozen=True)

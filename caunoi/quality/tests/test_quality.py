@@ -205,3 +205,19 @@ def test_only_the_facilitys_staff_assess_and_officers_of_the_province_read(
     for outsider in (worker, donor):
         assert login(outsider).get(a.get_absolute_url()).status_code == 404
     assert api_client(worker).get("/api/quality-assessments").json()["items"] == []
+
+
+def test_the_batched_overall_scores_are_the_pages_own(hospital, receiver, director):
+    from caunoi.quality.selectors import overall_scores
+
+    criteria_load(_small())
+    year = timezone.localdate().year
+    a, _ = assessment_start(facility=hospital, year=year - 1, actor=receiver)
+    b, _ = assessment_start(facility=hospital, year=year, actor=receiver)
+    _score_all(a, receiver, {"A1": 2, "A2": 3, "B1": 4})
+    _score_all(b, receiver, {"A1": 5})
+    assert overall_scores([a.pk, b.pk]) == {
+        a.pk: overall(section_scores(a)),
+        b.pk: overall(section_scores(b)),
+    }
+    assert overall_scores([a.pk, b.pk]) == {a.pk: 60, b.pk: 100}
