@@ -135,9 +135,22 @@ def test_postgres_crash_restart_under_write_load_loses_no_acknowledged_write(
     # live process that has beaten since the restart.
     health = app.wait_healthy(seconds=10)
     assert health["checks"]["worker"]["ok"] is True
-    [(pid, beat_at)] = pg.sql(
-        name, "SELECT pid, beat_at FROM core_workerheartbeat ORDER BY beat_at DESC LIMIT 1"
+
+    def newest_beat() -> tuple[int, datetime]:
+        [(pid, beat_at)] = pg.sql(
+            name, "SELECT pid, beat_at FROM core_workerheartbeat ORDER BY beat_at DESC LIMIT 1"
+        )
+        return pid, beat_at
+
+    # /healthz takes a beat from just before the crash as fresh: wait for one after it (the
+    # worker beats every WORKER_HEARTBEAT_SECONDS once it has its connection back).
+    wait_for(
+        lambda: newest_beat()[1] > restarted_at,
+        "the task worker to beat again after the restart",
+        seconds=30,
+        pause=0.5,
     )
+    pid, beat_at = newest_beat()
     assert beat_at > restarted_at
     assert app.process is not None
     assert app.process.poll() is None
