@@ -72,6 +72,7 @@ PURPOSES: dict[str, Promise] = {
     "programme": pgettext_lazy("audit purpose", "programme"),
     "programme money": pgettext_lazy("audit purpose", "programme money"),
     "programme kits": pgettext_lazy("audit purpose", "programme kits"),
+    "programme logframe": pgettext_lazy("audit purpose", "programme logframe"),
     "quality criteria": pgettext_lazy("audit purpose", "quality criteria"),
     "quality self-assessment": pgettext_lazy("audit purpose", "quality self-assessment"),
     "quality improvement plan": pgettext_lazy("audit purpose", "quality improvement plan"),

@@ -13,19 +13,29 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from caunoi.accounts.models import User
+from caunoi.core.pdf import VietnameseDocument
 from caunoi.network.models import Facility, FacilityKind
 from caunoi.places.models import Province
-from caunoi.programmes.models import Partner, PriorityArea, Programme
+from caunoi.programmes.models import LogframeResult, Partner, PriorityArea, Programme
 from caunoi.programmes.services import (
+    IndicatorInput,
     KitInput,
     ProgrammeInput,
     TransactionInput,
+    actual_enter,
+    budget_set,
+    document_add,
+    indicator_add,
     kit_register,
     kit_status_set,
+    narrative_save,
     programme_create,
     rates_load,
+    result_add,
+    target_set,
     transaction_record,
 )
 
@@ -244,5 +254,154 @@ def demo_programmes_load(*, progress: Callable[[str], None] | None = None) -> in
                     delivered_on=date(2023, 6, 1),
                 ),
             )
-    say("4 programmes, their partners and money")
+        _telemed_plan(telemed, admin)
+    say("4 programmes, their partners, money, documents and the telemedicine logframe")
     return 4
+
+
+def _scan(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF standing for a signed paper (illustrative)."""
+    pdf = VietnameseDocument(title)
+    pdf.letterhead("Bộ Y tế", title.upper(), "Tài liệu minh hoạ của bản trình diễn")
+    for line in lines:
+        pdf.text_block(line, 10)
+    return pdf.render()
+
+
+# The telemedicine logframe: (level, number, under, Vietnamese, English, indicators), each
+# indicator (number, Vietnamese, English, M&E code or "" when entered, targets, higher is
+# better). Targets of the platform's indicators are per month, for the two months before this
+# one and this one (the demo's activity is the last months'), written as (months back, value);
+# the indicator entered by hand has yearly targets.
+LOGFRAME = [
+    (
+        "goal", "G", "",
+        "Người dân xã miền núi được khám, chữa bệnh tại chỗ với ý kiến của tuyến trên",
+        "People of mountain communes treated where they live, with the advice of higher levels",
+        [("G.1", "Tỷ lệ ca hội chẩn được xử trí tại tuyến xã", "Share of consultations managed at the commune",
+          "resolved_locally", {2: 50, 1: 55, 0: 60}, True)],
+    ),
+    (
+        "outcome", "1", "G",
+        "Trạm y tế xã nhận được ý kiến chuyên gia kịp thời",
+        "Commune stations get specialist advice in time",
+        [("1.a", "Số ca hội chẩn từ xa được gửi", "Teleconsultations sent",
+          "consults_submitted", {2: 40, 1: 75, 0: 120}, True),
+         ("1.b", "Tỷ lệ ca được trả lời đúng hạn", "Share answered within the deadline",
+          "answered_in_time", {2: 80, 1: 80, 0: 85}, True),
+         ("1.c", "Thời gian trả lời đầu tiên (trung vị)", "Time to first response (median)",
+          "response_time_median", {2: 240, 1: 240, 0: 180}, False)],
+    ),
+    (
+        "outcome", "2", "G",
+        "Nhân viên y tế cơ sở được đào tạo liên tục",
+        "Grassroots health workers trained continuously",
+        [("2.a", "Số nhân viên y tế hoàn thành khoá học", "Health workers who completed a course",
+          "workers_trained", {1: 5, 0: 10}, True)],
+    ),
+    (
+        "output", "1.1", "1",
+        "75 bộ thiết bị và 5 máy chủ được lắp đặt và sử dụng",
+        "75 kits and 5 servers installed and in use",
+        [("1.1.a", "Số bộ thiết bị được lắp đặt (biên bản bàn giao)",
+          "Kits installed (handover records)", "", {2023: 40, 2024: 75, 2025: 75}, True),
+         ("1.1.b", "Số phiên hội chẩn video", "Video consultation sessions",
+          "video_sessions", {1: 2, 0: 5}, True)],
+    ),
+    (
+        "output", "2.1", "2",
+        "30 khoá đào tạo từ xa được tổ chức",
+        "30 distance courses held",
+        [("2.1.a", "Số khoá học hoàn thành", "Courses completed",
+          "training_courses", {1: 1, 0: 2}, True)],
+    ),
+]  # fmt: skip
+
+
+def _target_period(telemed: Programme, key: int) -> str | None:
+    """A year as itself; a number of months back from this month as that month — kept within
+    the programme's dates (None when it falls outside them)."""
+    if key > 1000:
+        return str(key)
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 - key
+    month = date(index // 12, index % 12 + 1, 1)
+    if not telemed.starts_on <= month <= telemed.ends_on:
+        return None
+    return f"{month:%Y-%m}"
+
+
+def _telemed_plan(telemed: Programme, admin: User) -> None:
+    """Budgets by year, the agreement, the logframe bound to the platform's indicators (and
+    one indicator entered by hand, its 2025 figure not yet in), a narrative for 2025."""
+    for year, amount in ((2023, 700_000), (2024, 1_100_000), (2025, 900_000), (2026, 500_000)):
+        budget_set(
+            programme=telemed, actor=admin, year=year, currency="USD", amount=Decimal(amount)
+        )
+    document_add(
+        programme=telemed,
+        actor=admin,
+        kind="agreement",
+        title="Văn kiện dự án ký giữa KOFIH, UNDP và Bộ Y tế",
+        signed_on=date(2023, 1, 20),
+        content=_scan(
+            "Văn kiện dự án",
+            ["Dự án khám, chữa bệnh từ xa cho 10 tỉnh (TELEMED-10).", "Bản minh hoạ."],
+        ),
+        client_id=uuid.uuid5(uuid.NAMESPACE_URL, "demo-telemed-agreement"),
+    )
+    made: dict[str, LogframeResult] = {}
+    for level, code, under, vi, en, indicators in LOGFRAME:
+        made[code] = result_add(
+            programme=telemed,
+            actor=admin,
+            level=level,
+            code=code,
+            title_vi=vi,
+            title_en=en,
+            parent=made.get(under),
+        )
+        for number, ivi, ien, bound, targets, ascending in indicators:
+            i = indicator_add(
+                result=made[code],
+                actor=admin,
+                data=IndicatorInput(
+                    code=number,
+                    title_vi=ivi,
+                    title_en=ien,
+                    bound_code=bound,
+                    ascending=ascending,
+                    baseline=Decimal(0) if not bound else None,
+                    baseline_year=2023 if not bound else None,
+                ),
+            )
+            for key, value in targets.items():
+                period = _target_period(telemed, key)
+                if period is not None:
+                    target_set(indicator=i, actor=admin, period=period, value=Decimal(value))
+            if not bound:
+                for year, value in ((2023, 38), (2024, 75)):
+                    actual_enter(
+                        indicator=i,
+                        actor=admin,
+                        period=str(year),
+                        value=Decimal(value),
+                        evidence=_scan(
+                            f"Biên bản bàn giao thiết bị năm {year}",
+                            [f"Đã bàn giao và lắp đặt {value} bộ thiết bị tại trạm y tế xã."],
+                        ),
+                        note="Biên bản bàn giao",
+                    )
+    narrative_save(
+        programme=telemed,
+        actor=admin,
+        period=str(
+            min(max(timezone.localdate().year, telemed.starts_on.year), telemed.ends_on.year)
+        ),
+        progress=(
+            "Các trạm y tế xã của 10 tỉnh gửi hội chẩn đều đặn; bệnh viện tuyến trên trả lời "
+            "phần lớn trong hạn. 75 bộ thiết bị đã được lắp đặt."
+        ),
+        difficulties="Một số trạm chưa dùng thiết bị vì thiếu người được đào tạo; một webcam hỏng.",
+        next_steps="Đào tạo lại tại các trạm chưa sử dụng; thay webcam hỏng trong quý I/2026.",
+    )

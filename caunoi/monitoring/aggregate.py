@@ -66,6 +66,11 @@ def _facts(source: str, period: Period, place: Place) -> QuerySet[ConsultFact]:
     qs = ConsultFact.objects.filter(**{f"{day}__gte": period.start, f"{day}__lt": period.end})
     if place.kind == "province":
         return qs.filter(province_code=place.province_code or 0)
+    if place.kind == "scope":
+        return qs.filter(
+            Q(province_code__in=sorted(place.province_codes))
+            | Q(facility_id__in=sorted(place.facility_ids))
+        )
     if place.kind == "facility" and place.facility is not None:
         if place.facility.is_hub:
             return qs.filter(hub_id=place.facility.pk)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -41,11 +41,26 @@ VULNERABLE = ("ethnic_minority", "poor", "near_poor", "elderly", "child_under_6"
 
 @dataclass
 class Place:
-    """Where: the whole network, a province, or one facility (a hub's place is what it answers)."""
+    """Where: the whole network, a province, or one facility (a hub's place is what it answers),
+    or a **scope** — some provinces and some facilities together, what a programme covers
+    (``Place.scope``): a row counts there when its facility (the one that sent the
+    consultation or the referral, received the transfer, employs the learner or was assessed)
+    is one of the facilities or lies in one of the provinces. A hub in a scope is a facility
+    like any other: its own staff and what it sends, not what it answers for others."""
 
     kind: str = "network"
     province_code: int | None = None
     facility: Facility | None = None
+    province_codes: frozenset[int] = frozenset()
+    facility_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def scope(cls, province_codes: Iterable[int], facility_ids: Iterable[int]) -> Place:
+        return cls(
+            kind="scope",
+            province_codes=frozenset(province_codes),
+            facility_ids=frozenset(facility_ids),
+        )
 
     @property
     def key(self) -> str:
@@ -53,6 +68,10 @@ class Place:
             return str(self.province_code)
         if self.kind == "facility" and self.facility is not None:
             return str(self.facility.public_id)
+        if self.kind == "scope":
+            provinces = ",".join(str(c) for c in sorted(self.province_codes))
+            facilities = ",".join(str(f) for f in sorted(self.facility_ids))
+            return f"scope:{provinces};{facilities}"
         return "network"
 
     @property
@@ -68,6 +87,13 @@ class Place:
             return True
         if self.kind == "province":
             return other.province_of == self.province_code
+        if self.kind == "scope":
+            if other.kind == "facility" and other.facility is not None:
+                return (
+                    other.facility.pk in self.facility_ids
+                    or other.province_of in self.province_codes
+                )
+            return other.kind == "province" and other.province_code in self.province_codes
         return (
             other.kind == "facility"
             and other.facility is not None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -115,6 +115,11 @@ def _place_filter(
 ) -> QuerySet[Any]:
     if place.kind == "province":
         return qs.filter(**{f"{facility_field}__province__code": place.province_code or 0})
+    if place.kind == "scope":
+        return qs.filter(
+            Q(**{f"{facility_field}__province__code__in": sorted(place.province_codes)})
+            | Q(**{f"{facility_field}__in": sorted(place.facility_ids)})
+        )
     if place.kind == "facility" and place.facility is not None:
         if place.facility.is_hub and hub_field:
             return qs.filter(**{hub_field: place.facility})
@@ -189,6 +194,11 @@ def grassroots_facilities(place: Place) -> QuerySet[Facility]:
     )
     if place.kind == "province":
         facilities = facilities.filter(province__code=place.province_code or 0)
+    elif place.kind == "scope":
+        facilities = facilities.filter(
+            Q(province__code__in=sorted(place.province_codes))
+            | Q(pk__in=sorted(place.facility_ids))
+        )
     elif place.kind == "facility" and place.facility is not None:
         facilities = facilities.filter(pk=place.facility.pk)
     return facilities
@@ -280,6 +290,11 @@ def _staff_in(place: Place, membership: dict[str, Any]) -> bool:
         # A hub's own staff, as any facility's (only for consultations is a hub's place what
         # it answers).
         return bool(membership["facility_id"] == place.facility.pk)
+    if place.kind == "scope":
+        return (
+            membership["facility_id"] in place.facility_ids
+            or membership["facility__province__code"] in place.province_codes
+        )
     return True
 
 

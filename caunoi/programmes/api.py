@@ -29,6 +29,7 @@ from caunoi.network.models import Facility
 from caunoi.places.models import Province
 from caunoi.programmes.access import access_programme, visible_programmes
 from caunoi.programmes.iati import activities_xml
+from caunoi.programmes.logframe import flatten, progress
 from caunoi.programmes.models import Kit, Partner, PriorityArea, Programme, ProgrammePartner
 from caunoi.programmes.selectors import CENT, KitUse, grant_share, idle_kits, kit_use, with_money
 from caunoi.programmes.services import KitInput, ProgrammeInput, kit_register, programme_create
@@ -210,6 +211,90 @@ def programme_iati(
     """Checked against the IATI Standard's own schema in the tests."""
     p = access_programme(request.user, programme_id)
     return HttpResponse(activities_xml([p]), content_type="application/xml")
+
+
+class PeriodOut(Schema):
+    period: str = Field(description="2025, 2025-Q3 or 2025-10")
+    target: float | None
+    actual: float | None = Field(description="null when suppressed or not known")
+    suppressed: bool
+    source: Literal["computed", "entered"] | None
+    state: Literal["met", "near", "behind", "missing", "running", "future", "suppressed", "none"]
+
+
+class LogframeIndicatorOut(Schema):
+    code: str
+    title: str
+    title_vi: str
+    title_en: str
+    bound_to: str | None = Field(description="the M&E catalogue code whose figure is the actual")
+    unit: str
+    ascending: bool
+    baseline: float | None
+    baseline_year: int | None
+    missing: list[str] = Field(description="past periods with a target and no actual")
+    periods: list[PeriodOut]
+
+
+class LogframeResultOut(Schema):
+    level: Literal["goal", "outcome", "output"]
+    code: str
+    parent: str | None
+    title: str
+    title_vi: str
+    title_en: str
+    indicators: list[LogframeIndicatorOut]
+
+
+class LogframeOut(Schema):
+    programme: UUID
+    results: list[LogframeResultOut]
+
+
+@router.get(
+    "/programmes/{programme_id}/logframe",
+    response=LogframeOut,
+    summary="A programme's logframe with targets, actuals and progress per period",
+)
+def programme_logframe(
+    request: HttpRequest, programme_id: UUID, filters: NoFilters = no_filters()
+) -> dict[str, object]:
+    """Results top down (goal, outcomes, outputs), each indicator with its periods. An actual
+    bound to the platform is the M&E engine's figure over the programme's provinces and
+    facilities and its dates, suppressed under 5 people as on the dashboards."""
+    p = access_programme(request.user, programme_id)
+    results = []
+    for node in flatten(progress(p)):
+        r = node.result
+        results.append(
+            {
+                "level": r.level,
+                "code": r.code,
+                "parent": r.parent.code if r.parent else None,
+                "title": r.title,
+                "title_vi": r.title_vi,
+                "title_en": r.title_en,
+                "indicators": [
+                    {
+                        "code": ip.indicator.code,
+                        "title": ip.indicator.title,
+                        "title_vi": ip.indicator.title_vi,
+                        "title_en": ip.indicator.title_en,
+                        "bound_to": ip.indicator.bound_code or None,
+                        "unit": ip.unit,
+                        "ascending": ip.indicator.ascending,
+                        "baseline": None
+                        if ip.indicator.baseline is None
+                        else float(ip.indicator.baseline),
+                        "baseline_year": ip.indicator.baseline_year,
+                        "missing": ip.missing,
+                        "periods": [row.as_dict() for row in ip.periods],
+                    }
+                    for ip in node.indicators
+                ],
+            }
+        )
+    return {"programme": p.public_id, "results": results}
 
 
 class KitFilters(ListFilters):

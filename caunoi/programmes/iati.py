@@ -1,23 +1,29 @@
 """A programme as an IATI activity (IATI Standard 2.03): identifier, reporting and participating
 organisations, title and description in Vietnamese and English, status and dates, Vietnam and
-the provinces covered, DAC sectors from the priority areas, flow and finance types, and the
-transactions (commitments, disbursements) in their currency. The tests check the file against
+the provinces covered, DAC sectors from the priority areas, flow and finance types, the budgets
+by year, the transactions (commitments, disbursements) in their currency, and the logframe as
+results (goal: impact, outcomes, outputs) with their indicators, baselines and periods with
+target and actual — the computed actuals as the logframe page shows them, a suppressed one
+without its value. The tests check the file against
 the official schema (``iati_schemas/``, vendored)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
 from django.utils import timezone
 
+from caunoi.programmes.logframe import flatten, parse_target_period, progress, within
 from caunoi.programmes.models import (
+    Budget,
     FlowType,
     PartnerKind,
     PartnerRole,
     Programme,
     ProgrammeStatus,
+    ResultLevel,
     TransactionKind,
 )
 
@@ -48,6 +54,12 @@ TRANSACTION_TYPE: dict[str, str] = {
     TransactionKind.COMMITMENT: "2",
     TransactionKind.DISBURSEMENT: "3",
 }
+RESULT_TYPE: dict[str, str] = {
+    ResultLevel.OUTPUT: "1",
+    ResultLevel.OUTCOME: "2",
+    ResultLevel.GOAL: "3",  # impact
+}
+BUDGET_TYPE: dict[str, str] = {Budget.Kind.ORIGINAL: "1", Budget.Kind.REVISED: "2"}
 FLOW: dict[str, str] = {FlowType.GRANT: "10", FlowType.CONCESSIONAL_LOAN: "10", FlowType.LOAN: "20"}
 SECTOR = {
     "grassroots-health": "12220",  # basic health care
@@ -129,6 +141,15 @@ def activity(p: Programme, *, now: datetime | None = None) -> ET.Element:
     if transactions:
         ET.SubElement(a, "default-flow-type", {"code": FLOW[transactions[0].flow_type]})
         ET.SubElement(a, "default-finance-type", {"code": transactions[0].finance_type})
+    for b in p.budgets.order_by("year", "kind"):
+        x = ET.SubElement(a, "budget", {"type": BUDGET_TYPE[b.kind], "status": "1"})
+        start = max(p.starts_on, p.starts_on.replace(year=b.year, month=1, day=1))
+        end = min(p.ends_on, p.ends_on.replace(year=b.year, month=12, day=31))
+        ET.SubElement(x, "period-start", {"iso-date": start.isoformat()})
+        ET.SubElement(x, "period-end", {"iso-date": end.isoformat()})
+        ET.SubElement(
+            x, "value", {"currency": b.currency, "value-date": b.value_date.isoformat()}
+        ).text = f"{b.amount:.2f}"
     for t in transactions:
         x = ET.SubElement(a, "transaction")
         ET.SubElement(x, "transaction-type", {"code": TRANSACTION_TYPE[t.kind]})
@@ -146,7 +167,55 @@ def activity(p: Programme, *, now: datetime | None = None) -> ET.Element:
         _narratives(ET.SubElement(x, "provider-org", provider_attrs), t.provider.name)
         ET.SubElement(x, "flow-type", {"code": FLOW[t.flow_type]})
         ET.SubElement(x, "finance-type", {"code": t.finance_type})
+    _results(a, p)
     return a
+
+
+def _results(a: ET.Element, p: Programme) -> None:
+    """The logframe's results that have indicators (the schema asks for one at least)."""
+    for node in flatten(progress(p)):
+        if not node.indicators:
+            continue
+        r = node.result
+        x = ET.SubElement(a, "result", {"type": RESULT_TYPE[r.level]})
+        _narratives(ET.SubElement(x, "title"), f"{r.code} {r.title_vi}", r.title_en)
+        for ip in node.indicators:
+            i = ip.indicator
+            attrs = {"measure": "2" if ip.unit == "percent" else "1"}
+            attrs["ascending"] = "1" if i.ascending else "0"
+            y = ET.SubElement(x, "indicator", attrs)
+            _narratives(ET.SubElement(y, "title"), f"{i.code} {i.title_vi}", i.title_en)
+            if ip.bound is not None:
+                _narratives(
+                    ET.SubElement(y, "description"),
+                    ip.bound.definition_vi,
+                    ip.bound.definition_en,
+                )
+                ET.SubElement(y, "reference", {"vocabulary": "99", "code": ip.bound.code})
+            if i.baseline is not None and i.baseline_year is not None:
+                ET.SubElement(
+                    y, "baseline", {"year": str(i.baseline_year), "value": f"{i.baseline:g}"}
+                )
+            for row in ip.periods:
+                cut = within(parse_target_period(row.period), p)
+                if cut is None:
+                    continue
+                z = ET.SubElement(y, "period")
+                ET.SubElement(z, "period-start", {"iso-date": cut.start.isoformat()})
+                ET.SubElement(
+                    z, "period-end", {"iso-date": (cut.end - timedelta(days=1)).isoformat()}
+                )
+                if row.target is not None:
+                    ET.SubElement(z, "target", {"value": f"{row.target:g}"})
+                if row.suppressed:
+                    actual = ET.SubElement(z, "actual")
+                    _narratives(
+                        ET.SubElement(actual, "comment"),
+                        "Dưới 5 người: không công bố.",
+                        "Fewer than 5 people: not published.",
+                    )
+                elif row.actual is not None:
+                    ET.SubElement(z, "actual", {"value": f"{row.actual:g}"})
 
 
 def activities_xml(programmes: Iterable[Programme], *, now: datetime | None = None) -> bytes:

@@ -1,8 +1,9 @@
 """Donor and ODA programmes: the partners, the programmes with their priority areas and
 coverage, and their money — commitments, disbursements and budgets in their currency, with the
-amounts in VND and USD at the rate of the transaction's date (rates are loaded, never fetched).
-
-Issue 16, first part: the logframe, the kits and the IATI export follow (README)."""
+amounts in VND and USD at the rate of the transaction's date (rates are loaded, never fetched);
+its documents; its logframe (goal → outcomes → outputs → indicators, with baselines, targets per
+period and actuals either entered with evidence or bound to an M&E indicator); its telehealth
+kits and servers with their log."""
 
 from __future__ import annotations
 
@@ -327,3 +328,281 @@ class KitLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kit_id} · {self.status}"
+
+
+class Budget(TimeStampedModel):
+    """What a programme plans to spend in a year (IATI's budget: original or revised), in its
+    currency, converted at the rate of its value date like a transaction."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("original")
+        REVISED = "revised", _("revised")
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="budgets"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ORIGINAL)
+    currency = models.CharField(_("currency"), max_length=3, validators=[CURRENCY])
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    value_date = models.DateField(_("rate date"))
+    amount_vnd = models.DecimalField(_("amount (VND)"), max_digits=22, decimal_places=0)
+    amount_usd = models.DecimalField(_("amount (USD)"), max_digits=18, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        ordering = ["year", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "year", "kind"], name="budget_once_a_year"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="budget_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} · {self.year} · {self.amount} {self.currency}"
+
+
+def document_path(instance: ProgrammeDocument, filename: str) -> str:
+    return f"programmes/{instance.programme.public_id}/{uuid.uuid4().hex}"
+
+
+class DocumentKind(models.TextChoices):
+    MOU = "mou", _("memorandum of understanding")
+    AGREEMENT = "agreement", _("agreement")
+    REPORT = "report", _("report")
+    OTHER = "other", _("other document")
+
+
+class ProgrammeDocument(TimeStampedModel):
+    """An MOU, an agreement or a report, as a PDF or a scan checked by its content."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=DocumentKind.choices)
+    title = models.CharField(pgettext_lazy("document", "title"), max_length=300)
+    signed_on = models.DateField(_("date"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to=document_path, max_length=300)
+    content_type = models.CharField(max_length=100, editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("programme document")
+        verbose_name_plural = _("programme documents")
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uploaded_by", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="programme_document_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- the logframe ----------------------------------------------------------------------------
+
+
+class ResultLevel(models.TextChoices):
+    """The logframe's levels, top down (IATI's result types: impact, outcome, output)."""
+
+    GOAL = "goal", pgettext_lazy("logframe level", "goal")
+    OUTCOME = "outcome", pgettext_lazy("logframe level", "outcome")
+    OUTPUT = "output", pgettext_lazy("logframe level", "output")
+
+
+class LogframeResult(models.Model):
+    """A goal, an outcome or an output; an outcome sits under the goal, an output under an
+    outcome."""
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="results"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("under"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    level = models.CharField(_("level"), max_length=10, choices=ResultLevel.choices)
+    code = models.CharField(pgettext_lazy("logframe", "number"), max_length=20)
+    title_vi = models.CharField(_("statement (Vietnamese)"), max_length=500)
+    title_en = models.CharField(_("statement (English)"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("logframe result")
+        verbose_name_plural = _("logframe results")
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="logframe_result_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def title(self) -> str:
+        if get_language() == "en" and self.title_en:
+            return self.title_en
+        return self.title_vi
+
+
+class Measure(models.TextChoices):
+    """How an entered indicator is counted (IATI's measures: unit, percentage)."""
+
+    NUMBER = "number", _("number")
+    PERCENT = "percent", _("percentage")
+
+
+class LogframeIndicator(models.Model):
+    """An indicator of a result: its baseline, its targets per period, and its actuals, either
+    entered with evidence or computed from an M&E catalogue indicator (``bound_code``) over the
+    programme's provinces and facilities."""
+
+    result = models.ForeignKey(
+        LogframeResult,
+        verbose_name=_("result"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    code = models.CharField(pgettext_lazy("logframe", "number"), max_length=20)
+    title_vi = models.CharField(_("indicator (Vietnamese)"), max_length=500)
+    title_en = models.CharField(_("indicator (English)"), max_length=500, blank=True)
+    bound_code = models.CharField(_("platform indicator"), max_length=60, blank=True)
+    measure = models.CharField(
+        _("measure"), max_length=10, choices=Measure.choices, default=Measure.NUMBER
+    )
+    ascending = models.BooleanField(_("higher is better"), default=True)
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("logframe indicator")
+        verbose_name_plural = _("logframe indicators")
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "code"], name="logframe_indicator_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def title(self) -> str:
+        if get_language() == "en" and self.title_en:
+            return self.title_en
+        return self.title_vi
+
+
+class Target(models.Model):
+    """What an indicator should reach in a period ("2025", "2025-Q3" or "2025-10")."""
+
+    indicator = models.ForeignKey(
+        LogframeIndicator,
+        verbose_name=_("indicator"),
+        on_delete=models.CASCADE,
+        related_name="targets",
+    )
+    period = models.CharField(_("period"), max_length=10)
+    value = models.DecimalField(_("target"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["period"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "period"], name="target_once_a_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}: {self.value}"
+
+
+def actual_path(instance: EnteredActual, filename: str) -> str:
+    return f"programmes/actuals/{uuid.uuid4().hex}"
+
+
+class EnteredActual(TimeStampedModel):
+    """What an indicator that the platform cannot count reached in a period, with its evidence
+    (a file checked by content). Entered again, the new figure replaces the old (audited)."""
+
+    indicator = models.ForeignKey(
+        LogframeIndicator,
+        verbose_name=_("indicator"),
+        on_delete=models.CASCADE,
+        related_name="actuals",
+    )
+    period = models.CharField(_("period"), max_length=10)
+    value = models.DecimalField(_("actual"), max_digits=16, decimal_places=2)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=actual_path, max_length=300)
+    evidence_type = models.CharField(max_length=100, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("entered actual")
+        verbose_name_plural = _("entered actuals")
+        ordering = ["period"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "period"], name="actual_once_a_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}: {self.value}"
+
+
+class Narrative(TimeStampedModel):
+    """What the programme's managers write for a reporting period, printed at the head of the
+    donor report: progress, difficulties, next steps (in the language they write in)."""
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="narratives"
+    )
+    period = models.CharField(_("period"), max_length=10)
+    progress = models.TextField(_("progress"), blank=True)
+    difficulties = models.TextField(_("difficulties"), blank=True)
+    next_steps = models.TextField(_("next steps"), blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("report narrative")
+        verbose_name_plural = _("report narratives")
+        ordering = ["period"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "period"], name="narrative_once_a_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} · {self.period}"

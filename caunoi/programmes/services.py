@@ -1,5 +1,6 @@
 """Programmes and their money: recording a programme, loading exchange rates, recording a
-commitment or a disbursement converted at its date's rate. Atomic and audited; a refusal is a
+commitment or a disbursement converted at its date's rate, a year's budget, a document; the
+kits; the logframe (results, indicators, targets, entered actuals). Atomic and audited; a refusal is a
 message and changes nothing."""
 
 from __future__ import annotations
@@ -13,31 +14,46 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record
+from caunoi.core.files import process_upload
+from caunoi.monitoring.catalogue import BY_CODE
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.places.models import Province
 from caunoi.programmes.access import can_manage
+from caunoi.programmes.logframe import parse_target_period, within
 from caunoi.programmes.models import (
+    Budget,
+    DocumentKind,
+    EnteredActual,
     ExchangeRate,
     FlowType,
     Kit,
     KitKind,
     KitLog,
     KitStatus,
+    LogframeIndicator,
+    LogframeResult,
+    Measure,
+    Narrative,
     Partner,
     PartnerRole,
     PriorityArea,
     Programme,
+    ProgrammeDocument,
     ProgrammePartner,
     ProgrammeStatus,
+    ResultLevel,
+    Target,
     Transaction,
     TransactionKind,
 )
@@ -386,3 +402,395 @@ def kit_status_set(
             origin=origin,
         )
     return kit
+
+
+# --- budgets and documents ----------------------------------------------------------------------
+
+
+def budget_set(
+    *,
+    programme: Programme,
+    actor: User,
+    year: int,
+    currency: str,
+    amount: Decimal,
+    kind: str = Budget.Kind.ORIGINAL,
+    value_date: date | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> Budget:
+    """The programme's budget for a year (original, or revised): converted at the rate of its
+    value date — the year's first day, or today for a year still to come, since no rate of a
+    future day exists. Set again, it replaces the year's (the trail keeps the old figure)."""
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers record its money."))
+    errors: dict[str, list[str]] = {}
+    if amount <= 0:
+        errors["amount"] = [_("The amount is above zero.")]
+    if not programme.starts_on.year <= year <= programme.ends_on.year:
+        errors["year"] = [
+            _("Choose a year of the programme (%(start)s–%(end)s).")
+            % {"start": programme.starts_on.year, "end": programme.ends_on.year}
+        ]
+    if kind not in Budget.Kind.values:
+        errors["kind"] = [_("Choose original or revised.")]
+    if errors:
+        raise ValidationError(errors)
+    currency = currency.strip().upper()
+    on = value_date or min(date(year, 1, 1), timezone.localdate())
+    vnd, usd = convert(amount, currency, on)
+    with transaction.atomic():
+        before = Budget.objects.filter(programme=programme, year=year, kind=kind).first()
+        budget, _created = Budget.objects.update_or_create(
+            programme=programme,
+            year=year,
+            kind=kind,
+            defaults={
+                "currency": currency,
+                "amount": amount,
+                "value_date": on,
+                "amount_vnd": vnd,
+                "amount_usd": usd,
+                "recorded_by": actor,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE if before else AuditAction.CREATE,
+            obj=programme,
+            purpose="programme money",
+            detail={
+                "budget": year,
+                "kind": kind,
+                "amount": f"{amount} {currency}",
+                "before": f"{before.amount} {before.currency}" if before else None,
+            },
+            origin=origin,
+        )
+    return budget
+
+
+def document_add(
+    *,
+    programme: Programme,
+    actor: User,
+    kind: str,
+    title: str,
+    content: bytes,
+    signed_on: date | None = None,
+    client_id: uuid.UUID | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> tuple[ProgrammeDocument, bool]:
+    """An MOU, agreement or report: a PDF or a scan, checked by its content."""
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers keep its documents."))
+    if client_id is not None:
+        existing = ProgrammeDocument.objects.filter(uploaded_by=actor, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    errors: dict[str, list[str]] = {}
+    if kind not in DocumentKind.values:
+        errors["kind"] = [_("Choose the kind of document.")]
+    if not title.strip():
+        errors["title"] = [_("Give the document's title.")]
+    try:
+        processed = process_upload(content, title.strip() or _("the document"))
+    except ValidationError as exc:
+        errors["file"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            doc = ProgrammeDocument(
+                programme=programme,
+                kind=kind,
+                title=title.strip()[:300],
+                signed_on=signed_on,
+                content_type=processed.content_type,
+                sha256=processed.sha256,
+                uploaded_by=actor,
+                client_id=client_id,
+            )
+            doc.file.save(
+                f"document.{processed.extension}", ContentFile(processed.content), save=False
+            )
+            doc.save()
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=programme,
+                purpose="programme",
+                detail={"document": doc.title, "kind": kind, "sha256": processed.sha256},
+                origin=origin,
+            )
+    except IntegrityError:
+        return ProgrammeDocument.objects.get(uploaded_by=actor, client_id=client_id), False
+    return doc, True
+
+
+# --- the logframe -------------------------------------------------------------------------------
+
+# Under which level each level sits.
+PARENT_LEVEL = {
+    ResultLevel.GOAL: None,
+    ResultLevel.OUTCOME: ResultLevel.GOAL,
+    ResultLevel.OUTPUT: ResultLevel.OUTCOME,
+}
+
+
+def _audit_logframe(
+    actor: User, programme: Programme, detail: dict[str, object], origin: AuditOrigin
+) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=programme,
+        purpose="programme logframe",
+        detail=detail,
+        origin=origin,
+    )
+
+
+def result_add(
+    *,
+    programme: Programme,
+    actor: User,
+    level: str,
+    code: str,
+    title_vi: str,
+    title_en: str = "",
+    parent: LogframeResult | None = None,
+    origin: AuditOrigin = SYSTEM,
+) -> LogframeResult:
+    """A goal (one a programme), an outcome under the goal or an output under an outcome."""
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers keep its logframe."))
+    errors: dict[str, list[str]] = {}
+    code = code.strip()
+    if level not in ResultLevel.values:
+        errors["level"] = [_("Choose goal, outcome or output.")]
+    elif level == ResultLevel.GOAL:
+        parent = None
+        if programme.results.filter(level=ResultLevel.GOAL).exists():
+            errors["level"] = [_("The programme has its goal already.")]
+    elif parent is None or parent.programme_id != programme.pk:
+        errors["parent"] = [_("Choose the result it sits under.")]
+    elif parent.level != PARENT_LEVEL[ResultLevel(level)]:
+        errors["parent"] = [_("An outcome sits under the goal, an output under an outcome.")]
+    if not code:
+        errors["code"] = [_("Give its number (for example 1.2).")]
+    elif programme.results.filter(code=code).exists():
+        errors["code"] = [_("Another result has this number.")]
+    if not title_vi.strip():
+        errors["title_vi"] = [_("Write the statement.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        r = LogframeResult.objects.create(
+            programme=programme,
+            parent=parent,
+            level=level,
+            code=code[:20],
+            title_vi=title_vi.strip()[:500],
+            title_en=title_en.strip()[:500],
+        )
+        _audit_logframe(actor, programme, {"result": r.code, "level": level}, origin)
+    return r
+
+
+@dataclass(frozen=True)
+class IndicatorInput:
+    code: str
+    title_vi: str
+    title_en: str = ""
+    bound_code: str = ""
+    measure: str = Measure.NUMBER
+    ascending: bool = True
+    baseline: Decimal | None = None
+    baseline_year: int | None = None
+
+
+def indicator_add(
+    *, result: LogframeResult, actor: User, data: IndicatorInput, origin: AuditOrigin = SYSTEM
+) -> LogframeIndicator:
+    """An indicator of a result: entered by hand, or bound to an M&E catalogue indicator,
+    whose actuals the platform then computes."""
+    programme = result.programme
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers keep its logframe."))
+    errors: dict[str, list[str]] = {}
+    code = data.code.strip()
+    if not code:
+        errors["code"] = [_("Give its number (for example 1.2).")]
+    elif result.indicators.filter(code=code).exists():
+        errors["code"] = [_("Another indicator of this result has this number.")]
+    if not data.title_vi.strip():
+        errors["title_vi"] = [_("Name the indicator.")]
+    if data.bound_code and data.bound_code not in BY_CODE:
+        errors["bound_code"] = [_("Choose an indicator of the platform's catalogue.")]
+    if data.measure not in Measure.values:
+        errors["measure"] = [_("Choose number or percentage.")]
+    if (data.baseline is None) != (data.baseline_year is None):
+        errors["baseline"] = [_("Give the baseline with its year, or neither.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        i = LogframeIndicator.objects.create(
+            result=result,
+            code=code[:20],
+            title_vi=data.title_vi.strip()[:500],
+            title_en=data.title_en.strip()[:500],
+            bound_code=data.bound_code,
+            measure=data.measure,
+            ascending=data.ascending,
+            baseline=data.baseline,
+            baseline_year=data.baseline_year,
+        )
+        _audit_logframe(
+            actor, programme, {"indicator": i.code, "bound": data.bound_code or None}, origin
+        )
+    return i
+
+
+def _period_of_programme(programme: Programme, text: str) -> str:
+    try:
+        period = parse_target_period(text)
+    except ValueError as exc:
+        raise ValidationError(
+            {"period": [_("Write the period as 2025, 2025-Q3 or 2025-10.")]}
+        ) from exc
+    if within(period, programme) is None:
+        raise ValidationError(
+            {
+                "period": [
+                    _("The period lies outside the programme (%(start)s–%(end)s).")
+                    % {
+                        "start": f"{programme.starts_on:%d/%m/%Y}",
+                        "end": f"{programme.ends_on:%d/%m/%Y}",
+                    }
+                ]
+            }
+        )
+    return period.label
+
+
+def target_set(
+    *,
+    indicator: LogframeIndicator,
+    actor: User,
+    period: str,
+    value: Decimal,
+    origin: AuditOrigin = SYSTEM,
+) -> Target:
+    """The target for a period of the programme; set again, it replaces the period's."""
+    programme = indicator.result.programme
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers keep its logframe."))
+    label = _period_of_programme(programme, period)
+    if value < 0:
+        raise ValidationError({"value": [_("A target is not below zero.")]})
+    with transaction.atomic():
+        target, _created = Target.objects.update_or_create(
+            indicator=indicator, period=label, defaults={"value": value}
+        )
+        _audit_logframe(
+            actor,
+            programme,
+            {"target": indicator.code, "period": label, "value": str(value)},
+            origin,
+        )
+    return target
+
+
+def actual_enter(
+    *,
+    indicator: LogframeIndicator,
+    actor: User,
+    period: str,
+    value: Decimal,
+    evidence: bytes,
+    note: str = "",
+    origin: AuditOrigin = SYSTEM,
+) -> EnteredActual:
+    """What an indicator the platform does not count reached in a period, with its evidence (a
+    PDF or a photo of the record, checked by content). An indicator bound to the platform's
+    figures takes no entered actual: the platform's figure is the actual. Entered again for
+    the same period, the new figure and evidence replace the old (the trail keeps both)."""
+    programme = indicator.result.programme
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers keep its logframe."))
+    if indicator.bound_code:
+        raise ValidationError(
+            {"indicator": [_("This indicator is computed from the platform: nothing to enter.")]}
+        )
+    label = _period_of_programme(programme, period)
+    errors: dict[str, list[str]] = {}
+    if value < 0:
+        errors["value"] = [_("An actual is not below zero.")]
+    try:
+        processed = process_upload(evidence, _("the evidence"))
+    except ValidationError as exc:
+        errors["evidence"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        before = EnteredActual.objects.filter(indicator=indicator, period=label).first()
+        actual = before or EnteredActual(indicator=indicator, period=label)
+        actual.value = value
+        actual.note = note.strip()[:500]
+        actual.evidence_type = processed.content_type
+        actual.recorded_by = actor
+        actual.evidence.save(
+            f"evidence.{processed.extension}", ContentFile(processed.content), save=False
+        )
+        actual.save()
+        _audit_logframe(
+            actor,
+            programme,
+            {
+                "actual": indicator.code,
+                "period": label,
+                "value": str(value),
+                "before": str(before.value) if before else None,
+                "sha256": processed.sha256,
+            },
+            origin,
+        )
+    return actual
+
+
+def narrative_save(
+    *,
+    programme: Programme,
+    actor: User,
+    period: str,
+    progress: str,
+    difficulties: str = "",
+    next_steps: str = "",
+    origin: AuditOrigin = SYSTEM,
+) -> Narrative:
+    """The managers' words for a reporting period (written again, they replace the old)."""
+    if not can_manage(actor, programme):
+        raise PermissionDenied(_("The programme's managers write its reports."))
+    label = _period_of_programme(programme, period)
+    if not progress.strip():
+        raise ValidationError({"progress": [_("Say what progress was made.")]})
+    with transaction.atomic():
+        narrative, _created = Narrative.objects.update_or_create(
+            programme=programme,
+            period=label,
+            defaults={
+                "progress": progress.strip()[:5000],
+                "difficulties": difficulties.strip()[:5000],
+                "next_steps": next_steps.strip()[:5000],
+                "written_by": actor,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=programme,
+            purpose="programme",
+            detail={"narrative": label},
+            origin=origin,
+        )
+    return narrative

@@ -131,7 +131,16 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("donor", "monitoring", "/monitoring/", ()),
     ("donor", "programmes", "/programmes/", ()),
     ("donor", "programme", "/programmes/{programme}/", ()),
+    ("donor", "programme logframe", "/programmes/{programme}/logframe/", ()),
+    ("donor", "programme kits", "/programmes/{programme}/kits/", ()),
     ("admin", "home", "/", ()),
+    ("admin", "programme with the managers' forms", "/programmes/{programme}/", ()),
+    (
+        "admin",
+        "logframe with the managers' forms open",
+        "/programmes/{programme}/logframe/",
+        (("open", "details"),),
+    ),
     ("admin", "administration", "/admin/", ()),
     ("admin", "facilities in administration", "/admin/network/facility/", ()),
 ]
@@ -167,10 +176,16 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
     from caunoi.patients.tests.factories import make_patient
     from caunoi.programmes.models import ExchangeRate, Partner, PriorityArea
     from caunoi.programmes.services import (
+        IndicatorInput,
+        KitInput,
         ProgrammeInput,
         TransactionInput,
+        indicator_add,
+        kit_register,
         programme_create,
         rates_load,
+        result_add,
+        target_set,
         transaction_record,
     )
     from caunoi.protocols.services import ProtocolInput, VersionInput, protocol_publish
@@ -372,6 +387,24 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
                 finance_type="110",
             ),
         )
+        goal = result_add(
+            programme=programme, actor=admin, level="goal", code="G", title_vi="Mục tiêu chung"
+        )
+        bound = indicator_add(
+            result=goal,
+            actor=admin,
+            data=IndicatorInput(
+                code="G.1", title_vi="Ca hội chẩn được gửi", bound_code="consults_submitted"
+            ),
+        )
+        target_set(indicator=bound, actor=admin, period="2025", value=Decimal(100))
+        kit_register(
+            programme=programme,
+            actor=admin,
+            data=KitInput(
+                kind="kit", serial="A11Y-KIT-1", facility=facility, delivered_on=date(2025, 1, 5)
+            ),
+        )
         yield {
             "programme": str(programme.public_id),
             "assessment": str(assessment.public_id),
@@ -399,6 +432,7 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         CmeCredit.objects.filter(user=worker, source="self_declared").delete()
         Transfer.objects.filter(pk=transfer.pk).delete()
         assessment.delete()
+        programme.kits.all().delete()
         programme.delete()
         kofih.delete()
         ExchangeRate.objects.filter(currency="USD", on=date(2025, 1, 2)).delete()
@@ -488,6 +522,8 @@ def run_steps(page: Any, steps: tuple[Step, ...]) -> None:
                     page.click(selector)
             case ("wait", selector):
                 page.wait_for_selector(selector)
+            case ("open", selector):  # every <details> of the selector opened
+                page.eval_on_selector_all(selector, "all => all.forEach(d => { d.open = true })")
             case _:
                 raise ValueError(f"unknown step {step}")
 

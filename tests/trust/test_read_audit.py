@@ -100,7 +100,7 @@ WRITES = {
     # Quality self-assessment: no patient data.
     "quality:start", "quality:step", "quality:action_done",
     # Programmes: money and aggregates, no patient data.
-    "api:create_programme", "api:create_kit",
+    "api:create_programme", "api:create_kit", "programmes:step",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -128,7 +128,8 @@ NO_PATIENT_DATA = {
     "protocols:document", "api:list_protocols", "quality:home", "quality:detail",
     "quality:evidence", "api:list_assessments", "programmes:list", "programmes:detail",
     "api:list_programmes", "api:get_programme", "programmes:iati", "api:programme_iati",
-    "api:list_kits",
+    "api:list_kits", "programmes:logframe", "programmes:kits", "programmes:report",
+    "programmes:document", "programmes:evidence", "api:programme_logframe",
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from caunoi.network.models import Facility, Membership
 from caunoi.patients.models import Patient
 from caunoi.programmes.access import visible_programmes
 from caunoi.programmes.iati import activities_xml
+from caunoi.programmes.logframe import flatten, progress
 from caunoi.programmes.models import Programme
 from caunoi.programmes.selectors import idle_kits
 from caunoi.protocols.models import ProtocolVersion
@@ -128,6 +129,22 @@ def test_seed_makes_the_documented_demo_once():
     assert telemed.kits.filter(kind="kit").count() == 75
     assert telemed.kits.filter(status="broken").count() == 1
     assert 0 < len(idle_kits(telemed.kits.all(), days=60)) < 75
+    # Its logframe: bound to the platform's indicators (computed, this month's consultations
+    # among them), one indicator entered with evidence whose last year is missing.
+    rows = [
+        (ip.indicator.bound_code, row)
+        for node in flatten(progress(telemed))
+        for ip in node.indicators
+        for row in ip.periods
+    ]
+    bound = {code for code, _row in rows if code}
+    assert {"consults_submitted", "answered_in_time", "workers_trained"} <= bound
+    sent = [row for code, row in rows if code == "consults_submitted"]
+    assert sent[-1].actual
+    assert sent[-1].state == "running"
+    assert [row.state for code, row in rows if not code] == ["near", "met", "missing"]
+    assert telemed.budgets.count() == 4
+    assert telemed.documents.count() == 1
     # Each demo programme's IATI file is valid against the official 2.03 schema.
     schema = xmlschema.XMLSchema(str(IATI_SCHEMA))
     for programme in Programme.objects.all():
