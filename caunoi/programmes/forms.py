@@ -119,16 +119,16 @@ class ActualForm(TargetForm):
 class KitForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=KitKind.choices)
     serial = forms.CharField(label=_("Serial number"), max_length=100)
-    facility = forms.ChoiceField(label=_("Facility"))
+    facility = forms.CharField(
+        label=_("Facility"),
+        max_length=300,
+        help_text=_("Its code in the directory, or its name."),
+    )
     delivered_on = forms.DateField(label=_("Delivered on"), widget=DateInput())
-
-    def __init__(self, *args: Any, facilities: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _choices(self.fields["facility"], facilities)
 
 
 class KitStatusForm(forms.Form):
-    kit = forms.UUIDField(widget=forms.HiddenInput)
+    serial = forms.CharField(label=_("Serial number"), max_length=100)
     status = forms.ChoiceField(label=_("Status"), choices=KitStatus.choices)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 

@@ -55,7 +55,9 @@ def logframe_sheet(p: Programme, period: Period | None = None) -> Sheet:
     rows: list[list[object]] = []
     for node in flatten(progress(p)):
         r = node.result
-        rows.append([f"{r.get_level_display().capitalize()} {r.code}", r.title, "", "", "", "", ""])
+        rows.append(
+            [f"{r.get_level_display().capitalize()} {r.code}: {r.title}", "", "", "", "", "", ""]
+        )
         for ip in node.indicators:
             i = ip.indicator
             periods = [x for x in ip.periods if period is None or _overlaps(x, period)]
@@ -218,10 +220,10 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
     return out.getvalue()
 
 
-def _text(value: object) -> str:
+def _text(value: object, unit: str) -> str:
     if value is None:
         return "—"
-    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+    if unit in ("count", "money") and isinstance(value, Decimal | int | float):
         return number(float(value), 0 if float(value).is_integer() else 2)
     if isinstance(value, date):
         return date_format(value, "SHORT_DATE_FORMAT")
@@ -239,7 +241,7 @@ def _pdf_sheet(pdf: VietnameseDocument, table: Sheet, widths: Sequence[float]) -
     pdf_table(
         pdf,
         table.headings,
-        [[_text(v) for v in row] for row in table.rows],
+        [[_text(v, unit) for v, unit in zip(row, table.units, strict=True)] for row in table.rows],
         widths=widths,
         align=["RIGHT" if u in ("count", "money") else "LEFT" for u in table.units],
         size=8,

@@ -190,11 +190,27 @@ def programme_logframe(request: AuthedRequest, public_id: str) -> HttpResponse:
 KIT_USE_DAYS = 30
 
 
-def _kit_facilities(p: Programme) -> list[tuple[str, str]]:
-    facilities = Facility.objects.active().filter(
+def _kit_facility(p: Programme, text: str) -> Facility:
+    """The facility a manager names for a kit: by its code, else by its name (diacritics
+    aside), among the active facilities the programme covers."""
+    covered = Facility.objects.active().filter(
         Q(province__in=p.provinces.all()) | Q(pk__in=p.facilities.values("pk"))
     )
-    return [(str(f.public_id), f.name) for f in facilities.order_by("name")]
+    by_code = covered.filter(code=text.strip()).first()
+    if by_code is not None:
+        return by_code
+    named = list(covered.search(text)[:2]) if text.strip() else []
+    if len(named) == 1:
+        return named[0]
+    raise ValidationError(
+        {
+            "facility": [
+                _("Several facilities match “%(text)s”: give the code.") % {"text": text}
+                if named
+                else _("No facility of the programme matches “%(text)s”.") % {"text": text}
+            ]
+        }
+    )
 
 
 @login_required
@@ -237,8 +253,8 @@ def programme_kits(request: AuthedRequest, public_id: str) -> HttpResponse:
             "idle_days": IDLE_DAYS,
             "statuses": KitStatus.choices,
             "days": KIT_USE_DAYS,
-            "kit_form": KitForm(facilities=_kit_facilities(p)) if manager else None,
-            "status_choices": KitStatus.choices,
+            "kit_form": KitForm() if manager else None,
+            "status_form": KitStatusForm() if manager else None,
         },
     )
 
@@ -349,14 +365,14 @@ def _step(request: AuthedRequest, p: Programme, step: str) -> str | None:
         )
         return _("The actual is recorded with its evidence.")
     if step == "kit":
-        d = _valid(KitForm(post, facilities=_kit_facilities(p)))
+        d = _valid(KitForm(post))
         kit = kit_register(
             programme=p,
             actor=actor,
             data=KitInput(
                 kind=d["kind"],
                 serial=d["serial"],
-                facility=get_or_404(Facility.objects.all(), public_id=d["facility"]),
+                facility=_kit_facility(p, d["facility"]),
                 delivered_on=d["delivered_on"],
             ),
             origin=origin,
@@ -364,11 +380,15 @@ def _step(request: AuthedRequest, p: Programme, step: str) -> str | None:
         return _("Kit %(serial)s is recorded.") % {"serial": kit.serial}
     if step == "kit_status":
         d = _valid(KitStatusForm(post))
-        kit = get_or_404(p.kits.all(), public_id=d["kit"])
-        kit_status_set(kit=kit, actor=actor, status=d["status"], note=d["note"], origin=origin)
+        changed = p.kits.filter(serial=d["serial"].strip().upper()).first()
+        if changed is None:
+            raise ValidationError(
+                {"serial": [_("No kit of this programme has this serial number.")]}
+            )
+        kit_status_set(kit=changed, actor=actor, status=d["status"], note=d["note"], origin=origin)
         return _("Kit %(serial)s: %(status)s.") % {
-            "serial": kit.serial,
-            "status": kit.get_status_display(),
+            "serial": changed.serial,
+            "status": changed.get_status_display(),
         }
     raise Http404
 

@@ -186,7 +186,7 @@ def test_the_kits_page_records_a_kit_and_changes_its_status(telemed, network_adm
         {
             "kind": "kit",
             "serial": "ab-1",
-            "facility": str(station.public_id),
+            "facility": station.code,
             "delivered_on": "2025-03-01",
         },
     )
@@ -196,16 +196,14 @@ def test_the_kits_page_records_a_kit_and_changes_its_status(telemed, network_adm
         {
             "kind": "kit",
             "serial": " AB-1 ",
-            "facility": str(station.public_id),
+            "facility": station.code,
             "delivered_on": "2025-03-01",
         },
         follow=True,
     )
     assert Kit.objects.count() == 1
     assert "Một thiết bị khác đã có số sê-ri này" in answer.content.decode()
-    client.post(
-        f"{url}/kit_status/", {"kit": str(kit.public_id), "status": "broken", "note": "Hỏng loa"}
-    )
+    client.post(f"{url}/kit_status/", {"serial": "ab-1", "status": "broken", "note": "Hỏng loa"})
     kit.refresh_from_db()
     assert kit.status == "broken"
     assert [e.note for e in kit.log.all()][-1] == "Hỏng loa"
@@ -225,3 +223,28 @@ def test_the_kits_page_records_a_kit_and_changes_its_status(telemed, network_adm
         ),
     )
     assert "SV-9" in client.get(f"/programmes/{telemed.public_id}/kits/").content.decode()
+    # The facility named without its diacritics, a name nobody has, a serial the programme
+    # does not hold: the first records, the others answer with a message and change nothing.
+    named = client.post(
+        f"{url}/kit/",
+        {"kind": "kit", "serial": "AB-2", "facility": station.name, "delivered_on": "2025-03-02"},
+    )
+    assert named.status_code == 302
+    assert Kit.objects.get(serial="AB-2").facility == station
+    unknown = client.post(
+        f"{url}/kit/",
+        {
+            "kind": "kit",
+            "serial": "AB-3",
+            "facility": "Không Có Trạm Này",
+            "delivered_on": "2025-03-02",
+        },
+        follow=True,
+    )
+    assert "Không có cơ sở nào của chương trình khớp" in unknown.content.decode()
+    lost = client.post(f"{url}/kit_status/", {"serial": "ZZ-9", "status": "lost"}, follow=True)
+    assert "Chương trình không có thiết bị nào mang số sê-ri này" in lost.content.decode()
+    assert Kit.objects.filter(status="lost").count() == 0
+    assert not Kit.objects.filter(serial="AB-3").exists()
+    # The page stays light on a weak link: no list of every facility, no form per kit.
+    assert len(client.get(f"/programmes/{telemed.public_id}/kits/").content) < 30_000
