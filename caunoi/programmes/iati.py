@@ -10,7 +10,7 @@ the official schema (``iati_schemas/``, vendored)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from xml.etree import ElementTree as ET
 
 from django.utils import timezone
@@ -143,8 +143,9 @@ def activity(p: Programme, *, now: datetime | None = None) -> ET.Element:
         ET.SubElement(a, "default-finance-type", {"code": transactions[0].finance_type})
     for b in p.budgets.order_by("year", "kind"):
         x = ET.SubElement(a, "budget", {"type": BUDGET_TYPE[b.kind], "status": "1"})
-        start = max(p.starts_on, p.starts_on.replace(year=b.year, month=1, day=1))
-        end = min(p.ends_on, p.ends_on.replace(year=b.year, month=12, day=31))
+        # The budget's year within the programme's dates (IATI: a period of a year at most).
+        start = max(p.starts_on, date(b.year, 1, 1))
+        end = min(p.ends_on, date(b.year, 12, 31))
         ET.SubElement(x, "period-start", {"iso-date": start.isoformat()})
         ET.SubElement(x, "period-end", {"iso-date": end.isoformat()})
         ET.SubElement(

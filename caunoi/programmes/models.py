@@ -23,6 +23,20 @@ from caunoi.core.models import TimeStampedModel
 CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("A currency is three capital letters (ISO 4217)."))
 
 
+class InTheReadersLanguage:
+    """A title written in Vietnamese, and in English for partners: ``title`` is the reader's
+    (the Vietnamese one when there is no English)."""
+
+    title_vi: str
+    title_en: str
+
+    @property
+    def title(self) -> str:
+        if get_language() == "en" and self.title_en:
+            return self.title_en
+        return self.title_vi
+
+
 class PriorityArea(models.Model):
     """The Ministry's priority areas for aid (a catalogue the administrator keeps)."""
 
@@ -81,7 +95,7 @@ class ProgrammeStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("programme", "cancelled")
 
 
-class Programme(TimeStampedModel):
+class Programme(InTheReadersLanguage, TimeStampedModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(_("code"), max_length=40, unique=True)
     iati_identifier = models.CharField(_("IATI identifier"), max_length=150, blank=True)
@@ -134,12 +148,6 @@ class Programme(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("programmes:detail", kwargs={"public_id": self.public_id})
-
-    @property
-    def title(self) -> str:
-        if get_language() == "en" and self.title_en:
-            return self.title_en
-        return self.title_vi
 
 
 class PartnerRole(models.TextChoices):
@@ -429,7 +437,7 @@ class ResultLevel(models.TextChoices):
     OUTPUT = "output", pgettext_lazy("logframe level", "output")
 
 
-class LogframeResult(models.Model):
+class LogframeResult(InTheReadersLanguage, models.Model):
     """A goal, an outcome or an output; an outcome sits under the goal, an output under an
     outcome."""
 
@@ -460,12 +468,6 @@ class LogframeResult(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
-    @property
-    def title(self) -> str:
-        if get_language() == "en" and self.title_en:
-            return self.title_en
-        return self.title_vi
-
 
 class Measure(models.TextChoices):
     """How an entered indicator is counted (IATI's measures: unit, percentage)."""
@@ -474,7 +476,7 @@ class Measure(models.TextChoices):
     PERCENT = "percent", _("percentage")
 
 
-class LogframeIndicator(models.Model):
+class LogframeIndicator(InTheReadersLanguage, models.Model):
     """An indicator of a result: its baseline, its targets per period, and its actuals, either
     entered with evidence or computed from an M&E catalogue indicator (``bound_code``) over the
     programme's provinces and facilities."""
@@ -508,12 +510,6 @@ class LogframeIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
-
-    @property
-    def title(self) -> str:
-        if get_language() == "en" and self.title_en:
-            return self.title_en
-        return self.title_vi
 
 
 class Target(models.Model):

@@ -724,6 +724,8 @@ def actual_enter(
         )
     label = _period_of_programme(programme, period)
     errors: dict[str, list[str]] = {}
+    if parse_target_period(label).start > timezone.localdate():
+        errors["period"] = [_("This period has not begun: nothing has happened in it yet.")]
     if value < 0:
         errors["value"] = [_("An actual is not below zero.")]
     try:

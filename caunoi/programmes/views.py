@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -115,6 +116,11 @@ def _periods(p: Programme) -> list[str]:
     return [str(y) for y in range(p.starts_on.year, p.ends_on.year + 1)]
 
 
+def _this_year(p: Programme) -> str:
+    """The report's period unless one is chosen: this year, or the programme's nearest one."""
+    return str(min(max(timezone.localdate().year, p.starts_on.year), p.ends_on.year))
+
+
 @login_required
 def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     p = access_programme(request.user, public_id)
@@ -142,7 +148,7 @@ def programme_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "idle": idle_kits(p.kits.all(), days=IDLE_DAYS),
             "idle_days": IDLE_DAYS,
             "periods": _periods(p),
-            "this_year": str(min(max(timezone.localdate().year, p.starts_on.year), p.ends_on.year)),
+            "this_year": _this_year(p),
             "budget_form": BudgetForm() if manager else None,
             "document_form": DocumentForm(initial={"client_id": uuid.uuid4()}) if manager else None,
             "narrative_form": NarrativeForm() if manager else None,
@@ -412,28 +418,30 @@ def programme_step(request: AuthedRequest, public_id: str, step: str) -> HttpRes
     return run_guarded(request, lambda: _step(request, p, step), to)
 
 
+def _inline(file: FieldFile, content_type: str) -> FileResponse:
+    """A stored file shown in the browser as the type its content was checked to be."""
+    response = FileResponse(file.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @login_required
 def document_file(request: AuthedRequest, public_id: str, document_id: str) -> FileResponse:
     p = access_programme(request.user, public_id)
     doc = get_or_404(ProgrammeDocument.objects.filter(programme=p), public_id=document_id)
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _inline(doc.file, doc.content_type)
 
 
 @login_required
 def evidence_file(request: AuthedRequest, public_id: str, actual_id: int) -> FileResponse:
     p = access_programme(request.user, public_id)
     actual = get_or_404(EnteredActual.objects.filter(indicator__result__programme=p), pk=actual_id)
-    response = FileResponse(actual.evidence.open("rb"), content_type=actual.evidence_type)
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _inline(actual.evidence, actual.evidence_type)
 
 
 def _report_period(request: AuthedRequest, p: Programme) -> Any:
-    text = request.GET.get("period", "").strip() or _periods(p)[-1]
+    text = request.GET.get("period", "").strip() or _this_year(p)
     try:
         return parse_target_period(text)
     except ValueError:

@@ -283,6 +283,15 @@ def test_entered_actuals_need_evidence_and_the_lights_and_flags_follow_the_targe
         )
     assert "evidence" in refused.value.message_dict
     with pytest.raises(ValidationError) as refused:
+        actual_enter(
+            indicator=i,
+            actor=network_admin,
+            period=str(today.year + 1),
+            value=Decimal(5),
+            evidence=PDF,
+        )
+    assert "period" in refused.value.message_dict  # not begun: nothing to count yet
+    with pytest.raises(ValidationError) as refused:
         target_set(indicator=i, actor=network_admin, period=str(today.year + 5), value=Decimal(1))
     assert "period" in refused.value.message_dict
     with pytest.raises(ValidationError):
