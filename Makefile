@@ -31,7 +31,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The tests' second FHIR validator (Medplum's, from the npm registry, pinned by its lock file).
+FHIR_VALIDATE := tools/fhir-validate/node_modules/.installed
+$(FHIR_VALIDATE): tools/fhir-validate/package-lock.json
+	cd tools/fhir-validate && npm ci --silent --no-audit --no-fund
+	@touch $(FHIR_VALIDATE)
+
+setup: $(STAMP) $(FHIR_VALIDATE)
 
 demo: $(STAMP)
 	$(BIN)/caunoi migrate --no-input --verbosity 0
@@ -50,7 +56,7 @@ typecheck: $(STAMP)
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=caunoi.config.test_settings $(BIN)/caunoi makemigrations --check --dry-run
 
-unit: $(STAMP)
+unit: $(STAMP) $(FHIR_VALIDATE)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test: lint typecheck migrations-check unit

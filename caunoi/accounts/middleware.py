@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caunoi.accounts.two_factor import DEVICE, FREE, SESSION_KEY, two_factor_state_store
 from caunoi.core.api import ErrorCode
-from caunoi.core.errors import error_json, is_api
+from caunoi.core.errors import error_json, is_api, is_fhir
 
 
 class UserLanguageMiddleware:
@@ -82,6 +82,11 @@ class TwoFactorMiddleware:
             return None
         match = request.resolver_match
         if match is not None and match.url_name in self.OPEN_VIEWS:
+            return None
+        if is_fhir(request):
+            # A FHIR client is known by its token alone (the FHIR views ask for one); an
+            # unfinished session never stands in for it.
+            request.user = AnonymousUser()
             return None
         if is_api(request):
             if request.headers.get("Authorization"):

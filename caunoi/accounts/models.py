@@ -40,6 +40,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The last change of the person's record (FHIR's Practitioner.meta.lastUpdated).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = UserManager["User"]()
 

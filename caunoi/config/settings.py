@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "caunoi.transfers",
     "caunoi.quality",
     "caunoi.programmes",
+    "caunoi.fhir",
     "caunoi.monitoring",
     "caunoi.home",
     "caunoi.demo",  # last: it may import every app, and nothing imports it

@@ -45,6 +45,7 @@ urlpatterns = [
     path("monitoring/", include("caunoi.monitoring.urls")),
     path("places/communes/", place_views.commune_options, name="commune_options"),
     path("api/", api.urls),
+    path("fhir/R4/", include("caunoi.fhir.urls")),
     path("admin/", admin.site.urls),
 ]
 

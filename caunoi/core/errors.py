@@ -5,6 +5,7 @@ too. Django calls these for 400, 403, 404, 500 and a refused CSRF token (``confi
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -46,7 +47,43 @@ def error_page(request: HttpRequest, *, status: int, title: str, message: str) -
         return HttpResponse(body, status=status)
 
 
+# FHIR's issue types for the statuses these handlers answer (the FHIR interface, ``caunoi/fhir``,
+# answers its own refusals; these are what reaches Django's handlers: a crash, a body too big).
+FHIR_ISSUES = {
+    400: "invalid",
+    403: "forbidden",
+    404: "not-found",
+    413: "too-costly",
+    500: "exception",
+}
+
+
+def is_fhir(request: HttpRequest) -> bool:
+    return request.path.startswith("/fhir/")
+
+
+def operation_outcome(*, status: int, message: str) -> HttpResponse:
+    """FHIR's one error shape, for the FHIR interface's paths."""
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "fatal" if status >= 500 else "error",
+                "code": FHIR_ISSUES.get(status, "processing"),
+                "diagnostics": message,
+            }
+        ],
+    }
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/fhir+json; charset=utf-8",
+    )
+
+
 def _answer(request: HttpRequest, status: int, code: str, title: str, message: str) -> HttpResponse:
+    if is_fhir(request):
+        return operation_outcome(status=status, message=message)
     if is_api(request):
         return error_json(status=status, code=code, message=message)
     return error_page(request, status=status, title=title, message=message)

@@ -68,6 +68,9 @@ READS = {
     "api:get_session": ("worker", "/api/video-sessions/{session}", "patient"),
     "api:list_referrals": ("receiver", "/api/referrals?box=in", "patient"),
     "api:get_referral": ("receiver", "/api/referrals/{referral}", "patient"),
+    # FHIR: a patient read or searched (here with the session; a token reads the same way).
+    "fhir:instance": ("worker", "/fhir/R4/Patient/{patient}", "patient"),
+    "fhir:type": ("worker", "/fhir/R4/Patient?name=xinh", "patient"),
 }
 READS = {name: how for name, how in READS.items() if how is not None}
 
@@ -130,6 +133,8 @@ NO_PATIENT_DATA = {
     "api:list_programmes", "api:get_programme", "programmes:iati", "api:programme_iati",
     "api:list_kits", "programmes:logframe", "programmes:kits", "programmes:report",
     "programmes:document", "programmes:evidence", "api:programme_logframe",
+    # FHIR: the CapabilityStatement, and the OperationOutcome for a path that is none.
+    "fhir:metadata", "fhir:not_found",
 }  # fmt: skip
 
 

@@ -1,0 +1,229 @@
+"""The FHIR R4 endpoints under ``/fhir/R4``: the CapabilityStatement, and for each resource type
+the interactions it lists — read, search (GET), create (POST, conditional with
+``If-None-Exist``). Anything else is an OperationOutcome: 404 for a type or a row this caller
+cannot have, 405 for an interaction the type does not offer."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caunoi.audit.origin import origin_of
+from caunoi.fhir import patient as patient_mapping
+from caunoi.fhir.directory import DIRECTORY, instant
+from caunoi.fhir.http import (
+    FHIR_JSON,
+    FhirError,
+    caller,
+    fhir_response,
+    fhir_view,
+    outcome,
+    read_json,
+)
+from caunoi.fhir.patient import PATIENT
+from caunoi.fhir.search import ResourceType, first_of, search
+
+RESOURCES: dict[str, ResourceType] = {r.name: r for r in (*DIRECTORY, PATIENT)}
+BASE = "/fhir/R4"
+
+
+def _resource_type(name: str) -> ResourceType:
+    resource = RESOURCES.get(name)
+    if resource is None:
+        raise FhirError(
+            404,
+            "not-supported",
+            _("This server has no %(type)s resources.") % {"type": name},
+        )
+    return resource
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(BASE)
+
+
+def version_of(resource: dict[str, Any]) -> str:
+    return str(resource["meta"]["versionId"])
+
+
+@fhir_view
+def metadata(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", _("The CapabilityStatement is only read."))
+    return fhir_response(capability_statement(_base_url(request)))
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    """What this server supports, listed from the same table the endpoints serve
+    (``RESOURCES``): a type, an interaction or a parameter is listed exactly when it works."""
+    resources = []
+    for r in RESOURCES.values():
+        entry: dict[str, Any] = {
+            "type": r.name,
+            "interaction": [{"code": code} for code in r.interactions],
+            "versioning": "versioned",
+            "readHistory": False,
+            "updateCreate": False,
+            "searchParam": [
+                {"name": p.name, "type": p.type, "documentation": p.documentation} for p in r.params
+            ],
+        }
+        if r.conditional_create:
+            entry["conditionalCreate"] = True
+        if r.includes:
+            entry["searchInclude"] = [i.name for i in r.includes]
+        if r.revincludes:
+            entry["searchRevInclude"] = [i.name for i in r.revincludes]
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": instant(timezone.now()),
+        "publisher": "Cầu Nối",
+        "kind": "instance",
+        "software": {"name": "Cầu Nối"},
+        "implementation": {"description": "Cầu Nối FHIR R4", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": [FHIR_JSON],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "mCSD directory (Organization, Location, OrganizationAffiliation, "
+                    "Practitioner, PractitionerRole, HealthcareService) and Patient. String "
+                    "searches ignore diacritics and case."
+                ),
+                "security": {
+                    "description": (
+                        "A bearer token (Authorization: Bearer …) of a platform account; the "
+                        "same access rules as every other interface."
+                    )
+                },
+                "resource": resources,
+            }
+        ],
+    }
+
+
+@fhir_view
+def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
+    resource = _resource_type(resource_type)
+    if request.method == "GET":
+        if "search-type" not in resource.interactions:
+            raise FhirError(405, "not-supported", _("This type cannot be searched."))
+        user = caller(request, write=False)
+        return fhir_response(_bundle(request, resource, user))
+    if request.method == "POST":
+        if "create" not in resource.interactions:
+            raise FhirError(
+                405,
+                "not-supported",
+                _("%(type)s resources are not created here.") % {"type": resource.name},
+            )
+        return _create(request, resource)
+    raise FhirError(405, "not-supported", _("Use GET to search or POST to create."))
+
+
+@fhir_view
+def instance_endpoint(request: HttpRequest, resource_type: str, ident: str) -> HttpResponse:
+    resource = _resource_type(resource_type)
+    if request.method != "GET":
+        raise FhirError(
+            405, "not-supported", _("%(type)s resources are only read.") % {"type": resource.name}
+        )
+    user = caller(request, write=False)
+    for source in resource.sources:
+        row = first_of([source.queryset(user)], source.id_q(ident))
+        if row is not None:
+            body = source.to_fhir(row)
+            return fhir_response(body, headers=_version_headers(body))
+    raise FhirError(
+        404,
+        "not-found",
+        _("No %(type)s %(id)s here.") % {"type": resource.name, "id": ident},
+    )
+
+
+def _version_headers(body: dict[str, Any]) -> dict[str, str]:
+    return {"ETag": f'W/"{version_of(body)}"', "Last-Modified": body["meta"]["lastUpdated"]}
+
+
+def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:
+    user = caller(request, write=True)
+    body = read_json(request, resource.name)
+    assert resource is PATIENT  # the only type created here
+    # The condition in the If-None-Exist header, as R4 says; or (decision) as the POST's query
+    # string, as some clients send it (fhirpy's create(**criteria)).
+    criteria = request.headers.get("If-None-Exist", "") or request.GET.urlencode()
+    row, created = patient_mapping.create(
+        body, user, if_none_exist=criteria, origin=origin_of(request)
+    )
+    made = patient_mapping.patient_resource(row)
+    headers = {
+        **_version_headers(made),
+        "Location": f"{_base_url(request)}/Patient/{made['id']}/_history/{version_of(made)}",
+    }
+    return fhir_response(made, 201 if created else 200, headers)
+
+
+def _bundle(request: HttpRequest, resource: ResourceType, user: Any) -> dict[str, Any]:
+    page = search(resource, request, user)
+    base = _base_url(request)
+    kept = [(k, v) for k, v in request.GET.lists() if k not in page.ignored and k != "_page"]
+    query = [(k, v) for k, values in kept for v in values]
+    self_url = f"{base}/{resource.name}?{urlencode(query)}" if query else f"{base}/{resource.name}"
+    links = [{"relation": "self", "url": self_url}]
+    if page.next_token is not None:
+        links.append(
+            {
+                "relation": "next",
+                "url": f"{base}/{resource.name}?{urlencode([*query, ('_page', page.next_token)])}",
+            }
+        )
+    entries: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for body, mode in [
+        *((m, "match") for m in page.matches),
+        *((i, "include") for i in page.included),
+    ]:
+        key = (body["resourceType"], body["id"])
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append(
+            {
+                "fullUrl": f"{base}/{body['resourceType']}/{body['id']}",
+                "resource": body,
+                "search": {"mode": mode},
+            }
+        )
+    if page.ignored:
+        entries.append(
+            {
+                "resource": outcome(
+                    "not-supported",
+                    _("Unknown search parameter, ignored: %(names)s.")
+                    % {"names": ", ".join(page.ignored)},
+                    severity="warning",
+                ),
+                "search": {"mode": "outcome"},
+            }
+        )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": page.total,
+        "link": links,
+    }
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+@fhir_view
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    raise FhirError(404, "not-found", _("Nothing here: see %(base)s/metadata.") % {"base": BASE})
