@@ -11,6 +11,7 @@ holds no patient data: every signed-in member of the network may read it, as the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -592,6 +593,9 @@ def _revinclude(kind: str) -> Any:
 
 # --- the types ---------------------------------------------------------------------------------
 
+# mCSD ITI-91: each directory type's history since a moment, how a directory keeps in sync.
+DIRECTORY_INTERACTIONS = ("read", "vread", "search-type", "history-type")
+
 COMMON = (
     Param("_id", "token", "The resource's id."),
     Param("_lastUpdated", "date", "When it last changed (eq, ne, gt, lt, ge, le, sa, eb)."),
@@ -824,11 +828,14 @@ HEALTHCARE_SERVICE = ResourceType(
     ),
 )
 
-DIRECTORY = (
-    ORGANIZATION,
-    LOCATION,
-    ORGANIZATION_AFFILIATION,
-    PRACTITIONER,
-    PRACTITIONER_ROLE,
-    HEALTHCARE_SERVICE,
+DIRECTORY = tuple(
+    replace(r, interactions=DIRECTORY_INTERACTIONS)
+    for r in (
+        ORGANIZATION,
+        LOCATION,
+        ORGANIZATION_AFFILIATION,
+        PRACTITIONER,
+        PRACTITIONER_ROLE,
+        HEALTHCARE_SERVICE,
+    )
 )

@@ -191,7 +191,7 @@ PATIENT = ResourceType(
         Param("birthdate", "date", "The date of birth (with prefixes)."),
         Param("organization", "reference", "The facility that registered the patient."),
     ),
-    interactions=("read", "search-type", "create"),
+    interactions=("read", "vread", "search-type", "create"),
     conditional_create=True,
 )
 

@@ -307,6 +307,41 @@ def search(resource: ResourceType, request: HttpRequest, user: User) -> Page:
             _("Unknown search parameter: %(names)s.") % {"names": ", ".join(ignored)},
             ignored[0],
         )
+    rows, total, next_token = _paginate(resource, request, user, filters)
+    page = Page([s.to_fhir(row) for s, row in rows], total, next_token, ignored=ignored)
+    page.included = _included(resource, request, user, [row for _s, row in rows])
+    return page
+
+
+def history(resource: ResourceType, request: HttpRequest, user: User) -> Page:
+    """The type's history since ``_since`` (mCSD ITI-91: how a directory keeps itself in sync).
+    **Decision:** one entry per resource changed since then, in its current version — the
+    platform keeps no past versions and deletes no directory row (a facility or a membership
+    is made inactive, and so appears changed)."""
+    since = request.GET.get("_since", "")
+    unknown = sorted(set(request.GET) - {"_since", "_count", "_page", "_format"})
+    if unknown:
+        raise FhirError(
+            400,
+            "not-supported",
+            _("Unknown search parameter: %(names)s.") % {"names": ", ".join(unknown)},
+            unknown[0],
+        )
+    filters: list[Q | None] = []
+    for source in resource.sources:
+        q = Q()
+        if since:
+            q = _updated_q(source, f"ge{since}")
+        filters.append(q)
+    rows, total, next_token = _paginate(resource, request, user, filters)
+    return Page([s.to_fhir(row) for s, row in rows], total, next_token)
+
+
+def _paginate(
+    resource: ResourceType, request: HttpRequest, user: User, filters: list[Q | None]
+) -> tuple[list[tuple[Source, Any]], int, str | None]:
+    """The page the request asks of the rows each source's filter keeps (None: none of its
+    rows), with the total and the next page's token."""
     count = _count(request)
     token_text = request.GET.get("_page", "")
     querysets = [s.queryset(user) for s in resource.sources]
@@ -345,9 +380,7 @@ def search(resource: ResourceType, request: HttpRequest, user: User) -> Page:
                 next_state = {"source": index + 1, "after": 0}
             break
     next_token = _encode({**next_state, "bounds": bounds}) if next_state is not None else None
-    page = Page([s.to_fhir(row) for s, row in rows], total, next_token, ignored=ignored)
-    page.included = _included(resource, request, user, [row for _s, row in rows])
-    return page
+    return rows, total, next_token
 
 
 def _included(

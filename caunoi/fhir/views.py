@@ -25,7 +25,7 @@ from caunoi.fhir.http import (
     read_json,
 )
 from caunoi.fhir.patient import PATIENT
-from caunoi.fhir.search import ResourceType, first_of, search
+from caunoi.fhir.search import Page, ResourceType, first_of, history, search
 
 RESOURCES: dict[str, ResourceType] = {r.name: r for r in (*DIRECTORY, PATIENT)}
 BASE = "/fhir/R4"
@@ -129,7 +129,52 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
 
 
 @fhir_view
-def instance_endpoint(request: HttpRequest, resource_type: str, ident: str) -> HttpResponse:
+def type_history(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """``GET [type]/_history?_since=…``: what changed since then (``search.history``)."""
+    resource = _resource_type(resource_type)
+    if "history-type" not in resource.interactions:
+        raise FhirError(405, "not-supported", _("This type keeps no history here."))
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", _("History is only read."))
+    user = caller(request, write=False)
+    page = history(resource, request, user)
+    base = _base_url(request)
+    query = [(k, v) for k, v in request.GET.items() if k != "_page"]
+    url = f"{base}/{resource.name}/_history"
+    links = [{"relation": "self", "url": f"{url}?{urlencode(query)}" if query else url}]
+    if page.next_token is not None:
+        links.append(
+            {"relation": "next", "url": f"{url}?{urlencode([*query, ('_page', page.next_token)])}"}
+        )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": page.total,
+        "link": links,
+    }
+    if page.matches:
+        bundle["entry"] = [
+            {
+                "fullUrl": f"{base}/{body['resourceType']}/{body['id']}",
+                "resource": body,
+                "request": {"method": "PUT", "url": f"{body['resourceType']}/{body['id']}"},
+                "response": {
+                    "status": "200",
+                    "etag": f'W/"{version_of(body)}"',
+                    "lastModified": body["meta"]["lastUpdated"],
+                },
+            }
+            for body in page.matches
+        ]
+    return fhir_response(bundle)
+
+
+@fhir_view
+def instance_endpoint(
+    request: HttpRequest, resource_type: str, ident: str, version: str = ""
+) -> HttpResponse:
+    """Read, or vread: the current version only (the platform keeps no past ones; another
+    version is answered 404 and names the current one)."""
     resource = _resource_type(resource_type)
     if request.method != "GET":
         raise FhirError(
@@ -140,6 +185,13 @@ def instance_endpoint(request: HttpRequest, resource_type: str, ident: str) -> H
         row = first_of([source.queryset(user)], source.id_q(ident))
         if row is not None:
             body = source.to_fhir(row)
+            if version and version != version_of(body):
+                raise FhirError(
+                    404,
+                    "not-found",
+                    _("Only the current version (%(version)s) is kept.")
+                    % {"version": version_of(body)},
+                )
             return fhir_response(body, headers=_version_headers(body))
     raise FhirError(
         404,
@@ -171,7 +223,7 @@ def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:
 
 
 def _bundle(request: HttpRequest, resource: ResourceType, user: Any) -> dict[str, Any]:
-    page = search(resource, request, user)
+    page: Page = search(resource, request, user)
     base = _base_url(request)
     kept = [(k, v) for k, v in request.GET.lists() if k not in page.ignored and k != "_page"]
     query = [(k, v) for k, values in kept for v in values]

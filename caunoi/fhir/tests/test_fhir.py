@@ -88,6 +88,18 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
         if "read" in interactions:
             missing = client.get(f"{name}/{uuid.uuid4()}", status=404)
             assert missing["resourceType"] == "OperationOutcome"
+        if "vread" in interactions and bundle.get("entry"):
+            one = bundle["entry"][0]["resource"]
+            current = client.get(f"{name}/{one['id']}/_history/{one['meta']['versionId']}")
+            assert current["id"] == one["id"]
+            client.get(f"{name}/{one['id']}/_history/1", status=404)
+        history = client.client.get(f"{BASE}/{name}/_history", {"_count": "1"})
+        if "history-type" in interactions:
+            assert history.status_code == 200
+            assert history.json()["type"] == "history"
+            assert_valid(history.json())
+        else:
+            assert history.status_code == 405
         create = client.post(name, {"resourceType": name})
         if "create" in interactions:
             assert create.status_code != 405
@@ -114,7 +126,7 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
         for pattern in resolver.url_patterns
         if isinstance(pattern, URLPattern)
     }
-    assert names == {"metadata", "type", "instance", "not_found"}
+    assert names == {"metadata", "type", "history", "instance", "vread", "not_found"}
     assert client.get("Patient/x/y/z", status=404)["resourceType"] == "OperationOutcome"
 
 
@@ -323,6 +335,42 @@ def test_affiliations_practitioners_roles_and_services(fhir, worker, specialist,
         e["resource"]["id"] for e in revinclude["entry"] if e["search"]["mode"] == "include"
     } == {str(m.public_id) for m in Membership.objects.filter(facility=station)}
     assert_valid(links, hub_links, mai, roles, services, revinclude)
+
+
+def test_history_since_gives_what_changed_for_a_directory_to_sync(fhir, worker):
+    """mCSD ITI-91: a directory asks what changed since its last sync."""
+    client = fhir(worker)
+    station = worker.memberships.get().facility
+    long_ago = timezone.now() - timedelta(days=30)
+    Facility.objects.update(updated_at=long_ago)
+    Membership.objects.update(updated_at=long_ago)
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    assert client.get("Location/_history", {"_since": since})["total"] == 0
+    station.phone = "0206 3870 115"
+    station.save()
+    changed = client.get("Organization/_history", {"_since": since})
+    assert [e["resource"]["id"] for e in changed["entry"]] == [str(station.public_id)]
+    entry = changed["entry"][0]
+    assert entry["request"] == {"method": "PUT", "url": f"Organization/{station.public_id}"}
+    assert entry["response"]["etag"] == f'W/"{entry["resource"]["meta"]["versionId"]}"'
+    assert entry["resource"]["telecom"][0]["value"] == "0206 3870 115"
+    # A membership made inactive is a change too: the PractitionerRole comes back inactive.
+    colleague = Membership.objects.get(user__username="worker.colleague")
+    colleague.is_active = False
+    colleague.save()
+    roles = client.get("PractitionerRole/_history", {"_since": since})
+    assert [(e["resource"]["id"], e["resource"]["active"]) for e in roles["entry"]] == [
+        (str(colleague.public_id), False)
+    ]
+    # Without _since, everything; an unknown parameter is refused; the provinces changed at
+    # the reform.
+    assert (
+        client.get("Organization/_history", {"_count": "1"})["total"]
+        == Facility.objects.count() + 34
+    )
+    client.get("Organization/_history", {"name": "x"}, status=400)
+    assert client.get("Organization/_history", {"_since": "2025-06-30"})["total"] >= 34
+    assert_valid(changed, roles)
 
 
 def test_paging_stays_stable_while_rows_are_inserted(fhir, worker):
