@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -325,6 +326,14 @@ def _lock(criteria: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def create_patient(
+    body: dict[str, Any], user: User, *, criteria: str, origin: AuditOrigin
+) -> tuple[dict[str, Any], bool]:
+    """``create`` as the FHIR endpoint calls it: the resource made or found."""
+    patient, created = create(body, user, if_none_exist=criteria, origin=origin)
+    return patient_resource(patient), created
+
+
 def create(
     body: dict[str, Any], user: User, *, if_none_exist: str, origin: AuditOrigin
 ) -> tuple[Patient, bool]:
@@ -393,3 +402,7 @@ def _register(user: User, facility: Any, data: PatientInput, origin: AuditOrigin
 def validation_error(exc: ValidationError) -> FhirError:
     """A service's refusal as a 422 whose message names what to correct."""
     return FhirError(422, "processing", " ".join(exc.messages))
+
+
+# The type with its create (defined above its mapping's functions, completed here).
+PATIENT = replace(PATIENT, create=create_patient)

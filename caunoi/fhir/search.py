@@ -90,6 +90,10 @@ class ResourceType:
     interactions: tuple[str, ...] = ("read", "search-type")
     conditional_create: bool = False
     profile: str = ""
+    # create(body, user, criteria=…, origin=…) → (resource, created);
+    # update(id, body, user, if_match=…, origin=…) → resource.
+    create: Callable[..., tuple[dict[str, Any], bool]] | None = None
+    update: Callable[..., dict[str, Any]] | None = None
 
 
 # --- parameter values -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.audit.origin import origin_of
-from caunoi.fhir import patient as patient_mapping
+from caunoi.fhir.clinical import CLINICAL
 from caunoi.fhir.directory import DIRECTORY, instant
 from caunoi.fhir.http import (
     FHIR_JSON,
@@ -27,7 +27,7 @@ from caunoi.fhir.http import (
 from caunoi.fhir.patient import PATIENT
 from caunoi.fhir.search import Page, ResourceType, first_of, history, search
 
-RESOURCES: dict[str, ResourceType] = {r.name: r for r in (*DIRECTORY, PATIENT)}
+RESOURCES: dict[str, ResourceType] = {r.name: r for r in (*DIRECTORY, PATIENT, *CLINICAL)}
 BASE = "/fhir/R4"
 
 
@@ -176,6 +176,8 @@ def instance_endpoint(
     """Read, or vread: the current version only (the platform keeps no past ones; another
     version is answered 404 and names the current one)."""
     resource = _resource_type(resource_type)
+    if request.method == "PUT" and not version and "update" in resource.interactions:
+        return _update(request, resource, ident)
     if request.method != "GET":
         raise FhirError(
             405, "not-supported", _("%(type)s resources are only read.") % {"type": resource.name}
@@ -205,21 +207,33 @@ def _version_headers(body: dict[str, Any]) -> dict[str, str]:
 
 
 def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:
+    assert resource.create is not None  # "create" is listed only with its function
     user = caller(request, write=True)
     body = read_json(request, resource.name)
-    assert resource is PATIENT  # the only type created here
     # The condition in the If-None-Exist header, as R4 says; or (decision) as the POST's query
     # string, as some clients send it (fhirpy's create(**criteria)).
     criteria = request.headers.get("If-None-Exist", "") or request.GET.urlencode()
-    row, created = patient_mapping.create(
-        body, user, if_none_exist=criteria, origin=origin_of(request)
-    )
-    made = patient_mapping.patient_resource(row)
+    made, created = resource.create(body, user, criteria=criteria, origin=origin_of(request))
     headers = {
         **_version_headers(made),
-        "Location": f"{_base_url(request)}/Patient/{made['id']}/_history/{version_of(made)}",
+        "Location": f"{_base_url(request)}/{made['resourceType']}/{made['id']}"
+        f"/_history/{version_of(made)}",
     }
     return fhir_response(made, 201 if created else 200, headers)
+
+
+def _update(request: HttpRequest, resource: ResourceType, ident: str) -> HttpResponse:
+    assert resource.update is not None  # "update" is listed only with its function
+    user = caller(request, write=True)
+    body = read_json(request, resource.name)
+    made = resource.update(
+        ident,
+        body,
+        user,
+        if_match=request.headers.get("If-Match", ""),
+        origin=origin_of(request),
+    )
+    return fhir_response(made, headers=_version_headers(made))
 
 
 def _bundle(request: HttpRequest, resource: ResourceType, user: Any) -> dict[str, Any]:

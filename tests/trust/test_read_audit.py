@@ -71,6 +71,7 @@ READS = {
     # FHIR: a patient read or searched (here with the session; a token reads the same way).
     "fhir:instance": ("worker", "/fhir/R4/Patient/{patient}", "patient"),
     "fhir:type": ("worker", "/fhir/R4/Patient?name=xinh", "patient"),
+    "fhir:vread": ("worker", "/fhir/R4/Patient/{patient}/_history/{patient_version}", "patient"),
 }
 READS = {name: how for name, how in READS.items() if how is not None}
 
@@ -135,6 +136,7 @@ NO_PATIENT_DATA = {
     "programmes:document", "programmes:evidence", "api:programme_logframe",
     # FHIR: the CapabilityStatement, and the OperationOutcome for a path that is none.
     "fhir:metadata", "fhir:not_found",
+    "fhir:history",  # only the directory's types keep a history here
 }  # fmt: skip
 
 
@@ -216,8 +218,11 @@ def world(worker, specialist, receiver):
     referral_discharge(referral=counter, actor=receiver, outcome="outpatient")
     counter.refresh_from_db()
     referral_counter_refer(referral=counter, actor=receiver, diagnosis="Viêm phổi", follow_up="x")
+    patient.refresh_from_db()
     return {
         "patient": patient,
+        # FHIR's version of the patient's record: the instant of its last change.
+        "patient_version": str(int(patient.updated_at.timestamp() * 1_000_000)),
         "other": other,
         "consult": consult,
         "open": open_consult,

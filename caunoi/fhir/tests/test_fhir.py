@@ -81,10 +81,21 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
     # From the statement to the routes: every type, interaction and parameter listed works.
     for name, entry in listed.items():
         interactions = {i["code"] for i in entry["interaction"]}
-        assert "search-type" in interactions
-        bundle = client.get(name, {"_count": "1"})
-        assert bundle["resourceType"] == "Bundle"
-        assert_valid(bundle)
+        bundle: dict = {}
+        if "search-type" in interactions:
+            bundle = client.get(name, {"_count": "1"})
+            assert bundle["resourceType"] == "Bundle"
+            assert_valid(bundle)
+        else:
+            assert client.client.get(f"{BASE}/{name}").status_code == 405
+        update = client.client.put(
+            f"{BASE}/{name}/{uuid.uuid4()}", json.dumps({"resourceType": name}), content_type=FHIR
+        )
+        assert (update.status_code == 405) == ("update" not in interactions), (
+            name,
+            update.status_code,
+        )
+        assert update.json()["resourceType"] == "OperationOutcome"
         if "read" in interactions:
             missing = client.get(f"{name}/{uuid.uuid4()}", status=404)
             assert missing["resourceType"] == "OperationOutcome"
@@ -127,6 +138,14 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
         if isinstance(pattern, URLPattern)
     }
     assert names == {"metadata", "type", "history", "instance", "vread", "not_found"}
+    assert {
+        "ServiceRequest",
+        "Task",
+        "Communication",
+        "DocumentReference",
+        "Binary",
+        "Encounter",
+    } <= set(listed)
     assert client.get("Patient/x/y/z", status=404)["resourceType"] == "OperationOutcome"
 
 

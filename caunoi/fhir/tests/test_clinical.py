@@ -1,0 +1,314 @@
+"""The clinical workflow over FHIR: a consultation and a referral as ServiceRequest + Task, the
+messages and the counter-referral as Communication, the attachments as DocumentReference with
+their Binary, a video session as an Encounter; a referral made from a ServiceRequest; a Task
+moved on with If-Match (412 on a stale version); the same access rules as the pages (another
+station's worker: 404 and absent), every read audited; every resource valid R4 for two
+independent implementations."""
+
+import base64
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from caunoi.accounts.models import User
+from caunoi.accounts.services import api_token_create
+from caunoi.audit.models import AuditEvent
+from caunoi.consults.services import ConsultationInput, Upload, consultation_submit, message_post
+from caunoi.consults.tests.factories import internal_medicine, jpeg_bytes, summary
+from caunoi.fhir.tests.validators import assert_valid
+from caunoi.patients.tests.factories import make_patient
+from caunoi.referrals.models import Referral
+from caunoi.referrals.services import (
+    referral_accept,
+    referral_arrive,
+    referral_counter_refer,
+    referral_discharge,
+)
+from caunoi.referrals.tests.factories import make_referral, provincial_hospital
+from caunoi.video.services import video_session_schedule
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/fhir/R4"
+FHIR = "application/fhir+json"
+
+
+def client_of(user):
+    _row, token = api_token_create(user=user, name="fhir", actor=user)
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+def get(client, path, params=None, status=200):
+    answer = client.get(f"{BASE}/{path}", params or {})
+    assert answer.status_code == status, answer.content.decode()[:400]
+    return answer.json()
+
+
+def matches(bundle):
+    return [e["resource"] for e in bundle.get("entry", []) if e["search"]["mode"] == "match"]
+
+
+@pytest.fixture
+def case(worker, specialist):
+    patient = make_patient(worker, name="Chảo Thị Mẩy")
+    consult, _created = consultation_submit(
+        actor=worker,
+        client_id=uuid.uuid4(),
+        submit=True,
+        data=ConsultationInput(
+            patient=patient,
+            specialty=internal_medicine(),
+            urgency="urgent",
+            summary=summary(),
+            uploads=[Upload("phim-phoi.jpg", jpeg_bytes())],
+        ),
+    )
+    message, _new = message_post(consultation=consult, actor=worker, body="Bệnh nhân sốt lại.")
+    session = video_session_schedule(
+        actor=specialist,
+        title="Hội chẩn ca sốt",
+        scheduled_at=timezone.now() + timedelta(hours=2),
+        participants=[worker],
+        consultation=consult,
+    )
+    referral = make_referral(worker, patient, consultation=consult)
+    return {
+        "patient": patient,
+        "consult": consult,
+        "message": message,
+        "session": session,
+        "referral": referral,
+    }
+
+
+def test_a_consultation_reads_as_service_request_task_communication_documents_and_encounter(
+    case, worker
+):
+    client = client_of(worker)
+    consult, patient = case["consult"], case["patient"]
+    request = get(client, f"ServiceRequest/{consult.public_id}")
+    assert request["status"] == "active"
+    assert request["priority"] == "urgent"
+    assert request["subject"]["reference"] == f"Patient/{patient.public_id}"
+    assert request["category"][0]["coding"][0]["code"] == "teleconsultation"
+    task = get(client, f"Task/{consult.public_id}")
+    assert task["status"] == "requested"
+    assert task["focus"]["reference"] == f"ServiceRequest/{consult.public_id}"
+    assert task["restriction"]["period"]["end"]
+    by_patient = get(client, "ServiceRequest", {"patient": f"Patient/{patient.public_id}"})
+    kinds = sorted(r["category"][0]["coding"][0]["code"] for r in matches(by_patient))
+    assert kinds == ["referral", "teleconsultation"]
+    only_consults = get(
+        client,
+        "ServiceRequest",
+        {"patient": str(patient.public_id), "category": "teleconsultation", "status": "active"},
+    )
+    assert [r["id"] for r in matches(only_consults)] == [str(consult.public_id)]
+    referral_request = get(client, f"ServiceRequest/{case['referral'].public_id}")
+    assert referral_request["basedOn"][0]["reference"] == f"ServiceRequest/{consult.public_id}"
+    messages = get(client, "Communication", {"based-on": f"ServiceRequest/{consult.public_id}"})
+    assert [m["payload"][0]["contentString"] for m in matches(messages)] == ["Bệnh nhân sốt lại."]
+    documents = get(client, "DocumentReference", {"related": str(consult.public_id)})
+    [document] = matches(documents)
+    attachment = consult.attachments.get()
+    assert document["content"][0]["attachment"]["url"] == f"Binary/{attachment.public_id}"
+    binary = get(client, f"Binary/{attachment.public_id}")
+    with attachment.file.open("rb") as stored:
+        assert base64.b64decode(binary["data"]) == stored.read()
+    assert binary["contentType"] == "image/jpeg"
+    [video] = matches(get(client, "Encounter", {"patient": str(patient.public_id), "class": "VR"}))
+    assert video["class"]["code"] == "VR"
+    assert video["status"] == "planned"
+    assert video["basedOn"][0]["reference"] == f"ServiceRequest/{consult.public_id}"
+    assert_valid(request, task, by_patient, referral_request, messages, documents, binary, video)
+    # Every read is audited with the patient named, the messages' and files' too.
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    get(client, "Communication", {"patient": str(patient.public_id)})
+    row = AuditEvent.objects.filter(id__gt=before, action="view").get()
+    assert row.detail["patients"] == [str(patient.public_id)]
+
+
+def test_another_stations_worker_sees_none_of_it(case):
+    other = client_of(User.objects.get(username="worker.other"))
+    consult = case["consult"]
+    for path in (
+        f"ServiceRequest/{consult.public_id}",
+        f"Task/{consult.public_id}",
+        f"Communication/{case['message'].public_id}",
+        f"DocumentReference/{consult.attachments.get().public_id}",
+        f"Binary/{consult.attachments.get().public_id}",
+        f"Encounter/{case['session'].public_id}",
+        f"ServiceRequest/{case['referral'].public_id}",
+    ):
+        assert get(other, path, status=404)["resourceType"] == "OperationOutcome"
+    for kind in ("ServiceRequest", "Task", "Communication", "DocumentReference", "Encounter"):
+        assert matches(get(other, kind, {"patient": str(case["patient"].public_id)})) == []
+
+
+def test_a_hospital_system_reads_its_incoming_referrals_and_moves_their_tasks(case, receiver):
+    hospital = client_of(receiver)
+    referral = case["referral"]
+    incoming = get(
+        hospital,
+        "Task",
+        {"owner": f"Organization/{provincial_hospital().public_id}", "status": "requested"},
+    )
+    assert [t["id"] for t in matches(incoming)] == [str(referral.public_id)]
+    task = matches(incoming)[0]
+    etag = f'W/"{task["meta"]["versionId"]}"'
+    accepted = hospital.put(
+        f"{BASE}/Task/{referral.public_id}",
+        json.dumps({**task, "status": "accepted"}),
+        content_type=FHIR,
+        HTTP_IF_MATCH=etag,
+    )
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["status"] == "accepted"
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
+    # The same stale version again: 412, nothing changes.
+    stale = hospital.put(
+        f"{BASE}/Task/{referral.public_id}",
+        json.dumps({**task, "status": "in-progress"}),
+        content_type=FHIR,
+        HTTP_IF_MATCH=etag,
+    )
+    assert stale.status_code == 412
+    assert stale.json()["issue"][0]["code"] == "conflict"
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
+    arrived = hospital.put(
+        f"{BASE}/Task/{referral.public_id}",
+        json.dumps({**task, "status": "in-progress"}),
+        content_type=FHIR,
+        HTTP_IF_MATCH=accepted["ETag"],
+    )
+    assert arrived.json()["status"] == "in-progress"
+    # A change the interface does not make: 422 with the way to make it.
+    done = hospital.put(
+        f"{BASE}/Task/{referral.public_id}",
+        json.dumps({**task, "status": "completed"}),
+        content_type=FHIR,
+    )
+    assert done.status_code == 422
+    assert_valid(incoming, accepted.json(), arrived.json(), stale.json(), done.json())
+    # The station's worker cannot accept its own referral.
+    worker_client = client_of(User.objects.get(username="worker"))
+    second = make_referral(User.objects.get(username="worker"), case["patient"])
+    refused = worker_client.put(
+        f"{BASE}/Task/{second.public_id}",
+        json.dumps({"resourceType": "Task", "id": str(second.public_id), "status": "accepted"}),
+        content_type=FHIR,
+    )
+    assert refused.status_code in (403, 422)
+    second.refresh_from_db()
+    assert second.status == "sent"
+
+
+def test_a_declined_referral_needs_a_reason_and_the_counter_referral_comes_back(
+    case, receiver, worker
+):
+    hospital = client_of(receiver)
+    referral = case["referral"]
+    no_reason = hospital.put(
+        f"{BASE}/Task/{referral.public_id}",
+        json.dumps({"resourceType": "Task", "id": str(referral.public_id), "status": "rejected"}),
+        content_type=FHIR,
+    )
+    assert no_reason.status_code == 422
+    referral.refresh_from_db()
+    assert referral.status == "sent"
+    referral_accept(referral=referral, actor=receiver)
+    referral.refresh_from_db()
+    referral_arrive(referral=referral, actor=receiver)
+    referral.refresh_from_db()
+    referral_discharge(referral=referral, actor=receiver, outcome="outpatient")
+    referral.refresh_from_db()
+    referral_counter_refer(
+        referral=referral,
+        actor=receiver,
+        diagnosis="Viêm phổi thùy",
+        follow_up="Tái khám sau 7 ngày",
+    )
+    station = client_of(worker)
+    back = matches(
+        get(
+            station,
+            "Communication",
+            {"category": "counter-referral", "patient": str(case["patient"].public_id)},
+        )
+    )
+    assert [c["id"] for c in back] == [f"counter-{referral.public_id}"]
+    assert "Chẩn đoán: Viêm phổi thùy" in [p["contentString"] for p in back[0]["payload"]]
+    assert back[0]["basedOn"][0]["reference"] == f"ServiceRequest/{referral.public_id}"
+    task = get(station, f"Task/{referral.public_id}")
+    assert task["status"] == "completed"
+    assert_valid(*back, task)
+
+
+def test_a_referral_made_from_a_service_request_is_idempotent_and_checked(case, worker):
+    client = client_of(worker)
+    key = str(uuid.uuid4())
+    body = {
+        "resourceType": "ServiceRequest",
+        "identifier": [{"system": "https://fhir.caunoi.vn/sid/client-id", "value": key}],
+        "status": "active",
+        "intent": "order",
+        "category": [
+            {
+                "coding": [
+                    {"system": "https://fhir.caunoi.vn/CodeSystem/request-kind", "code": "referral"}
+                ]
+            }
+        ],
+        "priority": "urgent",
+        "subject": {"reference": f"Patient/{case['patient'].public_id}"},
+        "performer": [{"reference": f"Organization/{provincial_hospital().public_id}"}],
+        "reasonCode": [{"text": "Khó thở tăng dần"}],
+    }
+    first = client.post(f"{BASE}/ServiceRequest", json.dumps(body), content_type=FHIR)
+    assert first.status_code == 201, first.content
+    again = client.post(f"{BASE}/ServiceRequest", json.dumps(body), content_type=FHIR)
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    made = Referral.objects.get(public_id=first.json()["id"])
+    assert (made.reason, made.urgency, made.to_facility) == (
+        "Khó thở tăng dần",
+        "urgent",
+        provincial_hospital(),
+    )
+    before = Referral.objects.count()
+    for broken, status in (
+        ({**body, "identifier": [], "reasonCode": []}, 422),  # no reason
+        ({**body, "identifier": [], "category": []}, 422),  # not a referral
+        ({**body, "identifier": [], "subject": {"reference": f"Patient/{uuid.uuid4()}"}}, 404),
+        ({**body, "identifier": [], "priority": "soon"}, 422),
+    ):
+        answer = client.post(f"{BASE}/ServiceRequest", json.dumps(broken), content_type=FHIR)
+        assert answer.status_code == status, answer.content
+        assert answer.json()["resourceType"] == "OperationOutcome"
+    assert Referral.objects.count() == before
+    assert_valid(first.json())
+
+
+def test_a_specialist_takes_a_consultation_by_accepting_its_task(case, specialist):
+    client = client_of(specialist)
+    consult = case["consult"]
+    task = get(client, f"Task/{consult.public_id}")
+    taken = client.put(
+        f"{BASE}/Task/{consult.public_id}",
+        json.dumps({**task, "status": "accepted"}),
+        content_type=FHIR,
+        HTTP_IF_MATCH=f'W/"{task["meta"]["versionId"]}"',
+    )
+    assert taken.status_code == 200, taken.content
+    assert taken.json()["owner"]["reference"] == f"Practitioner/{specialist.public_id}"
+    consult.refresh_from_db()
+    assert consult.specialist == specialist
+    mine = get(client, "Task", {"owner": f"Practitioner/{specialist.public_id}"})
+    assert str(consult.public_id) in [t["id"] for t in matches(mine)]
+    assert_valid(taken.json(), mine)
