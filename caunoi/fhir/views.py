@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caunoi.audit.origin import origin_of
+from caunoi.fhir.audit import AUDIT_EVENT
 from caunoi.fhir.clinical import CLINICAL
 from caunoi.fhir.directory import DIRECTORY, instant
 from caunoi.fhir.http import (
@@ -27,7 +28,9 @@ from caunoi.fhir.http import (
 from caunoi.fhir.patient import PATIENT
 from caunoi.fhir.search import Page, ResourceType, first_of, history, search
 
-RESOURCES: dict[str, ResourceType] = {r.name: r for r in (*DIRECTORY, PATIENT, *CLINICAL)}
+RESOURCES: dict[str, ResourceType] = {
+    r.name: r for r in (*DIRECTORY, PATIENT, *CLINICAL, AUDIT_EVENT)
+}
 BASE = "/fhir/R4"
 
 

@@ -312,3 +312,31 @@ def test_a_specialist_takes_a_consultation_by_accepting_its_task(case, specialis
     mine = get(client, "Task", {"owner": f"Practitioner/{specialist.public_id}"})
     assert str(consult.public_id) in [t["id"] for t in matches(mine)]
     assert_valid(taken.json(), mine)
+
+
+def test_the_audit_trail_reads_as_audit_events_for_administrators_only(case, worker, network_admin):
+    station = client_of(worker)
+    patient = case["patient"]
+    get(station, f"Patient/{patient.public_id}")  # a read, audited
+    admin = client_of(network_admin)
+    reads = get(admin, "AuditEvent", {"patient": f"Patient/{patient.public_id}", "action": "R"})
+    events = matches(reads)
+    assert events
+    mine = [
+        e
+        for e in events
+        if e["agent"][0]["who"].get("reference") == f"Practitioner/{worker.public_id}"
+    ]
+    assert mine
+    event = mine[-1]
+    assert event["subtype"][0]["code"] == "read"
+    assert {"what": {"reference": f"Patient/{patient.public_id}"}}.items() <= event["entity"][
+        0
+    ].items()
+    assert event["agent"][0]["requestor"] is True
+    creates = matches(get(admin, "AuditEvent", {"action": "C", "patient": str(patient.public_id)}))
+    assert all(e["action"] == "C" for e in creates)
+    assert_valid(reads, event)
+    # Anyone else: an empty list and 404.
+    assert matches(get(station, "AuditEvent", {"patient": str(patient.public_id)})) == []
+    get(station, f"AuditEvent/{event['id']}", status=404)
