@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import (
@@ -13,8 +14,11 @@ from django.contrib.auth.forms import (
 from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
-from caunoi.accounts.models import ApiToken, User
+from caunoi.accounts.models import ApiToken, SystemClient, User
+from caunoi.accounts.smart import scopes_of
 from caunoi.audit.admin import NetworkAdminMixin
 from caunoi.network.models import Membership
 
@@ -111,3 +115,47 @@ class ApiTokenAdmin(NetworkAdminMixin, admin.ModelAdmin[ApiToken]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class SystemClientForm(forms.ModelForm[SystemClient]):
+    """Only public keys (a private key here would be a leak), and scopes SMART can read."""
+
+    class Meta:
+        model = SystemClient
+        fields = ["name", "client_id", "jwks", "user", "scopes", "is_active"]
+
+    def clean_jwks(self) -> Any:
+        jwks = self.cleaned_data["jwks"]
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list) or not keys:
+            raise forms.ValidationError(_('Give a JSON Web Key Set: {"keys": [...]}.'))
+        if any(isinstance(k, dict) and "d" in k for k in keys):
+            raise forms.ValidationError(_("Register the public keys only, never a private one."))
+        try:
+            KeySet.import_key_set(jwks)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise forms.ValidationError(
+                _("These keys cannot be read: %(error)s") % {"error": exc}
+            ) from exc
+        return jwks
+
+    def clean_scopes(self) -> str:
+        text = " ".join(self.cleaned_data["scopes"].split())
+        parsed = scopes_of(text)
+        if not parsed or len(parsed) != len(text.split()):
+            raise forms.ValidationError(
+                _("Write SMART scopes such as system/Patient.rs or system/*.rs, space-separated.")
+            )
+        return text
+
+
+@admin.register(SystemClient)
+class SystemClientAdmin(NetworkAdminMixin, admin.ModelAdmin[SystemClient]):
+    """Network administrators register the systems that call the FHIR interface on their own
+    (SMART Backend Services), with their public keys and the account they act as."""
+
+    form = SystemClientForm
+    list_display = ["name", "client_id", "user", "scopes", "is_active", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "client_id"]
+    autocomplete_fields = ["user"]

@@ -107,3 +107,76 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SystemClient(models.Model):
+    """Another system (a hospital's information system, a provincial data centre) that calls
+    the FHIR interface on its own, by SMART Backend Services: it proves itself with a JWT
+    signed by a private key whose public half is registered here (``jwks``), and acts as
+    ``user`` — a service account whose memberships decide what it may see, through the same
+    access rules as any person — within ``scopes`` (SMART's ``system/…`` scopes)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    client_id = models.CharField(_("client id"), max_length=100, unique=True)
+    jwks = models.JSONField(
+        _("public keys (JWKS)"),
+        help_text=_('The client\'s public keys as a JSON Web Key Set: {"keys": [...]}.'),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acts as"),
+        on_delete=models.PROTECT,
+        related_name="system_clients",
+    )
+    scopes = models.CharField(
+        _("allowed scopes"),
+        max_length=1000,
+        help_text=_("SMART scopes, space-separated, e.g. system/Patient.rs system/Task.rsu"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("system client")
+        verbose_name_plural = _("system clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SystemToken(models.Model):
+    """A short-lived access token issued to a system client. Only its SHA-256 is stored."""
+
+    client = models.ForeignKey(
+        SystemClient, verbose_name=_("client"), on_delete=models.CASCADE, related_name="tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.CharField(_("scopes"), max_length=1000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("system token")
+        verbose_name_plural = _("system tokens")
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.expires_at:%d/%m/%Y %H:%M}"
+
+
+class AssertionUse(models.Model):
+    """A client assertion's ``jti`` already used (RFC 7523: an assertion is used once), kept
+    until the assertion expires."""
+
+    client = models.ForeignKey(SystemClient, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=200)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti"], name="assertion_used_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.jti

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from caunoi.accounts.models import User
 from caunoi.accounts.services import api_token_authenticate
+from caunoi.accounts.smart import system_token_authenticate
 
 FHIR_JSON = "application/fhir+json"
 # What a client may ask for: FHIR's JSON, plain JSON, or anything.
@@ -74,14 +75,28 @@ def _wants_xml(request: HttpRequest) -> bool:
     return not any(kind in ACCEPTED or kind.endswith("+json") for kind in kinds)
 
 
-def caller(request: HttpRequest, *, write: bool) -> User:
-    """The user calling: a bearer token's owner, else (for reads only) the signed-in session.
-    A write with a session alone is refused (no CSRF token travels with a FHIR client)."""
+def caller(request: HttpRequest, *, write: bool, needs: tuple[str, str] | None = None) -> User:
+    """The user calling: a bearer token's owner — a person's API token, or a system client's
+    SMART token (then the call must fall within its scopes: ``needs`` is the resource type and
+    the permission, c, r, u, d or s) — else, for reads only, the signed-in session. A write
+    with a session alone is refused (no CSRF token travels with a FHIR client)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = api_token_authenticate(header[7:].strip())
+        raw = header[7:].strip()
+        user = api_token_authenticate(raw)
         if user is None:
-            raise FhirError(401, "login", _("The bearer token is not valid."))
+            system = system_token_authenticate(raw)
+            if system is None:
+                raise FhirError(401, "login", _("The bearer token is not valid."))
+            client, scopes = system
+            if needs is not None and not any(s.allows(*needs) for s in scopes):
+                raise FhirError(
+                    403,
+                    "forbidden",
+                    _("The token's scopes do not allow this (%(type)s, %(permission)s).")
+                    % {"type": needs[0], "permission": needs[1]},
+                )
+            user = client.user
         request.user = user
         return user
     if not write and isinstance(request.user, User) and request.user.is_authenticated:

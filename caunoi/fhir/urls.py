@@ -6,6 +6,12 @@ app_name = "fhir"
 
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
+    path(
+        ".well-known/smart-configuration",
+        views.smart_configuration,
+        name="smart_configuration",
+    ),
+    path("auth/token", views.smart_token, name="token"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]+)$", views.type_endpoint, name="type"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]+)/_history$", views.type_history, name="history"),
     re_path(

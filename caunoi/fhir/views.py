@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
+from caunoi.accounts.smart import ALGORITHMS, OAuthError, token_issue
 from caunoi.audit.origin import origin_of
 from caunoi.fhir.audit import AUDIT_EVENT
 from caunoi.fhir.clinical import CLINICAL
@@ -101,10 +103,23 @@ def capability_statement(base: str) -> dict[str, Any]:
                     "searches ignore diacritics and case."
                 ),
                 "security": {
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
                     "description": (
-                        "A bearer token (Authorization: Bearer …) of a platform account; the "
-                        "same access rules as every other interface."
-                    )
+                        "A bearer token (Authorization: Bearer …): a platform account's API "
+                        "token, or a system client's SMART Backend Services token "
+                        "(.well-known/smart-configuration); the same access rules as every "
+                        "other interface."
+                    ),
                 },
                 "resource": resources,
             }
@@ -118,7 +133,7 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     if request.method == "GET":
         if "search-type" not in resource.interactions:
             raise FhirError(405, "not-supported", _("This type cannot be searched."))
-        user = caller(request, write=False)
+        user = caller(request, write=False, needs=(resource.name, "s"))
         return fhir_response(_bundle(request, resource, user))
     if request.method == "POST":
         if "create" not in resource.interactions:
@@ -139,7 +154,7 @@ def type_history(request: HttpRequest, resource_type: str) -> HttpResponse:
         raise FhirError(405, "not-supported", _("This type keeps no history here."))
     if request.method != "GET":
         raise FhirError(405, "not-supported", _("History is only read."))
-    user = caller(request, write=False)
+    user = caller(request, write=False, needs=(resource.name, "r"))
     page = history(resource, request, user)
     base = _base_url(request)
     query = [(k, v) for k, v in request.GET.items() if k != "_page"]
@@ -185,7 +200,7 @@ def instance_endpoint(
         raise FhirError(
             405, "not-supported", _("%(type)s resources are only read.") % {"type": resource.name}
         )
-    user = caller(request, write=False)
+    user = caller(request, write=False, needs=(resource.name, "r"))
     for source in resource.sources:
         row = first_of([source.queryset(user)], source.id_q(ident))
         if row is not None:
@@ -211,7 +226,7 @@ def _version_headers(body: dict[str, Any]) -> dict[str, str]:
 
 def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:
     assert resource.create is not None  # "create" is listed only with its function
-    user = caller(request, write=True)
+    user = caller(request, write=True, needs=(resource.name, "c"))
     body = read_json(request, resource.name)
     # The condition in the If-None-Exist header, as R4 says; or (decision) as the POST's query
     # string, as some clients send it (fhirpy's create(**criteria)).
@@ -227,7 +242,7 @@ def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:
 
 def _update(request: HttpRequest, resource: ResourceType, ident: str) -> HttpResponse:
     assert resource.update is not None  # "update" is listed only with its function
-    user = caller(request, write=True)
+    user = caller(request, write=True, needs=(resource.name, "u"))
     body = read_json(request, resource.name)
     made = resource.update(
         ident,
@@ -296,3 +311,52 @@ def _bundle(request: HttpRequest, resource: ResourceType, user: Any) -> dict[str
 @fhir_view
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     raise FhirError(404, "not-found", _("Nothing here: see %(base)s/metadata.") % {"base": BASE})
+
+
+@csrf_exempt
+def smart_token(request: HttpRequest) -> HttpResponse:
+    """SMART Backend Services' token endpoint (RFC 6749 answers, ``application/json``)."""
+    if request.method != "POST":
+        return _oauth_error(OAuthError("invalid_request", "POST the token request.", 405))
+    try:
+        answer = token_issue(
+            grant_type=request.POST.get("grant_type", ""),
+            assertion_type=request.POST.get("client_assertion_type", ""),
+            assertion=request.POST.get("client_assertion", ""),
+            scope=request.POST.get("scope", ""),
+            token_url=request.build_absolute_uri(request.path),
+            origin=origin_of(request),
+        )
+    except OAuthError as error:
+        return _oauth_error(error)
+    response = JsonResponse(answer)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _oauth_error(error: OAuthError) -> HttpResponse:
+    response = JsonResponse(
+        {"error": error.code, "error_description": error.description}, status=error.status
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def smart_configuration(request: HttpRequest) -> HttpResponse:
+    """What a SMART client needs to know of this server (``.well-known/smart-configuration``)."""
+    return JsonResponse(
+        {
+            "token_endpoint": request.build_absolute_uri(f"{BASE}/auth/token"),
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+            "grant_types_supported": ["client_credentials"],
+            "scopes_supported": [
+                f"system/{name}.{perms}"
+                for name, r in RESOURCES.items()
+                for perms in (
+                    ("rs", "cruds") if {"create", "update"} & set(r.interactions) else ("rs",)
+                )
+            ],
+            "capabilities": ["client-confidential-asymmetric", "permission-v2", "permission-v1"],
+        }
+    )

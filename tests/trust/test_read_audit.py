@@ -105,6 +105,8 @@ WRITES = {
     "quality:start", "quality:step", "quality:action_done",
     # Programmes: money and aggregates, no patient data.
     "api:create_programme", "api:create_kit", "programmes:step",
+    # SMART Backend Services: a system client's token (audited as a token created).
+    "fhir:token",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
@@ -137,6 +139,7 @@ NO_PATIENT_DATA = {
     # FHIR: the CapabilityStatement, and the OperationOutcome for a path that is none.
     "fhir:metadata", "fhir:not_found",
     "fhir:history",  # only the directory's types keep a history here
+    "fhir:smart_configuration",
 }  # fmt: skip
 
 
