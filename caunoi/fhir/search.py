@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Max, Model, Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
@@ -356,12 +357,12 @@ def _paginate(
         bounds = [int(b) for b in state["bounds"]]
         position, after = int(state["source"]), int(state["after"])
     else:
-        bounds = [qs.aggregate(m=Max("pk"))["m"] or 0 for qs in querysets]
+        # The table's largest key (an index's last entry), not the visible rows': the
+        # caller's filter applies anyway, and this costs nothing at any size.
+        bounds = [qs.model._default_manager.aggregate(m=Max("pk"))["m"] or 0 for qs in querysets]
         position, after = 0, 0
-    # distinct(): a filter through a many-valued relation (a person's licences, a link's
-    # specialties) would otherwise give a row once per match.
     matching = [
-        qs.filter(q, pk__lte=bound).distinct() if q is not None else None
+        _distinct_if_needed(qs.filter(q, pk__lte=bound), q) if q is not None else None
         for qs, q, bound in zip(querysets, filters, bounds, strict=True)
     ]
     total = sum(m.count() for m in matching if m is not None)
@@ -385,6 +386,41 @@ def _paginate(
             break
     next_token = _encode({**next_state, "bounds": bounds}) if next_state is not None else None
     return rows, total, next_token
+
+
+def _lookups(q: Q) -> list[str]:
+    found: list[str] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            found.extend(_lookups(child))
+        elif isinstance(child, tuple):
+            found.append(child[0])
+    return found
+
+
+def _many_valued(model: type[Model], lookup: str) -> bool:
+    """Whether the lookup passes through a relation that holds several rows for one."""
+    current: Any = model
+    for part in lookup.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:  # a lookup or transform (contains, gte…), not a field
+            return False
+        if field.many_to_many or field.one_to_many:
+            return True
+        if not field.is_relation:
+            return False
+        current = field.related_model
+    return False
+
+
+def _distinct_if_needed(qs: QuerySet[Any], q: Q) -> QuerySet[Any]:
+    """distinct() when the filter goes through a many-valued relation (a person's licences, a
+    link's specialties), which would otherwise give a row once per match; not otherwise, as
+    it costs a sort of every matching row."""
+    if any(_many_valued(qs.model, lookup) for lookup in _lookups(q)):
+        return qs.distinct()
+    return qs
 
 
 def _included(

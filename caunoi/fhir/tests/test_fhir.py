@@ -137,7 +137,16 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
         for pattern in resolver.url_patterns
         if isinstance(pattern, URLPattern)
     }
-    assert names == {"metadata", "type", "history", "instance", "vread", "not_found"}
+    assert names == {
+        "metadata",
+        "type",
+        "history",
+        "instance",
+        "vread",
+        "not_found",
+        "smart_configuration",  # SMART Backend Services (test_smart.py)
+        "token",
+    }
     assert {
         "ServiceRequest",
         "Task",
