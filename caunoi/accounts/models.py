@@ -109,6 +109,10 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+def empty_key_set() -> dict[str, list[object]]:
+    return {"keys": []}
+
+
 class SystemClient(models.Model):
     """Another system (a hospital's information system, a provincial data centre) that calls
     the FHIR interface on its own, by SMART Backend Services: it proves itself with a JWT
@@ -121,6 +125,7 @@ class SystemClient(models.Model):
     client_id = models.CharField(_("client id"), max_length=100, unique=True)
     jwks = models.JSONField(
         _("public keys (JWKS)"),
+        default=empty_key_set,
         help_text=_('The client\'s public keys as a JSON Web Key Set: {"keys": [...]}.'),
     )
     user = models.ForeignKey(
@@ -132,7 +137,7 @@ class SystemClient(models.Model):
     scopes = models.CharField(
         _("allowed scopes"),
         max_length=1000,
-        help_text=_("SMART scopes, space-separated, e.g. system/Patient.rs system/Task.rsu"),
+        help_text=_("SMART scopes, space-separated, e.g. system/Patient.rs system/Task.rus"),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

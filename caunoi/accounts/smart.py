@@ -64,7 +64,8 @@ class Scope:
             return None
         if perms in ("read", "write", "*"):  # SMART v1
             letters = {"read": "rs", "write": "cud", "*": PERMISSIONS}[perms]
-        elif set(perms) <= set(PERMISSIONS) and list(perms) == sorted(perms, key=PERMISSIONS.index):
+        elif set(perms) <= set(PERMISSIONS) and len(set(perms)) == len(perms):
+            # SMART v2 writes them in the order c, r, u, d, s; any order is read the same.
             letters = perms
         else:
             return None

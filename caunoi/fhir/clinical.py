@@ -387,12 +387,15 @@ def encounter(s: VideoSession) -> dict[str, Any]:
             "subject": ref("Patient", str(c.patient.public_id), c.patient.full_name) if c else None,
             "basedOn": [ref("ServiceRequest", str(c.public_id))] if c else [],
             "period": period,
+            # How long it lasted: known once it has ended.
             "length": {
-                "value": s.duration_minutes,
+                "value": round((s.ended_at - s.started_at).total_seconds() / 60),
                 "unit": "min",
                 "system": "http://unitsofmeasure.org",
                 "code": "min",
-            },
+            }
+            if s.started_at and s.ended_at
+            else None,
         }
     )
 
@@ -445,7 +448,8 @@ def create_referral(
         _reference(body.get("subject"), "Patient", "ServiceRequest.subject"),
         "Patient",
     )
-    performer = (body.get("performer") or [None])[0]
+    performers = body.get("performer") or [None]
+    performer = performers[0] if isinstance(performers, list) else None
     facility = _row(
         Facility.objects.all(),
         _reference(performer, "Organization", "ServiceRequest.performer"),
@@ -457,10 +461,8 @@ def create_referral(
             _("The receiving facility does not exist."),
             "ServiceRequest.performer",
         )
-    reason = " ".join(
-        r.get("text", "") for r in body.get("reasonCode") or [] if isinstance(r, dict)
-    ).strip()
-    summary = " ".join(n.get("text", "") for n in body.get("note") or [] if isinstance(n, dict))
+    reason = " ".join(_texts(body.get("reasonCode"), "ServiceRequest.reasonCode")).strip()
+    summary = " ".join(_texts(body.get("note"), "ServiceRequest.note"))
     consultation = None
     for based in body.get("basedOn") or []:
         ident = _reference(based, "ServiceRequest", "ServiceRequest.basedOn")
@@ -482,7 +484,7 @@ def create_referral(
                     "ServiceRequest.identifier",
                 ) from exc
     priority = body.get("priority", "routine")
-    if priority not in URGENCY:
+    if not isinstance(priority, str) or priority not in URGENCY:
         raise FhirError(
             422,
             "processing",
@@ -512,6 +514,23 @@ def _row(qs: QuerySet[Any], ident: str) -> Any:
     """The row of ``qs`` whose public id is ``ident``, or None (also for a malformed id)."""
     public_id = _as_uuid(ident)
     return qs.filter(public_id=public_id).first() if public_id is not None else None
+
+
+def _texts(items: Any, where: str) -> list[str]:
+    """The ``text`` of each object of a list (CodeableConcept, Annotation)."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise FhirError(400, "structure", _("%(what)s must be a list.") % {"what": where}, where)
+    texts = []
+    for item in items:
+        text = item.get("text", "") if isinstance(item, dict) else None
+        if not isinstance(text, str):
+            raise FhirError(
+                400, "structure", _("%(where)s must be a string.") % {"where": where}, where
+            )
+        texts.append(text)
+    return texts
 
 
 def get_or_fhir_404(qs: QuerySet[Any], ident: str, kind: str) -> Any:
@@ -562,7 +581,11 @@ def update_task(
                 _("The Task changed since it was read (now version %(version)s): read it again.")
                 % {"version": version},
             )
-        if wanted == current["status"]:
+        # Asked for what is already so: nothing to do — but a consultation another specialist
+        # has taken is not taken by this caller (the service says so).
+        if wanted == current["status"] and (
+            referral is not None or getattr(locked, "specialist_id", None) == user.pk
+        ):
             return current
         try:
             if referral is not None:
@@ -585,7 +608,8 @@ def _move_referral(
     if wanted == "accepted":
         referral_accept(referral=r, actor=user, origin=origin)
     elif wanted == "rejected":
-        reason = (body.get("statusReason") or {}).get("text", "")
+        why = body.get("statusReason")
+        reason = why.get("text", "") if isinstance(why, dict) else ""
         referral_decline(referral=r, actor=user, reason=str(reason), origin=origin)
     elif wanted == "in-progress":
         referral_arrive(referral=r, actor=user, origin=origin)
@@ -722,7 +746,7 @@ SERVICE_REQUEST = ResourceType(
 
 
 def _owner_consult(m: str, v: str) -> Q:
-    if v.startswith("Organization/"):
+    if "Organization/" in v:
         return _uuid_field("hub__public_id", reference_id(v, "Organization"))
     return _uuid_field("specialist__public_id", reference_id(v, "Practitioner"))
 

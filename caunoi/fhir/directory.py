@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,7 +116,8 @@ def jurisdiction_id(province: Province) -> str:
 
 
 def _province_q(value: str, field: str = "code") -> Q:
-    if not value.startswith(JURISDICTION_PREFIX) or not value[len(JURISDICTION_PREFIX) :].isdigit():
+    code = value[len(JURISDICTION_PREFIX) :]
+    if not value.startswith(JURISDICTION_PREFIX) or not (code.isascii() and code.isdigit()):
         return NOTHING
     return Q(**{field: int(value[len(JURISDICTION_PREFIX) :])})
 
@@ -305,7 +307,9 @@ def _province_filters(target: str) -> dict[str, Any]:
     filters: dict[str, Any] = {
         "identifier": lambda m, v: (
             Q(code=int(token(v)[1]))
-            if token(v)[0] in (None, PROVINCE_CODE) and token(v)[1].isdigit()
+            if token(v)[0] in (None, PROVINCE_CODE)
+            and token(v)[1].isascii()
+            and token(v)[1].isdigit()
             else NOTHING
         ),
         "name": lambda m, v: string_q("search_name", "name", m, v),
@@ -401,7 +405,20 @@ def practitioners(user: User) -> QuerySet[User]:
     works = Membership.objects.filter(
         user=OuterRef("pk"), facility__isnull=False, role__in=PRACTITIONER_ROLES
     )
-    return User.objects.filter(Exists(works)).prefetch_related("memberships")
+    # The person's resource shows their memberships' licences: its last change is the latest
+    # of the person's and of those memberships'.
+    latest_membership = (
+        Membership.objects.filter(user=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+    return (
+        User.objects.filter(Exists(works))
+        .annotate(
+            last_change=Greatest("updated_at", Coalesce(Subquery(latest_membership), "updated_at"))
+        )
+        .prefetch_related("memberships")
+    )
 
 
 def practitioner(person: User) -> dict[str, Any]:
@@ -412,7 +429,7 @@ def practitioner(person: User) -> dict[str, Any]:
     return {
         "resourceType": "Practitioner",
         "id": str(person.public_id),
-        "meta": _meta(person.updated_at),
+        "meta": _meta(getattr(person, "last_change", None) or person.updated_at),
         "identifier": identifiers,
         "active": person.is_active,
         "name": [_names(person.full_name)],
@@ -424,6 +441,8 @@ def memberships(user: User) -> QuerySet[Membership]:
         return Membership.objects.none()
     return (
         Membership.objects.filter(facility__isnull=False, role__in=PRACTITIONER_ROLES)
+        # A role is active only while its person is: the person's change is the role's too.
+        .annotate(last_change=Greatest("updated_at", "user__updated_at"))
         .select_related("user", "facility")
         .prefetch_related("specialties")
     )
@@ -434,7 +453,7 @@ def practitioner_role(m: Membership) -> dict[str, Any]:
     out: dict[str, Any] = {
         "resourceType": "PractitionerRole",
         "id": str(m.public_id),
-        "meta": _meta(m.updated_at),
+        "meta": _meta(getattr(m, "last_change", None) or m.updated_at),
         "active": m.is_active and m.user.is_active,
         "practitioner": ref("Practitioner", str(m.user.public_id), m.user.full_name),
         "organization": ref("Organization", str(m.facility.public_id), m.facility.name),
@@ -504,8 +523,11 @@ def services(user: User) -> QuerySet[Any]:
         .annotate(first_row=Min("id"))
         .values_list("first_row", flat=True)
     )
-    return ServiceRow.objects.filter(id__in=first).select_related(
-        "supportlink__hub", "specialty", "supportlink"
+    # Its activity follows the hub's: the hub's change is the service's too.
+    return (
+        ServiceRow.objects.filter(id__in=first)
+        .annotate(last_change=Greatest("supportlink__updated_at", "supportlink__hub__updated_at"))
+        .select_related("supportlink__hub", "specialty", "supportlink")
     )
 
 
@@ -528,7 +550,7 @@ def healthcare_service(row: Any) -> dict[str, Any]:
     return {
         "resourceType": "HealthcareService",
         "id": service_id(hub, specialty),
-        "meta": _meta(row.supportlink.updated_at),
+        "meta": _meta(getattr(row, "last_change", None) or row.supportlink.updated_at),
         "active": hub.status == Status.ACTIVE,
         "providedBy": ref("Organization", str(hub.public_id), hub.name),
         "category": [{"coding": [coding(SUPPORT_SYSTEM, "teleconsultation", "Hội chẩn từ xa")]}],
@@ -737,6 +759,7 @@ PRACTITIONER = ResourceType(
             practitioner,
             lambda v: _uuid_q("public_id", v),
             PRACTITIONER_FILTERS,
+            updated_field="last_change",
         ),
     ),
     (
@@ -772,6 +795,7 @@ PRACTITIONER_ROLE = ResourceType(
             practitioner_role,
             lambda v: _uuid_q("public_id", v),
             ROLE_FILTERS,
+            updated_field="last_change",
         ),
     ),
     (
@@ -802,7 +826,7 @@ HEALTHCARE_SERVICE = ResourceType(
             healthcare_service,
             _service_id_q,
             SERVICE_FILTERS,
-            updated_field="supportlink__updated_at",
+            updated_field="last_change",
         ),
     ),
     (

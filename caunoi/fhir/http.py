@@ -89,19 +89,33 @@ def caller(request: HttpRequest, *, write: bool, needs: tuple[str, str] | None =
             if system is None:
                 raise FhirError(401, "login", _("The bearer token is not valid."))
             client, scopes = system
-            if needs is not None and not any(s.allows(*needs) for s in scopes):
-                raise FhirError(
-                    403,
-                    "forbidden",
-                    _("The token's scopes do not allow this (%(type)s, %(permission)s).")
-                    % {"type": needs[0], "permission": needs[1]},
-                )
+            request.fhir_scopes = scopes  # type: ignore[attr-defined]
+            if needs is not None:
+                require_scope(request, *needs)
             user = client.user
         request.user = user
         return user
     if not write and isinstance(request.user, User) and request.user.is_authenticated:
         return request.user
     raise FhirError(401, "login", _("Authenticate with a bearer token."))
+
+
+def allowed(request: HttpRequest, resource: str, permission: str) -> bool:
+    """Whether the call's token lets it do ``permission`` (c, r, u, d, s) on ``resource``: a
+    person's token or session always (their access rules apply); a system client's within its
+    SMART scopes."""
+    scopes = getattr(request, "fhir_scopes", None)
+    return scopes is None or any(s.allows(resource, permission) for s in scopes)
+
+
+def require_scope(request: HttpRequest, resource: str, permission: str) -> None:
+    if not allowed(request, resource, permission):
+        raise FhirError(
+            403,
+            "forbidden",
+            _("The token's scopes do not allow this (%(type)s, %(permission)s).")
+            % {"type": resource, "permission": permission},
+        )
 
 
 def fhir_view(

@@ -38,6 +38,7 @@ from caunoi.fhir.directory import (
 from caunoi.fhir.http import FhirError
 from caunoi.fhir.search import (
     NOTHING,
+    RESULT_PARAMS,
     Param,
     ResourceType,
     Source,
@@ -227,7 +228,11 @@ def _commune(
         for ext in address.get("extension") or []:
             if isinstance(ext, dict) and ext.get("url") == COMMUNE_URL:
                 code = str(ext.get("valueCode", ""))
-                found = Commune.objects.filter(code=int(code)).first() if code.isdigit() else None
+                found = (
+                    Commune.objects.filter(code=int(code)).first()
+                    if code.isascii() and code.isdigit()
+                    else None
+                )
                 if found is None:
                     raise FhirError(
                         422, "processing", _("No commune has the code %(code)s.") % {"code": code}
@@ -288,8 +293,9 @@ def patient_input(body: dict[str, Any], user: User) -> tuple[PatientInput, Any]:
     ethnicity = KINH
     for ext in body.get("extension") or []:
         if isinstance(ext, dict) and ext.get("url") == ETHNICITY_URL:
-            code = (ext.get("valueCoding") or {}).get("code", "")
-            if code not in ETHNICITIES:
+            coded = ext.get("valueCoding")
+            code = coded.get("code", "") if isinstance(coded, dict) else ""
+            if not isinstance(code, str) or code not in ETHNICITIES:
                 raise FhirError(
                     422, "processing", _("Unknown ethnicity code %(code)s.") % {"code": code}
                 )
@@ -299,6 +305,8 @@ def patient_input(body: dict[str, Any], user: User) -> tuple[PatientInput, Any]:
         if isinstance(telecom, dict) and telecom.get("system") == "phone":
             phone = _text(telecom.get("value"), "Patient.telecom.value")
     address = _first(body.get("address"), "Patient.address")
+    if address is not None and not isinstance(address, dict):
+        raise FhirError(400, "structure", _("Patient.address must hold Address objects."))
     data = PatientInput(
         full_name=full_name,
         sex=gender,
@@ -345,10 +353,14 @@ def create(
     data, facility = patient_input(body, user)
     if not if_none_exist:
         return _register(user, facility, data, origin), True
-    criteria = QueryDict(if_none_exist.lstrip("?"))
+    criteria = QueryDict(if_none_exist.lstrip("?"), mutable=True)
+    for name in RESULT_PARAMS:  # _format, _count…: not a condition on the patient
+        criteria.pop(name, None)
+    if not criteria:
+        return _register(user, facility, data, origin), True
     ignored: list[str] = []
     q = source_filter(PATIENT, PATIENT.sources[0], criteria, ignored)
-    if ignored or q is None or not criteria:
+    if ignored or q is None:
         raise FhirError(
             400,
             "invalid",
@@ -366,13 +378,9 @@ def create(
                 raise FhirError(412, "duplicate", _("More than one patient matches If-None-Exist."))
             if matches:
                 return matches[0], False
-            try:
-                return _register(user, facility, data, origin), True
-            except FhirError as error:
-                taken = getattr(error, "existing", None)
-                if taken:
-                    return taken[0], False
-                raise
+            # A patient who holds the body's identifier but does not match the condition is
+            # not "the one that exists": 409, as without a condition.
+            return _register(user, facility, data, origin), True
     finally:
         if held is not None:
             held.release()
@@ -389,9 +397,7 @@ def _register(user: User, facility: Any, data: PatientInput, origin: AuditOrigin
             origin=origin,
         )
     except IdentifierTaken as exc:
-        error = FhirError(409, "duplicate", " ".join(exc.messages))
-        error.existing = exc.existing  # type: ignore[attr-defined]
-        raise error from exc
+        raise FhirError(409, "duplicate", " ".join(exc.messages)) from exc
     except ValidationError as exc:
         raise validation_error(exc) from exc
     return Patient.objects.select_related("facility", "commune", "commune__province").get(

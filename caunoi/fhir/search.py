@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from caunoi.accounts.models import User
 from caunoi.core.text import fold
-from caunoi.fhir.http import FhirError
+from caunoi.fhir.http import FhirError, require_scope
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 DEFAULT_COUNT = 50
@@ -178,13 +178,13 @@ def date_range(value: str) -> tuple[str, datetime, datetime]:
             start = datetime.combine(day, time.min, TZ)
             return prefix, start, start + timedelta(days=1)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=TZ)
+        return prefix, moment, moment + timedelta(seconds=1)
+    except (ValueError, OverflowError) as exc:
         raise FhirError(
             400, "invalid", _("%(value)s is not a FHIR date.") % {"value": value}
         ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=TZ)
-    return prefix, moment, moment + timedelta(seconds=1)
 
 
 def date_q(field: str, value: str) -> Q:
@@ -240,7 +240,9 @@ def _decode(text: str) -> dict[str, Any]:
         int(state["source"])
         int(state["after"])
         [int(b) for b in state["bounds"]]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        if int(state["source"]) < 0 or int(state["after"]) < 0:
+            raise ValueError(text)
+    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error) as exc:
         raise FhirError(400, "invalid", _("The page token is not one this server gave.")) from exc
     return state
 
@@ -249,7 +251,7 @@ def _count(request: HttpRequest) -> int:
     text = request.GET.get("_count", "")
     if not text:
         return DEFAULT_COUNT
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise FhirError(400, "invalid", _("_count is a whole number."), "_count")
     return min(int(text), MAX_COUNT)
 
@@ -352,7 +354,9 @@ def _paginate(
     querysets = [s.queryset(user) for s in resource.sources]
     if token_text:
         state = _decode(token_text)
-        if len(state["bounds"]) != len(resource.sources):
+        if len(state["bounds"]) != len(resource.sources) or int(state["source"]) >= len(
+            resource.sources
+        ):
             raise FhirError(400, "invalid", _("The page token is not one this server gave."))
         bounds = [int(b) for b in state["bounds"]]
         position, after = int(state["source"]), int(state["after"])
@@ -438,6 +442,8 @@ def _included(
                     _("%(key)s=%(name)s is not supported here.") % {"key": key, "name": name},
                     key,
                 )
+            # A system client's token must allow searching what it includes, too.
+            require_scope(request, include.target, "s")
             if rows:
                 found.extend(include.fetch(user, rows))
     return found

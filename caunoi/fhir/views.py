@@ -21,6 +21,7 @@ from caunoi.fhir.directory import DIRECTORY, instant
 from caunoi.fhir.http import (
     FHIR_JSON,
     FhirError,
+    allowed,
     caller,
     fhir_response,
     fhir_view,
@@ -73,10 +74,11 @@ def capability_statement(base: str) -> dict[str, Any]:
             "versioning": "versioned",
             "readHistory": False,
             "updateCreate": False,
-            "searchParam": [
-                {"name": p.name, "type": p.type, "documentation": p.documentation} for p in r.params
-            ],
         }
+        if r.params:
+            entry["searchParam"] = [
+                {"name": p.name, "type": p.type, "documentation": p.documentation} for p in r.params
+            ]
         if r.conditional_create:
             entry["conditionalCreate"] = True
         if r.includes:
@@ -154,7 +156,7 @@ def type_history(request: HttpRequest, resource_type: str) -> HttpResponse:
         raise FhirError(405, "not-supported", _("This type keeps no history here."))
     if request.method != "GET":
         raise FhirError(405, "not-supported", _("History is only read."))
-    user = caller(request, write=False, needs=(resource.name, "r"))
+    user = caller(request, write=False, needs=(resource.name, "s"))
     page = history(resource, request, user)
     base = _base_url(request)
     query = [(k, v) for k, v in request.GET.items() if k != "_page"]
@@ -194,6 +196,8 @@ def instance_endpoint(
     """Read, or vread: the current version only (the platform keeps no past ones; another
     version is answered 404 and names the current one)."""
     resource = _resource_type(resource_type)
+    if version and "vread" not in resource.interactions:
+        raise FhirError(405, "not-supported", _("This type is not read by version here."))
     if request.method == "PUT" and not version and "update" in resource.interactions:
         return _update(request, resource, ident)
     if request.method != "GET":
@@ -231,26 +235,50 @@ def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:
     # The condition in the If-None-Exist header, as R4 says; or (decision) as the POST's query
     # string, as some clients send it (fhirpy's create(**criteria)).
     criteria = request.headers.get("If-None-Exist", "") or request.GET.urlencode()
-    made, created = resource.create(body, user, criteria=criteria, origin=origin_of(request))
+    try:
+        made, created = resource.create(body, user, criteria=criteria, origin=origin_of(request))
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise _malformed(resource) from exc
     headers = {
         **_version_headers(made),
         "Location": f"{_base_url(request)}/{made['resourceType']}/{made['id']}"
         f"/_history/{version_of(made)}",
     }
+    if not created and not allowed(request, resource.name, "r"):
+        # Found, not made: a token that may create but not read learns that it exists, and
+        # where, not what it holds.
+        response = fhir_response(outcome("informational", _("It exists already."), "information"))
+        for name, value in headers.items():
+            response[name] = value
+        return response
     return fhir_response(made, 201 if created else 200, headers)
+
+
+def _malformed(resource: ResourceType) -> FhirError:
+    """A body whose elements are not of the types FHIR R4 gives them (an object where a list
+    is due, a number where a string is)."""
+    return FhirError(
+        400,
+        "structure",
+        _("The %(type)s's elements are not of the types FHIR R4 gives them.")
+        % {"type": resource.name},
+    )
 
 
 def _update(request: HttpRequest, resource: ResourceType, ident: str) -> HttpResponse:
     assert resource.update is not None  # "update" is listed only with its function
     user = caller(request, write=True, needs=(resource.name, "u"))
     body = read_json(request, resource.name)
-    made = resource.update(
-        ident,
-        body,
-        user,
-        if_match=request.headers.get("If-Match", ""),
-        origin=origin_of(request),
-    )
+    try:
+        made = resource.update(
+            ident,
+            body,
+            user,
+            if_match=request.headers.get("If-Match", ""),
+            origin=origin_of(request),
+        )
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise _malformed(resource) from exc
     return fhir_response(made, headers=_version_headers(made))
 
 
@@ -342,6 +370,18 @@ def _oauth_error(error: OAuthError) -> HttpResponse:
     return response
 
 
+def _letters(resource: ResourceType) -> str:
+    """The SMART v2 permissions a type's interactions make sense of, in their order."""
+    interactions = set(resource.interactions)
+    kinds = {
+        "c": "create" in interactions,
+        "r": bool({"read", "vread"} & interactions),
+        "u": "update" in interactions,
+        "s": bool({"search-type", "history-type"} & interactions),
+    }
+    return "".join(letter for letter, offered in kinds.items() if offered)
+
+
 def smart_configuration(request: HttpRequest) -> HttpResponse:
     """What a SMART client needs to know of this server (``.well-known/smart-configuration``)."""
     return JsonResponse(
@@ -350,13 +390,7 @@ def smart_configuration(request: HttpRequest) -> HttpResponse:
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
             "grant_types_supported": ["client_credentials"],
-            "scopes_supported": [
-                f"system/{name}.{perms}"
-                for name, r in RESOURCES.items()
-                for perms in (
-                    ("rs", "cruds") if {"create", "update"} & set(r.interactions) else ("rs",)
-                )
-            ],
+            "scopes_supported": [f"system/{name}.{_letters(r)}" for name, r in RESOURCES.items()],
             "capabilities": ["client-confidential-asymmetric", "permission-v2", "permission-v1"],
         }
     )

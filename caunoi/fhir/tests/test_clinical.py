@@ -340,3 +340,58 @@ def test_the_audit_trail_reads_as_audit_events_for_administrators_only(case, wor
     # Anyone else: an empty list and 404.
     assert matches(get(station, "AuditEvent", {"patient": str(patient.public_id)})) == []
     get(station, f"AuditEvent/{event['id']}", status=404)
+
+
+def test_a_consultation_taken_by_another_specialist_is_not_taken_again(case, specialist):
+    from caunoi.network.models import Membership, Specialty
+
+    consult = case["consult"]
+    hub = specialist.memberships.get().facility
+    second = User.objects.create_user(username="second.internist", full_name="Võ Văn Hai")
+    Membership.objects.create(user=second, facility=hub, role="specialist").specialties.add(
+        Specialty.objects.get(code="internal-medicine")
+    )
+    first = client_of(specialist)
+    task = get(first, f"Task/{consult.public_id}")
+    taken = first.put(
+        f"{BASE}/Task/{consult.public_id}",
+        json.dumps({**task, "status": "accepted"}),
+        content_type=FHIR,
+    )
+    assert taken.status_code == 200
+    late = client_of(second).put(
+        f"{BASE}/Task/{consult.public_id}",
+        json.dumps({**task, "status": "accepted"}),
+        content_type=FHIR,
+    )
+    assert late.status_code in (403, 409, 422), late.content
+    consult.refresh_from_db()
+    assert consult.specialist == specialist
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"performer": {"reference": "Organization/x"}},
+        {"reasonCode": [{"text": 5}]},
+        {"note": "not a list"},
+        {"priority": ["urgent"]},
+        {"subject": "Patient/x"},
+    ],
+)
+def test_a_malformed_service_request_is_a_4xx_not_a_crash(case, worker, change):
+    body = {
+        "resourceType": "ServiceRequest",
+        "status": "active",
+        "intent": "order",
+        "category": [{"coding": [{"code": "referral"}]}],
+        "subject": {"reference": f"Patient/{case['patient'].public_id}"},
+        "performer": [{"reference": f"Organization/{provincial_hospital().public_id}"}],
+        "reasonCode": [{"text": "Khó thở"}],
+        **change,
+    }
+    before = Referral.objects.count()
+    answer = client_of(worker).post(f"{BASE}/ServiceRequest", json.dumps(body), content_type=FHIR)
+    assert 400 <= answer.status_code < 500, answer.content
+    assert answer.json()["resourceType"] == "OperationOutcome"
+    assert Referral.objects.count() == before

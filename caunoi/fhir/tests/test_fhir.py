@@ -117,7 +117,7 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
         else:
             assert create.status_code == 405
             assert create.json()["resourceType"] == "OperationOutcome"
-        for param in entry["searchParam"]:
+        for param in entry.get("searchParam", []):
             value = {"token": "x", "string": "x", "reference": "x", "date": "2025"}[param["type"]]
             if param["name"] in ("active",):
                 value = "true"
@@ -372,6 +372,7 @@ def test_history_since_gives_what_changed_for_a_directory_to_sync(fhir, worker):
     long_ago = timezone.now() - timedelta(days=30)
     Facility.objects.update(updated_at=long_ago)
     Membership.objects.update(updated_at=long_ago)
+    User.objects.update(updated_at=long_ago)
     since = (timezone.now() - timedelta(days=1)).isoformat()
     assert client.get("Location/_history", {"_since": since})["total"] == 0
     station.phone = "0206 3870 115"
@@ -540,3 +541,58 @@ def test_criteria_this_server_does_not_know_are_refused(fhir, worker):
     answer = fhir(worker).post("Patient", _patient(), HTTP_IF_NONE_EXIST="colour=green")
     assert answer.status_code == 400
     assert Patient.objects.filter(citizen_id="001190009999").count() == 0
+
+
+def test_a_condition_of_result_parameters_alone_is_no_condition(fhir, worker):
+    client = fhir(worker)
+    make_patient(worker, name="Chỉ Một Người")
+    made = client.post("Patient?_format=json", _patient("001190007777"))
+    assert made.status_code == 201  # not "found": _format says nothing of the patient
+    assert made.json()["identifier"][1]["value"] == "001190007777"
+
+
+def test_a_holder_of_the_bodys_identifier_who_does_not_match_the_condition_is_a_conflict(
+    fhir, worker
+):
+    client = fhir(worker)
+    client.post("Patient", _patient("001190006666"))
+    other = client.post(
+        "Patient", _patient("001190006666"), HTTP_IF_NONE_EXIST="identifier=001190005555"
+    )
+    assert other.status_code == 409
+    assert other.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"_page": "eyJzb3VyY2UiOi0xLCJhZnRlciI6MCwiYm91bmRzIjpbMCwwXX0="},  # source -1
+        {"_page": "eyJzb3VyY2UiOjAsImFmdGVyIjoxZTk5OSwiYm91bmRzIjpbMCwwXX0="},  # after 1e999
+        {"_lastUpdated": "9999-12"},
+        {"_lastUpdated": "ge9999-12-31T23:59:59"},
+        {"_count": "²"},
+        {"partof": "Organization/province-²"},
+    ],
+)
+def test_tampered_or_odd_values_are_a_400_not_a_crash(fhir, worker, params):
+    answer = fhir(worker).client.get(f"{BASE}/Organization", params)
+    assert answer.status_code in (200, 400)
+    assert answer.json()["resourceType"] in ("OperationOutcome", "Bundle")
+    if "_page" in params or "_count" in params or "_lastUpdated" in params:
+        assert answer.status_code == 400
+
+
+def test_a_person_made_inactive_changes_their_roles_for_a_directory_to_sync(fhir, worker):
+    client = fhir(worker)
+    since = (timezone.now() - timedelta(minutes=1)).isoformat()
+    Membership.objects.update(updated_at=timezone.now() - timedelta(days=3))
+    User.objects.update(updated_at=timezone.now() - timedelta(days=3))
+    colleague = User.objects.get(username="worker.colleague")
+    colleague.is_active = False
+    colleague.save()
+    roles = client.get("PractitionerRole/_history", {"_since": since})
+    assert [(e["resource"]["id"], e["resource"]["active"]) for e in roles["entry"]] == [
+        (str(m.public_id), False) for m in colleague.memberships.all()
+    ]
+    people = client.get("Practitioner/_history", {"_since": since})
+    assert [e["resource"]["id"] for e in people["entry"]] == [str(colleague.public_id)]

@@ -3,6 +3,7 @@ key (ES384 or RS384), gets a short-lived token with the scopes it may have, and 
 its service account may, within those scopes. A replayed, expired, wrongly addressed or wrongly
 signed assertion gets no token."""
 
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -42,7 +43,7 @@ def hospital_system():
         client_id="his-caobang",
         jwks={"keys": [ec.as_dict(private=False), rsa.as_dict(private=False)]},
         user=account,
-        scopes="system/Patient.rs system/Organization.rs system/Task.rsu",
+        scopes="system/Patient.rs system/Organization.rs system/Task.rus",
     )
     return client, ec, rsa
 
@@ -76,7 +77,9 @@ def test_the_smart_configuration_says_how_to_ask():
     assert config["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
     assert set(config["token_endpoint_auth_signing_alg_values_supported"]) == {"RS384", "ES384"}
     assert "client-confidential-asymmetric" in config["capabilities"]
-    assert "system/Patient.rs" in config["scopes_supported"]
+    assert "system/Patient.crs" in config["scopes_supported"]
+    assert "system/Task.rus" in config["scopes_supported"]
+    assert "system/Binary.r" in config["scopes_supported"]
 
 
 @pytest.mark.parametrize("alg", ["ES384", "RS384"])
@@ -148,7 +151,9 @@ def test_a_bad_assertion_gets_no_token(hospital_system):
         ("system/*.cruds", ("*", "cruds")),
         ("system/Task.read", ("Task", "rs")),
         ("system/Task.write", ("Task", "cud")),
-        ("system/Patient.sr", None),  # v2 letters come in order
+        ("system/Patient.sr", ("Patient", "rs")),  # any order reads the same
+        ("system/Patient.rr", None),
+        ("system/Patient.rx", None),
         ("user/Patient.rs", None),
         ("system/patient.rs", None),
         ("system/Patient", None),
@@ -165,3 +170,47 @@ def test_smart_scopes(text, parsed):
     assert everything is not None
     assert everything.covers(Scope.parse("system/Patient.r"))  # type: ignore[arg-type]
     assert not everything.covers(Scope.parse("system/Patient.c"))  # type: ignore[arg-type]
+
+
+def test_includes_and_found_patients_are_held_to_the_scopes_too(hospital_system, receiver):
+    client, ec, _rsa = hospital_system
+    client.scopes = "system/Organization.rs system/Patient.c"
+    client.save()
+    token = ask(assertion(ec, "ES384"), "system/Organization.rs system/Patient.c").json()
+    fhir = Client(headers={"Authorization": f"Bearer {token['access_token']}"})
+    hospital = provincial_hospital()
+    # Including roles it may not search: 403.
+    included = fhir.get(
+        "/fhir/R4/Organization",
+        {"_id": str(hospital.public_id), "_revinclude": "PractitionerRole:organization"},
+    )
+    assert included.status_code == 403
+    assert fhir.get("/fhir/R4/Organization", {"_id": str(hospital.public_id)}).status_code == 200
+    # Creating is allowed; finding an existing patient this way does not show it.
+    body = {
+        "resourceType": "Patient",
+        "identifier": [
+            {"system": "http://fhir.ehealth.gov.vn/core/sid/national_id", "value": "001190004444"}
+        ],
+        "name": [{"text": "Mùa A Sử"}],
+        "gender": "male",
+        "birthDate": "1990-01-01",
+    }
+    condition = "identifier=001190004444"
+    made = fhir.post(
+        "/fhir/R4/Patient",
+        json.dumps(body),
+        content_type="application/fhir+json",
+        HTTP_IF_NONE_EXIST=condition,
+    )
+    assert made.status_code == 201
+    found = fhir.post(
+        "/fhir/R4/Patient",
+        json.dumps(body),
+        content_type="application/fhir+json",
+        HTTP_IF_NONE_EXIST=condition,
+    )
+    assert found.status_code == 200
+    assert found.json()["resourceType"] == "OperationOutcome"
+    assert "Mùa A Sử" not in found.content.decode()
+    assert found["Location"].split("/Patient/")[1].startswith(made.json()["id"])
