@@ -853,7 +853,7 @@ HEALTHCARE_SERVICE = ResourceType(
 )
 
 DIRECTORY = tuple(
-    replace(r, interactions=DIRECTORY_INTERACTIONS)
+    replace(r, interactions=DIRECTORY_INTERACTIONS, count_total=True)
     for r in (
         ORGANIZATION,
         LOCATION,

@@ -47,10 +47,12 @@ from caunoi.fhir.search import (
     string_q,
     token,
 )
+from caunoi.network.access import user_scope
 from caunoi.patients.access import registration_facility, visible_patients
 from caunoi.patients.ethnicity import ETHNICITY_CHOICES, KINH
 from caunoi.patients.models import Patient, Sex
 from caunoi.patients.services import IdentifierTaken, PatientInput, patient_register
+from caunoi.patients.sharing import patient_shares
 from caunoi.places.models import Commune
 
 NATIONAL_ID = f"{SID}/national_id"
@@ -111,8 +113,30 @@ def patient_resource(p: Patient) -> dict[str, Any]:
     return out
 
 
+def _candidates(user: User) -> QuerySet[Any]:
+    """The ids the caller's ways in lead to — their facilities' patients, and each app's shares
+    (``patients.sharing``) — as one UNION: a plan's hint, not a rule."""
+    scope = user_scope(user)
+    own: QuerySet[Any] = Patient.objects.filter(facility_id__in=scope.facility_ids).values("pk")
+    shared = [
+        way.values("patient_id")
+        for share in patient_shares()
+        for way in share.patient_ids(user, scope)
+    ]
+    return own.union(*shared) if shared else own
+
+
 def patients(user: User) -> QuerySet[Patient]:
-    return visible_patients(user).select_related("facility", "commune", "commune__province")
+    """The patients the caller may see: ``visible_patients``, the access helper that decides
+    (and marks the reads for the audit trail). **Decision (speed):** also restricted to the ids
+    its ways in lead to, gathered first: a search ordered by id with a limit otherwise walks
+    the whole table's id index testing each row's visibility (275 ms at a million patients for
+    a station that sees 972); with the ids first it is a hash join on those few."""
+    return (
+        visible_patients(user)
+        .filter(pk__in=_candidates(user))
+        .select_related("facility", "commune", "commune__province")
+    )
 
 
 def _identifier_q(value: str) -> Q:
@@ -122,9 +146,9 @@ def _identifier_q(value: str) -> Q:
         return NOTHING
     if system == PLATFORM_ID:
         return _uuid_q("public_id", code)
-    if system in (None, NATIONAL_ID) and code.isdigit() and len(code) == 12:
-        found = Q(citizen_id=code)
-        return found if system else found | Q(insurance_number=code.upper())
+    if system in (None, NATIONAL_ID) and code.isascii() and code.isdigit() and len(code) == 12:
+        # Twelve digits are a citizen ID: a card number starts with two letters.
+        return Q(citizen_id=code)
     if system in (None, INSURANCE):
         return Q(insurance_number=code.upper())
     return NOTHING

@@ -90,6 +90,9 @@ class ResourceType:
     revincludes: tuple[Include, ...] = ()
     interactions: tuple[str, ...] = ("read", "search-type")
     conditional_create: bool = False
+    # Bundle.total on every page (an exact count): cheap for the directory; for patient data,
+    # counted only when asked (``_total=accurate``) or known from the page itself.
+    count_total: bool = False
     profile: str = ""
     # create(body, user, criteria=…, origin=…) → (resource, created);
     # update(id, body, user, if_match=…, origin=…) → resource.
@@ -222,7 +225,7 @@ def date_matches(moment: datetime, value: str) -> bool:
 @dataclass
 class Page:
     matches: list[dict[str, Any]]
-    total: int
+    total: int | None
     next_token: str | None
     included: list[dict[str, Any]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
@@ -346,7 +349,7 @@ def history(resource: ResourceType, request: HttpRequest, user: User) -> Page:
 
 def _paginate(
     resource: ResourceType, request: HttpRequest, user: User, filters: list[Q | None]
-) -> tuple[list[tuple[Source, Any]], int, str | None]:
+) -> tuple[list[tuple[Source, Any]], int | None, str | None]:
     """The page the request asks of the rows each source's filter keeps (None: none of its
     rows), with the total and the next page's token."""
     count = _count(request)
@@ -369,7 +372,8 @@ def _paginate(
         _distinct_if_needed(qs.filter(q, pk__lte=bound), q) if q is not None else None
         for qs, q, bound in zip(querysets, filters, bounds, strict=True)
     ]
-    total = sum(m.count() for m in matching if m is not None)
+    counting = resource.count_total or request.GET.get("_total") == "accurate"
+    total: int | None = sum(m.count() for m in matching if m is not None) if counting else None
     rows: list[tuple[Source, Any]] = []
     next_state: dict[str, Any] | None = None
     for index in range(position, len(resource.sources)) if count else ():
@@ -389,6 +393,8 @@ def _paginate(
                 next_state = {"source": index + 1, "after": 0}
             break
     next_token = _encode({**next_state, "bounds": bounds}) if next_state is not None else None
+    if total is None and next_token is None and not token_text:
+        total = len(rows)  # the whole result is this one page
     return rows, total, next_token
 
 

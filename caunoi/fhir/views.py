@@ -166,12 +166,9 @@ def type_history(request: HttpRequest, resource_type: str) -> HttpResponse:
         links.append(
             {"relation": "next", "url": f"{url}?{urlencode([*query, ('_page', page.next_token)])}"}
         )
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "history",
-        "total": page.total,
-        "link": links,
-    }
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history", "link": links}
+    if page.total is not None:
+        bundle["total"] = page.total
     if page.matches:
         bundle["entry"] = [
             {
@@ -325,12 +322,9 @@ def _bundle(request: HttpRequest, resource: ResourceType, user: Any) -> dict[str
                 "search": {"mode": "outcome"},
             }
         )
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": page.total,
-        "link": links,
-    }
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "link": links}
+    if page.total is not None:
+        bundle["total"] = page.total
     if entries:
         bundle["entry"] = entries
     return bundle

@@ -596,3 +596,17 @@ def test_a_person_made_inactive_changes_their_roles_for_a_directory_to_sync(fhir
     ]
     people = client.get("Practitioner/_history", {"_since": since})
     assert [e["resource"]["id"] for e in people["entry"]] == [str(colleague.public_id)]
+
+
+def test_patient_searches_count_only_when_asked_or_known(fhir, worker):
+    client = fhir(worker)
+    for n in range(3):
+        make_patient(worker, name=f"Đếm Thử {n}")
+    first = client.get("Patient", {"name": "dem thu", "_count": "2"})
+    assert "total" not in first  # counting every visible patient costs a scan at scale
+    assert any(link["relation"] == "next" for link in first["link"])
+    asked = client.get("Patient", {"name": "dem thu", "_count": "2", "_total": "accurate"})
+    assert asked["total"] == 3
+    whole = client.get("Patient", {"name": "dem thu", "_count": "10"})
+    assert whole["total"] == 3  # one page holds it all: known without counting
+    assert client.get("Organization", {"_count": "1"})["total"] > 1  # the directory counts
