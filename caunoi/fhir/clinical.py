@@ -677,11 +677,16 @@ def _request_of(field: str) -> Any:
     return lambda m, v: _uuid_field(target, reference_id(v, "ServiceRequest"))
 
 
-REQUEST_PARAMS = (
+# What every clinical type is searched by: its id, its last change, its patient.
+PATIENT_PARAMS = (
     Param("_id", "token", "The resource's id."),
     Param("_lastUpdated", "date", "When it last changed (with prefixes)."),
     Param("patient", "reference", "The Patient."),
     Param("subject", "reference", "The Patient."),
+)
+
+REQUEST_PARAMS = (
+    *PATIENT_PARAMS,
     Param("status", "token", "draft, active, completed, revoked."),
     Param("category", "token", "teleconsultation or referral."),
     Param("priority", "token", "stat, urgent or routine."),
@@ -846,10 +851,7 @@ COMMUNICATION = ResourceType(
         ),
     ),
     (
-        Param("_id", "token", "The resource's id."),
-        Param("_lastUpdated", "date", "When it last changed (with prefixes)."),
-        Param("patient", "reference", "The Patient."),
-        Param("subject", "reference", "The Patient."),
+        *PATIENT_PARAMS,
         Param("based-on", "reference", "The consultation's or the referral's ServiceRequest."),
         Param("category", "token", "teleconsultation or counter-referral."),
         Param("sender", "reference", "The Practitioner who wrote it."),
@@ -912,10 +914,7 @@ ENCOUNTER = ResourceType(
         ),
     ),
     (
-        Param("_id", "token", "The resource's id."),
-        Param("_lastUpdated", "date", "When it last changed (with prefixes)."),
-        Param("patient", "reference", "The Patient."),
-        Param("subject", "reference", "The Patient."),
+        *PATIENT_PARAMS,
         Param("based-on", "reference", "The consultation's ServiceRequest."),
         Param("status", "token", "planned, in-progress, finished, cancelled."),
         Param("class", "token", "VR (virtual)."),
