@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -100,9 +101,10 @@ def capability_statement(base: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": (
-                    "mCSD directory (Organization, Location, OrganizationAffiliation, "
-                    "Practitioner, PractitionerRole, HealthcareService) and Patient. String "
-                    "searches ignore diacritics and case."
+                    "The mCSD directory (Organization, Location, OrganizationAffiliation, "
+                    "Practitioner, PractitionerRole, HealthcareService), Patient, the clinical "
+                    "workflow (ServiceRequest, Task, Communication, DocumentReference, Binary, "
+                    "Encounter) and AuditEvent. String searches ignore diacritics and case."
                 ),
                 "security": {
                     "service": [
@@ -222,7 +224,9 @@ def instance_endpoint(
 
 
 def _version_headers(body: dict[str, Any]) -> dict[str, str]:
-    return {"ETag": f'W/"{version_of(body)}"', "Last-Modified": body["meta"]["lastUpdated"]}
+    """ETag and Last-Modified (an HTTP date, as HTTP says) of a resource's version."""
+    seconds = int(version_of(body)) / 1_000_000
+    return {"ETag": f'W/"{version_of(body)}"', "Last-Modified": http_date(seconds)}
 
 
 def _create(request: HttpRequest, resource: ResourceType) -> HttpResponse:

@@ -485,6 +485,7 @@ def test_create_and_conditional_create(fhir, worker):
     assert body["name"][0]["text"] == "Lò Văn Xuân"
     assert made["Location"].endswith(f"/Patient/{body['id']}/_history/{body['meta']['versionId']}")
     assert made["ETag"] == f'W/"{body["meta"]["versionId"]}"'
+    assert made["Last-Modified"].endswith(" GMT")  # an HTTP date
     criteria = "identifier=http://fhir.ehealth.gov.vn/core/sid/national_id|001190009999"
     again = client.post("Patient", _patient(), HTTP_IF_NONE_EXIST=criteria)
     assert again.status_code == 200
