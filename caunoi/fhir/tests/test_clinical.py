@@ -395,3 +395,145 @@ def test_a_malformed_service_request_is_a_4xx_not_a_crash(case, worker, change):
     assert 400 <= answer.status_code < 500, answer.content
     assert answer.json()["resourceType"] == "OperationOutcome"
     assert Referral.objects.count() == before
+
+
+def test_each_clinical_search_parameter_finds_its_rows_and_only_them(case, worker, specialist):
+    """Every parameter the CapabilityStatement lists for the clinical types, with a value that
+    matches the case's row and one that does not."""
+    client = client_of(worker)
+    consult, referral, patient = case["consult"], case["referral"], case["patient"]
+    message, session = case["message"], case["session"]
+    attachment = consult.attachments.get()
+    today = timezone.localdate()
+    tomorrow, long_ago = today + timedelta(days=1), "2001-01-01"
+    hub = consult.hub
+    cases = [
+        (
+            "ServiceRequest",
+            consult.public_id,
+            "patient",
+            f"Patient/{patient.public_id}",
+            f"Patient/{uuid.uuid4()}",
+        ),
+        ("ServiceRequest", consult.public_id, "subject", str(patient.public_id), str(uuid.uuid4())),
+        ("ServiceRequest", consult.public_id, "status", "active", "completed"),
+        ("ServiceRequest", consult.public_id, "category", "teleconsultation", "nothing"),
+        ("ServiceRequest", referral.public_id, "category", "referral", "teleconsultation"),
+        ("ServiceRequest", consult.public_id, "priority", "urgent", "stat"),
+        (
+            "ServiceRequest",
+            consult.public_id,
+            "requester",
+            f"Practitioner/{worker.public_id}",
+            f"Practitioner/{specialist.public_id}",
+        ),
+        (
+            "ServiceRequest",
+            consult.public_id,
+            "performer",
+            f"Organization/{hub.public_id}",
+            f"Organization/{uuid.uuid4()}",
+        ),
+        (
+            "ServiceRequest",
+            referral.public_id,
+            "performer",
+            f"Organization/{provincial_hospital().public_id}",
+            f"Organization/{hub.public_id}",
+        ),
+        ("ServiceRequest", consult.public_id, "authored", f"ge{today}", f"ge{tomorrow}"),
+        ("ServiceRequest", consult.public_id, "_lastUpdated", f"ge{today}", f"lt{long_ago}"),
+        ("ServiceRequest", consult.public_id, "_id", str(consult.public_id), str(uuid.uuid4())),
+        ("Task", consult.public_id, "patient", str(patient.public_id), str(uuid.uuid4())),
+        ("Task", consult.public_id, "status", "requested", "completed"),
+        (
+            "Task",
+            consult.public_id,
+            "owner",
+            f"Organization/{hub.public_id}",
+            f"Practitioner/{specialist.public_id}",
+        ),
+        (
+            "Task",
+            referral.public_id,
+            "owner",
+            f"Organization/{provincial_hospital().public_id}",
+            f"Organization/{hub.public_id}",
+        ),
+        (
+            "Task",
+            consult.public_id,
+            "focus",
+            f"ServiceRequest/{consult.public_id}",
+            f"ServiceRequest/{uuid.uuid4()}",
+        ),
+        (
+            "Task",
+            consult.public_id,
+            "based-on",
+            f"ServiceRequest/{consult.public_id}",
+            f"ServiceRequest/{referral.public_id}",
+        ),
+        ("Task", consult.public_id, "authored-on", f"le{tomorrow}", f"lt{long_ago}"),
+        ("Task", consult.public_id, "modified", f"ge{today}", f"lt{long_ago}"),
+        ("Communication", message.public_id, "patient", str(patient.public_id), str(uuid.uuid4())),
+        ("Communication", message.public_id, "subject", str(patient.public_id), str(uuid.uuid4())),
+        (
+            "Communication",
+            message.public_id,
+            "based-on",
+            f"ServiceRequest/{consult.public_id}",
+            f"ServiceRequest/{referral.public_id}",
+        ),
+        ("Communication", message.public_id, "category", "teleconsultation", "counter-referral"),
+        (
+            "Communication",
+            message.public_id,
+            "sender",
+            f"Practitioner/{worker.public_id}",
+            f"Practitioner/{specialist.public_id}",
+        ),
+        ("Communication", message.public_id, "sent", f"ge{today}", f"ge{tomorrow}"),
+        (
+            "DocumentReference",
+            attachment.public_id,
+            "patient",
+            str(patient.public_id),
+            str(uuid.uuid4()),
+        ),
+        (
+            "DocumentReference",
+            attachment.public_id,
+            "related",
+            f"ServiceRequest/{consult.public_id}",
+            f"ServiceRequest/{referral.public_id}",
+        ),
+        ("DocumentReference", attachment.public_id, "date", f"ge{today}", f"ge{tomorrow}"),
+        ("Encounter", session.public_id, "patient", str(patient.public_id), str(uuid.uuid4())),
+        (
+            "Encounter",
+            session.public_id,
+            "based-on",
+            f"ServiceRequest/{consult.public_id}",
+            f"ServiceRequest/{referral.public_id}",
+        ),
+        ("Encounter", session.public_id, "status", "planned", "finished"),
+        ("Encounter", session.public_id, "class", "VR", "AMB"),
+        ("Encounter", session.public_id, "date", f"ge{today}", f"lt{today}"),
+    ]
+    listed = {
+        (r["type"], p["name"])
+        for r in get(client, "metadata")["rest"][0]["resource"]
+        for p in r.get("searchParam", [])
+    }
+    for kind, ident, param, hit, miss in cases:
+        assert (kind, param) in listed, (kind, param)
+        found = [r["id"] for r in matches(get(client, kind, {param: hit, "_count": "100"}))]
+        assert str(ident) in found, (kind, param, hit)
+        missed = [r["id"] for r in matches(get(client, kind, {param: miss, "_count": "100"}))]
+        assert str(ident) not in missed, (kind, param, miss)
+    clinical = {"ServiceRequest", "Task", "Communication", "DocumentReference", "Encounter"}
+    covered = {(kind, param) for kind, _i, param, _h, _m in cases}
+    not_tested = {(k, p) for k, p in listed if k in clinical} - covered
+    # _id and _lastUpdated work the same way for every type (test_fhir.py); the rest is here.
+    assert {p for _k, p in not_tested} <= {"_id", "_lastUpdated", "subject"}, not_tested
