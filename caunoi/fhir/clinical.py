@@ -32,8 +32,16 @@ from caunoi.audit.origin import AuditOrigin
 from caunoi.consults.access import visible_consultations
 from caunoi.consults.models import Attachment, Consultation, Message
 from caunoi.consults.models import Status as ConsultStatus
-from caunoi.consults.services import consultation_claim
-from caunoi.fhir.directory import CAUNOI, PLATFORM_ID, _meta, coding, instant, ref
+from caunoi.consults.services import ConsultationInput, consultation_claim, consultation_submit
+from caunoi.fhir.directory import (
+    CAUNOI,
+    PLATFORM_ID,
+    SPECIALTY_SYSTEM,
+    _meta,
+    coding,
+    instant,
+    ref,
+)
 from caunoi.fhir.http import FhirError
 from caunoi.fhir.search import (
     NOTHING,
@@ -44,7 +52,7 @@ from caunoi.fhir.search import (
     reference_id,
     token,
 )
-from caunoi.network.models import Facility
+from caunoi.network.models import Facility, Specialty
 from caunoi.patients.access import visible_patients
 from caunoi.patients.reads import reads_note
 from caunoi.referrals.access import visible_referrals
@@ -419,12 +427,13 @@ def _reference(value: Any, kind: str, where: str) -> str:
     return ident
 
 
-def create_referral(
+def create_request(
     body: dict[str, Any], user: User, *, criteria: str, origin: AuditOrigin
 ) -> tuple[dict[str, Any], bool]:
-    """A ServiceRequest of category ``referral``: the caller's facility refers its patient to
-    ``performer`` (an Organization) through the referrals app's service. An identifier under
-    ``…/sid/client-id`` (a UUID) makes the call idempotent, as the platform's other forms."""
+    """A ServiceRequest made: of category ``teleconsultation``, a consultation asked
+    (``_ask_consultation``); of category ``referral``, the caller's facility refers its patient
+    to ``performer`` (an Organization) through the referrals app's service. An identifier under
+    ``…/sid/client-id`` (a UUID) makes either idempotent, as the platform's other forms."""
     if criteria:
         raise FhirError(400, "not-supported", _("ServiceRequest takes no If-None-Exist here."))
     codes = {
@@ -434,13 +443,13 @@ def create_referral(
         for c in cat.get("coding") or []
         if isinstance(c, dict)
     }
+    if "teleconsultation" in codes:
+        return _ask_consultation(body, user, origin=origin)
     if "referral" not in codes:
         raise FhirError(
             422,
             "processing",
-            _(
-                "Only referrals are created here (category referral); a teleconsultation is asked on the platform."
-            ),
+            _("Give the category: referral or teleconsultation."),
             "ServiceRequest.category",
         )
     patient = get_or_fhir_404(
@@ -471,18 +480,7 @@ def create_referral(
             raise FhirError(
                 422, "processing", _("The consultation it is based on is not one you can see.")
             )
-    client_id = uuid.uuid4()
-    for ident in body.get("identifier") or []:
-        if isinstance(ident, dict) and ident.get("system") == CLIENT_ID:
-            try:
-                client_id = uuid.UUID(str(ident.get("value")))
-            except ValueError as exc:
-                raise FhirError(
-                    400,
-                    "invalid",
-                    _("A client-id identifier is a UUID."),
-                    "ServiceRequest.identifier",
-                ) from exc
+    client_id = _client_id(body)
     priority = body.get("priority", "routine")
     if not isinstance(priority, str) or priority not in URGENCY:
         raise FhirError(
@@ -531,6 +529,81 @@ def _texts(items: Any, where: str) -> list[str]:
             )
         texts.append(text)
     return texts
+
+
+def _client_id(body: dict[str, Any]) -> uuid.UUID:
+    """The request's idempotency key: an identifier under ``…/sid/client-id``, else a new one
+    (then a retry makes a second request, as any create without a condition)."""
+    for ident in body.get("identifier") or []:
+        if isinstance(ident, dict) and ident.get("system") == CLIENT_ID:
+            try:
+                return uuid.UUID(str(ident.get("value")))
+            except ValueError as exc:
+                raise FhirError(
+                    400,
+                    "invalid",
+                    _("A client-id identifier is a UUID."),
+                    "ServiceRequest.identifier",
+                ) from exc
+    return uuid.uuid4()
+
+
+def _ask_consultation(
+    body: dict[str, Any], user: User, *, origin: AuditOrigin
+) -> tuple[dict[str, Any], bool]:
+    """A ServiceRequest of category ``teleconsultation``: the caller's station asks the hub that
+    supports it in the specialty (``code``, a specialty code), through the consults app's
+    service — which routes it, checks the patient's consent and starts the deadline. The
+    reason is ``reasonCode``'s text, the question ``note``'s; the structured summary and vital
+    signs are given on the platform or its API (decision: FHIR has no element of its own for
+    them here)."""
+    patient = get_or_fhir_404(
+        visible_patients(user),
+        _reference(body.get("subject"), "Patient", "ServiceRequest.subject"),
+        "Patient",
+    )
+    code = body.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    wanted = [
+        c.get("code")
+        for c in codings or []
+        if isinstance(c, dict) and c.get("system") in (SPECIALTY_SYSTEM, None)
+    ]
+    specialty = Specialty.objects.filter(code__in=[w for w in wanted if isinstance(w, str)]).first()
+    if specialty is None:
+        raise FhirError(
+            422,
+            "processing",
+            _("Give the specialty in ServiceRequest.code (a specialty code of the platform)."),
+            "ServiceRequest.code",
+        )
+    priority = body.get("priority", "routine")
+    if not isinstance(priority, str) or priority not in URGENCY:
+        raise FhirError(
+            422,
+            "processing",
+            _("The priority is stat, urgent or routine."),
+            "ServiceRequest.priority",
+        )
+    summary = {
+        "reason": " ".join(_texts(body.get("reasonCode"), "ServiceRequest.reasonCode")).strip(),
+        "question": "\n".join(_texts(body.get("note"), "ServiceRequest.note")).strip(),
+    }
+    try:
+        consultation, created = consultation_submit(
+            actor=user,
+            client_id=_client_id(body),
+            data=ConsultationInput(
+                patient=patient, specialty=specialty, urgency=URGENCY[priority], summary=summary
+            ),
+            submit=True,
+            origin=origin,
+        )
+    except ValidationError as exc:
+        raise FhirError(422, "processing", " ".join(exc.messages)) from exc
+    except PermissionDenied as exc:
+        raise FhirError(403, "forbidden", str(exc) or _("You cannot do this.")) from exc
+    return consult_request(consultations(user).get(pk=consultation.pk)), created
 
 
 def get_or_fhir_404(qs: QuerySet[Any], ident: str, kind: str) -> Any:
@@ -746,7 +819,7 @@ SERVICE_REQUEST = ResourceType(
     ),
     REQUEST_PARAMS,
     interactions=("read", "vread", "search-type", "create"),
-    create=create_referral,
+    create=create_request,
 )
 
 

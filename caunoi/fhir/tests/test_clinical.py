@@ -537,3 +537,58 @@ def test_each_clinical_search_parameter_finds_its_rows_and_only_them(case, worke
     not_tested = {(k, p) for k, p in listed if k in clinical} - covered
     # _id and _lastUpdated work the same way for every type (test_fhir.py); the rest is here.
     assert {p for _k, p in not_tested} <= {"_id", "_lastUpdated", "subject"}, not_tested
+
+
+def test_a_station_system_asks_a_teleconsultation_with_a_service_request(case, worker):
+    from caunoi.consults.models import Consultation
+
+    client = client_of(worker)
+    key = str(uuid.uuid4())
+    body = {
+        "resourceType": "ServiceRequest",
+        "identifier": [{"system": "https://fhir.caunoi.vn/sid/client-id", "value": key}],
+        "status": "active",
+        "intent": "order",
+        "category": [{"coding": [{"code": "teleconsultation"}]}],
+        "code": {
+            "coding": [
+                {
+                    "system": "https://fhir.caunoi.vn/CodeSystem/specialty",
+                    "code": "internal-medicine",
+                }
+            ]
+        },
+        "priority": "urgent",
+        "subject": {"reference": f"Patient/{case['patient'].public_id}"},
+        "reasonCode": [{"text": "Ho kéo dài 3 tuần"}],
+        "note": [{"text": "Có cần chụp X-quang phổi không?"}],
+    }
+    made = client.post(f"{BASE}/ServiceRequest", json.dumps(body), content_type=FHIR)
+    assert made.status_code == 201, made.content
+    asked = Consultation.objects.get(public_id=made.json()["id"])
+    assert (asked.status, asked.urgency, asked.specialty.code) == (
+        "submitted",
+        "urgent",
+        "internal-medicine",
+    )
+    assert (asked.reason, asked.question) == (
+        "Ho kéo dài 3 tuần",
+        "Có cần chụp X-quang phổi không?",
+    )
+    assert asked.hub is not None
+    assert asked.deadline_at is not None
+    again = client.post(f"{BASE}/ServiceRequest", json.dumps(body), content_type=FHIR)
+    assert (again.status_code, again.json()["id"]) == (200, made.json()["id"])
+    task = get(client, f"Task/{asked.public_id}")
+    assert task["status"] == "requested"
+    assert_valid(made.json(), task)
+    before = Consultation.objects.count()
+    for broken in (
+        {**body, "identifier": [], "note": []},  # no question
+        {**body, "identifier": [], "code": {"coding": [{"code": "astrology"}]}},
+        {**body, "identifier": [], "subject": {"reference": "Practitioner/x"}},
+    ):
+        answer = client.post(f"{BASE}/ServiceRequest", json.dumps(broken), content_type=FHIR)
+        assert 400 <= answer.status_code < 500, answer.content
+        assert answer.json()["resourceType"] == "OperationOutcome"
+    assert Consultation.objects.count() == before
