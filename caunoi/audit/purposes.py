@@ -73,6 +73,7 @@ PURPOSES: dict[str, Promise] = {
     "programme money": pgettext_lazy("audit purpose", "programme money"),
     "programme kits": pgettext_lazy("audit purpose", "programme kits"),
     "programme logframe": pgettext_lazy("audit purpose", "programme logframe"),
+    "SMART backend services": pgettext_lazy("audit purpose", "SMART backend services"),
     "quality criteria": pgettext_lazy("audit purpose", "quality criteria"),
     "quality self-assessment": pgettext_lazy("audit purpose", "quality self-assessment"),
     "quality improvement plan": pgettext_lazy("audit purpose", "quality improvement plan"),
