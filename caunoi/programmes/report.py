@@ -5,7 +5,8 @@ budgets, the totals to date) and the kits (by status, their use in the period, t
 and every table of the programme's page as one XLSX workbook, one sheet a table.
 
 The figures are the logframe page's (``logframe.progress``, one snapshot) and the money page's;
-a suppressed actual is printed "•" in the PDF and "<5" in the workbook, as everywhere."""
+a suppressed actual is printed "•" in the PDF and "<5" in the workbook, as everywhere. In the
+workbook every figure is a number with its unit's format (a percent stored as its fraction)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from openpyxl.utils import get_column_letter
 
 from caunoi.core.pdf import VietnameseDocument, pdf_table
 from caunoi.monitoring.exports import SUPPRESSED, number_format
-from caunoi.monitoring.figures import number
+from caunoi.monitoring.figures import Figure, number
 from caunoi.monitoring.periods import Period, period_text
 from caunoi.programmes.logframe import Progress, flatten, parse_target_period, progress
 from caunoi.programmes.models import KitStatus, Narrative, Programme, TransactionKind
@@ -63,17 +64,18 @@ def logframe_sheet(p: Programme, period: Period | None = None) -> Sheet:
             periods = [x for x in ip.periods if period is None or _overlaps(x, period)]
             source = ip.bound.name if ip.bound is not None else _("entered, with evidence")
             label = f"{i.code} {i.title}"
+            baseline = Figure(None if i.baseline is None else float(i.baseline), ip.unit)
             if not periods:
-                rows.append([label, source, ip.baseline_text, "—", "", "", ""])
+                rows.append([label, source, baseline, "—", "", "", ""])
             for x in periods:
                 rows.append(
                     [
                         label,
                         source,
-                        ip.baseline_text,
+                        baseline,
                         x.text,
-                        x.target_text,
-                        x.actual_text,
+                        Figure(None if x.target is None else float(x.target), x.unit),
+                        Figure(x.actual, x.unit, x.suppressed),
                         x.state_text,
                     ]
                 )
@@ -204,10 +206,13 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([SUPPRESSED if v == "•" else v for v in row])
+            sheet.append([_xlsx_value(v) for v in row])
             line = sheet.max_row
-            for n, unit in enumerate(table.units, 1):
-                if unit == "date":
+            for n, (unit, value) in enumerate(zip(table.units, row, strict=True), 1):
+                if isinstance(value, Figure):
+                    if value.value is not None and not value.suppressed:
+                        sheet.cell(line, n).number_format = number_format(value.unit)
+                elif unit == "date":
                     sheet.cell(line, n).number_format = "dd/mm/yyyy"
                 elif unit == "money":
                     sheet.cell(line, n).number_format = "#,##0.00"
@@ -220,7 +225,21 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
     return out.getvalue()
 
 
+def _xlsx_value(value: object) -> object:
+    """A figure as the spreadsheet stores it: a number (a percent as its fraction), "<5" when
+    suppressed, empty when unknown; anything else as it is."""
+    if not isinstance(value, Figure):
+        return value
+    if value.suppressed:
+        return SUPPRESSED
+    if value.value is None:
+        return None
+    return value.value / 100 if value.unit == "percent" else value.value
+
+
 def _text(value: object, unit: str) -> str:
+    if isinstance(value, Figure):
+        return value.text
     if value is None:
         return "—"
     if unit in ("count", "money") and isinstance(value, Decimal | int | float):
