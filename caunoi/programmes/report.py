@@ -28,6 +28,7 @@ from caunoi.core.pdf import VietnameseDocument, pdf_table
 from caunoi.monitoring.exports import SUPPRESSED, number_format
 from caunoi.monitoring.figures import Figure, number
 from caunoi.monitoring.periods import Period, period_text
+from caunoi.monitoring.report import ReportDocument
 from caunoi.programmes.logframe import Progress, flatten, parse_target_period, progress
 from caunoi.programmes.models import KitStatus, Narrative, Programme, TransactionKind
 from caunoi.programmes.selectors import Portfolio, idle_kits, kit_use
@@ -270,7 +271,7 @@ def _pdf_sheet(pdf: VietnameseDocument, table: Sheet, widths: Sequence[float]) -
 
 def report_pdf(p: Programme, period: Period) -> bytes:
     """The donor report of ``p`` for ``period``, in the active language."""
-    pdf = VietnameseDocument(
+    pdf = ReportDocument(
         _("Programme report %(code)s, %(period)s") % {"code": p.code, "period": period_text(period)}
     )
     funders = ", ".join(

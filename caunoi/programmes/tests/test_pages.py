@@ -157,6 +157,7 @@ def test_the_donor_report_pdf_and_the_xlsx_hold_the_tables(telemed, network_admi
     text_en = english.get(f"/programmes/{telemed.public_id}/report/", {"period": year})
     text = pdf_text(text_en.content)
     assert "PROGRAMME REPORT" in text
+    assert "page 1/" in text  # the footer in the reader's language too
     assert "Kits installed" in text
     # The period's tables as XLSX: numbers stored as numbers.
     book = login(donor).get(
