@@ -145,7 +145,7 @@ def referrals(user: User) -> QuerySet[Referral]:
 def messages(user: User) -> QuerySet[Message]:
     return Message.objects.filter(
         consultation__in=visible_consultations(user).values("pk")
-    ).select_related("consultation", "consultation__patient", "author")
+    ).select_related("consultation", "consultation__patient", "author", "parent")
 
 
 def counter_referrals(user: User) -> QuerySet[Referral]:
@@ -279,7 +279,7 @@ def message_communication(m: Message) -> dict[str, Any]:
             "basedOn": [ref("ServiceRequest", str(c.public_id))],
             "partOf": [ref("Task", str(c.public_id))],
             "inResponseTo": [ref("Communication", str(m.parent.public_id))]
-            if m.parent_id and m.parent
+            if m.parent is not None
             else [],
             "status": "completed",
             "category": [{"coding": [coding(KIND_SYSTEM, "teleconsultation", "Hội chẩn từ xa")]}],

@@ -91,7 +91,7 @@ def coding(system: str, code: str, display: str = "") -> dict[str, str]:
     return out
 
 
-def _meta(moment: datetime, profile: str = "") -> dict[str, Any]:
+def _meta(moment: datetime) -> dict[str, Any]:
     """The resource's meta. **Decision:** its version is the instant of its last change (in
     microseconds): the platform keeps no version table, and a row's ``updated_at`` changes on
     every save, so an ETag (W/"…") built from it changes exactly when the row does."""
@@ -99,8 +99,6 @@ def _meta(moment: datetime, profile: str = "") -> dict[str, Any]:
         "versionId": str(int(moment.timestamp() * 1_000_000)),
         "lastUpdated": instant(moment),
     }
-    if profile:
-        meta["profile"] = [profile]
     return meta
 
 
@@ -252,9 +250,6 @@ def facilities(user: User) -> QuerySet[Facility]:
     if not _directory(user):
         return Facility.objects.none()
     return Facility.objects.select_related("province", "commune")
-
-
-FACILITY_KIND_CODES = {"facility", "prov", "govt", *FacilityKind.values}
 
 
 def _facility_type_q(value: str) -> Q:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -93,7 +93,6 @@ class ResourceType:
     # Bundle.total on every page (an exact count): cheap for the directory; for patient data,
     # counted only when asked (``_total=accurate``) or known from the page itself.
     count_total: bool = False
-    profile: str = ""
     # create(body, user, criteria=…, origin=…) → (resource, created);
     # update(id, body, user, if_match=…, origin=…) → resource.
     create: Callable[..., tuple[dict[str, Any], bool]] | None = None
@@ -453,11 +452,3 @@ def _included(
             if rows:
                 found.extend(include.fetch(user, rows))
     return found
-
-
-def first_of(querysets: Sequence[QuerySet[Any]], q: Q) -> Model | None:
-    for qs in querysets:
-        row: Model | None = qs.filter(q).first()
-        if row is not None:
-            return row
-    return None

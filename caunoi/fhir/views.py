@@ -30,7 +30,7 @@ from caunoi.fhir.http import (
     read_json,
 )
 from caunoi.fhir.patient import PATIENT
-from caunoi.fhir.search import Page, ResourceType, first_of, history, search
+from caunoi.fhir.search import Page, ResourceType, history, search
 
 RESOURCES: dict[str, ResourceType] = {
     r.name: r for r in (*DIRECTORY, PATIENT, *CLINICAL, AUDIT_EVENT)
@@ -205,7 +205,7 @@ def instance_endpoint(
         )
     user = caller(request, write=False, needs=(resource.name, "r"))
     for source in resource.sources:
-        row = first_of([source.queryset(user)], source.id_q(ident))
+        row = source.queryset(user).filter(source.id_q(ident)).first()
         if row is not None:
             body = source.to_fhir(row)
             if version and version != version_of(body):

@@ -592,3 +592,27 @@ def test_a_station_system_asks_a_teleconsultation_with_a_service_request(case, w
         assert 400 <= answer.status_code < 500, answer.content
         assert answer.json()["resourceType"] == "OperationOutcome"
     assert Consultation.objects.count() == before
+
+
+def test_a_thread_of_replies_costs_the_same_queries_as_one_message(case, worker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of(worker)
+    consult = case["consult"]
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            bundle = get(client, "Communication", {"based-on": str(consult.public_id)})
+        # The token's "last used" is written at most once a while: not the search's cost.
+        return len(matches(bundle)), sum(1 for q in queries if "accounts_apitoken" not in q["sql"])
+
+    one = cost()
+    parent = case["message"]
+    for n in range(3):
+        parent, _new = message_post(
+            consultation=consult, actor=worker, body=f"Bổ sung {n}", parent=parent
+        )
+    four = cost()
+    assert (one[0], four[0]) == (1, 4)
+    assert four[1] == one[1], (one, four)
