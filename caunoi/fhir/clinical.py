@@ -52,6 +52,7 @@ from caunoi.fhir.search import (
     reference_id,
     token,
 )
+from caunoi.fhir.vitals import observation_refs, summary_from
 from caunoi.network.models import Facility, Specialty
 from caunoi.patients.access import visible_patients
 from caunoi.patients.reads import reads_note
@@ -71,6 +72,9 @@ KIND_SYSTEM = f"{CAUNOI}/CodeSystem/request-kind"
 STATUS_SYSTEM = f"{CAUNOI}/CodeSystem/workflow-status"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 COUNTER_PREFIX = "counter-"
+
+# Every clinical type that is searched also gives its history since a moment (as the directory).
+HISTORY_INTERACTIONS = ("read", "vread", "search-type", "history-type")
 
 PRIORITY = {"emergency": "stat", "urgent": "urgent", "routine": "routine"}
 
@@ -185,6 +189,7 @@ def consult_request(c: Consultation) -> dict[str, Any]:
             "requester": _who(c.requester),
             "performer": performer,
             "reasonCode": [{"text": c.reason}] if c.reason else [],
+            "supportingInfo": observation_refs(c),
             "note": [{"text": c.question}] if c.question else [],
         }
     )
@@ -554,9 +559,9 @@ def _ask_consultation(
     """A ServiceRequest of category ``teleconsultation``: the caller's station asks the hub that
     supports it in the specialty (``code``, a specialty code), through the consults app's
     service — which routes it, checks the patient's consent and starts the deadline. The
-    reason is ``reasonCode``'s text, the question ``note``'s; the structured summary and vital
-    signs are given on the platform or its API (decision: FHIR has no element of its own for
-    them here)."""
+    reason is ``reasonCode``'s text, the question ``note``'s; the history, examination,
+    treatment and vital signs are ``contained`` Observations referenced from
+    ``supportingInfo`` (``vitals.summary_from``)."""
     patient = get_or_fhir_404(
         visible_patients(user),
         _reference(body.get("subject"), "Patient", "ServiceRequest.subject"),
@@ -586,6 +591,7 @@ def _ask_consultation(
             "ServiceRequest.priority",
         )
     summary = {
+        **summary_from(body),
         "reason": " ".join(_texts(body.get("reasonCode"), "ServiceRequest.reasonCode")).strip(),
         "question": "\n".join(_texts(body.get("note"), "ServiceRequest.note")).strip(),
     }
@@ -713,15 +719,15 @@ def _move_consultation(c: Consultation, wanted: Any, user: User, origin: AuditOr
 # --- search parameters -----------------------------------------------------------------------
 
 
-def _uuid_field(field: str, value: str) -> Q:
+def uuid_field(field: str, value: str) -> Q:
     try:
         return Q(**{field: UUID(value)})
     except ValueError:
         return NOTHING
 
 
-def _patient_q(field: str) -> Any:
-    return lambda m, v: _uuid_field(f"{field}__public_id", reference_id(v, "Patient"))
+def patient_q(field: str) -> Any:
+    return lambda m, v: uuid_field(f"{field}__public_id", reference_id(v, "Patient"))
 
 
 def _status_q(mapping: dict[Any, str]) -> Any:
@@ -743,11 +749,11 @@ def _priority_q(m: str, v: str) -> Q:
     return Q(urgency__in=ours) if ours else NOTHING
 
 
-def _request_of(field: str) -> Any:
+def request_of(field: str) -> Any:
     """A reference to the ServiceRequest of a consultation or a referral: the row itself
     (``field`` "") or the one ``field`` leads to."""
     target = f"{field}__public_id" if field else "public_id"
-    return lambda m, v: _uuid_field(target, reference_id(v, "ServiceRequest"))
+    return lambda m, v: uuid_field(target, reference_id(v, "ServiceRequest"))
 
 
 # What every clinical type is searched by: its id, its last change, its patient.
@@ -770,7 +776,7 @@ REQUEST_PARAMS = (
 
 
 def _id(field: str = "public_id") -> Any:
-    return lambda v: _uuid_field(field, v)
+    return lambda v: uuid_field(field, v)
 
 
 SERVICE_REQUEST = ResourceType(
@@ -782,15 +788,15 @@ SERVICE_REQUEST = ResourceType(
             consult_request,
             _id(),
             {
-                "patient": _patient_q("patient"),
-                "subject": _patient_q("patient"),
+                "patient": patient_q("patient"),
+                "subject": patient_q("patient"),
                 "status": _status_q(CONSULT_REQUEST_STATUS),
                 "category": _kind_q("teleconsultation"),
                 "priority": _priority_q,
-                "requester": lambda m, v: _uuid_field(
+                "requester": lambda m, v: uuid_field(
                     "requester__public_id", reference_id(v, "Practitioner")
                 ),
-                "performer": lambda m, v: _uuid_field(
+                "performer": lambda m, v: uuid_field(
                     "hub__public_id", reference_id(v, "Organization")
                 ),
                 "authored": lambda m, v: date_q("submitted_at", v),
@@ -802,15 +808,15 @@ SERVICE_REQUEST = ResourceType(
             referral_request,
             _id(),
             {
-                "patient": _patient_q("patient"),
-                "subject": _patient_q("patient"),
+                "patient": patient_q("patient"),
+                "subject": patient_q("patient"),
                 "status": _status_q(REFERRAL_REQUEST_STATUS),
                 "category": _kind_q("referral"),
                 "priority": _priority_q,
-                "requester": lambda m, v: _uuid_field(
+                "requester": lambda m, v: uuid_field(
                     "created_by__public_id", reference_id(v, "Practitioner")
                 ),
-                "performer": lambda m, v: _uuid_field(
+                "performer": lambda m, v: uuid_field(
                     "to_facility__public_id", reference_id(v, "Organization")
                 ),
                 "authored": lambda m, v: date_q("sent_at", v),
@@ -818,15 +824,15 @@ SERVICE_REQUEST = ResourceType(
         ),
     ),
     REQUEST_PARAMS,
-    interactions=("read", "vread", "search-type", "create"),
+    interactions=(*HISTORY_INTERACTIONS, "create"),
     create=create_request,
 )
 
 
 def _owner_consult(m: str, v: str) -> Q:
     if "Organization/" in v:
-        return _uuid_field("hub__public_id", reference_id(v, "Organization"))
-    return _uuid_field("specialist__public_id", reference_id(v, "Practitioner"))
+        return uuid_field("hub__public_id", reference_id(v, "Organization"))
+    return uuid_field("specialist__public_id", reference_id(v, "Practitioner"))
 
 
 TASK = ResourceType(
@@ -838,11 +844,11 @@ TASK = ResourceType(
             consult_task,
             _id(),
             {
-                "patient": _patient_q("patient"),
+                "patient": patient_q("patient"),
                 "status": _status_q(CONSULT_TASK_STATUS),
                 "owner": _owner_consult,
-                "focus": _request_of(""),
-                "based-on": _request_of(""),
+                "focus": request_of(""),
+                "based-on": request_of(""),
                 "authored-on": lambda m, v: date_q("submitted_at", v),
                 "modified": lambda m, v: date_q("updated_at", v),
             },
@@ -853,13 +859,13 @@ TASK = ResourceType(
             referral_task,
             _id(),
             {
-                "patient": _patient_q("patient"),
+                "patient": patient_q("patient"),
                 "status": _status_q(REFERRAL_TASK_STATUS),
-                "owner": lambda m, v: _uuid_field(
+                "owner": lambda m, v: uuid_field(
                     "to_facility__public_id", reference_id(v, "Organization")
                 ),
-                "focus": _request_of(""),
-                "based-on": _request_of(""),
+                "focus": request_of(""),
+                "based-on": request_of(""),
                 "authored-on": lambda m, v: date_q("sent_at", v),
                 "modified": lambda m, v: date_q("updated_at", v),
             },
@@ -876,7 +882,7 @@ TASK = ResourceType(
         Param("authored-on", "date", "When it was sent (with prefixes)."),
         Param("modified", "date", "When it last changed (with prefixes)."),
     ),
-    interactions=("read", "vread", "search-type", "update"),
+    interactions=(*HISTORY_INTERACTIONS, "update"),
     update=update_task,
 )
 
@@ -889,11 +895,11 @@ COMMUNICATION = ResourceType(
             message_communication,
             _id(),
             {
-                "patient": _patient_q("consultation__patient"),
-                "subject": _patient_q("consultation__patient"),
-                "based-on": _request_of("consultation"),
+                "patient": patient_q("consultation__patient"),
+                "subject": patient_q("consultation__patient"),
+                "based-on": request_of("consultation"),
                 "category": _kind_q("teleconsultation"),
-                "sender": lambda m, v: _uuid_field(
+                "sender": lambda m, v: uuid_field(
                     "author__public_id", reference_id(v, "Practitioner")
                 ),
                 "sent": lambda m, v: date_q("created_at", v),
@@ -905,18 +911,16 @@ COMMUNICATION = ResourceType(
             counter_referrals,
             counter_communication,
             lambda v: (
-                _uuid_field("public_id", v[len(COUNTER_PREFIX) :])
+                uuid_field("public_id", v[len(COUNTER_PREFIX) :])
                 if v.startswith(COUNTER_PREFIX)
                 else NOTHING
             ),
             {
-                "patient": _patient_q("patient"),
-                "subject": _patient_q("patient"),
-                "based-on": lambda m, v: _uuid_field(
-                    "public_id", reference_id(v, "ServiceRequest")
-                ),
+                "patient": patient_q("patient"),
+                "subject": patient_q("patient"),
+                "based-on": lambda m, v: uuid_field("public_id", reference_id(v, "ServiceRequest")),
                 "category": _kind_q("counter-referral"),
-                "sender": lambda m, v: _uuid_field(
+                "sender": lambda m, v: uuid_field(
                     "counter_referred_by__public_id", reference_id(v, "Practitioner")
                 ),
                 "sent": lambda m, v: date_q("counter_referred_at", v),
@@ -930,7 +934,7 @@ COMMUNICATION = ResourceType(
         Param("sender", "reference", "The Practitioner who wrote it."),
         Param("sent", "date", "When it was sent (with prefixes)."),
     ),
-    interactions=("read", "vread", "search-type"),
+    interactions=HISTORY_INTERACTIONS,
 )
 
 DOCUMENT_REFERENCE = ResourceType(
@@ -942,9 +946,9 @@ DOCUMENT_REFERENCE = ResourceType(
             document_reference,
             _id(),
             {
-                "patient": _patient_q("consultation__patient"),
-                "subject": _patient_q("consultation__patient"),
-                "related": _request_of("consultation"),
+                "patient": patient_q("consultation__patient"),
+                "subject": patient_q("consultation__patient"),
+                "related": request_of("consultation"),
                 "date": lambda m, v: date_q("created_at", v),
             },
             updated_field="created_at",
@@ -958,7 +962,7 @@ DOCUMENT_REFERENCE = ResourceType(
         Param("related", "reference", "The consultation's ServiceRequest."),
         Param("date", "date", "When it was uploaded (with prefixes)."),
     ),
-    interactions=("read", "vread", "search-type"),
+    interactions=HISTORY_INTERACTIONS,
 )
 
 BINARY = ResourceType(
@@ -977,9 +981,9 @@ ENCOUNTER = ResourceType(
             encounter,
             _id(),
             {
-                "patient": _patient_q("consultation__patient"),
-                "subject": _patient_q("consultation__patient"),
-                "based-on": _request_of("consultation"),
+                "patient": patient_q("consultation__patient"),
+                "subject": patient_q("consultation__patient"),
+                "based-on": request_of("consultation"),
                 "status": _status_q(ENCOUNTER_STATUS),
                 "class": lambda m, v: Q() if token(v)[1] == "VR" else NOTHING,
                 "date": lambda m, v: date_q("scheduled_at", v),
@@ -993,7 +997,7 @@ ENCOUNTER = ResourceType(
         Param("class", "token", "VR (virtual)."),
         Param("date", "date", "When it is or was scheduled (with prefixes)."),
     ),
-    interactions=("read", "vread", "search-type"),
+    interactions=HISTORY_INTERACTIONS,
 )
 
 CLINICAL = (SERVICE_REQUEST, TASK, COMMUNICATION, DOCUMENT_REFERENCE, BINARY, ENCOUNTER)

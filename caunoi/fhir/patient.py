@@ -219,7 +219,7 @@ PATIENT = ResourceType(
         Param("birthdate", "date", "The date of birth (with prefixes)."),
         Param("organization", "reference", "The facility that registered the patient."),
     ),
-    interactions=("read", "vread", "search-type", "create"),
+    interactions=("read", "vread", "search-type", "history-type", "create"),
     conditional_create=True,
 )
 

@@ -29,11 +29,12 @@ from caunoi.fhir.http import (
     outcome,
     read_json,
 )
+from caunoi.fhir.observation import OBSERVATION
 from caunoi.fhir.patient import PATIENT
 from caunoi.fhir.search import Page, ResourceType, history, search
 
 RESOURCES: dict[str, ResourceType] = {
-    r.name: r for r in (*DIRECTORY, PATIENT, *CLINICAL, AUDIT_EVENT)
+    r.name: r for r in (*DIRECTORY, PATIENT, *CLINICAL, OBSERVATION, AUDIT_EVENT)
 }
 BASE = "/fhir/R4"
 
@@ -104,7 +105,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                     "The mCSD directory (Organization, Location, OrganizationAffiliation, "
                     "Practitioner, PractitionerRole, HealthcareService), Patient, the clinical "
                     "workflow (ServiceRequest, Task, Communication, DocumentReference, Binary, "
-                    "Encounter) and AuditEvent. String searches ignore diacritics and case."
+                    "Encounter, Observation) and AuditEvent. String searches ignore diacritics and case."
                 ),
                 "security": {
                     "service": [

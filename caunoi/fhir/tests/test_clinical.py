@@ -143,10 +143,13 @@ def test_another_stations_worker_sees_none_of_it(case):
         f"Binary/{consult.attachments.get().public_id}",
         f"Encounter/{case['session'].public_id}",
         f"ServiceRequest/{case['referral'].public_id}",
+        f"Observation/{consult.public_id}-spo2",
     ):
         assert get(other, path, status=404)["resourceType"] == "OperationOutcome"
-    for kind in ("ServiceRequest", "Task", "Communication", "DocumentReference", "Encounter"):
+    kinds = ("ServiceRequest", "Task", "Communication", "DocumentReference", "Encounter")
+    for kind in (*kinds, "Observation"):
         assert matches(get(other, kind, {"patient": str(case["patient"].public_id)})) == []
+        assert get(other, f"{kind}/_history", {"_since": "2001-01-01"}).get("entry", []) == []
 
 
 def test_a_hospital_system_reads_its_incoming_referrals_and_moves_their_tasks(case, receiver):
@@ -520,6 +523,12 @@ def test_each_clinical_search_parameter_finds_its_rows_and_only_them(case, worke
         ("Encounter", session.public_id, "status", "planned", "finished"),
         ("Encounter", session.public_id, "class", "VR", "AMB"),
         ("Encounter", session.public_id, "date", f"ge{today}", f"lt{today}"),
+        ("Observation", f"{consult.public_id}-spo2", "patient", str(patient.public_id), "x"),
+        ("Observation", f"{consult.public_id}-spo2", "based-on", str(consult.public_id), "x"),
+        ("Observation", f"{consult.public_id}-spo2", "code", "http://loinc.org|59408-5", "8310-5"),
+        ("Observation", f"{consult.public_id}-spo2", "category", "vital-signs", "exam"),
+        ("Observation", f"{consult.public_id}-examination", "category", "exam", "vital-signs"),
+        ("Observation", f"{consult.public_id}-spo2", "date", f"ge{today}", f"lt{today}"),
     ]
     listed = {
         (r["type"], p["name"])
@@ -532,7 +541,14 @@ def test_each_clinical_search_parameter_finds_its_rows_and_only_them(case, worke
         assert str(ident) in found, (kind, param, hit)
         missed = [r["id"] for r in matches(get(client, kind, {param: miss, "_count": "100"}))]
         assert str(ident) not in missed, (kind, param, miss)
-    clinical = {"ServiceRequest", "Task", "Communication", "DocumentReference", "Encounter"}
+    clinical = {
+        "ServiceRequest",
+        "Task",
+        "Communication",
+        "DocumentReference",
+        "Encounter",
+        "Observation",
+    }
     covered = {(kind, param) for kind, _i, param, _h, _m in cases}
     not_tested = {(k, p) for k, p in listed if k in clinical} - covered
     # _id and _lastUpdated work the same way for every type (test_fhir.py); the rest is here.

@@ -128,7 +128,7 @@ def test_the_capability_statement_lists_exactly_what_works(fhir, worker):
             client.get(name, {"_revinclude": include, "_count": "2"})
     # From the routes to the statement: the types served are the types listed, nothing else.
     assert set(listed) == set(RESOURCES)
-    unlisted = client.get("Observation", status=404)
+    unlisted = client.get("MedicationRequest", status=404)
     assert unlisted["issue"][0]["code"] == "not-supported"
     names = {
         pattern.name
