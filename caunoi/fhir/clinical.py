@@ -32,7 +32,12 @@ from caunoi.audit.origin import AuditOrigin
 from caunoi.consults.access import visible_consultations
 from caunoi.consults.models import Attachment, Consultation, Message
 from caunoi.consults.models import Status as ConsultStatus
-from caunoi.consults.services import ConsultationInput, consultation_claim, consultation_submit
+from caunoi.consults.services import (
+    ConsultationInput,
+    consultation_claim,
+    consultation_submit,
+    message_post,
+)
 from caunoi.fhir.directory import (
     CAUNOI,
     PLATFORM_ID,
@@ -612,6 +617,70 @@ def _ask_consultation(
     return consult_request(consultations(user).get(pk=consultation.pk)), created
 
 
+def create_communication(
+    body: dict[str, Any], user: User, *, criteria: str, origin: AuditOrigin
+) -> tuple[dict[str, Any], bool]:
+    """A message written in a consultation's thread (``basedOn`` its ServiceRequest; a reply
+    when ``inResponseTo`` names a message of the same thread), through the consults app's
+    ``message_post`` — who may write there, the first response of the hub, the notifications.
+    Text only (``payload.contentString``): files are attached on the platform. An identifier
+    under ``…/sid/client-id`` makes it idempotent."""
+    if criteria:
+        raise FhirError(400, "not-supported", _("Communication takes no If-None-Exist here."))
+    based = body.get("basedOn") or [None]
+    consultation = get_or_fhir_404(
+        consultations(user),
+        _reference(
+            based[0] if isinstance(based, list) else None, "ServiceRequest", "Communication.basedOn"
+        ),
+        "ServiceRequest",
+    )
+    parent = None
+    replies = body.get("inResponseTo") or []
+    if not isinstance(replies, list):
+        raise FhirError(400, "structure", _("%(what)s must be a list.") % {"what": "inResponseTo"})
+    if replies:
+        ident = _reference(replies[0], "Communication", "Communication.inResponseTo")
+        parent = _row(Message.objects.filter(consultation=consultation), ident)
+        if parent is None:
+            raise FhirError(
+                422,
+                "processing",
+                _("The message it answers is not in this consultation."),
+                "Communication.inResponseTo",
+            )
+    payload = body.get("payload") or []
+    if not isinstance(payload, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("contentString"), str) for p in payload
+    ):
+        raise FhirError(
+            422,
+            "processing",
+            _("Write the message as payload.contentString; files are attached on the platform."),
+            "Communication.payload",
+        )
+    try:
+        message, created = message_post(
+            consultation=consultation,
+            actor=user,
+            body="\n\n".join(p["contentString"] for p in payload),
+            parent=parent,
+            client_id=_client_id(body) if _has_client_id(body) else None,
+            origin=origin,
+        )
+    except ValidationError as exc:
+        raise FhirError(422, "processing", " ".join(exc.messages)) from exc
+    except PermissionDenied as exc:
+        raise FhirError(403, "forbidden", str(exc) or _("You cannot do this.")) from exc
+    return message_communication(messages(user).get(pk=message.pk)), created
+
+
+def _has_client_id(body: dict[str, Any]) -> bool:
+    return any(
+        isinstance(i, dict) and i.get("system") == CLIENT_ID for i in body.get("identifier") or []
+    )
+
+
 def get_or_fhir_404(qs: QuerySet[Any], ident: str, kind: str) -> Any:
     row = _row(qs, ident)
     if row is None:
@@ -934,7 +1003,8 @@ COMMUNICATION = ResourceType(
         Param("sender", "reference", "The Practitioner who wrote it."),
         Param("sent", "date", "When it was sent (with prefixes)."),
     ),
-    interactions=HISTORY_INTERACTIONS,
+    interactions=(*HISTORY_INTERACTIONS, "create"),
+    create=create_communication,
 )
 
 DOCUMENT_REFERENCE = ResourceType(

@@ -632,3 +632,68 @@ def test_a_thread_of_replies_costs_the_same_queries_as_one_message(case, worker)
     four = cost()
     assert (one[0], four[0]) == (1, 4)
     assert four[1] == one[1], (one, four)
+
+
+def test_a_specialist_answers_in_the_thread_with_a_communication(case, specialist):
+    from caunoi.consults.models import Message
+
+    client = client_of(specialist)
+    consult, question = case["consult"], case["message"]
+    key = str(uuid.uuid4())
+    body = {
+        "resourceType": "Communication",
+        "identifier": [{"system": "https://fhir.caunoi.vn/sid/client-id", "value": key}],
+        "status": "completed",
+        "basedOn": [{"reference": f"ServiceRequest/{consult.public_id}"}],
+        "inResponseTo": [{"reference": f"Communication/{question.public_id}"}],
+        "payload": [{"contentString": "Cho làm công thức máu, theo dõi nhiệt độ."}],
+    }
+    made = client.post(f"{BASE}/Communication", json.dumps(body), content_type=FHIR)
+    assert made.status_code == 201, made.content
+    written = Message.objects.get(public_id=made.json()["id"])
+    assert (written.author, written.parent, written.body) == (
+        specialist,
+        question,
+        "Cho làm công thức máu, theo dõi nhiệt độ.",
+    )
+    assert made.json()["inResponseTo"][0]["reference"] == f"Communication/{question.public_id}"
+    consult.refresh_from_db()
+    assert consult.first_response_at is not None  # the hub has answered: the clock stops
+    again = client.post(f"{BASE}/Communication", json.dumps(body), content_type=FHIR)
+    assert (again.status_code, again.json()["id"]) == (200, made.json()["id"])
+    thread = matches(get(client, "Communication", {"based-on": str(consult.public_id)}))
+    assert [m["id"] for m in thread] == [str(question.public_id), made.json()["id"]]
+    assert_valid(made.json(), again.json())
+    before = Message.objects.count()
+    other_consult = uuid.uuid4()
+    for broken, status in (
+        ({**body, "identifier": [], "payload": []}, 422),  # nothing written
+        ({**body, "identifier": [], "payload": [{"contentAttachment": {"url": "x"}}]}, 422),
+        (
+            {
+                **body,
+                "identifier": [],
+                "inResponseTo": [{"reference": f"Communication/{uuid.uuid4()}"}],
+            },
+            422,
+        ),
+        (
+            {
+                **body,
+                "identifier": [],
+                "basedOn": [{"reference": f"ServiceRequest/{other_consult}"}],
+            },
+            404,
+        ),
+        ({**body, "identifier": [], "basedOn": []}, 422),
+    ):
+        answer = client.post(f"{BASE}/Communication", json.dumps(broken), content_type=FHIR)
+        assert answer.status_code == status, answer.content
+        assert answer.json()["resourceType"] == "OperationOutcome"
+    # Another station's worker cannot write in the thread: it is not there for them.
+    outsider = client_of(User.objects.get(username="worker.other"))
+    refused = outsider.post(
+        f"{BASE}/Communication", json.dumps({**body, "identifier": []}), content_type=FHIR
+    )
+    assert refused.status_code == 404
+    assert Message.objects.count() == before
