@@ -27,7 +27,6 @@ django.setup()
 
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from fhir import targets  # type: ignore[import-not-found]
 
 from caunoi.accounts.models import User
@@ -36,10 +35,19 @@ from caunoi.accounts.services import api_token_create
 REPEAT = int(os.environ.get("BENCH_REPEAT", "50"))
 
 
+def _counter(queries: list[str]):  # type: ignore[no-untyped-def]
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    return count
+
+
 def main() -> None:
     worker = User.objects.get(username=os.environ.get("BENCH_USER", "worker"))
     _row, token = api_token_create(user=worker, name="fhir profile", actor=worker)
     t = targets(worker)
+    only = os.environ.get("BENCH_ONLY", "")
     paths = [
         "/fhir/R4/Organization?name=tram%20y%20te&_count=20",
         f"/fhir/R4/PractitionerRole?organization=Organization/{t['hub']}"
@@ -55,12 +63,14 @@ def main() -> None:
         f"/fhir/R4/ServiceRequest/{t['consult']}",
         f"/fhir/R4/Observation?based-on=ServiceRequest/{t['consult']}",
     ]
+    paths = [p for p in paths if only in p]
     client = Client(headers={"Authorization": f"Bearer {token}"}, SERVER_NAME="localhost")
     profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     print("| request | app CPU ms | wall ms | queries |\n|---|---|---|---|")
     for path in paths:
         assert client.get(path).status_code == 200, path  # warm
-        with CaptureQueriesContext(connection) as queries:
+        queries: list[str] = []
+        with connection.execute_wrapper(_counter(queries)):
             client.get(path)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         if profile:
@@ -71,9 +81,12 @@ def main() -> None:
             profile.disable()
         cpu = (time.process_time() - cpu0) * 1000 / REPEAT
         wall = (time.perf_counter() - wall0) * 1000 / REPEAT
-        print(f"| {path.removeprefix('/fhir/R4/')[:70]} | {cpu:.1f} | {wall:.1f} | {len(queries)} |")
+        print(
+            f"| {path.removeprefix('/fhir/R4/')[:70]} | {cpu:.1f} | {wall:.1f} | {len(queries)} |"
+        )
     if profile:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        stats = pstats.Stats(profile)
+        stats.sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(45)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,18 @@ def _filled(item: Item) -> Q:
     return q
 
 
+_CACHE = "_fhir_observation_consultations"
+
+
 def _rows(item: Item) -> Any:
     def rows(user: User) -> QuerySet[Consultation]:
-        return consultations(user).filter(_filled(item))
+        # The consultations the caller may open, built once per request for the eleven
+        # sources (the user object lives as long as the request, as ``user_scope``'s cache).
+        visible: QuerySet[Consultation] | None = getattr(user, _CACHE, None)
+        if visible is None:
+            visible = consultations(user)
+            setattr(user, _CACHE, visible)
+        return visible.filter(_filled(item))
 
     return rows
 

@@ -365,7 +365,12 @@ def _paginate(
     else:
         # The table's largest key (an index's last entry), not the visible rows': the
         # caller's filter applies anyway, and this costs nothing at any size.
-        bounds = [qs.model._default_manager.aggregate(m=Max("pk"))["m"] or 0 for qs in querysets]
+        # Once per table (Observation's eleven sources are one table).
+        largest: dict[type[Model], int] = {}
+        for model in (qs.model for qs in querysets):
+            if model not in largest:
+                largest[model] = model._default_manager.aggregate(m=Max("pk"))["m"] or 0
+        bounds = [largest[qs.model] for qs in querysets]
         position, after = 0, 0
     matching = [
         _distinct_if_needed(qs.filter(q, pk__lte=bound), q) if q is not None else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from caunoi.accounts.models import User
@@ -32,14 +32,61 @@ from caunoi.audit.services import audit_record
 
 @dataclass
 class ReadLog:
-    """The patient data one request has read so far: primary keys per (model, path)."""
+    """The patient data one request has read so far: primary keys per (model, path) still to
+    be resolved to their patients, and what is already known — the patients read (public id →
+    name) and the other objects (label → public ids) — from rows fetched with their patient."""
 
     purposes: set[str] = field(default_factory=set)
     rows: dict[tuple[type[models.Model], str], set[Any]] = field(default_factory=dict)
+    patients: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, set[str]] = field(default_factory=dict)
 
     def note(self, model: type[models.Model], path: str, purpose: str, pks: list[Any]) -> None:
         self.purposes.add(purpose)
         self.rows.setdefault((model, path), set()).update(pks)
+
+    def note_rows(self, rows: list[models.Model], path: str, purpose: str) -> None:
+        """Rows just fetched: those whose patient came with them (the patient itself, or one
+        joined by ``select_related``) are known at once; the others are resolved at the end
+        (``_resolve``), one query per model."""
+        self.purposes.add(purpose)
+        unresolved = []
+        for row in rows:
+            known = _patient_of(row, path)
+            if known is None:
+                unresolved.append(row.pk)
+                continue
+            patient, obj = known
+            self.patients[str(patient.public_id)] = patient.full_name
+            if path:
+                self.objects.setdefault(row._meta.label_lower, set()).add(str(obj))
+        if unresolved:
+            self.rows.setdefault((type(rows[0]), path), set()).update(unresolved)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.rows or self.patients)
+
+
+def _patient_of(row: models.Model, path: str) -> tuple[Any, Any] | None:
+    """The row's patient and the row's own public id, when both are in hand without a query
+    (the path's relations already loaded, the fields not deferred); else None."""
+    deferred = row.get_deferred_fields()
+    obj = None
+    if path:
+        if "public_id" in deferred or not hasattr(row, "public_id"):
+            return None
+        obj = row.public_id
+    current: Any = row
+    for hop in path.split("__") if path else ():
+        if hop not in current._state.fields_cache:
+            return None
+        current = current._state.fields_cache[hop]
+        if current is None:
+            return None
+    if {"public_id", "full_name"} & current.get_deferred_fields():
+        return None
+    return current, obj
 
 
 _current: ContextVar[ReadLog | None] = ContextVar("caunoi_patient_reads", default=None)
@@ -73,9 +120,11 @@ class PatientReadQuerySet[M: models.Model](models.QuerySet[M]):
         log = _current.get()
         if log is None:
             return
-        pks = [row.pk for row in self._result_cache or () if isinstance(row, models.Model)]
-        if pks:
-            log.note(self.model, self.patient_path, self._read_purpose, pks)
+        rows: list[models.Model] = [
+            row for row in self._result_cache or () if isinstance(row, models.Model)
+        ]
+        if rows:
+            log.note_rows(rows, self.patient_path, self._read_purpose)
 
 
 def reads_note(model: type[models.Model], pks: list[Any], *, purpose: str) -> None:
@@ -88,9 +137,10 @@ def reads_note(model: type[models.Model], pks: list[Any], *, purpose: str) -> No
 
 
 def _resolve(log: ReadLog) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The patients read (public id → name) and the other objects read, one query per model."""
-    patients: dict[str, str] = {}
-    objects: dict[str, list[str]] = {}
+    """The patients read (public id → name) and the other objects read: those known when
+    fetched, and the rest with one query per model."""
+    patients: dict[str, str] = dict(log.patients)
+    objects: dict[str, set[str]] = {label: set(ids) for label, ids in log.objects.items()}
     for (model, path), pks in log.rows.items():
         prefix = f"{path}__" if path else ""
         rows = model._default_manager.filter(pk__in=pks).values_list(
@@ -98,7 +148,7 @@ def _resolve(log: ReadLog) -> tuple[dict[str, str], dict[str, list[str]]]:
         )
         for object_id, patient_id, name in rows:
             if path:
-                objects.setdefault(model._meta.label_lower, []).append(str(object_id))
+                objects.setdefault(model._meta.label_lower, set()).add(str(object_id))
             if patient_id is not None:
                 patients[str(patient_id)] = name
     return patients, {label: sorted(ids) for label, ids in objects.items()}
@@ -113,22 +163,22 @@ def reads_record(
     if not patients:
         return
     single = next(iter(patients)) if len(patients) == 1 else ""
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            object_type="patients.patient",
-            object_id=single,
-            object_label=patients[single] if single else "",
-            purpose=", ".join(sorted(log.purposes)),
-            detail={
-                "patients": sorted(patients),
-                "objects": objects,
-                "view": origin.view,
-                "method": origin.method,
-            },
-            origin=origin,
-        )
+    # One INSERT: atomic by itself, so no transaction around it (two round trips fewer).
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="patients.patient",
+        object_id=single,
+        object_label=patients[single] if single else "",
+        purpose=", ".join(sorted(log.purposes)),
+        detail={
+            "patients": sorted(patients),
+            "objects": objects,
+            "view": origin.view,
+            "method": origin.method,
+        },
+        origin=origin,
+    )
 
 
 class PatientReadAuditMiddleware:
@@ -146,6 +196,6 @@ class PatientReadAuditMiddleware:
             response = self.get_response(request)
         finally:
             _current.reset(token)
-        if log.rows and 200 <= response.status_code < 300:
+        if not log.empty and 200 <= response.status_code < 300:
             reads_record(log, actor=getattr(request, "user", None), origin=origin_of(request))
         return response
