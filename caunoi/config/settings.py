@@ -465,6 +465,25 @@ TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 6 * 60 * 60, minimum=60)
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS needs TURN_SECRET (coturn's static-auth-secret).")
 
+# The SFU (caunoi/video/sfu.py): Janus's HTTP API as the server reaches it, and as browsers do
+# (default: the same); its token_auth_secret and its VideoRoom admin_key. Empty: every call is
+# a mesh.
+JANUS_URL = env_str("JANUS_URL", "")
+JANUS_PUBLIC_URL = env_str("JANUS_PUBLIC_URL", "")
+JANUS_TOKEN_SECRET = env_str("JANUS_TOKEN_SECRET", "")
+JANUS_ADMIN_KEY = env_str("JANUS_ADMIN_KEY", "")
+JANUS_TOKEN_TTL_SECONDS = env_int("JANUS_TOKEN_TTL_SECONDS", 4 * 60 * 60, minimum=60)
+JANUS_TIMEOUT_SECONDS = env_int("JANUS_TIMEOUT_SECONDS", 5, minimum=1)
+JANUS_ROOM_PUBLISHERS = env_int("JANUS_ROOM_PUBLISHERS", 12, minimum=1)
+JANUS_ROOM_BITRATE = env_int("JANUS_ROOM_BITRATE", 512_000, minimum=64_000)
+if JANUS_URL and not JANUS_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("JANUS_URL is Janus's HTTP API: http://… or https://….")
+if JANUS_URL and not (JANUS_TOKEN_SECRET and JANUS_ADMIN_KEY):
+    raise ImproperlyConfigured(
+        "JANUS_URL needs JANUS_TOKEN_SECRET (Janus's token_auth_secret) and JANUS_ADMIN_KEY "
+        "(its VideoRoom admin_key)."
+    )
+
 # --- Email --------------------------------------------------------------------------------------
 # Django 6.1's MAILERS. With no EMAIL_HOST, mail is printed on the console (the embedded
 # default); production points EMAIL_HOST at its SMTP relay.

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 from pydantic import ConfigDict
 
 from caunoi.accounts.api_auth import api_user
@@ -15,7 +16,8 @@ from caunoi.core.api import FieldErrors, NoFilters, no_filters
 from caunoi.video.access import access_video_session
 from caunoi.video.models import VideoSession
 from caunoi.video.selectors import session_joins, session_participants
-from caunoi.video.services import video_session_schedule
+from caunoi.video.services import session_mode, video_session_schedule, video_sfu_admit
+from caunoi.video.sfu import JanusError
 from caunoi.video.turn import ice_servers
 
 router = Router(tags=["video"])
@@ -79,6 +81,15 @@ class IceServerOut(Schema):
 
 class IceOut(Schema):
     ice_servers: list[IceServerOut]
+
+
+class SfuOut(Schema):
+    mode: str = Field(description="mesh (peer to peer) or sfu (through Janus)")
+    url: str | None = Field(None, description="Janus's API (sfu only)")
+    room: int | None = Field(None, description="The session's VideoRoom")
+    token: str | None = Field(None, description="Janus's signed token, for every request")
+    room_token: str | None = Field(None, description="The room's token, for joining it")
+    peer_id: int | None = Field(None, description="The id to join the room with")
 
 
 def session_out(s: VideoSession) -> dict[str, object]:
@@ -151,3 +162,29 @@ def get_ice_servers(
     invited participants."""
     session = access_video_session(request.user, session_id)
     return {"ice_servers": ice_servers(f"{session.public_id}:{api_user(request).public_id}")}
+
+
+@router.post(
+    "/video-sessions/{session_id}/sfu",
+    response=SfuOut,
+    summary="How this participant joins: mesh, or the SFU room with its tokens",
+)
+def post_sfu(request: HttpRequest, session_id: UUID) -> dict[str, object]:
+    """Opens the session's room on the SFU (or adds this participant to it) and hands out the
+    participant's tokens; only to invited participants (others: 404), only while the session
+    can be joined. A session of a few people is a mesh: ``{"mode": "mesh"}``."""
+    session = access_video_session(request.user, session_id)
+    try:
+        tokens = video_sfu_admit(session=session, user=api_user(request))
+    except (JanusError, OSError) as exc:
+        raise HttpError(503, _("The video server does not answer. Try again in a minute.")) from exc
+    if tokens is None:
+        return {"mode": session_mode(session)}
+    return {
+        "mode": "sfu",
+        "url": tokens.url,
+        "room": tokens.room,
+        "token": tokens.token,
+        "room_token": tokens.room_token,
+        "peer_id": tokens.peer_id,
+    }

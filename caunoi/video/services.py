@@ -3,6 +3,7 @@ removing a participant, ending with a conclusion. Atomic, audited, notifying aft
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Membership
 from caunoi.notifications.live import push
 from caunoi.notifications.services import notify
+from caunoi.video import sfu
 from caunoi.video.models import (
     MAX_PARTICIPANTS,
     SessionStatus,
@@ -30,6 +32,12 @@ from caunoi.video.models import (
     VideoParticipant,
     VideoSession,
 )
+
+logger = logging.getLogger(__name__)
+
+# A session with more people than this runs through the SFU (when one is configured): in a mesh
+# each sends to each, which a commune station's uplink cannot do beyond a few.
+SFU_ABOVE = 4
 
 
 def room_group(session: VideoSession) -> str:
@@ -224,13 +232,14 @@ def video_participant_remove(
             {"user": [_("The host cannot remove themselves; end the session instead.")]}
         )
     with transaction.atomic():
-        changed = (
-            VideoParticipant.objects.active()
-            .filter(session=session, user=user)
-            .update(removed_at=timezone.now())
+        removed = list(
+            VideoParticipant.objects.active().select_for_update().filter(session=session, user=user)
         )
-        if not changed:
+        if not removed:
             return False
+        VideoParticipant.objects.filter(pk__in=[p.pk for p in removed]).update(
+            removed_at=timezone.now()
+        )
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
@@ -242,7 +251,51 @@ def video_participant_remove(
         _release_guests(session, actor, [user], origin)
         group, target = room_group(session), str(user.pk)
         transaction.on_commit(lambda: push(group, {"type": "removed", "user": target}))
+        if sfu.enabled():
+            transaction.on_commit(lambda: _sfu_remove(session, removed))
     return True
+
+
+def _sfu_remove(session: VideoSession, removed: list[VideoParticipant]) -> None:
+    """After the removal commits: out of the SFU's room too. Should Janus not answer, the room
+    is closed instead (everyone still invited reopens it on joining, without the removed
+    person's token); should that fail too, the room ends with Janus's session timeout."""
+    try:
+        for participant in removed:
+            sfu.room_remove(session, participant)
+    except (sfu.JanusError, OSError):
+        logger.exception("SFU: removal from room of session %s failed; closing it", session.pk)
+        _sfu_close(session)
+
+
+def _sfu_close(session: VideoSession) -> None:
+    try:
+        sfu.room_close(session)
+    except (sfu.JanusError, OSError):
+        logger.exception("SFU: closing the room of session %s failed", session.pk)
+
+
+def session_mode(session: VideoSession) -> str:
+    """ "sfu" when the session runs through the SFU, else "mesh" (peer to peer)."""
+    if not sfu.enabled():
+        return "mesh"
+    invited = VideoParticipant.objects.active().filter(session=session).count()
+    return "sfu" if invited > SFU_ABOVE else "mesh"
+
+
+def video_sfu_admit(*, session: VideoSession, user: User) -> sfu.ParticipantTokens | None:
+    """An invited participant about to join: their tokens for the session's SFU room, the room
+    opened (or their token added to it) first. None when the session is a mesh."""
+    if not session.is_joinable:
+        raise ValidationError(_("This session has ended."))
+    participant = VideoParticipant.objects.active().filter(session=session, user=user).first()
+    if participant is None:
+        raise PermissionDenied(_("You are not invited to this session."))
+    if session_mode(session) != "sfu":
+        return None
+    participant.session = session
+    sfu.room_open(session, [participant])
+    return sfu.participant_tokens(participant)
 
 
 def video_session_end(
@@ -272,6 +325,8 @@ def video_session_end(
         _release_guests(s, actor, None, origin)
         group = room_group(s)
         transaction.on_commit(lambda: push(group, {"type": "ended"}))
+        if sfu.enabled():
+            transaction.on_commit(lambda: _sfu_close(s))
     return s
 
 

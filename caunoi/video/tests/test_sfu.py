@@ -1,0 +1,255 @@
+"""Sessions of more than four people run through a real Janus (``janus_server``, started by the
+tests): the room is created with its secret kept on the server and admits only the invited
+participants' tokens; a forged or expired signed token is refused by Janus itself; a removed
+participant is kicked and cannot come back; the end of the session destroys the room; a call of
+a few people stays a mesh and opens no room."""
+
+import contextlib
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.translation import gettext, override
+
+from caunoi.accounts.models import User
+from caunoi.video import sfu
+from caunoi.video.models import VideoParticipant
+from caunoi.video.services import (
+    video_participant_remove,
+    video_session_end,
+    video_session_schedule,
+)
+from caunoi.video.tests.janus_server import JanusServer, start_janus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def janus_server() -> Iterator[JanusServer]:
+    server = start_janus()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def janus(janus_server, settings):
+    settings.JANUS_URL = janus_server.url
+    settings.JANUS_TOKEN_SECRET = janus_server.token_secret
+    settings.JANUS_ADMIN_KEY = janus_server.admin_key
+    return janus_server
+
+
+def _colleagues(specialist, n):
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__role__in=["specialist", "clinician", "coordinator", "worker"],
+            memberships__facility__isnull=False,
+        )
+        .exclude(pk=specialist.pk)
+        .distinct()
+        .order_by("pk")[:n]
+    )
+
+
+@pytest.fixture
+def conference(specialist):
+    return video_session_schedule(
+        actor=specialist,
+        title="Hội chẩn liên viện: ca khó tuần này",
+        scheduled_at=timezone.now(),
+        participants=_colleagues(specialist, 5),
+    )
+
+
+def _admit(api_client, user, session, status=200):
+    answer = api_client(user).post(f"/api/video-sessions/{session.public_id}/sfu")
+    assert answer.status_code == status, answer.content
+    return answer.json()
+
+
+def _join(url: str, token: str, room: int, room_token: str, peer: int, stay=None) -> dict:
+    """Join the room as a participant's browser would (a publisher, before sending media):
+    Janus's first event on the handle. With ``stay`` (an ExitStack) the participant stays
+    connected until it closes; otherwise they leave at once."""
+    with contextlib.ExitStack() as own:
+        client = (stay or own).enter_context(sfu.Janus(url=url, token=token))
+        client._post(
+            f"{client.url}/{client.session}/{client.handle}",
+            {
+                "janus": "message",
+                "body": {
+                    "request": "join",
+                    "ptype": "publisher",
+                    "room": room,
+                    "id": peer,
+                    "display": "test",
+                    "token": room_token,
+                },
+            },
+        )
+        query = urllib.parse.urlencode({"maxev": 1, "token": token})
+        with urllib.request.urlopen(f"{client.url}/{client.session}?{query}", timeout=10) as r:  # noqa: S310
+            event = json.loads(r.read())
+        return event["plugindata"]["data"]
+
+
+def test_a_conference_runs_through_janus_for_its_invited_people_only(
+    janus, conference, specialist, api_client, outsider
+):
+    tokens = _admit(api_client, specialist, conference)
+    assert tokens["mode"] == "sfu"
+    assert tokens["room"] == sfu.room_id(conference)
+    assert tokens["room"] < 2**53  # exact in the browser's numbers
+    # The room exists in Janus, private, and its secret never left the server.
+    assert sfu.room_secret(conference) not in json.dumps(tokens)
+    with sfu.Janus() as server:
+        assert server.request({"request": "exists", "room": tokens["room"]})["exists"] is True
+        listed = server.request({"request": "list"})["list"]
+        assert tokens["room"] not in [r["room"] for r in listed]  # private: not listed
+        # Destroying needs the room's secret.
+        with pytest.raises(sfu.JanusError) as refused:
+            server.request({"request": "destroy", "room": tokens["room"], "secret": "guess"})
+        assert refused.value.code == 433
+    stay = contextlib.ExitStack()
+    joined = _join(
+        tokens["url"],
+        tokens["token"],
+        tokens["room"],
+        tokens["room_token"],
+        tokens["peer_id"],
+        stay,
+    )
+    assert joined["videoroom"] == "joined"
+    assert joined["id"] == tokens["peer_id"]
+    # A second participant is admitted too; the first one's tokens are theirs alone.
+    guest = VideoParticipant.objects.filter(session=conference, is_host=False)[0].user
+    theirs = _admit(api_client, guest, conference)
+    assert theirs["room_token"] != tokens["room_token"]
+    assert theirs["peer_id"] != tokens["peer_id"]
+    assert (
+        _join(
+            theirs["url"],
+            theirs["token"],
+            theirs["room"],
+            theirs["room_token"],
+            theirs["peer_id"],
+            stay,
+        )["videoroom"]
+        == "joined"
+    )
+    # Someone not invited gets nothing from the platform (404), and a made-up room token is
+    # refused by the room.
+    _admit(api_client, outsider, conference, status=404)
+    refused_join = _join(tokens["url"], tokens["token"], tokens["room"], "made-up", 12345)
+    assert refused_join["error_code"] == 433
+    with stay:
+        in_room = {p["id"] for p in sfu.room_participants(conference)}
+        assert in_room == {tokens["peer_id"], theirs["peer_id"]}
+
+
+def test_a_forged_or_expired_janus_token_is_refused_by_janus(
+    janus, conference, specialist, api_client
+):
+    tokens = _admit(api_client, specialist, conference)
+    expiry_and_scope, _signature = tokens["token"].split(":")
+    for bad in (
+        f"{expiry_and_scope}:AAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # a signature not made with the secret
+        sfu.signed_token(-5),  # expired five seconds ago
+        "",
+    ):
+        with pytest.raises(sfu.JanusError) as refused:
+            _join(tokens["url"], bad, tokens["room"], tokens["room_token"], tokens["peer_id"])
+        assert refused.value.code == 403
+
+
+def test_a_removed_participant_is_kicked_and_cannot_come_back(
+    janus, conference, specialist, api_client, django_capture_on_commit_callbacks
+):
+    guest = VideoParticipant.objects.filter(session=conference, is_host=False)[0].user
+    theirs = _admit(api_client, guest, conference)
+    with sfu.Janus(url=theirs["url"], token=theirs["token"]) as browser:
+        browser._post(
+            f"{browser.url}/{browser.session}/{browser.handle}",
+            {
+                "janus": "message",
+                "body": {
+                    "request": "join",
+                    "ptype": "publisher",
+                    "room": theirs["room"],
+                    "id": theirs["peer_id"],
+                    "token": theirs["room_token"],
+                },
+            },
+        )
+        query = urllib.parse.urlencode({"maxev": 1, "token": theirs["token"]})
+        poll = f"{browser.url}/{browser.session}?{query}"
+        with urllib.request.urlopen(poll, timeout=10) as r:  # noqa: S310
+            assert json.loads(r.read())["plugindata"]["data"]["videoroom"] == "joined"
+        with django_capture_on_commit_callbacks(execute=True):
+            assert video_participant_remove(session=conference, actor=specialist, user=guest)
+        with urllib.request.urlopen(poll, timeout=10) as r:  # noqa: S310
+            told = json.loads(r.read())["plugindata"]["data"]
+        assert (told.get("leaving"), told.get("reason")) == ("ok", "kicked")
+    assert theirs["peer_id"] not in {p["id"] for p in sfu.room_participants(conference)}
+    # Their room token is off the list: joining again is refused, and the platform says 404.
+    again = _join(
+        theirs["url"], theirs["token"], theirs["room"], theirs["room_token"], theirs["peer_id"]
+    )
+    assert again["error_code"] == 433
+    _admit(api_client, guest, conference, status=404)
+
+
+def test_ending_the_session_destroys_the_room(
+    janus, conference, specialist, api_client, django_capture_on_commit_callbacks
+):
+    tokens = _admit(api_client, specialist, conference)
+    with django_capture_on_commit_callbacks(execute=True):
+        video_session_end(
+            session=conference, actor=specialist, conclusion="Thống nhất hướng xử trí."
+        )
+    with sfu.Janus() as server:
+        assert server.request({"request": "exists", "room": tokens["room"]})["exists"] is False
+    answer = api_client(specialist).post(f"/api/video-sessions/{conference.public_id}/sfu")
+    assert answer.status_code == 422
+    with override("vi"):
+        assert answer.json()["errors"][0]["message"] == gettext("This session has ended.")
+
+
+def test_a_call_of_a_few_people_stays_a_mesh(janus, specialist, worker, api_client):
+    call = video_session_schedule(
+        actor=specialist,
+        title="Gọi nhanh",
+        scheduled_at=timezone.now() + timedelta(minutes=1),
+        participants=[worker],
+    )
+    assert _admit(api_client, worker, call) == {
+        "mode": "mesh",
+        "url": None,
+        "room": None,
+        "token": None,
+        "room_token": None,
+        "peer_id": None,
+    }
+    with sfu.Janus() as server:
+        assert server.request({"request": "exists", "room": sfu.room_id(call)})["exists"] is False
+
+
+def test_without_janus_every_session_is_a_mesh(settings, conference, specialist, api_client):
+    settings.JANUS_URL = ""
+    assert _admit(api_client, specialist, conference)["mode"] == "mesh"
+
+
+def test_janus_not_answering_is_a_clear_503(settings, conference, specialist, api_client):
+    from caunoi.video.tests.janus_server import free_port
+
+    settings.JANUS_URL = f"http://127.0.0.1:{free_port()}/janus"
+    settings.JANUS_TOKEN_SECRET = "x"
+    settings.JANUS_ADMIN_KEY = "y"
+    answer = api_client(specialist).post(f"/api/video-sessions/{conference.public_id}/sfu")
+    assert answer.status_code == 503
+    assert "video" in answer.json()["message"].lower()
