@@ -476,6 +476,8 @@ JANUS_TOKEN_TTL_SECONDS = env_int("JANUS_TOKEN_TTL_SECONDS", 4 * 60 * 60, minimu
 JANUS_TIMEOUT_SECONDS = env_int("JANUS_TIMEOUT_SECONDS", 5, minimum=1)
 JANUS_ROOM_PUBLISHERS = env_int("JANUS_ROOM_PUBLISHERS", 12, minimum=1)
 JANUS_ROOM_BITRATE = env_int("JANUS_ROOM_BITRATE", 512_000, minimum=64_000)
+# The password Janus's HTTP event handler sends (user "janus") to /video/janus/events/.
+JANUS_EVENTS_SECRET = env_str("JANUS_EVENTS_SECRET", "")
 if JANUS_URL and not JANUS_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("JANUS_URL is Janus's HTTP API: http://… or https://….")
 if JANUS_URL and not (JANUS_TOKEN_SECRET and JANUS_ADMIN_KEY):

@@ -59,6 +59,10 @@ class VideoSession(TimeStampedModel):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     conclusion = models.TextField(_("conclusion"), blank=True)
+    # Its room on the SFU once opened (video/sfu.py): how Janus's events find the session.
+    sfu_room = models.PositiveBigIntegerField(
+        _("SFU room"), null=True, blank=True, unique=True, editable=False
+    )
 
     objects = VideoSessionQuerySet.as_manager()
 

@@ -3,9 +3,10 @@ removing a participant, ending with a conclusion. Atomic, audited, notifying aft
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -294,8 +295,90 @@ def video_sfu_admit(*, session: VideoSession, user: User) -> sfu.ParticipantToke
     if session_mode(session) != "sfu":
         return None
     participant.session = session
-    sfu.room_open(session, [participant])
+    room = sfu.room_open(session, [participant])
+    if session.sfu_room != room:
+        VideoSession.objects.filter(pk=session.pk).update(sfu_room=room)
+        session.sfu_room = room
     return sfu.participant_tokens(participant)
+
+
+def _moment(event: dict[str, object]) -> datetime:
+    """An event's time (Janus gives microseconds since the epoch), else now."""
+    stamp = event.get("timestamp")
+    if isinstance(stamp, int) and stamp > 0:
+        return datetime.fromtimestamp(stamp / 1_000_000, tz=UTC)
+    return timezone.now()
+
+
+def video_sfu_events(events: list[dict[str, object]]) -> int:
+    """Janus's events (its HTTP event handler, batched): a participant joining the room opens a
+    join row — the attendance of the session record, as a mesh join does — and leaving or being
+    kicked closes it. A join with a room token that is not an invited participant's, or with
+    another id than the one issued with it, is kicked at once. Each event is applied at most
+    once (Janus retries a batch it could not deliver). Answers how many were applied."""
+    applied = 0
+    for event in events:
+        body = event.get("event")
+        if event.get("type") != 64 or not isinstance(body, dict):
+            continue
+        if body.get("plugin") != sfu.VIDEOROOM or not isinstance(body.get("data"), dict):
+            continue
+        data: dict[str, object] = body["data"]
+        room, janus_id = data.get("room"), data.get("id")
+        if not isinstance(room, int) or not isinstance(janus_id, int):
+            continue
+        session = VideoSession.objects.filter(sfu_room=room).first()
+        if session is None:
+            continue
+        kind = data.get("event")
+        if kind == "joined":
+            applied += _sfu_joined(session, janus_id, str(data.get("token") or ""), _moment(event))
+        elif kind in ("leaving", "kicked"):
+            applied += VideoJoin.objects.filter(
+                session=session, channel_name=f"janus:{janus_id}", left_at__isnull=True
+            ).update(left_at=_moment(event))
+    return applied
+
+
+def _sfu_joined(session: VideoSession, janus_id: int, token: str, at: datetime) -> int:
+    participant = next(
+        (
+            p
+            for p in VideoParticipant.objects.active()
+            .filter(session=session)
+            .select_related("user")
+            if hmac.compare_digest(sfu.room_token(p), token)
+        ),
+        None,
+    )
+    if participant is None or sfu.peer_id(participant) != janus_id or not session.is_joinable:
+        logger.warning("SFU: kicking %s from session %s (not as issued)", janus_id, session.pk)
+        try:
+            sfu.room_kick(session, janus_id)
+        except (sfu.JanusError, OSError):
+            logger.exception("SFU: kick failed; closing the room of session %s", session.pk)
+            _sfu_close(session)
+        return 0
+    channel = f"janus:{janus_id}"
+    with transaction.atomic():
+        s = VideoSession.objects.select_for_update().get(pk=session.pk)
+        if VideoJoin.objects.filter(session=s, channel_name=channel, left_at__isnull=True).exists():
+            return 0  # delivered twice
+        if s.status == SessionStatus.SCHEDULED:
+            s.status = SessionStatus.LIVE
+            s.started_at = at
+            s.save(update_fields=["status", "started_at", "updated_at"])
+        VideoJoin.objects.create(
+            session=s, user=participant.user, channel_name=channel, joined_at=at
+        )
+        audit_record(
+            actor=participant.user,
+            action=AuditAction.VIEW,
+            obj=s,
+            purpose="joined video session",
+            detail={"via": "sfu"},
+        )
+    return 1
 
 
 def video_session_end(

@@ -223,6 +223,23 @@ def room_remove(session: VideoSession, participant: VideoParticipant) -> None:
                 raise
 
 
+def room_kick(session: VideoSession, janus_id: int) -> None:
+    """Kick whoever joined the room as ``janus_id`` (gone already: no error)."""
+    with Janus() as janus:
+        try:
+            janus.request(
+                {
+                    "request": "kick",
+                    "room": room_id(session),
+                    "secret": room_secret(session),
+                    "id": janus_id,
+                }
+            )
+        except JanusError as exc:
+            if exc.code not in (NO_SUCH_ROOM, NO_SUCH_FEED):
+                raise
+
+
 def room_close(session: VideoSession) -> None:
     """Destroy the session's room (everyone in it is disconnected); no room is no error."""
     with Janus() as janus:

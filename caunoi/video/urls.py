@@ -6,6 +6,7 @@ app_name = "video"
 
 urlpatterns = [
     path("", views.session_list, name="list"),
+    path("janus/events/", views.janus_events, name="janus_events"),
     path("new/", views.session_new, name="new"),
     path("<uuid:public_id>/", views.room, name="room"),
     path("<uuid:public_id>/invite.ics", views.invite_ics, name="ics"),

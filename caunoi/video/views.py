@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import base64
+import hmac
+import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from caunoi.accounts.http import AuthedRequest
@@ -31,6 +36,7 @@ from caunoi.video.services import (
     video_participant_remove,
     video_session_end,
     video_session_schedule,
+    video_sfu_events,
 )
 
 
@@ -204,3 +210,28 @@ def end_session(request: AuthedRequest, session: VideoSession) -> str | None:
         origin=origin_of(request),
     )
     return _("Session ended.") if session.status == SessionStatus.ENDED else _("Session cancelled.")
+
+
+@csrf_exempt
+@require_POST
+def janus_events(request: HttpRequest) -> HttpResponse:
+    """Janus's HTTP event handler posts here (``libjanus_sampleevh``, basic authentication with
+    ``janus`` and ``JANUS_EVENTS_SECRET``): batches of events, of which the VideoRoom's joins and
+    leaves become the session record (``video_sfu_events``). Off (404) without the secret."""
+    secret = settings.JANUS_EVENTS_SECRET
+    if not secret:
+        raise Http404
+    expected = "Basic " + base64.b64encode(f"janus:{secret}".encode()).decode()
+    if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = 'Basic realm="janus events"'
+        return response
+    try:
+        events = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return HttpResponse(_("The body is not valid JSON."), status=400)
+    if isinstance(events, dict):
+        events = [events]  # Janus sends one event alone when it does not group them
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        return HttpResponse(_("The body is not a list of events."), status=400)
+    return JsonResponse({"applied": video_sfu_events(events)})

@@ -107,6 +107,8 @@ WRITES = {
     "api:create_programme", "api:create_kit", "programmes:step",
     # SMART Backend Services: a system client's token (audited as a token created).
     "fhir:token",
+    # Janus's events: joins and leaves of a session (audited as joins), no patient data.
+    "video:janus_events",
 }  # fmt: skip
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.

@@ -5,6 +5,7 @@ installs the package; the machine's own Janus service, if any, is never touched.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import secrets
@@ -12,12 +13,48 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
+
+
+class Recorder(http.server.ThreadingHTTPServer):
+    """Where Janus's HTTP event handler posts in the tests: every delivery kept as it came
+    (its Authorization header and body), for the test to hand to the platform's endpoint."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[str, bytes]] = []
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Record)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/events"
+
+    def take(self) -> list[tuple[str, bytes]]:
+        with self.lock:
+            taken, self.deliveries = self.deliveries, []
+        return taken
+
+
+class _Record(http.server.BaseHTTPRequestHandler):
+    server: Recorder
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.deliveries.append((self.headers.get("Authorization", ""), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 @dataclass
@@ -25,10 +62,27 @@ class JanusServer:
     url: str
     token_secret: str
     admin_key: str
+    events_secret: str
+    events: Recorder
     process: subprocess.Popen[bytes]
     folder: Path
 
+    def wait_for_events(
+        self, predicate: Callable[[list[dict]], bool], seconds: float = 10
+    ) -> list[tuple[str, bytes]]:
+        """The deliveries received until their events satisfy ``predicate``."""
+        taken: list[tuple[str, bytes]] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            taken += self.events.take()
+            events = [e for _auth, body in taken for e in _as_list(json.loads(body))]
+            if predicate(events):
+                return taken
+            time.sleep(0.05)
+        raise AssertionError(f"Janus did not send the events awaited; it sent {taken!r}")
+
     def stop(self) -> None:
+        self.events.shutdown()
         self.process.terminate()
         try:
             self.process.wait(10)
@@ -39,6 +93,10 @@ class JanusServer:
 
     def log(self) -> str:
         return (self.folder / "janus.log").read_text(errors="replace")[-4000:]
+
+
+def _as_list(body: object) -> list[dict]:
+    return body if isinstance(body, list) else [body]  # type: ignore[list-item]
 
 
 def free_port() -> int:
@@ -68,9 +126,13 @@ def start_janus() -> JanusServer:
         (folder / kind).mkdir()
         os.symlink(libraries / kind / name, folder / kind / name)
     (folder / "events").mkdir()
+    os.symlink(
+        libraries / "events" / "libjanus_sampleevh.so", folder / "events" / "libjanus_sampleevh.so"
+    )
     (folder / "loggers").mkdir()
     port, rtp = free_port(), 20000 + secrets.randbelow(200) * 100
     token_secret, admin_key = secrets.token_hex(16), secrets.token_hex(16)
+    events_secret, recorder = secrets.token_hex(16), Recorder()
     (folder / "janus.jcfg").write_text(
         f"""general: {{
 \tconfigs_folder = "{folder}"
@@ -90,6 +152,22 @@ media: {{
 nat: {{
 \tnice_debug = false
 \tice_enforce_list = "127.0.0.1"
+}}
+events: {{
+\tbroadcast = true
+\tstats_period = 5
+}}
+"""
+    )
+    (folder / "janus.eventhandler.sampleevh.jcfg").write_text(
+        f"""general: {{
+\tenabled = true
+\tevents = "plugins"
+\tgrouping = true
+\tjson = "plain"
+\tbackend = "{recorder.url}"
+\tbackend_user = "janus"
+\tbackend_pwd = "{events_secret}"
 }}
 """
     )
@@ -116,7 +194,15 @@ admin: {{
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = JanusServer(f"http://127.0.0.1:{port}/janus", token_secret, admin_key, process, folder)
+    server = JanusServer(
+        f"http://127.0.0.1:{port}/janus",
+        token_secret,
+        admin_key,
+        events_secret,
+        recorder,
+        process,
+        folder,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

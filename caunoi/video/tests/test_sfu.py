@@ -4,6 +4,7 @@ participants' tokens; a forged or expired signed token is refused by Janus itsel
 participant is kicked and cannot come back; the end of the session destroys the room; a call of
 a few people stays a mesh and opens no room."""
 
+import base64
 import contextlib
 import json
 import urllib.parse
@@ -253,3 +254,113 @@ def test_janus_not_answering_is_a_clear_503(settings, conference, specialist, ap
     answer = api_client(specialist).post(f"/api/video-sessions/{conference.public_id}/sfu")
     assert answer.status_code == 503
     assert "video" in answer.json()["message"].lower()
+
+
+def _deliver(client, deliveries):
+    """Hand Janus's deliveries to the platform's endpoint as Janus sent them (body and
+    Authorization header), as its event handler would post them there."""
+    for authorization, body in deliveries:
+        answer = client.post(
+            "/video/janus/events/",
+            body,
+            content_type="application/json",
+            headers={"Authorization": authorization},
+        )
+        assert answer.status_code == 200, answer.content
+
+
+def _has(kind):
+    return lambda events: any(
+        (e.get("event") or {}).get("data", {}).get("event") == kind for e in events
+    )
+
+
+def test_joins_and_leaves_reach_the_session_record_from_janus_events(
+    janus, conference, specialist, api_client, settings, client
+):
+    from caunoi.video.models import VideoJoin
+
+    settings.JANUS_EVENTS_SECRET = janus.events_secret
+    tokens = _admit(api_client, specialist, conference)
+    janus.events.take()
+    with contextlib.ExitStack() as stay:
+        _join(
+            tokens["url"],
+            tokens["token"],
+            tokens["room"],
+            tokens["room_token"],
+            tokens["peer_id"],
+            stay,
+        )
+        joined = janus.wait_for_events(_has("joined"))
+        _deliver(client, joined)
+        _deliver(client, joined)  # Janus delivers again when unsure: one join all the same
+        [row] = VideoJoin.objects.filter(session=conference)
+        assert (row.user, row.channel_name, row.left_at) == (
+            specialist,
+            f"janus:{tokens['peer_id']}",
+            None,
+        )
+        conference.refresh_from_db()
+        assert conference.status == "live"
+        assert conference.started_at == row.joined_at
+    left = janus.wait_for_events(_has("leaving"))
+    _deliver(client, left)
+    row.refresh_from_db()
+    assert row.left_at is not None
+    assert row.left_at > row.joined_at
+
+
+def test_a_join_not_as_issued_is_kicked_on_its_event(
+    janus, conference, specialist, api_client, settings, client
+):
+    from caunoi.video.models import VideoJoin
+
+    settings.JANUS_EVENTS_SECRET = janus.events_secret
+    tokens = _admit(api_client, specialist, conference)
+    janus.events.take()
+    with contextlib.ExitStack() as stay:
+        # The right room token, another id than the one issued with it: someone who copied
+        # a colleague's token, or a tampered page.
+        _join(tokens["url"], tokens["token"], tokens["room"], tokens["room_token"], 4242, stay)
+        assert 4242 in {p["id"] for p in sfu.room_participants(conference)}
+        _deliver(client, janus.wait_for_events(_has("joined")))
+        assert 4242 not in {p["id"] for p in sfu.room_participants(conference)}
+    assert not VideoJoin.objects.filter(session=conference).exists()
+
+
+def test_the_events_endpoint_takes_only_janus(janus, settings, client):
+    from caunoi.video.models import VideoJoin
+
+    url = "/video/janus/events/"
+    settings.JANUS_EVENTS_SECRET = ""
+    assert client.post(url, "[]", content_type="application/json").status_code == 404
+    settings.JANUS_EVENTS_SECRET = janus.events_secret
+    assert client.post(url, "[]", content_type="application/json").status_code == 401
+    wrong = "Basic " + base64.b64encode(b"janus:guess").decode()
+    answer = client.post(
+        url, "[]", content_type="application/json", headers={"Authorization": wrong}
+    )
+    assert answer.status_code == 401
+    right = "Basic " + base64.b64encode(f"janus:{janus.events_secret}".encode()).decode()
+    for body in ("{not json", "[1, 2]", '"text"'):
+        answer = client.post(
+            url, body, content_type="application/json", headers={"Authorization": right}
+        )
+        assert answer.status_code == 400, body
+    # Events of rooms that are not the platform's, or of other kinds, change nothing.
+    stray = [
+        {
+            "type": 64,
+            "event": {
+                "plugin": "janus.plugin.videoroom",
+                "data": {"event": "joined", "room": 1, "id": 2},
+            },
+        },
+        {"type": 1, "event": {"name": "created"}},
+    ]
+    answer = client.post(
+        url, json.dumps(stray), content_type="application/json", headers={"Authorization": right}
+    )
+    assert answer.json() == {"applied": 0}
+    assert not VideoJoin.objects.exists()
