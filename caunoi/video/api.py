@@ -30,7 +30,10 @@ class SessionIn(Schema):
     scheduled_at: datetime | None = Field(None, description="Omit to call now")
     duration_minutes: int = Field(30, ge=5, le=240)
     participants: list[UUID] = Field(
-        ..., min_length=1, max_length=5, description="User ids to invite"
+        ...,
+        min_length=1,
+        max_length=11,
+        description="User ids to invite (at most 5 without the SFU, 11 with it)",
     )
 
 

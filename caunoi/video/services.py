@@ -39,6 +39,12 @@ logger = logging.getLogger(__name__)
 # A session with more people than this runs through the SFU (when one is configured): in a mesh
 # each sends to each, which a commune station's uplink cannot do beyond a few.
 SFU_ABOVE = 4
+# With the SFU, a case conference of twelve sites; without it, the mesh's six.
+SFU_MAX_PARTICIPANTS = 12
+
+
+def max_participants() -> int:
+    return SFU_MAX_PARTICIPANTS if sfu.enabled() else MAX_PARTICIPANTS
 
 
 def room_group(session: VideoSession) -> str:
@@ -133,9 +139,9 @@ def video_session_schedule(
     errors: dict[str, list[str]] = {}
     if len(people) < 2:
         errors["participants"] = [_("Invite at least one other person.")]
-    if len(people) > MAX_PARTICIPANTS:
+    if len(people) > max_participants():
         errors["participants"] = [
-            _("A session holds at most %(limit)s people.") % {"limit": MAX_PARTICIPANTS}
+            _("A session holds at most %(limit)s people.") % {"limit": max_participants()}
         ]
     outsiders = [u for u in people.values() if u not in _clinical(people.values())]
     if outsiders:

@@ -27,6 +27,7 @@ import json
 import secrets
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Self
@@ -54,6 +55,12 @@ class JanusError(Exception):
 
 def enabled() -> bool:
     return bool(settings.JANUS_URL)
+
+
+def public_origin() -> str:
+    """The origin (scheme, host, port) browsers reach Janus's API at."""
+    parts = urllib.parse.urlsplit(settings.JANUS_PUBLIC_URL or settings.JANUS_URL)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def signed_token(ttl_seconds: int, *, now: float | None = None) -> str:

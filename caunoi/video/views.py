@@ -4,6 +4,7 @@ import base64
 import hmac
 import json
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,11 +29,14 @@ from caunoi.consults.models import Status
 from caunoi.core.access import get_or_404
 from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
+from caunoi.video import sfu
 from caunoi.video.access import access_video_session, is_host, visible_sessions
 from caunoi.video.calendar import session_ics
 from caunoi.video.forms import EndForm, ScheduleForm, invite_candidates
-from caunoi.video.models import MAX_PARTICIPANTS, SessionStatus, VideoSession
+from caunoi.video.models import SessionStatus, VideoSession
 from caunoi.video.services import (
+    max_participants,
+    session_mode,
     video_participant_remove,
     video_session_end,
     video_session_schedule,
@@ -122,7 +126,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "video/session_form.html",
-        {"form": form, "consult": consult, "max_participants": MAX_PARTICIPANTS},
+        {"form": form, "consult": consult, "max_participants": max_participants()},
     )
 
 
@@ -166,10 +170,21 @@ def room(request: AuthedRequest, public_id: str) -> HttpResponse:
         "end_form": EndForm(),
         "ends_at": session.scheduled_at + timedelta(minutes=session.duration_minutes),
         "duration_minutes": round((session.duration_seconds() or 0) / 60, 1),
-        "room_text": _room_text(),
+        "room_text": {**_room_text(), "me": request.user.full_name},
+        "mode": session_mode(session),
     }
     template = "video/room.html" if session.is_joinable else "video/record.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if context["mode"] == "sfu":
+        # The page talks to Janus's API: its origin joins the policy's connect-src (none when
+        # Janus is served under the site's own origin, as deploy/ does).
+        origin = sfu.public_origin()
+        policy: dict[str, Any] = settings.SECURE_CSP
+        config: dict[str, list[str]] = {k: list(v) for k, v in policy.items()}
+        if origin and origin not in config.get("connect-src", []):
+            config["connect-src"] = [*config.get("connect-src", []), origin]
+        response._csp_config = config  # type: ignore[attr-defined]
+    return response
 
 
 @login_required

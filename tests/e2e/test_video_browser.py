@@ -143,3 +143,62 @@ def test_the_invite_list_filters_by_name_facility_or_specialty_without_diacritic
     page.press("#invite-search", "Enter")
     assert _shown(page) == ["Lê Thị Hồng Nhung"]  # still the page, still filtered
     assert VideoSession.objects.count() == sessions_before
+
+
+@pytest.fixture(scope="module")
+def janus_server():
+    from caunoi.video.tests.janus_server import start_janus
+
+    server = start_janus()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def conference(committed_db, janus_server, settings):
+    settings.JANUS_URL = janus_server.url
+    settings.JANUS_TOKEN_SECRET = janus_server.token_secret
+    settings.JANUS_ADMIN_KEY = janus_server.admin_key
+    specialist = User.objects.get(username="specialist")
+    others = list(
+        User.objects.filter(
+            is_active=True,
+            memberships__role__in=["specialist", "clinician", "worker"],
+            memberships__facility__isnull=False,
+        )
+        .exclude(username__in=["specialist", "worker"])
+        .distinct()
+        .order_by("pk")[:3]
+    )
+    s = video_session_schedule(
+        actor=specialist,
+        title="Hội chẩn liên viện qua máy chủ video",
+        scheduled_at=timezone.now(),
+        participants=[User.objects.get(username="worker"), *others],
+    )
+    yield s
+    VideoSession.objects.filter(pk=s.pk).delete()
+
+
+def test_a_conference_of_five_goes_through_janus_and_both_browsers_see_frames(
+    new_page, sign_in, conference
+):
+    from caunoi.video import sfu
+
+    pages = {}
+    for username in ("specialist", "worker"):
+        page = new_page()
+        sign_in(page, username)
+        page.goto(conference.get_absolute_url())
+        assert page.locator("#room").get_attribute("data-mode") == "sfu"
+        pages[username] = page
+    for username, page in pages.items():
+        snap = _wait_connected(page, timeout=30)
+        assert len(snap["peers"]) == 1, username
+        assert snap["peers"][0]["peer"].startswith("sfu-")
+    # Both are in the session's room on Janus, with the ids the platform issued them.
+    in_room = {p["id"] for p in sfu.room_participants(conference)}
+    issued = {
+        sfu.peer_id(p) for p in conference.participants.active().filter(user__username__in=pages)
+    }
+    assert in_room == issued

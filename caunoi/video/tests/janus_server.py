@@ -151,7 +151,6 @@ media: {{
 }}
 nat: {{
 \tnice_debug = false
-\tice_enforce_list = "127.0.0.1"
 }}
 events: {{
 \tbroadcast = true

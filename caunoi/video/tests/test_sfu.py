@@ -364,3 +364,26 @@ def test_the_events_endpoint_takes_only_janus(janus, settings, client):
     )
     assert answer.json() == {"applied": 0}
     assert not VideoJoin.objects.exists()
+
+
+def test_with_janus_a_conference_holds_twelve_sites_and_without_it_six(janus, specialist, settings):
+    from django.core.exceptions import ValidationError
+
+    people = _colleagues(specialist, 12)
+    assert len(people) == 12
+
+    def schedule(n):
+        return video_session_schedule(
+            actor=specialist,
+            title="Hội chẩn liên viện",
+            scheduled_at=timezone.now() + timedelta(hours=1),
+            participants=people[:n],
+        )
+
+    assert schedule(11).participants.count() == 12  # the host and eleven
+    with pytest.raises(ValidationError, match="12"):
+        schedule(12)
+    settings.JANUS_URL = ""
+    assert schedule(5).participants.count() == 6
+    with pytest.raises(ValidationError, match="6"):
+        schedule(6)

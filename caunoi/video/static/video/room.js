@@ -1,5 +1,8 @@
 // The video room: a WebRTC mesh (each participant connects to each other one), signalled over
 // /ws/video/<id>/. Newcomers send the offers, so two peers never offer to each other at once.
+// A larger session (data-mode="sfu") goes through Janus instead (janus.js, loaded before this):
+// one upstream to the SFU, with simulcast, and one downstream per other participant; the
+// websocket then carries only the chat, the removal and the end.
 // Weak links: a light mode (audio + 320x240 video at <= 250 kbit/s) and audio only (<= 40
 // kbit/s), chosen by hand or suggested from getStats() (loss, round-trip time).
 (function () {
@@ -10,8 +13,10 @@
   var statusEl = document.getElementById("room-status");
   var videos = document.getElementById("videos");
   var localVideo = document.getElementById("local-video");
+  var sfuMode = root.getAttribute("data-mode") === "sfu" && !!window.Janus;
   var state = {
     ws: null, me: null, ice: [], local: new MediaStream(), camera: null, screen: null,
+    janus: null, publisher: null,
     peers: new Map(), mode: "normal", muted: false, cameraOff: false,
     joinedAt: 0, firstConnectedMs: null, weakSamples: 0, closed: false, retry: 1000
   };
@@ -166,7 +171,7 @@
   function closePeer(id) {
     var peer = state.peers.get(id);
     if (!peer) { return; }
-    peer.pc.close();
+    if (peer.handle) { peer.handle.detach(); } else { peer.pc.close(); }
     peer.tile.figure.remove();
     state.peers.delete(id);
     if (!state.peers.size) { say(T.waiting); }
@@ -227,6 +232,7 @@
   async function sample() {
     var worstRtt = 0, worstLoss = 0, kbps = 0;
     for (var peer of state.peers.values()) {
+      if (!peer.pc) { continue; }
       var report = await peer.pc.getStats();
       var now = { received: 0, lost: 0, sent: 0, at: performance.now(), rtt: 0, frames: 0 };
       report.forEach(function (s) {
@@ -263,10 +269,135 @@
     }
   }
 
+
+  // --- the SFU (Janus VideoRoom) ----------------------------------------------------------------
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // janus.js asks which browser it runs in (webrtc-adapter's answer); the few it tells apart.
+  function browserDetails() {
+    var ua = navigator.userAgent;
+    var firefox = ua.match(/Firefox\/(\d+)/), chrome = ua.match(/Chrom(?:e|ium)\/(\d+)/);
+    var safari = ua.match(/Version\/(\d+).*Safari/);
+    if (firefox) { return { browser: "firefox", version: +firefox[1] }; }
+    if (chrome) { return { browser: "chrome", version: +chrome[1] }; }
+    if (safari) { return { browser: "safari", version: +safari[1] }; }
+    return { browser: "chrome", version: 0 };
+  }
+
+  async function sfuTokens() {
+    var response = await fetch(root.getAttribute("data-sfu"), {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }
+    });
+    if (!response.ok) { throw new Error("sfu " + response.status); }
+    return response.json();
+  }
+
+  function subscribe(tokens, feed) {
+    var id = "sfu-" + feed.id;
+    if (state.peers.has(id) || feed.id === tokens.peer_id) { return; }
+    var peer = { id: id, name: feed.display || "", pc: null, tile: tileFor(id, feed.display || ""), last: null };
+    state.peers.set(id, peer);
+    state.janus.attach({
+      plugin: "janus.plugin.videoroom",
+      success: function (handle) {
+        peer.handle = handle;
+        handle.send({ message: {
+          request: "join", ptype: "subscriber", room: tokens.room, token: tokens.room_token,
+          streams: [{ feed: feed.id }]
+        } });
+      },
+      onmessage: function (msg, jsep) {
+        if (!jsep) { return; }
+        peer.handle.createAnswer({
+          jsep: jsep, tracks: [{ type: "data" }],
+          success: function (answer) {
+            peer.handle.send({ message: { request: "start", room: tokens.room }, jsep: answer });
+          }
+        });
+      },
+      webrtcState: function (on) {
+        peer.pc = peer.handle.webrtcStuff.pc;
+        peer.tile.figure.setAttribute("data-state", on ? "connected" : "closed");
+        if (on && state.firstConnectedMs === null) {
+          state.firstConnectedMs = performance.now() - state.joinedAt;
+          state.connectedSincePageStart = performance.now();
+        }
+        if (on) { say(T.connected); }
+      },
+      onremotetrack: function (track, mid, on) {
+        peer.pc = peer.handle.webrtcStuff.pc;
+        if (!on) { return; }
+        var stream = peer.tile.video.srcObject || new MediaStream();
+        stream.addTrack(track);
+        peer.tile.video.srcObject = stream;
+        peer.tile.audio.srcObject = stream;
+        peer.tile.audio.play().catch(function () { document.getElementById("enable-sound").hidden = false; });
+      }
+    });
+  }
+
+  function onPublisherEvent(tokens, msg, jsep) {
+    if (jsep) { state.publisher.handleRemoteJsep({ jsep: jsep }); }
+    if (msg.videoroom === "joined") {
+      state.joinedAt = performance.now();
+      say(T.waiting);
+      var tracks = [];
+      var audio = state.local.getAudioTracks()[0], video = state.local.getVideoTracks()[0];
+      if (audio) { tracks.push({ type: "audio", capture: audio, recv: false }); }
+      if (video) { tracks.push({ type: "video", capture: video, recv: false, simulcast: true }); }
+      if (tracks.length) {
+        state.publisher.createOffer({
+          tracks: tracks,
+          success: function (offer) {
+            state.publisher.send({ message: { request: "configure", audio: !!audio, video: !!video }, jsep: offer });
+          }
+        });
+      }
+    }
+    (msg.publishers || []).forEach(function (feed) { subscribe(tokens, feed); });
+    var gone = msg.unpublished || msg.leaving;
+    if (gone && gone !== "ok") { closePeer("sfu-" + gone); }
+    if (msg.leaving === "ok" && msg.reason === "kicked") { hangUp(T.removed); }
+    if (msg.error_code) { hangUp(T.refused); }
+  }
+
+  async function startSfu() {
+    var tokens = await sfuTokens();
+    if (tokens.mode !== "sfu") { sfuMode = false; return; }
+    await new Promise(function (resolve) {
+      Janus.init({ debug: false, callback: resolve,
+        dependencies: Janus.useDefaultDependencies({ adapter: { browserDetails: browserDetails() } }) });
+    });
+    state.janus = new Janus({
+      server: tokens.url, token: tokens.token, iceServers: state.ice,
+      success: function () {
+        state.janus.attach({
+          plugin: "janus.plugin.videoroom",
+          success: function (handle) {
+            state.publisher = handle;
+            handle.send({ message: {
+              request: "join", ptype: "publisher", room: tokens.room, id: tokens.peer_id,
+              token: tokens.room_token, display: T.me || ""
+            } });
+          },
+          onmessage: function (msg, jsep) { onPublisherEvent(tokens, msg, jsep); }
+        });
+      },
+      error: function () { if (!state.closed) { say(T.connecting); } }
+    });
+  }
+
   // --- signalling --------------------------------------------------------------------------------
   function onMessage(event) {
     var m;
     try { m = JSON.parse(event.data); } catch (e) { return; }
+    if (sfuMode && ["welcome", "peer-joined", "peer-left", "signal"].indexOf(m.type) >= 0) {
+      if (m.type === "welcome") { state.me = m.you; }
+      return;  // the media go through the SFU
+    }
     if (m.type === "welcome") {
       state.me = m.you;
       state.joinedAt = performance.now();
@@ -291,6 +422,7 @@
   function hangUp(text) {
     state.closed = true;
     state.peers.forEach(function (p) { closePeer(p.id); });
+    if (state.janus) { state.janus.destroy(); state.janus = null; }
     state.local.getTracks().forEach(function (t) { t.stop(); });
     say(text);
     root.setAttribute("data-closed", "true");
@@ -395,6 +527,9 @@
       if (response.ok) { state.ice = (await response.json()).ice_servers; }
     } catch (e) { state.ice = []; }
     await openMedia();
+    if (sfuMode) {
+      try { await startSfu(); } catch (e) { sfuMode = false; }
+    }
     connect();
     window.setInterval(function () { if (!state.closed) { sample(); } }, 2000);
   })();
