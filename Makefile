@@ -43,7 +43,7 @@ demo: $(STAMP)
 	$(BIN)/caunoi migrate --no-input --verbosity 0
 	$(BIN)/caunoi collectstatic --no-input --verbosity 0
 	$(BIN)/caunoi seed
-	$(BIN)/caunoi serve --with-worker --host $(HOST) --port $(PORT)
+	$(BIN)/caunoi serve --with-worker --with-janus --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -126,7 +126,12 @@ def session_new(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "video/session_form.html",
-        {"form": form, "consult": consult, "max_participants": max_participants()},
+        {
+            "form": form,
+            "consult": consult,
+            "max_participants": max_participants(),
+            "sfu_enabled": sfu.enabled(),
+        },
     )
 
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -170,6 +173,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Also run the background task worker (as `make demo` does), restarted if it dies.",
         )
+        parser.add_argument(
+            "--with-janus",
+            action="store_true",
+            help="Also start a Janus (the SFU of larger sessions) when Debian's janus is installed "
+            "and JANUS_URL is not set (as `make demo` does); without it every call is a mesh.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         split = options["split"] or (bool(settings.REDIS_URL) and not options["single"])
@@ -198,6 +207,7 @@ class Command(BaseCommand):
                     "CAUNOI_WORKER_PARENT": str(os.getpid()),
                 },
             )
+        janus = self._start_janus(options) if options["with_janus"] else None
         # uvicorn handles SIGTERM itself, then raises it again once it has stopped; with the
         # default action the process would end there, before `finally` stops the worker.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -209,6 +219,45 @@ class Command(BaseCommand):
         finally:
             if supervisor is not None:
                 supervisor.stop()
+            if janus is not None and janus.poll() is None:
+                janus.send_signal(signal.SIGTERM)
+                janus.wait(timeout=15)
+
+    def _start_janus(self, options: dict[str, Any]) -> subprocess.Popen[bytes] | None:
+        """A Janus of our own beside the platform (``caunoi janus``), with fresh secrets given
+        to it and to the servers (settings here, the environment for the processes)."""
+        if settings.JANUS_URL:
+            return None  # one is configured: it is used
+        if shutil.which("janus") is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Janus is not installed: every video call runs peer to peer (at most 6 "
+                    "people). `apt install janus` for larger sessions (README)."
+                )
+            )
+            return None
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        values = {
+            "JANUS_URL": f"http://127.0.0.1:{port}/janus",
+            "JANUS_TOKEN_SECRET": secrets.token_hex(16),
+            "JANUS_ADMIN_KEY": secrets.token_hex(16),
+            "JANUS_EVENTS_SECRET": secrets.token_hex(16),
+        }
+        for name, value in values.items():
+            setattr(settings, name, value)
+            os.environ[name] = value
+        events = f"http://127.0.0.1:{options['port']}/video/janus/events/"
+        janus = subprocess.Popen(  # noqa: S603 -- our interpreter, our arguments
+            [sys.executable, "-m", "caunoi.cli", "janus", "--events-url", events],
+            env=dict(os.environ),
+            preexec_fn=_end_with_parent,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"Janus (the SFU of larger sessions) at {values['JANUS_URL']}")
+        )
+        return janus
 
     def _serve_single(self, options: dict[str, Any], supervisor: WorkerSupervisor | None) -> None:
         import uvicorn
