@@ -202,3 +202,56 @@ def test_a_conference_of_five_goes_through_janus_and_both_browsers_see_frames(
         sfu.peer_id(p) for p in conference.participants.active().filter(user__username__in=pages)
     }
     assert in_room == issued
+
+
+def _layers(page, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        sent = page.evaluate("window.caunoiRoom.sentLayers()")
+        if len([s for s in sent if s["bytesSent"] > 0]) >= 2 or time.monotonic() > deadline:
+            return sent
+        page.wait_for_timeout(500)
+
+
+def _until(page, check, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    snap = None
+    while time.monotonic() < deadline:
+        snap = page.evaluate("window.caunoiRoom.snapshot()")
+        if snap["peers"] and check(snap["peers"][0]):
+            return snap["peers"][0]
+        page.wait_for_timeout(500)
+    raise AssertionError(f"not reached: {snap}")
+
+
+def test_through_janus_the_light_mode_takes_the_low_layer_and_audio_only_no_video(
+    new_page, sign_in, conference
+):
+    pages = {}
+    for username in ("specialist", "worker"):
+        page = new_page()
+        sign_in(page, username)
+        page.goto(conference.get_absolute_url())
+        pages[username] = page
+    for page in pages.values():
+        _wait_connected(page, timeout=30)
+    viewer = pages["specialist"]
+    full = _until(viewer, lambda p: p["frameWidth"] >= 640)  # the fake camera's full size
+    # The presenter sends simulcast: a full and a half-size layer at least (Chrome leaves out
+    # a layer it finds too small).
+    sent = _layers(pages["worker"])
+    assert {"h", "m"} <= {layer["rid"] for layer in sent if layer["bytesSent"] > 0}
+    viewer.evaluate("window.caunoiRoom.applyMode('weak')")
+    low = _until(viewer, lambda p: p["layer"] == "1" and 0 < p["frameWidth"] < full["frameWidth"])
+    assert low["frameWidth"] <= full["frameWidth"] // 2
+    viewer.evaluate("window.caunoiRoom.applyMode('audio')")
+    _until(viewer, lambda p: p["layer"] == "off")
+    viewer.wait_for_timeout(1500)
+    before = _until(viewer, lambda p: True)
+    viewer.wait_for_timeout(3000)
+    after = _until(viewer, lambda p: True)
+    assert after["framesDecoded"] - before["framesDecoded"] <= 3  # video stopped
+    assert after["state"] == "connected"
+    viewer.evaluate("window.caunoiRoom.applyMode('normal')")
+    back = _until(viewer, lambda p: p["framesDecoded"] > after["framesDecoded"] + 10)
+    assert back["layer"] == "2"

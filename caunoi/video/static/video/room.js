@@ -195,9 +195,49 @@
   }
 
   // --- weak links ------------------------------------------------------------------------------
+  // Through the SFU: what each other participant's video arrives as — the simulcast layer (2
+  // full size; 1 half, ≤ 150 kbit/s, in light mode or on a weak downlink; 0 a quarter, on a
+  // very weak one, when the presenter's camera is large enough for Chrome to send it), or none
+  // in audio only — and what this browser sends (capped in light mode, no video in audio only).
+  function sfuLayer(peer, layer) {
+    if (!peer.handle || !peer.mids) { return; }
+    var wanted = state.mode === "audio" ? "off" : String(state.mode === "weak" ? Math.min(layer, 1) : layer);
+    if (peer.layer === wanted) {
+      // Janus switches on a keyframe of the layer asked; should the picture not have changed
+      // a few seconds later, ask again (a few times).
+      var stale = wanted !== "off" && peer.frameWidth === peer.widthAsked &&
+        performance.now() - peer.askedAt > 3000 && peer.asks < 4;
+      if (!stale) { return; }
+    } else {
+      peer.asks = 0;
+    }
+    peer.layer = wanted;
+    peer.asks = (peer.asks || 0) + 1;
+    peer.askedAt = performance.now();
+    peer.widthAsked = peer.frameWidth;
+    var streams = Object.keys(peer.mids).map(function (mid) {
+      return peer.mids[mid] === "video"
+        ? { mid: mid, send: wanted !== "off", substream: wanted === "off" ? 0 : +wanted }
+        : { mid: mid, send: true };
+    });
+    // A keyframe asked of the presenter: Janus switches layers on one.
+    peer.handle.send({ message: { request: "configure", streams: streams, keyframe: true } });
+  }
+
+  function sfuApply(mode) {
+    state.peers.forEach(function (peer) { sfuLayer(peer, peer.linkLayer === undefined ? 2 : peer.linkLayer); });
+    if (state.publisher) {
+      state.publisher.send({ message: {
+        request: "configure", video: mode !== "audio" && !state.cameraOff,
+        bitrate: mode === "weak" ? 200000 : 0
+      } });
+    }
+  }
+
   async function applyMode(mode) {
     state.mode = mode;
     document.getElementById("mode-select").value = mode;
+    if (sfuMode) { sfuApply(mode); return; }
     var video = state.screen || state.camera;
     if (mode === "audio") {
       await replaceTrack("video", null);
@@ -239,7 +279,7 @@
         if (s.type === "inbound-rtp") {
           now.received += s.packetsReceived || 0;
           now.lost += s.packetsLost || 0;
-          if (s.kind === "video") { now.frames += s.framesDecoded || 0; }
+          if (s.kind === "video") { now.frames += s.framesDecoded || 0; now.width = s.frameWidth || 0; }
         } else if (s.type === "outbound-rtp") {
           now.sent += s.bytesSent || 0;
         } else if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) {
@@ -254,6 +294,13 @@
       worstLoss = Math.max(worstLoss, Math.max(loss, 0));
       peer.last = now;
       peer.framesDecoded = now.frames;
+      peer.frameWidth = now.width || 0;
+      if (sfuMode && peer.handle) {
+        // The layer this participant's downlink carries, from what it lost and how long it
+        // took (Janus then forwards that layer only).
+        peer.linkLayer = loss > 12 || now.rtt > 800 ? 0 : loss > 5 || now.rtt > 400 ? 1 : 2;
+        sfuLayer(peer, peer.linkLayer);
+      }
     }
     if (!state.peers.size) { return; }
     state.sentKbps = Math.round(kbps);
@@ -330,6 +377,8 @@
       onremotetrack: function (track, mid, on) {
         peer.pc = peer.handle.webrtcStuff.pc;
         if (!on) { return; }
+        peer.mids = peer.mids || {};
+        peer.mids[mid] = track.kind;
         var stream = peer.tile.video.srcObject || new MediaStream();
         stream.addTrack(track);
         peer.tile.video.srcObject = stream;
@@ -347,7 +396,17 @@
       var tracks = [];
       var audio = state.local.getAudioTracks()[0], video = state.local.getVideoTracks()[0];
       if (audio) { tracks.push({ type: "audio", capture: audio, recv: false }); }
-      if (video) { tracks.push({ type: "video", capture: video, recv: false, simulcast: true }); }
+      // Three layers, each with its scale given (Chrome otherwise sends fewer layers for a
+      // small picture), together within the room's cap (512 kbit/s) so that none is dropped
+      // for want of bandwidth, the half-size one within what a commune link carries. Highest
+      // first, as Janus reads them (its substream 0 is the last listed, the lowest).
+      if (video) {
+        tracks.push({ type: "video", capture: video, recv: false, simulcast: true, sendEncodings: [
+          { rid: "h", active: true, maxBitrate: 300000, scaleResolutionDownBy: 1 },
+          { rid: "m", active: true, maxBitrate: 120000, scaleResolutionDownBy: 2 },
+          { rid: "l", active: true, maxBitrate: 50000, scaleResolutionDownBy: 4 }
+        ] });
+      }
       if (tracks.length) {
         state.publisher.createOffer({
           tracks: tracks,
@@ -511,14 +570,31 @@
       await sample();
       var out = [];
       state.peers.forEach(function (p) {
-        out.push({ peer: p.id, state: p.pc.connectionState, framesDecoded: p.framesDecoded || 0 });
+        if (!p.pc) { return; }
+        out.push({
+          peer: p.id, state: p.pc.connectionState, framesDecoded: p.framesDecoded || 0,
+          frameWidth: p.frameWidth || 0, layer: p.layer === undefined ? null : p.layer
+        });
       });
       return {
         me: state.me, mode: state.mode, firstConnectedMs: state.firstConnectedMs,
         connectedSincePageStart: state.connectedSincePageStart || null, sentKbps: state.sentKbps || 0, peers: out
       };
     },
-    applyMode: applyMode
+    applyMode: applyMode,
+    // Through the SFU: each simulcast layer this browser sends (rid, size, bytes).
+    sentLayers: async function () {
+      var pc = state.publisher && state.publisher.webrtcStuff.pc;
+      if (!pc) { return []; }
+      var out = [];
+      (await pc.getStats()).forEach(function (s) {
+        if (s.type === "outbound-rtp" && s.kind === "video") {
+          out.push({ rid: s.rid || "", frameWidth: s.frameWidth || 0, bytesSent: s.bytesSent || 0,
+            limited: s.qualityLimitationReason || "" });
+        }
+      });
+      return out;
+    }
   };
 
   (async function start() {
