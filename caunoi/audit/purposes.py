@@ -55,6 +55,7 @@ PURPOSES: dict[str, Promise] = {
     "participant removed": pgettext_lazy("audit purpose", "participant removed"),
     "session ended": pgettext_lazy("audit purpose", "session ended"),
     "joined video session": pgettext_lazy("audit purpose", "joined video session"),
+    "video room opened": pgettext_lazy("audit purpose", "video room opened"),
     # Training and CME
     "training": pgettext_lazy("audit purpose", "training"),
     "training attendance": pgettext_lazy("audit purpose", "training attendance"),

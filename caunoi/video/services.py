@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -303,7 +304,15 @@ def video_sfu_admit(*, session: VideoSession, user: User) -> sfu.ParticipantToke
     participant.session = session
     room = sfu.room_open(session, [participant])
     if session.sfu_room != room:
-        VideoSession.objects.filter(pk=session.pk).update(sfu_room=room)
+        with transaction.atomic():
+            VideoSession.objects.filter(pk=session.pk).update(sfu_room=room)
+            audit_record(
+                actor=user,
+                action=AuditAction.UPDATE,
+                obj=session,
+                purpose="video room opened",
+                detail={"sfu_room": room},
+            )
         session.sfu_room = room
     return sfu.participant_tokens(participant)
 
@@ -368,8 +377,10 @@ def _sfu_joined(session: VideoSession, janus_id: int, token: str, at: datetime) 
     channel = f"janus:{janus_id}"
     with transaction.atomic():
         s = VideoSession.objects.select_for_update().get(pk=session.pk)
-        if VideoJoin.objects.filter(session=s, channel_name=channel, left_at__isnull=True).exists():
-            return 0  # delivered twice
+        if VideoJoin.objects.filter(
+            Q(left_at__isnull=True) | Q(joined_at=at), session=s, channel_name=channel
+        ).exists():
+            return 0  # delivered twice (Janus retries a batch it is unsure of)
         if s.status == SessionStatus.SCHEDULED:
             s.status = SessionStatus.LIVE
             s.started_at = at

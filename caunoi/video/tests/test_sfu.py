@@ -387,3 +387,16 @@ def test_with_janus_a_conference_holds_twelve_sites_and_without_it_six(janus, sp
     assert schedule(5).participants.count() == 6
     with pytest.raises(ValidationError, match="6"):
         schedule(6)
+
+
+def test_opening_the_room_is_audited_once(janus, conference, specialist, api_client):
+    from caunoi.audit.models import AuditEvent
+
+    for _ in range(2):
+        _admit(api_client, specialist, conference)
+    opened = AuditEvent.objects.filter(
+        object_id=str(conference.public_id), purpose="video room opened"
+    )
+    assert [e.detail["sfu_room"] for e in opened] == [sfu.room_id(conference)]
+    conference.refresh_from_db()
+    assert conference.sfu_room == sfu.room_id(conference)
