@@ -188,6 +188,10 @@ def room_open(session: VideoSession, participants: list[VideoParticipant]) -> in
                     "allowed": tokens,
                     "publishers": settings.JANUS_ROOM_PUBLISHERS,
                     "bitrate": settings.JANUS_ROOM_BITRATE,
+                    # A keyframe asked of every publisher this often (seconds): Janus switches a
+                    # viewer's simulcast layer on one, and the publisher's browser makes
+                    # keyframes only when asked.
+                    "fir_freq": 5,
                     "notify_joining": True,
                 }
             )

@@ -235,15 +235,15 @@ def test_through_janus_the_light_mode_takes_the_low_layer_and_audio_only_no_vide
         pages[username] = page
     for page in pages.values():
         _wait_connected(page, timeout=30)
-    viewer = pages["specialist"]
-    full = _until(viewer, lambda p: p["frameWidth"] >= 640)  # the fake camera's full size
+    viewer, presenter = pages["specialist"], pages["worker"]
     # The presenter sends simulcast: a full and a half-size layer at least (Chrome leaves out
-    # a layer it finds too small).
-    sent = _layers(pages["worker"])
-    assert {"h", "m"} <= {layer["rid"] for layer in sent if layer["bytesSent"] > 0}
+    # a layer it finds too small, and may pause the full one on a busy machine).
+    sent = {layer["rid"]: layer for layer in _layers(presenter)}
+    assert sent["m"]["bytesSent"] > 0, sent
+    half = sent["m"]["frameWidth"]
+    assert 0 < half <= 320
     viewer.evaluate("window.caunoiRoom.applyMode('weak')")
-    low = _until(viewer, lambda p: p["layer"] == "1" and 0 < p["frameWidth"] < full["frameWidth"])
-    assert low["frameWidth"] <= full["frameWidth"] // 2
+    _until(viewer, lambda p: p["layer"] == "1" and p["frameWidth"] == half)
     viewer.evaluate("window.caunoiRoom.applyMode('audio')")
     _until(viewer, lambda p: p["layer"] == "off")
     viewer.wait_for_timeout(1500)
