@@ -3,9 +3,9 @@ separate server and driven through its HTTP API.
 
 - **Signed tokens.** Janus runs with ``token_auth`` and ``token_auth_secret``: every request
   carries a token ``<expiry>,janus,janus.plugin.videoroom:<base64 HMAC-SHA1>`` signed with the
-  shared secret (``signed_token``). Django signs its own for a few seconds; a participant gets
-  one that lasts the session (``participant_tokens``). A forged or expired token is refused by
-  Janus itself.
+  shared secret (``signed_token``). Django signs its own for a minute; a participant gets one
+  for ``JANUS_TOKEN_TTL_SECONDS`` (``participant_tokens``). A forged or expired token is
+  refused by Janus itself.
 - **One room per session, for its invited people only.** The room's id and secret are derived
   from the session (``room_id``, ``room_secret``: HMAC of the platform's secret key, so nothing
   is stored and the secret never leaves the server); the room is private and admits only the
