@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -505,7 +507,7 @@ def create_request(
             _("The priority is stat, urgent or routine."),
             "ServiceRequest.priority",
         )
-    try:
+    with service_refusals():
         referral, created = referral_create(
             actor=user,
             client_id=client_id,
@@ -519,9 +521,19 @@ def create_request(
             ),
             origin=origin,
         )
+    return referral_request(referrals(user).get(pk=referral.pk)), created
+
+
+@contextmanager
+def service_refusals() -> Iterator[None]:
+    """A service's refusal as FHIR answers it: a rule broken is 422, a permission lacking 403;
+    the service changed nothing."""
+    try:
+        yield
     except ValidationError as exc:
         raise FhirError(422, "processing", " ".join(exc.messages)) from exc
-    return referral_request(referrals(user).get(pk=referral.pk)), created
+    except PermissionDenied as exc:
+        raise FhirError(403, "forbidden", str(exc) or _("You cannot do this.")) from exc
 
 
 def _row(qs: QuerySet[Any], ident: str) -> Any:
@@ -606,7 +618,7 @@ def _ask_consultation(
         "reason": " ".join(_texts(body.get("reasonCode"), "ServiceRequest.reasonCode")).strip(),
         "question": "\n".join(_texts(body.get("note"), "ServiceRequest.note")).strip(),
     }
-    try:
+    with service_refusals():
         consultation, created = consultation_submit(
             actor=user,
             client_id=_client_id(body),
@@ -616,10 +628,6 @@ def _ask_consultation(
             submit=True,
             origin=origin,
         )
-    except ValidationError as exc:
-        raise FhirError(422, "processing", " ".join(exc.messages)) from exc
-    except PermissionDenied as exc:
-        raise FhirError(403, "forbidden", str(exc) or _("You cannot do this.")) from exc
     return consult_request(consultations(user).get(pk=consultation.pk)), created
 
 
@@ -665,7 +673,7 @@ def create_communication(
             _("Write the message as payload.contentString; files are attached on the platform."),
             "Communication.payload",
         )
-    try:
+    with service_refusals():
         message, created = message_post(
             consultation=consultation,
             actor=user,
@@ -674,10 +682,6 @@ def create_communication(
             client_id=_client_id(body) if _has_client_id(body) else None,
             origin=origin,
         )
-    except ValidationError as exc:
-        raise FhirError(422, "processing", " ".join(exc.messages)) from exc
-    except PermissionDenied as exc:
-        raise FhirError(403, "forbidden", str(exc) or _("You cannot do this.")) from exc
     return message_communication(messages(user).get(pk=message.pk)), created
 
 
@@ -741,15 +745,11 @@ def update_task(
             referral is not None or getattr(locked, "specialist_id", None) == user.pk
         ):
             return current
-        try:
+        with service_refusals():
             if referral is not None:
                 _move_referral(locked, wanted, body, user, origin)
             else:
                 _move_consultation(locked, wanted, user, origin)
-        except ValidationError as exc:
-            raise FhirError(422, "processing", " ".join(exc.messages)) from exc
-        except PermissionDenied as exc:
-            raise FhirError(403, "forbidden", str(exc) or _("You cannot do this.")) from exc
     if referral is not None:
         return referral_task(referrals(user).get(pk=referral.pk))
     assert consultation is not None

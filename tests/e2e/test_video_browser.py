@@ -180,11 +180,8 @@ def conference(committed_db, janus_server, settings):
     VideoSession.objects.filter(pk=s.pk).delete()
 
 
-def test_a_conference_of_five_goes_through_janus_and_both_browsers_see_frames(
-    new_page, sign_in, conference
-):
-    from caunoi.video import sfu
-
+def _in_the_room(new_page, sign_in, conference):
+    """``specialist`` and ``worker`` on the conference's room page, which goes through Janus."""
     pages = {}
     for username in ("specialist", "worker"):
         page = new_page()
@@ -192,6 +189,15 @@ def test_a_conference_of_five_goes_through_janus_and_both_browsers_see_frames(
         page.goto(conference.get_absolute_url())
         assert page.locator("#room").get_attribute("data-mode") == "sfu"
         pages[username] = page
+    return pages
+
+
+def test_a_conference_of_five_goes_through_janus_and_both_browsers_see_frames(
+    new_page, sign_in, conference
+):
+    from caunoi.video import sfu
+
+    pages = _in_the_room(new_page, sign_in, conference)
     for username, page in pages.items():
         snap = _wait_connected(page, timeout=30)
         assert len(snap["peers"]) == 1, username
@@ -227,12 +233,7 @@ def _until(page, check, timeout=20.0):
 def test_through_janus_the_light_mode_takes_the_low_layer_and_audio_only_no_video(
     new_page, sign_in, conference
 ):
-    pages = {}
-    for username in ("specialist", "worker"):
-        page = new_page()
-        sign_in(page, username)
-        page.goto(conference.get_absolute_url())
-        pages[username] = page
+    pages = _in_the_room(new_page, sign_in, conference)
     for page in pages.values():
         _wait_connected(page, timeout=30)
     viewer, presenter = pages["specialist"], pages["worker"]
