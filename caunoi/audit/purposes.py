@@ -56,6 +56,11 @@ PURPOSES: dict[str, Promise] = {
     "session ended": pgettext_lazy("audit purpose", "session ended"),
     "joined video session": pgettext_lazy("audit purpose", "joined video session"),
     "video room opened": pgettext_lazy("audit purpose", "video room opened"),
+    "viewers invited": pgettext_lazy("audit purpose", "viewers invited"),
+    "hand raised": pgettext_lazy("audit purpose", "hand raised"),
+    "speaker changed": pgettext_lazy("audit purpose", "speaker changed"),
+    "room message": pgettext_lazy("audit purpose", "room message"),
+    "question answered": pgettext_lazy("audit purpose", "question answered"),
     # Training and CME
     "training": pgettext_lazy("audit purpose", "training"),
     "training attendance": pgettext_lazy("audit purpose", "training attendance"),

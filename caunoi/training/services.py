@@ -70,7 +70,8 @@ from caunoi.training.models import (
     TrainingSession,
 )
 from caunoi.training.rules import presence
-from caunoi.video.models import VideoJoin
+from caunoi.video.models import VideoJoin, VideoSession
+from caunoi.video.services import video_teaching_schedule, video_viewers_add
 
 
 @dataclass(frozen=True)
@@ -1327,3 +1328,82 @@ def _presentation_credits(session: TrainingSession, present: dict[int, bool]) ->
         )
         made += 1
     return made
+
+
+# --- the online room of a session -----------------------------------------------------------------
+
+
+def _learners(session: TrainingSession) -> list[User]:
+    return list(
+        User.objects.filter(
+            enrolments__course_id=session.course_id,
+            enrolments__status__in=HOLDING_PLACE,
+            is_active=True,
+        ).distinct()
+    )
+
+
+def session_room_open(
+    *, session: TrainingSession, actor: User, origin: AuditOrigin = SYSTEM
+) -> VideoSession:
+    """An organiser opens the platform's video room of a session held there: a teaching session
+    (webinar) that the organiser hosts, with the course's learners invited as viewers — their
+    join and leave times there are the session's attendance. Opening it again invites the
+    learners enrolled since; another organiser is added and can be given the floor."""
+    if not can_organise(actor, session.course.centre):
+        raise PermissionDenied(_("Only the course's organisers open its room."))
+    if session.mode != SessionMode.ROOM:
+        raise ValidationError(_("This session is not held in the platform's video room."))
+    if session.is_over:
+        raise ValidationError(_("This session is over."))
+    with transaction.atomic():
+        locked = TrainingSession.objects.select_for_update().get(pk=session.pk)
+        room = locked.video_session
+        if room is not None and room.is_joinable:
+            host = room.participants.active().filter(is_host=True).first()
+            learners = _learners(locked)
+            if host is not None and host.user_id == actor.pk:
+                video_viewers_add(session=room, actor=actor, users=learners, origin=origin)
+            else:
+                video_viewers_add(session=room, actor=actor, users=[actor], origin=origin)
+            return room
+        if room is not None:
+            raise ValidationError(_("This session's room has already ended."))
+        room = video_teaching_schedule(
+            actor=actor,
+            title=f"{locked.course.title} · {locked.title}",
+            scheduled_at=locked.starts_at,
+            duration_minutes=min(max(locked.duration_minutes, 5), 480),
+            viewers=_learners(locked),
+            origin=origin,
+        )
+        locked.video_session = room
+        locked.save(update_fields=["video_session", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=locked,
+            purpose="video room opened",
+            detail={"video_session": str(room.public_id)},
+            origin=origin,
+        )
+    session.video_session = room
+    return room
+
+
+def session_room_enter(
+    *, session: TrainingSession, user: User, origin: AuditOrigin = SYSTEM
+) -> VideoSession:
+    """A learner comes to the session's room: enrolled on the course, the room open. A learner
+    enrolled after the organiser opened it is invited as a viewer now."""
+    if not Enrolment.objects.filter(
+        course_id=session.course_id, user=user, status__in=HOLDING_PLACE
+    ).exists():
+        raise PermissionDenied(_("Only learners enrolled on the course join its sessions."))
+    room = session.video_session
+    if room is None:
+        raise ValidationError(_("The organiser has not opened the room yet; try again shortly."))
+    if not room.is_joinable:
+        raise ValidationError(_("This session's room has ended."))
+    video_viewers_add(session=room, actor=user, users=[user], origin=origin)
+    return room

@@ -22,6 +22,8 @@ urlpatterns = [
     path("materials/<uuid:public_id>/", views.material_open, name="material"),
     path("sessions/<uuid:public_id>/", views.session_detail, name="session"),
     path("sessions/<uuid:public_id>/compute/", views.session_compute_view, name="compute"),
+    path("sessions/<uuid:public_id>/room/open/", views.session_room_open_view, name="room_open"),
+    path("sessions/<uuid:public_id>/room/", views.session_room_enter_view, name="room_enter"),
     path(
         "sessions/<uuid:public_id>/attendance/<int:attendance_id>/",
         views.attendance_correct_view,

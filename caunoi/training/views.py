@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -106,6 +107,8 @@ from caunoi.training.services import (
     session_attendance_compute,
     session_case_add,
     session_evaluate,
+    session_room_enter,
+    session_room_open,
     teaching_case_propose,
     teaching_case_review,
 )
@@ -616,6 +619,41 @@ def session_case_add_view(request: AuthedRequest, session: TrainingSession) -> s
         origin=origin_of(request),
     )
     return _("The case is on the session's programme; its presenter earns tiết of teaching.")
+
+
+def _to_room(request: AuthedRequest, session: TrainingSession, enter: Any) -> HttpResponse:
+    """Run ``enter`` (opening or entering the room) and go to the room, or back with why not."""
+    try:
+        room = enter()
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You cannot do this."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        return redirect(room.get_absolute_url())
+    return redirect(request.POST.get("back") or session.course.get_absolute_url())
+
+
+@login_required
+@require_POST
+def session_room_open_view(request: AuthedRequest, public_id: str) -> HttpResponse:
+    session = access_organised_session(request.user, public_id)
+    return _to_room(
+        request,
+        session,
+        lambda: session_room_open(session=session, actor=request.user, origin=origin_of(request)),
+    )
+
+
+@login_required
+@require_POST
+def session_room_enter_view(request: AuthedRequest, public_id: str) -> HttpResponse:
+    session = access_session(request.user, public_id)
+    return _to_room(
+        request,
+        session,
+        lambda: session_room_enter(session=session, user=request.user, origin=origin_of(request)),
+    )
 
 
 @login_required

@@ -93,6 +93,9 @@ class SfuOut(Schema):
     token: str | None = Field(None, description="Janus's signed token, for every request")
     room_token: str | None = Field(None, description="The room's token, for joining it")
     peer_id: int | None = Field(None, description="The id to join the room with")
+    role: str | None = Field(
+        None, description="speaker (publishes) or viewer (a teaching session's audience)"
+    )
 
 
 def session_out(s: VideoSession) -> dict[str, object]:
@@ -190,4 +193,5 @@ def post_sfu(request: HttpRequest, session_id: UUID) -> dict[str, object]:
         "token": tokens.token,
         "room_token": tokens.room_token,
         "peer_id": tokens.peer_id,
+        "role": tokens.role,
     }

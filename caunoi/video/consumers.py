@@ -88,27 +88,95 @@ class Ping(Frame):
     type: Literal["ping"]
 
 
+class Hand(Frame):
+    type: Literal["hand"]
+    up: bool
+
+
+class Question(Frame):
+    type: Literal["question"]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT)
+    ]
+
+
+class Speaker(Frame):
+    type: Literal["speaker"]
+    user: int = Field(ge=1)
+    speaker: bool
+
+
+class Answered(Frame):
+    type: Literal["answered"]
+    id: int = Field(ge=1)
+
+
 KINDS = {
     ("type", "signal"): Kind(Signal, "bad_signal"),
     ("type", "chat"): Kind(Chat, "bad_chat"),
     ("type", "quality"): Kind(Quality, "bad_quality"),
     ("type", "ping"): Kind(Ping),
+    ("type", "hand"): Kind(Hand, "bad_hand"),
+    ("type", "question"): Kind(Question, "bad_question"),
+    ("type", "speaker"): Kind(Speaker, "bad_speaker"),
+    ("type", "answered"): Kind(Answered, "bad_answered"),
 }
 
 
-def _post_chat(session_id: str, user: User, text: str) -> dict[str, str] | None:
-    """In-room chat is saved into the consultation's thread (when the session has one)."""
+def _refusal(exc: PermissionDenied | ValidationError) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or _("You may not do that.")
+
+
+def _post_chat(
+    session_id: str, user: User, text: str, kind: str = "chat"
+) -> dict[str, str | int] | None:
+    """In-room chat is saved into the consultation's thread when the session has one, and
+    with the session otherwise (``VideoMessage``, as are a teaching session's questions)."""
     session = VideoSession.objects.select_related("consultation").get(public_id=session_id)
-    if session.consultation is not None:
-        try:
+    try:
+        if session.consultation is not None:
             message_post(consultation=session.consultation, actor=user, body=f"[video] {text}")
-        except (PermissionDenied, ValidationError):
-            return None
+            number = 0
+        else:
+            number = services.video_message_post(
+                session=session, user=user, kind=kind, text=text
+            ).pk
+    except (PermissionDenied, ValidationError):
+        return None
     return {
+        "id": number,
         "from": user.get_full_name(),
         "text": text,
         "at": timezone.localtime().strftime("%H:%M"),
     }
+
+
+def _teaching_act(session_id: str, user: User, message: Frame) -> None:
+    """A hand, the floor given or taken, a question marked answered (the services tell the
+    room after commit)."""
+    session = VideoSession.objects.get(public_id=session_id)
+    if isinstance(message, Hand):
+        services.video_hand(session=session, user=user, up=message.up)
+    elif isinstance(message, Speaker):
+        target = User.objects.filter(pk=message.user).first()
+        if target is None:
+            raise PermissionDenied(_("That person is not invited to this session."))
+        services.video_speaker_set(
+            session=session, actor=user, user=target, speaker=message.speaker
+        )
+    elif isinstance(message, Answered):
+        services.video_question_answered(session=session, actor=user, message_id=message.id)
+
+
+def _hands(session_id: str) -> dict[str, object] | None:
+    session = VideoSession.objects.get(public_id=session_id)
+    return services.hands_payload(session) if session.is_teaching else None
+
+
+def _is_teaching_viewer(session_id: str, user: User) -> bool:
+    return services.video_role(session_id=session_id, user=user) == "viewer"
 
 
 class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
@@ -127,6 +195,7 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             return
         join, stale = joined
         self.user = user
+        self.viewer = await database_sync_to_async(_is_teaching_viewer)(self.session_id, user)
         self.language = socket_language(self.scope)
         self.join_id = join.pk
         self.peer_id = str(join.peer_id)
@@ -142,6 +211,9 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             self.channels = {p["peer"]: p.pop("channel") for p in peers}
             self.checked_at = time.monotonic()
             await self._send({"type": "welcome", "you": self.peer_id, "peers": peers})
+            hands = await database_sync_to_async(_hands)(self.session_id)
+            if hands is not None:
+                await self._send(hands)
         except Exception:
             # Whatever failed, the join must not stay open: others would call a ghost.
             await database_sync_to_async(services.video_leave)(join_id=join.pk)
@@ -197,6 +269,15 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
                     await self._chat(message)
                 elif isinstance(message, Quality):
                     await self._quality(message)
+                elif isinstance(message, Question):
+                    await self._chat(message, kind="question")
+                elif isinstance(message, (Hand, Speaker, Answered)):
+                    try:
+                        await database_sync_to_async(_teaching_act)(
+                            self.session_id, self.user, message
+                        )
+                    except (PermissionDenied, ValidationError) as exc:
+                        raise FrameError("refused", _refusal(exc)) from exc
                 elif isinstance(message, Ping):
                     await self._send({"type": "pong"})
             except FrameError as exc:
@@ -225,14 +306,14 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             channel, {"type": "video.signal", "from": self.peer_id, "data": data}
         )
 
-    async def _chat(self, message: Chat) -> None:
-        saved = await database_sync_to_async(_post_chat)(self.session_id, self.user, message.text)
+    async def _chat(self, message: Chat | Question, kind: str = "chat") -> None:
+        saved = await database_sync_to_async(_post_chat)(
+            self.session_id, self.user, message.text, kind
+        )
         if saved is None:
-            raise FrameError(
-                "chat_closed", _("The message could not be added to the consultation.")
-            )
+            raise FrameError("chat_closed", _("The message could not be saved."))
         await self.channel_layer.group_send(
-            self.group, {"type": "live.event", "payload": {"type": "chat", **saved}}
+            self.group, {"type": "live.event", "payload": {"type": kind, **saved}}
         )
 
     async def _quality(self, message: Quality) -> None:
@@ -243,6 +324,8 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             kbps=message.kbps,
             mode=message.mode,
         )
+        if self.viewer:
+            return  # a teaching session's viewers have no tile for the others to mark
         rtt, loss = message.rtt, message.loss
         level = "good" if loss < 2 and rtt < 250 else "fair" if loss < 8 and rtt < 600 else "poor"
         await self.channel_layer.group_send(
@@ -275,6 +358,8 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             await self._send({"type": "removed"})
             await self.close(code=CLOSE_REMOVED)
             return
+        if payload.get("type") == "role" and payload.get("user") == str(self.user.pk):
+            self.viewer = payload.get("role") == "viewer"
         if payload.get("type") == "ended":
             await self._send({"type": "ended"})
             await self.close(code=CLOSE_ENDED)

@@ -25,6 +25,27 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+class SessionKind(models.TextChoices):
+    CONSULT = "consult", _("consult or case conference")
+    TEACHING = "teaching", _("teaching session")
+
+
+class ParticipantRole(models.TextChoices):
+    SPEAKER = "speaker", _("speaker")
+    VIEWER = "viewer", _("viewer")
+
+
+class MessageKind(models.TextChoices):
+    CHAT = "chat", _("chat")
+    QUESTION = "question", _("question")
+
+
+# A teaching session (webinar): up to three speakers at once (the host among them) publish;
+# everyone else watches without publishing, raises a hand, asks questions.
+TEACHING_MAX_SPEAKERS = 3
+TEACHING_MAX_VIEWERS = 300
+
+
 class VideoSessionQuerySet(PatientReadQuerySet["VideoSession"]):
     patient_path = "consultation__patient"
 
@@ -45,6 +66,9 @@ class VideoSession(TimeStampedModel):
         related_name="video_sessions",
     )
     title = models.CharField(_("session title"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=SessionKind.choices, default=SessionKind.CONSULT
+    )
     scheduled_at = models.DateTimeField(_("scheduled for"))
     duration_minutes = models.PositiveSmallIntegerField(_("planned duration (minutes)"), default=30)
     status = models.CharField(
@@ -78,10 +102,21 @@ class VideoSession(TimeStampedModel):
                 condition=Q(ended_at__isnull=True) | Q(started_at__isnull=False),
                 name="video_ended_after_started",
             ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SessionKind.values), name="video_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=SessionKind.CONSULT) | Q(consultation__isnull=True),
+                name="video_teaching_without_consult",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_teaching(self) -> bool:
+        return self.kind == SessionKind.TEACHING
 
     def get_absolute_url(self) -> str:
         return reverse("video:room", kwargs={"public_id": self.public_id})
@@ -117,6 +152,11 @@ class VideoParticipant(models.Model):
         related_name="+",
     )
     is_host = models.BooleanField(_("host"), default=False)
+    # In a teaching session only speakers publish; in any other session everyone speaks.
+    role = models.CharField(
+        _("role"), max_length=16, choices=ParticipantRole.choices, default=ParticipantRole.SPEAKER
+    )
+    hand_raised_at = models.DateTimeField(_("hand raised at"), null=True, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("invited by"),
@@ -134,10 +174,21 @@ class VideoParticipant(models.Model):
         ordering = ["invited_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "user"], name="video_participant_once"),
+            models.CheckConstraint(
+                condition=Q(role__in=ParticipantRole.values), name="video_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_host=False) | Q(role=ParticipantRole.SPEAKER),
+                name="video_host_speaks",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.session_id}"
+
+    @property
+    def is_speaker(self) -> bool:
+        return self.role == ParticipantRole.SPEAKER
 
 
 class VideoJoin(models.Model):
@@ -187,3 +238,35 @@ class VideoJoin(models.Model):
             "worst_rtt_ms": q.get("rtt_max", 0),
             "weak_mode": q.get("mode", "normal"),
         }
+
+
+class VideoMessage(models.Model):
+    """A chat line or a question written in the room of a session that has no consultation (a
+    consultation's session writes its chat into the consultation's thread): kept with the
+    session record. The host marks a question answered."""
+
+    session = models.ForeignKey(
+        VideoSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="messages"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("room message")
+        verbose_name_plural = _("room messages")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "kind"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="video_msg_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%H:%M}"

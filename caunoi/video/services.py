@@ -29,8 +29,14 @@ from caunoi.notifications.services import notify
 from caunoi.video import sfu
 from caunoi.video.models import (
     MAX_PARTICIPANTS,
+    TEACHING_MAX_SPEAKERS,
+    TEACHING_MAX_VIEWERS,
+    MessageKind,
+    ParticipantRole,
+    SessionKind,
     SessionStatus,
     VideoJoin,
+    VideoMessage,
     VideoParticipant,
     VideoSession,
 )
@@ -50,6 +56,21 @@ def max_participants() -> int:
 
 def room_group(session: VideoSession) -> str:
     return f"video.{session.public_id}"
+
+
+def push_room(session: VideoSession, payload: dict[str, object]) -> None:
+    """Tell everyone in the session's room (after the change that caused it has committed)."""
+    push(room_group(session), payload)
+
+
+def video_role(*, session_id: str, user: User) -> str | None:
+    """``user``'s role in the session ("speaker" or "viewer"), None when not invited."""
+    return (
+        VideoParticipant.objects.active()
+        .filter(session__public_id=session_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
 
 
 # A guest's sight of the case outlasts the planned end by this much (a call may overrun), and
@@ -284,9 +305,12 @@ def _sfu_close(session: VideoSession) -> None:
 
 
 def session_mode(session: VideoSession) -> str:
-    """ "sfu" when the session runs through the SFU, else "mesh" (peer to peer)."""
+    """ "sfu" when the session runs through the SFU, else "mesh" (peer to peer); a teaching
+    session without the SFU is "unavailable" (three hundred people cannot be a mesh)."""
     if not sfu.enabled():
-        return "mesh"
+        return "unavailable" if session.is_teaching else "mesh"
+    if session.is_teaching:
+        return "sfu"
     invited = VideoParticipant.objects.active().filter(session=session).count()
     return "sfu" if invited > SFU_ABOVE else "mesh"
 
@@ -299,7 +323,10 @@ def video_sfu_admit(*, session: VideoSession, user: User) -> sfu.ParticipantToke
     participant = VideoParticipant.objects.active().filter(session=session, user=user).first()
     if participant is None:
         raise PermissionDenied(_("You are not invited to this session."))
-    if session_mode(session) != "sfu":
+    mode = session_mode(session)
+    if mode == "unavailable":
+        raise ValidationError(_("A teaching session needs the video server, which is not running."))
+    if mode != "sfu":
         return None
     participant.session = session
     room = sfu.room_open(session, [participant])
@@ -348,6 +375,8 @@ def video_sfu_events(events: list[dict[str, object]]) -> int:
         kind = data.get("event")
         if kind == "joined":
             applied += _sfu_joined(session, janus_id, str(data.get("token") or ""), _moment(event))
+        elif kind in ("configured", "published") and session.is_teaching:
+            _sfu_publishing(session, janus_id)
         elif kind in ("leaving", "kicked"):
             applied += VideoJoin.objects.filter(
                 session=session, channel_name=f"janus:{janus_id}", left_at__isnull=True
@@ -396,6 +425,24 @@ def _sfu_joined(session: VideoSession, janus_id: int, token: str, at: datetime) 
             detail={"via": "sfu"},
         )
     return 1
+
+
+def _sfu_publishing(session: VideoSession, janus_id: int) -> None:
+    """In a teaching session only speakers publish: a viewer's page never does, so a viewer
+    publishing (a tampered page) is kicked at once. The room also refuses a fourth publisher."""
+    speaking = any(
+        sfu.peer_id(p) == janus_id
+        for p in VideoParticipant.objects.active().filter(
+            session=session, role=ParticipantRole.SPEAKER
+        )
+    )
+    if not speaking:
+        logger.warning("SFU: kicking viewer %s publishing in session %s", janus_id, session.pk)
+        try:
+            sfu.room_kick(session, janus_id)
+        except (sfu.JanusError, OSError):
+            logger.exception("SFU: kick failed; closing the room of session %s", session.pk)
+            _sfu_close(session)
 
 
 def video_session_end(
@@ -517,3 +564,279 @@ def video_may_stay(*, join_id: int) -> bool:
         .filter(session=join.session, user_id=join.user_id)
         .exists()
     )
+
+
+# --- teaching sessions (webinar mode) ---------------------------------------------------------------
+
+
+def video_teaching_schedule(
+    *,
+    actor: User,
+    title: str,
+    scheduled_at: datetime,
+    duration_minutes: int,
+    viewers: Iterable[User],
+    origin: AuditOrigin = SYSTEM,
+) -> VideoSession:
+    """A teaching session (webinar): ``actor`` hosts and speaks, ``viewers`` watch. It runs
+    through the SFU only. Opened from a training session by one of its organisers (the
+    training app checks that and passes the course's learners as viewers); the host must be a
+    health worker of a facility."""
+    if not sfu.enabled():
+        raise ValidationError(
+            _("A teaching session needs the video server (Janus), which is not configured.")
+        )
+    if not _clinical([actor]):
+        raise PermissionDenied(_("Teaching sessions are opened by a course's organisers."))
+    people = {u.pk: u for u in viewers if u.pk != actor.pk}
+    errors: dict[str, list[str]] = {}
+    if len(people) > TEACHING_MAX_VIEWERS:
+        errors["participants"] = [
+            _("A teaching session holds at most %(limit)s viewers.")
+            % {"limit": TEACHING_MAX_VIEWERS}
+        ]
+    if not title.strip():
+        errors["title"] = [_("Give the session a title.")]
+    if not 5 <= duration_minutes <= 480:
+        errors["duration_minutes"] = [_("A teaching session lasts between 5 and 480 minutes.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        session = VideoSession.objects.create(
+            kind=SessionKind.TEACHING,
+            title=title.strip()[:200],
+            scheduled_at=scheduled_at,
+            duration_minutes=duration_minutes,
+            created_by=actor,
+        )
+        VideoParticipant.objects.bulk_create(
+            [VideoParticipant(session=session, user=actor, invited_by=actor, is_host=True)]
+            + [
+                VideoParticipant(
+                    session=session, user=u, invited_by=actor, role=ParticipantRole.VIEWER
+                )
+                for u in people.values()
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=session,
+            purpose="video consultation",
+            detail={"kind": "teaching", "viewers": len(people)},
+            origin=origin,
+        )
+    return session
+
+
+def video_viewers_add(
+    *, session: VideoSession, actor: User, users: Iterable[User], origin: AuditOrigin = SYSTEM
+) -> int:
+    """Invite more viewers to a teaching session (learners enrolled after it was opened): the
+    host adds anyone; the training app adds a learner who comes to the room on their own
+    (``actor`` the learner, after checking their enrolment). Answers how many were added;
+    someone invited already, or removed by the host, is left as they are."""
+    users = list(users)
+    if not session.is_teaching:
+        raise ValidationError(_("Only a teaching session takes viewers."))
+    is_host = (
+        VideoParticipant.objects.active().filter(session=session, user=actor, is_host=True).exists()
+    )
+    if not is_host and [u.pk for u in users] != [actor.pk]:
+        raise PermissionDenied(_("Only the host invites viewers."))
+    if not session.is_joinable:
+        raise ValidationError(_("This session has ended."))
+    with transaction.atomic():
+        VideoSession.objects.select_for_update().get(pk=session.pk)
+        known = set(
+            VideoParticipant.objects.filter(session=session).values_list("user_id", flat=True)
+        )
+        new = [u for u in {u.pk: u for u in users}.values() if u.pk not in known]
+        if not new:
+            return 0
+        present = len(known)
+        if present - 1 + len(new) > TEACHING_MAX_VIEWERS:
+            raise ValidationError(
+                _("A teaching session holds at most %(limit)s viewers.")
+                % {"limit": TEACHING_MAX_VIEWERS}
+            )
+        VideoParticipant.objects.bulk_create(
+            [
+                VideoParticipant(
+                    session=session, user=u, invited_by=actor, role=ParticipantRole.VIEWER
+                )
+                for u in new
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=session,
+            purpose="viewers invited",
+            detail={"viewers": sorted(u.username for u in new)},
+            origin=origin,
+        )
+    return len(new)
+
+
+def _teaching_participant(session: VideoSession, user: User) -> VideoParticipant:
+    if not session.is_teaching:
+        raise ValidationError(_("Hands and speakers belong to teaching sessions."))
+    if not session.is_joinable:
+        raise ValidationError(_("This session has ended."))
+    participant = (
+        VideoParticipant.objects.active()
+        .select_for_update()
+        .filter(session=session, user=user)
+        .first()
+    )
+    if participant is None:
+        raise PermissionDenied(_("You are not invited to this session."))
+    return participant
+
+
+def hands_payload(session: VideoSession) -> dict[str, object]:
+    """What the room is told of raised hands and speakers (everyone's page shows them)."""
+    rows = (
+        VideoParticipant.objects.active()
+        .filter(session=session)
+        .filter(Q(hand_raised_at__isnull=False) | Q(role=ParticipantRole.SPEAKER))
+        .select_related("user")
+        .order_by("hand_raised_at", "id")
+    )
+    return {
+        "type": "hands",
+        "hands": [
+            {"user": str(p.user_id), "name": p.user.get_full_name()}
+            for p in rows
+            if p.hand_raised_at is not None
+        ],
+        "speakers": [
+            {"user": str(p.user_id), "name": p.user.get_full_name(), "host": p.is_host}
+            for p in rows
+            if p.role == ParticipantRole.SPEAKER
+        ],
+    }
+
+
+def video_hand(*, session: VideoSession, user: User, up: bool) -> bool:
+    """A viewer raises (or lowers) their hand; answers whether anything changed. The room is
+    told after commit."""
+    with transaction.atomic():
+        participant = _teaching_participant(session, user)
+        if up and participant.is_speaker:
+            raise ValidationError(_("You are already speaking."))
+        if (participant.hand_raised_at is not None) == up:
+            return False
+        participant.hand_raised_at = timezone.now() if up else None
+        participant.save(update_fields=["hand_raised_at"])
+        audit_record(
+            actor=user,
+            action=AuditAction.UPDATE,
+            obj=session,
+            purpose="hand raised",
+            detail={"up": up},
+        )
+        group = room_group(session)
+        transaction.on_commit(lambda: push(group, hands_payload(session)))
+    return True
+
+
+def video_speaker_set(
+    *, session: VideoSession, actor: User, user: User, speaker: bool, origin: AuditOrigin = SYSTEM
+) -> bool:
+    """The host gives someone the floor (a speaker publishes camera, microphone or screen) or
+    returns them to the viewers; at most three speak at once, the host among them. Their
+    raised hand is lowered. Answers whether anything changed."""
+    with transaction.atomic():
+        host = _teaching_participant(session, actor)
+        if not host.is_host:
+            raise PermissionDenied(_("Only the host gives the floor."))
+        participant = _teaching_participant(session, user)
+        if participant.is_host:
+            raise ValidationError(_("The host always speaks."))
+        role = ParticipantRole.SPEAKER if speaker else ParticipantRole.VIEWER
+        if participant.role == role:
+            return False
+        if (
+            speaker
+            and VideoParticipant.objects.active()
+            .filter(session=session, role=ParticipantRole.SPEAKER)
+            .count()
+            >= TEACHING_MAX_SPEAKERS
+        ):
+            raise ValidationError(
+                _("At most %(limit)s people speak at once; return someone to the viewers first.")
+                % {"limit": TEACHING_MAX_SPEAKERS}
+            )
+        participant.role = role
+        participant.hand_raised_at = None
+        participant.save(update_fields=["role", "hand_raised_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=session,
+            purpose="speaker changed",
+            detail={"user": user.username, "role": role},
+            origin=origin,
+        )
+        group, target = room_group(session), str(user.pk)
+        transaction.on_commit(
+            lambda: push(group, {"type": "role", "user": target, "role": str(role)})
+        )
+        transaction.on_commit(lambda: push(group, hands_payload(session)))
+    return True
+
+
+def video_message_post(*, session: VideoSession, user: User, kind: str, text: str) -> VideoMessage:
+    """A chat line or a question written in the room of a session without a consultation,
+    kept with the session record. Questions are asked in teaching sessions."""
+    text = text.strip()
+    if kind not in MessageKind.values:
+        raise ValidationError(_("Unknown kind of message."))
+    if not text:
+        raise ValidationError(_("Write something first."))
+    if session.consultation_id is not None:
+        raise ValidationError(_("This session's chat goes into the consultation's discussion."))
+    if kind == MessageKind.QUESTION and not session.is_teaching:
+        raise ValidationError(_("Questions are asked in teaching sessions."))
+    with transaction.atomic():
+        if not session.is_joinable:
+            raise ValidationError(_("This session has ended."))
+        if not VideoParticipant.objects.active().filter(session=session, user=user).exists():
+            raise PermissionDenied(_("You are not invited to this session."))
+        message = VideoMessage.objects.create(
+            session=session, user=user, kind=kind, text=text[:2000]
+        )
+        audit_record(
+            actor=user,
+            action=AuditAction.CREATE,
+            obj=session,
+            purpose="room message",
+            detail={"kind": kind, "message": message.pk},
+        )
+    return message
+
+
+def video_question_answered(*, session: VideoSession, actor: User, message_id: int) -> bool:
+    """The host marks a question answered; answers whether anything changed."""
+    with transaction.atomic():
+        if (
+            not VideoParticipant.objects.active()
+            .filter(session=session, user=actor, is_host=True)
+            .exists()
+        ):
+            raise PermissionDenied(_("Only the host marks questions answered."))
+        changed = VideoMessage.objects.filter(
+            pk=message_id, session=session, kind=MessageKind.QUESTION, answered_at__isnull=True
+        ).update(answered_at=timezone.now())
+        if changed:
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                obj=session,
+                purpose="question answered",
+                detail={"message": message_id},
+            )
+            push_room(session, {"type": "answered", "id": message_id})
+    return bool(changed)

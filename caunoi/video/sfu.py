@@ -34,7 +34,7 @@ from typing import Any, Self
 
 from django.conf import settings
 
-from caunoi.video.models import VideoParticipant, VideoSession
+from caunoi.video.models import TEACHING_MAX_SPEAKERS, VideoParticipant, VideoSession
 
 VIDEOROOM = "janus.plugin.videoroom"
 REALM = "janus"
@@ -102,6 +102,7 @@ class ParticipantTokens:
     token: str  # Janus's, signed
     room_token: str  # the room's allowed list
     peer_id: int
+    role: str  # speaker (publishes) or viewer (a teaching session's audience)
 
 
 def participant_tokens(participant: VideoParticipant) -> ParticipantTokens:
@@ -111,6 +112,7 @@ def participant_tokens(participant: VideoParticipant) -> ParticipantTokens:
         token=signed_token(settings.JANUS_TOKEN_TTL_SECONDS),
         room_token=room_token(participant),
         peer_id=peer_id(participant),
+        role=participant.role,
     )
 
 
@@ -186,7 +188,13 @@ def room_open(session: VideoSession, participants: list[VideoParticipant]) -> in
                     "secret": room_secret(session),
                     "is_private": True,
                     "allowed": tokens,
-                    "publishers": settings.JANUS_ROOM_PUBLISHERS,
+                    # A teaching session's viewers join without publishing; the room itself
+                    # refuses a publisher beyond its speakers.
+                    "publishers": (
+                        TEACHING_MAX_SPEAKERS
+                        if session.is_teaching
+                        else settings.JANUS_ROOM_PUBLISHERS
+                    ),
                     "bitrate": settings.JANUS_ROOM_BITRATE,
                     # A keyframe asked of every publisher this often (seconds): Janus switches a
                     # viewer's simulcast layer on one, and the publisher's browser makes

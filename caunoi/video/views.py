@@ -152,6 +152,17 @@ def _room_text() -> dict[str, str]:
         "good": _("good"),
         "fair": _("fair"),
         "poor": _("poor"),
+        "raise_hand": _("Raise hand"),
+        "lower_hand": _("Lower hand"),
+        "give_floor": _("Give the floor"),
+        "take_floor": _("Return to viewers"),
+        "answered": _("answered"),
+        "mark_answered": _("Mark answered"),
+        "you_speak": _("You have the floor: your camera and microphone are on."),
+        "you_watch": _("You are watching. Raise your hand to speak."),
+        "no_hands": _("No hands raised."),
+        "nosfu": _("The video server does not answer; the chat and questions still work."),
+        "host": _("host"),
     }
 
 
@@ -165,11 +176,17 @@ def room(request: AuthedRequest, public_id: str) -> HttpResponse:
         except Http404:
             consult = None
     joins = session.joins.select_related("user").order_by("joined_at")
+    participants = list(session.participants.active().select_related("user"))
+    me = next((p for p in participants if p.user_id == request.user.pk), None)
     context = {
         "session": session,
         "consult": consult,
         "attachments": list(consult.attachments.all()) if consult else [],
-        "participants": session.participants.active().select_related("user"),
+        "participants": participants,
+        "speakers": [p for p in participants if p.is_speaker],
+        "viewers": [p for p in participants if not p.is_speaker],
+        "my_role": me.role if me else "viewer",
+        "messages_kept": list(session.messages.select_related("user")),
         "host": is_host(request.user, session),
         "joins": joins,
         "end_form": EndForm(),

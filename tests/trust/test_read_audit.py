@@ -93,6 +93,7 @@ WRITES = {
     # consultation through its access helper (audited there) and writes the case.
     "training:enrol", "training:cancel", "training:revoke", "training:compute",
     "training:correct", "training:check_in", "training:case_propose", "training:case_review",
+    "training:room_open", "training:room_enter",
     "api:enrol", "api:publish_course", "api:propose_teaching_case",
     "training:nominate", "training:material_add", "training:session_case", "training:check",
     # Technique transfer: no patient identity in a transfer, its cases or its reports.

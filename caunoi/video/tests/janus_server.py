@@ -98,3 +98,22 @@ def start_janus() -> JanusServer:
 
 
 free_port = janus_local.free_port
+
+
+def deliver(client: object, deliveries: list[tuple[str, bytes]]) -> None:
+    """Hand Janus's deliveries to the platform's endpoint as Janus sent them (body and
+    Authorization header), as its event handler would post them there."""
+    for authorization, body in deliveries:
+        answer = client.post(  # type: ignore[attr-defined]
+            "/video/janus/events/",
+            body,
+            content_type="application/json",
+            headers={"Authorization": authorization},
+        )
+        assert answer.status_code == 200, answer.content
+
+
+def has_event(kind: str) -> Callable[[list[dict]], bool]:
+    return lambda events: any(
+        (e.get("event") or {}).get("data", {}).get("event") == kind for e in events
+    )

@@ -9,7 +9,6 @@ import contextlib
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -24,24 +23,9 @@ from caunoi.video.services import (
     video_session_end,
     video_session_schedule,
 )
-from caunoi.video.tests.janus_server import JanusServer, start_janus
+from caunoi.video.tests.janus_server import deliver, has_event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def janus_server() -> Iterator[JanusServer]:
-    server = start_janus()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def janus(janus_server, settings):
-    settings.JANUS_URL = janus_server.url
-    settings.JANUS_TOKEN_SECRET = janus_server.token_secret
-    settings.JANUS_ADMIN_KEY = janus_server.admin_key
-    return janus_server
 
 
 def _colleagues(specialist, n):
@@ -235,6 +219,7 @@ def test_a_call_of_a_few_people_stays_a_mesh(janus, specialist, worker, api_clie
         "token": None,
         "room_token": None,
         "peer_id": None,
+        "role": None,
     }
     with sfu.Janus() as server:
         assert server.request({"request": "exists", "room": sfu.room_id(call)})["exists"] is False
@@ -256,23 +241,7 @@ def test_janus_not_answering_is_a_clear_503(settings, conference, specialist, ap
     assert "video" in answer.json()["message"].lower()
 
 
-def _deliver(client, deliveries):
-    """Hand Janus's deliveries to the platform's endpoint as Janus sent them (body and
-    Authorization header), as its event handler would post them there."""
-    for authorization, body in deliveries:
-        answer = client.post(
-            "/video/janus/events/",
-            body,
-            content_type="application/json",
-            headers={"Authorization": authorization},
-        )
-        assert answer.status_code == 200, answer.content
-
-
-def _has(kind):
-    return lambda events: any(
-        (e.get("event") or {}).get("data", {}).get("event") == kind for e in events
-    )
+_deliver, _has = deliver, has_event
 
 
 def test_joins_and_leaves_reach_the_session_record_from_janus_events(

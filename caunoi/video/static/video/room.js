@@ -3,18 +3,24 @@
 // A larger session (data-mode="sfu") goes through Janus instead (janus.js, loaded before this):
 // one upstream to the SFU, with simulcast, and one downstream per other participant; the
 // websocket then carries only the chat, the removal and the end.
+// A teaching session (data-teaching): only speakers (data-role="speaker") publish; viewers only
+// watch — no camera is even opened — raise a hand and ask questions; the host gives the floor.
 // Weak links: a light mode (audio + 320x240 video at <= 250 kbit/s) and audio only (<= 40
 // kbit/s), chosen by hand or suggested from getStats() (loss, round-trip time).
 (function () {
   "use strict";
   var root = document.getElementById("room");
-  if (!root || !window.RTCPeerConnection) { return; }
+  if (!root || !window.RTCPeerConnection || root.getAttribute("data-mode") === "unavailable") { return; }
   var T = JSON.parse(document.getElementById("room-text").textContent);
   var statusEl = document.getElementById("room-status");
   var videos = document.getElementById("videos");
   var localVideo = document.getElementById("local-video");
   var sfuMode = root.getAttribute("data-mode") === "sfu" && !!window.Janus;
+  var teaching = root.getAttribute("data-teaching") === "true";
+  var isHost = root.getAttribute("data-host") === "true";
+  var myUser = root.getAttribute("data-user");
   var state = {
+    role: root.getAttribute("data-role") || "speaker", tokens: null, handUp: false,
     ws: null, me: null, ice: [], local: new MediaStream(), camera: null, screen: null,
     janus: null, publisher: null,
     peers: new Map(), mode: "normal", muted: false, cameraOff: false,
@@ -388,34 +394,131 @@
     });
   }
 
+  function publish() {
+    var tracks = [];
+    var audio = state.local.getAudioTracks()[0], video = state.local.getVideoTracks()[0];
+    if (audio) { tracks.push({ type: "audio", capture: audio, recv: false }); }
+    // Three layers, each with its scale given (Chrome otherwise sends fewer layers for a
+    // small picture), together within the room's cap (512 kbit/s) so that none is dropped
+    // for want of bandwidth, the half-size one within what a commune link carries. Highest
+    // first, as Janus reads them (its substream 0 is the last listed, the lowest).
+    if (video) {
+      tracks.push({ type: "video", capture: video, recv: false, simulcast: true, sendEncodings: [
+        { rid: "h", active: true, maxBitrate: 300000, scaleResolutionDownBy: 1 },
+        { rid: "m", active: true, maxBitrate: 120000, scaleResolutionDownBy: 2 },
+        { rid: "l", active: true, maxBitrate: 50000, scaleResolutionDownBy: 4 }
+      ] });
+    }
+    if (!tracks.length) { return; }
+    state.publisher.createOffer({
+      tracks: tracks,
+      success: function (offer) {
+        state.publisher.send({ message: { request: "configure", audio: !!audio, video: !!video }, jsep: offer });
+      }
+    });
+  }
+
+  // --- a teaching session: the floor, hands and questions ------------------------------------------
+  function showRole() {
+    root.setAttribute("data-role", state.role);
+    var note = document.getElementById("role-note");
+    if (note) { note.textContent = state.role === "speaker" ? T.you_speak : T.you_watch; }
+  }
+
+  async function takeRole(role) {
+    if (role === state.role) { return; }
+    state.role = role;
+    showRole();
+    if (role === "speaker") {
+      await openMedia();
+      if (sfuMode && state.publisher) { publish(); }
+    } else {
+      if (sfuMode && state.publisher) { state.publisher.send({ message: { request: "unpublish" } }); }
+      state.local.getTracks().forEach(function (t) { t.stop(); });
+      state.local = new MediaStream();
+      localVideo.srcObject = null;
+    }
+  }
+
+  function button(text, onclick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.onclick = onclick;
+    return b;
+  }
+
+  function showHands(m) {
+    var hands = document.getElementById("hands"), speakers = document.getElementById("speakers");
+    if (!hands) { return; }
+    hands.textContent = "";
+    speakers.textContent = "";
+    state.handUp = m.hands.some(function (h) { return h.user === myUser; });
+    var hand = document.getElementById("hand");
+    hand.setAttribute("aria-pressed", String(state.handUp));
+    hand.textContent = state.handUp ? T.lower_hand : T.raise_hand;
+    m.hands.forEach(function (h) {
+      var li = document.createElement("li");
+      li.textContent = h.name;
+      if (isHost) {
+        li.appendChild(button(T.give_floor, function () { send({ type: "speaker", user: +h.user, speaker: true }); }));
+      }
+      hands.appendChild(li);
+    });
+    if (!m.hands.length) {
+      var empty = document.createElement("li");
+      empty.className = "empty";
+      empty.textContent = T.no_hands;
+      hands.appendChild(empty);
+    }
+    m.speakers.forEach(function (p) {
+      var li = document.createElement("li");
+      li.textContent = p.name;
+      if (p.host) {
+        var tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = T.host;
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(tag);
+      } else if (isHost) {
+        li.appendChild(button(T.take_floor, function () { send({ type: "speaker", user: +p.user, speaker: false }); }));
+      }
+      speakers.appendChild(li);
+    });
+  }
+
+  function answeredButton(id) {
+    return button(T.mark_answered, function () { send({ type: "answered", id: id }); });
+  }
+
+  function addQuestion(m) {
+    var li = document.createElement("li");
+    li.setAttribute("data-question", m.id);
+    li.textContent = m.at + " " + m.from + ": " + m.text;
+    if (isHost) { li.appendChild(answeredButton(m.id)); }
+    document.getElementById("question-log").appendChild(li);
+  }
+
+  function markAnswered(id) {
+    var li = document.querySelector('#question-log [data-question="' + id + '"]');
+    if (!li || li.getAttribute("data-answered")) { return; }
+    li.setAttribute("data-answered", "true");
+    li.querySelectorAll("button").forEach(function (b) { b.remove(); });
+    var tag = document.createElement("span");
+    tag.className = "tag";
+    tag.textContent = T.answered;
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(tag);
+  }
+
   function onPublisherEvent(tokens, msg, jsep) {
     if (jsep) { state.publisher.handleRemoteJsep({ jsep: jsep }); }
     if (msg.videoroom === "joined") {
       state.joinedAt = performance.now();
       say(T.waiting);
-      var tracks = [];
-      var audio = state.local.getAudioTracks()[0], video = state.local.getVideoTracks()[0];
-      if (audio) { tracks.push({ type: "audio", capture: audio, recv: false }); }
-      // Three layers, each with its scale given (Chrome otherwise sends fewer layers for a
-      // small picture), together within the room's cap (512 kbit/s) so that none is dropped
-      // for want of bandwidth, the half-size one within what a commune link carries. Highest
-      // first, as Janus reads them (its substream 0 is the last listed, the lowest).
-      if (video) {
-        tracks.push({ type: "video", capture: video, recv: false, simulcast: true, sendEncodings: [
-          { rid: "h", active: true, maxBitrate: 300000, scaleResolutionDownBy: 1 },
-          { rid: "m", active: true, maxBitrate: 120000, scaleResolutionDownBy: 2 },
-          { rid: "l", active: true, maxBitrate: 50000, scaleResolutionDownBy: 4 }
-        ] });
-      }
-      if (tracks.length) {
-        state.publisher.createOffer({
-          tracks: tracks,
-          success: function (offer) {
-            state.publisher.send({ message: { request: "configure", audio: !!audio, video: !!video }, jsep: offer });
-          }
-        });
-      }
+      if (state.role === "speaker") { publish(); }
     }
+    if (msg.unpublished === "ok" && state.publisher) { state.publisher.hangup(); }
     (msg.publishers || []).forEach(function (feed) { subscribe(tokens, feed); });
     var gone = msg.unpublished || msg.leaving;
     if (gone && gone !== "ok") { closePeer("sfu-" + gone); }
@@ -453,6 +556,11 @@
   function onMessage(event) {
     var m;
     try { m = JSON.parse(event.data); } catch (e) { return; }
+    if (m.type === "role") { if (m.user === myUser) { takeRole(m.role); } return; }
+    if (m.type === "hands") { showHands(m); return; }
+    if (m.type === "question") { addQuestion(m); return; }
+    if (m.type === "answered") { markAnswered(m.id); return; }
+    if (m.type === "error") { say(m.message || ""); return; }
     if (sfuMode && ["welcome", "peer-joined", "peer-left", "signal"].indexOf(m.type) >= 0) {
       if (m.type === "welcome") { state.me = m.you; }
       return;  // the media go through the SFU
@@ -564,6 +672,19 @@
     if (input.value.trim()) { send({ type: "chat", text: input.value.trim() }); input.value = ""; }
   };
 
+  if (teaching) {
+    document.getElementById("hand").onclick = function () { send({ type: "hand", up: !state.handUp }); };
+    document.getElementById("question-form").onsubmit = function (event) {
+      event.preventDefault();
+      var input = document.getElementById("question-text");
+      if (input.value.trim()) { send({ type: "question", text: input.value.trim() }); input.value = ""; }
+    };
+    document.querySelectorAll("#question-log button.answer").forEach(function (b) {
+      b.onclick = function () { send({ type: "answered", id: +b.getAttribute("data-id") }); };
+    });
+    showRole();
+  }
+
   // For tests and the benchmark: the state of each connection as the browser sees it.
   window.caunoiRoom = {
     snapshot: async function () {
@@ -577,7 +698,7 @@
         });
       });
       return {
-        me: state.me, mode: state.mode, firstConnectedMs: state.firstConnectedMs,
+        me: state.me, role: state.role, mode: state.mode, firstConnectedMs: state.firstConnectedMs,
         connectedSincePageStart: state.connectedSincePageStart || null, sentKbps: state.sentKbps || 0, peers: out
       };
     },
@@ -602,9 +723,11 @@
       var response = await fetch(root.getAttribute("data-ice"), { credentials: "same-origin" });
       if (response.ok) { state.ice = (await response.json()).ice_servers; }
     } catch (e) { state.ice = []; }
-    await openMedia();
+    if (state.role === "speaker") { await openMedia(); } else { await listDevices(); }
     if (sfuMode) {
-      try { await startSfu(); } catch (e) { sfuMode = false; }
+      // A teaching session has no mesh to fall back to (its viewers would each be called): its
+      // chat and questions still work.
+      try { await startSfu(); } catch (e) { if (teaching) { say(T.nosfu); } else { sfuMode = false; } }
     }
     connect();
     window.setInterval(function () { if (!state.closed) { sample(); } }, 2000);
