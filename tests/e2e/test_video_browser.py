@@ -256,3 +256,73 @@ def test_through_janus_the_light_mode_takes_the_low_layer_and_audio_only_no_vide
     viewer.evaluate("window.caunoiRoom.applyMode('normal')")
     back = _until(viewer, lambda p: p["framesDecoded"] > after["framesDecoded"] + 10)
     assert back["layer"] == "2"
+
+
+@pytest.fixture
+def teaching(committed_db, janus_server, settings):
+    from caunoi.video.services import video_teaching_schedule
+
+    settings.JANUS_URL = janus_server.url
+    settings.JANUS_TOKEN_SECRET = janus_server.token_secret
+    settings.JANUS_ADMIN_KEY = janus_server.admin_key
+    viewers = User.objects.filter(memberships__role="worker").distinct()
+    s = video_teaching_schedule(
+        actor=User.objects.get(username="specialist"),
+        title="Tăng huyết áp ở tuyến xã · Buổi 1",
+        scheduled_at=timezone.now(),
+        duration_minutes=60,
+        viewers=list(viewers),
+    )
+    yield s
+    VideoSession.objects.filter(pk=s.pk).delete()
+
+
+def _peers(page, count, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    snap = None
+    while time.monotonic() < deadline:
+        snap = page.evaluate("window.caunoiRoom.snapshot()")
+        live = [p for p in snap["peers"] if p["state"] == "connected" and p["framesDecoded"] > 0]
+        if len(live) == count and len(snap["peers"]) == count:
+            return snap
+        page.wait_for_timeout(500)
+    raise AssertionError(f"not {count} peers with frames: {snap}")
+
+
+def test_a_teaching_session_viewer_watches_raises_a_hand_speaks_and_asks(
+    new_page, sign_in, teaching
+):
+    from caunoi.video.models import VideoMessage, VideoParticipant
+
+    host, viewer = new_page(), new_page()
+    sign_in(host, "specialist")
+    sign_in(viewer, "worker")
+    host.goto(teaching.get_absolute_url())
+    viewer.goto(teaching.get_absolute_url())
+    assert viewer.locator("#room").get_attribute("data-role") == "viewer"
+    # The viewer sees the host's picture and sends nothing: no camera, no controls for one.
+    _peers(viewer, 1)
+    assert viewer.evaluate("window.caunoiRoom.sentLayers()") == []
+    assert viewer.locator("#mute").is_hidden()
+    assert viewer.locator("#share").is_hidden()
+    assert host.locator("#hand").is_hidden()
+    assert host.evaluate("window.caunoiRoom.snapshot()")["peers"] == []
+    # A raised hand reaches the host, who gives the floor: the viewer's picture reaches them.
+    viewer.click("#hand")
+    host.locator("#hands li", has_text="Sùng Thị Mai").locator("button").click()
+    viewer.locator("#room[data-role=speaker]").wait_for(state="attached")
+    assert viewer.locator("#mute").is_visible()
+    _peers(host, 1)
+    assert VideoParticipant.objects.get(session=teaching, user__username="worker").role == "speaker"
+    # A question is kept with the session; the host marks it answered and the viewer sees it.
+    viewer.fill("#question-text", "Đo huyết áp mấy lần mỗi ngày?")
+    viewer.click("#question-form button")
+    asked = host.locator("#question-log li", has_text="Đo huyết áp mấy lần")
+    asked.locator("button").click()
+    viewer.locator("#question-log li[data-answered]", has_text="Đo huyết áp mấy lần").wait_for()
+    question = VideoMessage.objects.get(session=teaching, kind="question")
+    assert question.answered_at is not None
+    # Back to the viewers: the viewer stops sending, the host's tile goes.
+    host.locator("#speakers li", has_text="Sùng Thị Mai").locator("button").click()
+    viewer.locator("#room[data-role=viewer]").wait_for(state="attached")
+    _peers(host, 0, timeout=15)

@@ -420,3 +420,88 @@ def test_a_second_connection_of_the_same_person_closes_the_first_one_for_the_oth
             await sock.disconnect()
 
     run_async(run)
+
+
+@pytest.fixture
+def lecture(people, settings):
+    """A teaching session of the specialist, the worker and the coordinator watching (the SFU
+    configured, though nothing here talks to it)."""
+    from caunoi.video.services import video_teaching_schedule
+
+    settings.JANUS_URL = "http://127.0.0.1:9/janus"
+    s = video_teaching_schedule(
+        actor=people["specialist"],
+        title="Bài giảng",
+        scheduled_at=timezone.now(),
+        duration_minutes=60,
+        viewers=[people["worker"], people["coordinator"]],
+    )
+    yield s
+    VideoSession.objects.filter(pk=s.pk).delete()
+
+
+async def _next(communicator, kind):
+    while True:
+        message = await _get(communicator)
+        if message["type"] == kind:
+            return message
+
+
+def test_in_a_teaching_session_hands_the_floor_and_questions_reach_the_room(people, lecture):
+    from caunoi.video.models import VideoMessage, VideoParticipant
+
+    async def run():
+        host = _socket(people["specialist"], lecture.public_id)
+        viewer = _socket(people["worker"], lecture.public_id)
+        other = _socket(people["coordinator"], lecture.public_id)
+        for sock in (host, viewer, other):
+            assert (await sock.connect())[0]
+            assert (await _next(sock, "hands"))["hands"] == []  # told on joining
+        await viewer.send_to(text_data=json.dumps({"type": "hand", "up": True}))
+        hands = await _next(host, "hands")
+        assert hands["hands"] == [{"user": str(people["worker"].pk), "name": "Sùng Thị Mai"}]
+        # A viewer does not give the floor; the host does, and the room hears it.
+        grab = {"type": "speaker", "user": people["coordinator"].pk, "speaker": True}
+        await other.send_to(text_data=json.dumps(grab))
+        refused = await _next(other, "error")
+        assert refused["code"] == "refused"
+        give = {"type": "speaker", "user": people["worker"].pk, "speaker": True}
+        await host.send_to(text_data=json.dumps(give))
+        role = await _next(viewer, "role")
+        assert role == {"type": "role", "user": str(people["worker"].pk), "role": "speaker"}
+        hands = await _next(other, "hands")
+        assert hands["hands"] == []
+        assert [s["name"] for s in hands["speakers"]] == ["Trần Văn Phúc", "Sùng Thị Mai"]
+        # A question reaches everyone with its number; the host marks it answered.
+        await other.send_to(text_data=json.dumps({"type": "question", "text": "Liều dùng?"}))
+        asked = await _next(host, "question")
+        assert (asked["from"], asked["text"]) == ("Lê Thị Hồng Nhung", "Liều dùng?")
+        await host.send_to(text_data=json.dumps({"type": "answered", "id": asked["id"]}))
+        assert await _next(other, "answered") == {"type": "answered", "id": asked["id"]}
+        # Bad frames are answered and change nothing.
+        await viewer.send_to(text_data=json.dumps({"type": "hand", "up": "yes"}))
+        assert (await _next(viewer, "error"))["code"] == "bad_hand"
+        await viewer.send_to(text_data=json.dumps({"type": "answered", "id": asked["id"]}))
+        assert (await _next(viewer, "error"))["code"] == "refused"
+        for sock in (host, viewer, other):
+            await sock.disconnect()
+
+    run_async(run)
+    worker = VideoParticipant.objects.get(session=lecture, user=people["worker"])
+    assert (worker.role, worker.hand_raised_at) == ("speaker", None)
+    [question] = VideoMessage.objects.filter(session=lecture)
+    assert (question.kind, question.text) == ("question", "Liều dùng?")
+    assert question.answered_at is not None
+
+
+def test_hands_are_for_teaching_sessions_only(people, room):
+    async def run():
+        sock = _socket(people["worker"], room.public_id)
+        assert (await sock.connect())[0]
+        await sock.send_to(text_data=json.dumps({"type": "hand", "up": True}))
+        error = await _next(sock, "error")
+        assert error["code"] == "refused"
+        assert "teaching" in error["message"]
+        await sock.disconnect()
+
+    run_async(run)
