@@ -53,6 +53,7 @@ from caunoi.training.models import (
     SessionMode,
     TeachingCase,
     TrainingCentre,
+    TrainingSession,
 )
 from caunoi.training.services import (
     CourseInput,
@@ -66,6 +67,14 @@ from caunoi.training.services import (
     session_attendance_compute,
     teaching_case_propose,
     teaching_case_review,
+)
+from caunoi.video.models import (
+    MessageKind,
+    ParticipantRole,
+    SessionKind,
+    VideoMessage,
+    VideoParticipant,
+    VideoSession,
 )
 
 # The hypertension series' test: the same questions before and after it.
@@ -172,6 +181,43 @@ def _weekly(
         )
         for n in range(count)
     ]
+
+
+def demo_teaching_room(session: TrainingSession | None, host: User) -> None:
+    """The next online session's room, opened by its organiser: a teaching session (webinar)
+    with the course's learners as viewers and a question asked ahead. Written as rows (the
+    service asks for a running Janus, which the demo starts only when it serves)."""
+    if session is None:
+        return
+    room = VideoSession.objects.create(
+        kind=SessionKind.TEACHING,
+        title=f"{session.course.title_vi} · {session.title}",
+        scheduled_at=session.starts_at,
+        duration_minutes=session.duration_minutes,
+        created_by=host,
+    )
+    learners = [
+        e.user
+        for e in session.course.enrolments.filter(status=EnrolmentStatus.ENROLLED)
+        .select_related("user")
+        .order_by("id")
+    ]
+    VideoParticipant.objects.bulk_create(
+        [VideoParticipant(session=room, user=host, invited_by=host, is_host=True)]
+        + [
+            VideoParticipant(session=room, user=u, invited_by=host, role=ParticipantRole.VIEWER)
+            for u in learners
+        ]
+    )
+    if learners:
+        VideoMessage.objects.create(
+            session=room,
+            user=learners[0],
+            kind=MessageKind.QUESTION,
+            text="Bệnh nhân đang dùng metformin bị suy thận nhẹ thì có cần giảm liều không?",
+        )
+    session.video_session = room
+    session.save(update_fields=["video_session", "updated_at"])
 
 
 def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
@@ -312,6 +358,7 @@ def demo_training_load(*, progress: Callable[[str], None] | None = None) -> int:
         head = _head_of(station)
         for user in station_staff[:8]:
             course_enrol(course=echo2, actor=user)
+        demo_teaching_room(echo2.sessions.order_by("starts_at").first(), hue_staff)
         made += 1
 
         # 3. Paediatric emergencies, in person, small and full: a waiting list.

@@ -330,6 +330,9 @@ def video_sfu_admit(*, session: VideoSession, user: User) -> sfu.ParticipantToke
         return None
     participant.session = session
     room = sfu.room_open(session, [participant])
+    # The same person coming back (a reloaded page, a phone that lost its link): their last
+    # connection may still hold their id until Janus times it out; it goes, as in the mesh.
+    sfu.room_kick(session, sfu.peer_id(participant))
     if session.sfu_room != room:
         with transaction.atomic():
             VideoSession.objects.filter(pk=session.pk).update(sfu_room=room)

@@ -27,7 +27,8 @@ from playwright.sync_api import Error as PlaywrightError
 # (persona, page, address, steps). `anonymous` is signed out. Addresses may name the objects of
 # the journey: {patient}, {consult} (answered, with advice), {waiting} (a consult no specialist
 # has taken yet), {referral}, {video}, {facility} (the worker's station), {province}, {course}
-# (a course of Huế's hub, `worker` enrolled) and {session} (its in-person session).
+# (a course of Huế's hub, `worker` enrolled), {session} (its in-person session) and {teaching}
+# (the room of another course's online session: `specialist` hosts, `worker` watches).
 # Steps run after the page loads, before the check: ("fill", selector, text),
 # ("submit", selector) clicks and waits for the next page, ("wait", selector).
 Step = tuple[str, ...]
@@ -70,6 +71,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("worker", "video sessions", "/video/", ()),
     ("worker", "new video session", "/video/new/?consult={consult}", ()),
     ("worker", "video room", "/video/{video}/", ()),
+    ("worker", "teaching room", "/video/{teaching}/", ()),
     ("worker", "notifications", "/notifications/", ()),
     ("worker", "profile", "/accounts/profile/", ()),
     ("worker", "password change", "/accounts/password/change/", ()),
@@ -108,6 +110,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ),
     ("specialist", "video sessions", "/video/", ()),
     ("specialist", "video room", "/video/{video}/", ()),
+    ("specialist", "teaching room", "/video/{teaching}/", ()),
     ("specialist", "notifications", "/notifications/", ()),
     ("specialist", "two-factor sign-in", "/accounts/two-factor/", ()),
     ("coordinator", "home", "/", ()),
@@ -304,6 +307,16 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
                 sessions=[SessionInput("Buổi 1", start, start + timedelta(hours=2), "room")],
             ),
         )
+        from caunoi.demo.training import demo_teaching_room
+        from caunoi.video.models import VideoParticipant
+
+        online = other_course.sessions.get()
+        demo_teaching_room(online, specialist)
+        online.refresh_from_db()
+        teaching = online.video_session
+        VideoParticipant.objects.create(
+            session=teaching, user=worker, invited_by=specialist, role="viewer"
+        )
         receiver = User.objects.get(username="receiver")
         transfer, _created = transfer_create(
             actor=specialist,
@@ -419,6 +432,7 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
             "waiting": str(waiting.public_id),
             "referral": str(referral.public_id),
             "video": str(video.public_id),
+            "teaching": str(teaching.public_id),
             "facility": str(facility.public_id),
             "province": str(facility.province.code),
         }
@@ -428,6 +442,7 @@ def journey(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
         Notification.objects.filter(user=head).delete()
         course.delete()  # its sessions and enrolments with it
         other_course.delete()
+        teaching.delete()
         centre.delete()
         CmeCredit.objects.filter(user=worker, source="self_declared").delete()
         Transfer.objects.filter(pk=transfer.pk).delete()

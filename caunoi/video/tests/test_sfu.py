@@ -135,6 +135,15 @@ def test_a_conference_runs_through_janus_for_its_invited_people_only(
     with stay:
         in_room = {p["id"] for p in sfu.room_participants(conference)}
         assert in_room == {tokens["peer_id"], theirs["peer_id"]}
+        # Coming back (a reloaded page) while the old connection still holds the id: the old
+        # one goes, the new one is in.
+        again = _admit(api_client, guest, conference)
+        assert again["peer_id"] == theirs["peer_id"]
+        back = _join(
+            again["url"], again["token"], again["room"], again["room_token"], again["peer_id"], stay
+        )
+        assert back["videoroom"] == "joined", back
+        assert {p["id"] for p in sfu.room_participants(conference)} == in_room
 
 
 def test_a_forged_or_expired_janus_token_is_refused_by_janus(
