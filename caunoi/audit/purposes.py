@@ -61,6 +61,13 @@ PURPOSES: dict[str, Promise] = {
     "speaker changed": pgettext_lazy("audit purpose", "speaker changed"),
     "room message": pgettext_lazy("audit purpose", "room message"),
     "question answered": pgettext_lazy("audit purpose", "question answered"),
+    "recording asked": pgettext_lazy("audit purpose", "recording asked"),
+    "recording consent": pgettext_lazy("audit purpose", "recording consent"),
+    "recording started": pgettext_lazy("audit purpose", "recording started"),
+    "recording stopped": pgettext_lazy("audit purpose", "recording stopped"),
+    "recording converted": pgettext_lazy("audit purpose", "recording converted"),
+    "recording deleted": pgettext_lazy("audit purpose", "recording deleted"),
+    "recording played": pgettext_lazy("audit purpose", "recording played"),
     # Training and CME
     "training": pgettext_lazy("audit purpose", "training"),
     "training attendance": pgettext_lazy("audit purpose", "training attendance"),

@@ -478,6 +478,12 @@ JANUS_ROOM_PUBLISHERS = env_int("JANUS_ROOM_PUBLISHERS", 12, minimum=1)
 JANUS_ROOM_BITRATE = env_int("JANUS_ROOM_BITRATE", 512_000, minimum=64_000)
 # The password Janus's HTTP event handler sends (user "janus") to /video/janus/events/.
 JANUS_EVENTS_SECRET = env_str("JANUS_EVENTS_SECRET", "")
+# Where Janus writes a room's recordings (its rooms are created with this rec_dir), read by the
+# platform's task worker: the same folder, or a shared mount when Janus runs elsewhere. Empty:
+# sessions are not recorded.
+JANUS_RECORDINGS_DIR = env_str("JANUS_RECORDINGS_DIR", "")
+# A session's recording is deleted this many days after it was made.
+VIDEO_RECORDING_RETENTION_DAYS = env_int("VIDEO_RECORDING_RETENTION_DAYS", 180, minimum=1)
 if JANUS_URL and not JANUS_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("JANUS_URL is Janus's HTTP API: http://… or https://….")
 if JANUS_URL and not (JANUS_TOKEN_SECRET and JANUS_ADMIN_KEY):

@@ -9,8 +9,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from caunoi.accounts.models import User
+from caunoi.audit.models import AuditAction
+from caunoi.audit.services import audit_record
 from caunoi.core.access import get_or_404
-from caunoi.video.models import VideoParticipant, VideoSession
+from caunoi.video.models import RecordingFile, RecordingStatus, VideoParticipant, VideoSession
 
 
 def visible_sessions(user: User | AnonymousUser) -> QuerySet[VideoSession]:
@@ -32,3 +34,25 @@ def is_host(user: User, session: VideoSession) -> bool:
         .filter(session=session, user_id=user.pk, is_host=True)
         .exists()
     )
+
+
+def access_recording_file(
+    user: User | AnonymousUser, public_id: UUID | str, file_id: UUID | str
+) -> RecordingFile:
+    """A part of a session's recording, for the session's own people (others: 404); every
+    play is audited."""
+    session = access_video_session(user, public_id)
+    part = get_or_404(
+        RecordingFile.objects.filter(
+            recording__session=session, recording__status=RecordingStatus.READY
+        ).select_related("recording", "user"),
+        public_id=file_id,
+    )
+    audit_record(
+        actor=user,
+        action=AuditAction.VIEW,
+        obj=session,
+        purpose="recording played",
+        detail={"recording": str(part.recording.public_id), "file": str(part.public_id)},
+    )
+    return part

@@ -30,8 +30,8 @@ from caunoi.core.websocket import (
     read_frame,
     socket_language,
 )
-from caunoi.video import services
-from caunoi.video.models import VideoSession
+from caunoi.video import recordings, services
+from caunoi.video.models import VideoRecording, VideoSession
 
 RECHECK_SECONDS = 10
 MAX_SIGNAL = 64 * 1024  # an SDP with many codecs and candidates stays well under this
@@ -111,6 +111,17 @@ class Answered(Frame):
     id: int = Field(ge=1)
 
 
+class Consent(Frame):
+    type: Literal["consent"]
+    recording: Uuid
+    agree: bool
+
+
+class Record(Frame):
+    type: Literal["record"]
+    on: bool
+
+
 KINDS = {
     ("type", "signal"): Kind(Signal, "bad_signal"),
     ("type", "chat"): Kind(Chat, "bad_chat"),
@@ -120,6 +131,8 @@ KINDS = {
     ("type", "question"): Kind(Question, "bad_question"),
     ("type", "speaker"): Kind(Speaker, "bad_speaker"),
     ("type", "answered"): Kind(Answered, "bad_answered"),
+    ("type", "consent"): Kind(Consent, "bad_consent"),
+    ("type", "record"): Kind(Record, "bad_record"),
 }
 
 
@@ -168,11 +181,31 @@ def _teaching_act(session_id: str, user: User, message: Frame) -> None:
         )
     elif isinstance(message, Answered):
         services.video_question_answered(session=session, actor=user, message_id=message.id)
+    elif isinstance(message, Record):
+        if message.on:
+            recordings.recording_request(session=session, actor=user)
+        else:
+            recordings.recording_stop(session=session, actor=user)
+    elif isinstance(message, Consent):
+        recording = VideoRecording.objects.filter(
+            session=session, public_id=message.recording
+        ).first()
+        if recording is None:
+            raise ValidationError(_("This question about recording is closed."))
+        recordings.recording_consent(recording=recording, user=user, agree=message.agree)
 
 
-def _hands(session_id: str) -> dict[str, object] | None:
+def _on_joining(session_id: str, user: User) -> list[dict[str, object]]:
+    """What a newcomer is told: the hands and speakers of a teaching session, and a recording
+    running or asked for (they are asked too, or told)."""
     session = VideoSession.objects.get(public_id=session_id)
-    return services.hands_payload(session) if session.is_teaching else None
+    told: list[dict[str, object]] = []
+    if session.is_teaching:
+        told.append(services.hands_payload(session))
+    recording = recordings.recording_joined(session=session, user=user)
+    if recording is not None:
+        told.append(recording)
+    return told
 
 
 def _is_teaching_viewer(session_id: str, user: User) -> bool:
@@ -211,9 +244,8 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             self.channels = {p["peer"]: p.pop("channel") for p in peers}
             self.checked_at = time.monotonic()
             await self._send({"type": "welcome", "you": self.peer_id, "peers": peers})
-            hands = await database_sync_to_async(_hands)(self.session_id)
-            if hands is not None:
-                await self._send(hands)
+            for news in await database_sync_to_async(_on_joining)(self.session_id, user):
+                await self._send(news)
         except Exception:
             # Whatever failed, the join must not stay open: others would call a ghost.
             await database_sync_to_async(services.video_leave)(join_id=join.pk)
@@ -271,7 +303,7 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
                     await self._quality(message)
                 elif isinstance(message, Question):
                     await self._chat(message, kind="question")
-                elif isinstance(message, (Hand, Speaker, Answered)):
+                elif isinstance(message, (Hand, Speaker, Answered, Record, Consent)):
                     try:
                         await database_sync_to_async(_teaching_act)(
                             self.session_id, self.user, message

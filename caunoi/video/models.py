@@ -270,3 +270,138 @@ class VideoMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.created_at:%H:%M}"
+
+
+class RecordingStatus(models.TextChoices):
+    ASKING = "asking", _("asking the participants")
+    DECLINED = "declined", _("declined")
+    RECORDING = "recording", _("recording")
+    PROCESSING = "processing", _("being converted")
+    READY = "ready", _("ready")
+    FAILED = "failed", _("failed")
+    DELETED = "deleted", _("deleted after its retention period")
+
+
+class ConsentAnswer(models.TextChoices):
+    PENDING = "pending", _("not answered yet")
+    AGREED = "agreed", _("agreed")
+    DECLINED = "declined", _("declined")
+    TOLD = "told", _("told on joining")
+
+
+class VideoRecording(TimeStampedModel):
+    """A recording of a session through the SFU, made only once everyone present agreed
+    (people joining later are told). Janus writes it; a background task converts it into one
+    WebM (VP8 and Opus) per speaker, kept in the platform's storage until ``delete_after``."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(
+        VideoSession,
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="recordings",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RecordingStatus.choices, default=RecordingStatus.ASKING
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    delete_after = models.DateTimeField(_("deleted after"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RecordingStatus.values), name="video_recording_status"
+            ),
+            # One recording asked for or running per session at a time.
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(status__in=["asking", "recording"]),
+                name="video_one_recording_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RecordingConsent(models.Model):
+    """What one participant was asked about a recording, and their answer."""
+
+    recording = models.ForeignKey(
+        VideoRecording,
+        verbose_name=_("recording"),
+        on_delete=models.CASCADE,
+        related_name="consents",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answer = models.CharField(
+        _("answer"), max_length=16, choices=ConsentAnswer.choices, default=ConsentAnswer.PENDING
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording consent")
+        verbose_name_plural = _("recording consents")
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "user"], name="video_consent_once"),
+            models.CheckConstraint(
+                condition=Q(answer__in=ConsentAnswer.values), name="video_consent_answer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.answer}"
+
+
+def recording_path(instance: RecordingFile, filename: str) -> str:
+    return f"video-recordings/{instance.recording.public_id}/{uuid.uuid4().hex}.webm"
+
+
+class RecordingFile(models.Model):
+    """One speaker's part of a recording: their camera and microphone in one WebM file, with
+    its duration and codecs as read back from the file."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recording = models.ForeignKey(
+        VideoRecording,
+        verbose_name=_("recording"),
+        on_delete=models.CASCADE,
+        related_name="files",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("speaker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file = models.FileField(_("file"), upload_to=recording_path, max_length=300)
+    duration_seconds = models.FloatField(_("duration (seconds)"))
+    video_codec = models.CharField(_("video codec"), max_length=16, blank=True)
+    audio_codec = models.CharField(_("audio codec"), max_length=16, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+
+    class Meta:
+        verbose_name = _("recording file")
+        verbose_name_plural = _("recording files")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.file.name or ""

@@ -26,7 +26,7 @@ from caunoi.network.access import CLINICAL_ROLES, user_scope
 from caunoi.network.models import Membership
 from caunoi.notifications.live import push
 from caunoi.notifications.services import notify
-from caunoi.video import sfu
+from caunoi.video import recordings, sfu
 from caunoi.video.models import (
     MAX_PARTICIPANTS,
     TEACHING_MAX_SPEAKERS,
@@ -476,6 +476,8 @@ def video_session_end(
         group = room_group(s)
         transaction.on_commit(lambda: push(group, {"type": "ended"}))
         if sfu.enabled():
+            # A recording running stops with the session (and is converted), then the room goes.
+            transaction.on_commit(lambda: recordings.recording_stop(session=s, actor=None))
             transaction.on_commit(lambda: _sfu_close(s))
     return s
 

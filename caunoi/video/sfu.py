@@ -201,6 +201,13 @@ def room_open(session: VideoSession, participants: list[VideoParticipant]) -> in
                     # keyframes only when asked.
                     "fir_freq": 5,
                     "notify_joining": True,
+                    # Recorded only when the platform says so (after everyone agreed), which
+                    # needs the room's secret; Janus writes into the platform's folder.
+                    **(
+                        {"rec_dir": settings.JANUS_RECORDINGS_DIR, "lock_record": True}
+                        if settings.JANUS_RECORDINGS_DIR
+                        else {}
+                    ),
                 }
             )
         except JanusError as exc:
@@ -269,6 +276,20 @@ def room_close(session: VideoSession) -> None:
         except JanusError as exc:
             if exc.code != NO_SUCH_ROOM:
                 raise
+
+
+def room_record(session: VideoSession, on: bool) -> None:
+    """Start or stop recording every publisher of the session's room (Janus writes one file
+    per stream into JANUS_RECORDINGS_DIR)."""
+    with Janus() as janus:
+        janus.request(
+            {
+                "request": "enable_recording",
+                "room": room_id(session),
+                "secret": room_secret(session),
+                "record": on,
+            }
+        )
 
 
 def room_participants(session: VideoSession) -> list[dict[str, Any]]:

@@ -12,4 +12,9 @@ urlpatterns = [
     path("<uuid:public_id>/invite.ics", views.invite_ics, name="ics"),
     path("<uuid:public_id>/remove/", views.remove_participant, name="remove"),
     path("<uuid:public_id>/end/", views.end_session, name="end"),
+    path(
+        "<uuid:public_id>/recordings/<uuid:file_id>.webm",
+        views.recording_play,
+        name="recording",
+    ),
 ]

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +29,13 @@ from caunoi.consults.models import Status
 from caunoi.core.access import get_or_404
 from caunoi.core.actions import guarded_action
 from caunoi.network.access import user_scope
-from caunoi.video import sfu
-from caunoi.video.access import access_video_session, is_host, visible_sessions
+from caunoi.video import recordings, sfu
+from caunoi.video.access import (
+    access_recording_file,
+    access_video_session,
+    is_host,
+    visible_sessions,
+)
 from caunoi.video.calendar import session_ics
 from caunoi.video.forms import EndForm, ScheduleForm, invite_candidates
 from caunoi.video.models import SessionStatus, VideoSession
@@ -162,6 +167,20 @@ def _room_text() -> dict[str, str]:
         "you_watch": _("You are watching. Raise your hand to speak."),
         "no_hands": _("No hands raised."),
         "nosfu": _("The video server does not answer; the chat and questions still work."),
+        "rec_ask": _(
+            "%(name)s asks to record this session. The recording is kept with the session "
+            "record, seen only by its participants. Do you agree?"
+        ),
+        "rec_waiting": _("Waiting for everyone present to agree to the recording…"),
+        "rec_on": _("● Recording: everyone present agreed."),
+        "rec_told": _(
+            "● This session is being recorded: everyone present agreed. Leave the room if you "
+            "do not want to be recorded."
+        ),
+        "rec_declined": _("Not recorded: %(name)s declined."),
+        "rec_withdrawn": _("Not recorded."),
+        "rec_processing": _("The recording stopped; it is being converted."),
+        "rec_failed": _("The recording failed."),
         "host": _("host"),
     }
 
@@ -187,6 +206,10 @@ def room(request: AuthedRequest, public_id: str) -> HttpResponse:
         "viewers": [p for p in participants if not p.is_speaker],
         "my_role": me.role if me else "viewer",
         "messages_kept": list(session.messages.select_related("user")),
+        "can_record": recordings.enabled(),
+        "recordings": list(
+            session.recordings.select_related("requested_by").prefetch_related("files__user")
+        ),
         "host": is_host(request.user, session),
         "joins": joins,
         "end_form": EndForm(),
@@ -206,6 +229,15 @@ def room(request: AuthedRequest, public_id: str) -> HttpResponse:
         if origin and origin not in config.get("connect-src", []):
             config["connect-src"] = [*config.get("connect-src", []), origin]
         response._csp_config = config  # type: ignore[attr-defined]
+    return response
+
+
+@login_required
+def recording_play(request: AuthedRequest, public_id: str, file_id: str) -> FileResponse:
+    """One speaker's part of a session's recording (WebM), to the session's own people."""
+    part = access_recording_file(request.user, public_id, file_id)
+    response = FileResponse(part.file.open("rb"), content_type="video/webm")
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -326,3 +326,52 @@ def test_a_teaching_session_viewer_watches_raises_a_hand_speaks_and_asks(
     host.locator("#speakers li", has_text="Sùng Thị Mai").locator("button").click()
     viewer.locator("#room[data-role=viewer]").wait_for(state="attached")
     _peers(host, 0, timeout=15)
+
+
+def test_recording_asks_everyone_records_and_plays_back_in_the_browser(
+    new_page, sign_in, conference, settings, tmp_path
+):
+    from caunoi.video import recordings
+    from caunoi.video.models import RecordingFile, VideoRecording
+
+    settings.JANUS_RECORDINGS_DIR = str(tmp_path / "janus")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    (tmp_path / "janus").mkdir()
+    pages = _in_the_room(new_page, sign_in, conference)
+    for page in pages.values():
+        _wait_connected(page, timeout=30)
+    host, guest = pages["specialist"], pages["worker"]
+    host.click("#record")
+    # The guest is asked, in the room; the host waits; nothing is recorded yet.
+    guest.locator("#consent").wait_for()
+    assert "Trần Văn Phúc" in guest.locator("#consent-text").inner_text()
+    host.locator("#recording-banner:not([hidden])").wait_for()
+    assert VideoRecording.objects.get(session=conference).status == "asking"
+    assert list((tmp_path / "janus").iterdir()) == []
+    guest.click("#consent-yes")
+    for page in (host, guest):
+        page.locator("#room[data-recording=recording]").wait_for(state="attached")
+        assert page.locator("#recording-banner").is_visible()
+    assert guest.locator("#consent").is_hidden()
+    host.wait_for_timeout(3000)
+    host.click("#record-stop")
+    guest.locator("#room[data-recording=processing]").wait_for(state="attached")
+    recording = VideoRecording.objects.get(session=conference)
+    assert recordings.recording_process(recording_id=recording.pk) == 2  # both spoke
+    assert set(
+        RecordingFile.objects.filter(recording=recording).values_list("video_codec", "audio_codec")
+    ) == {("vp8", "opus")}
+    # The session ends; its record plays the files in the browser, for its own people.
+    host.fill("#id_conclusion", "Kết luận có ghi hình.")
+    host.once("dialog", lambda d: d.accept())
+    host.click("form[action$='/end/'] button[type=submit]")
+    guest.goto(conference.get_absolute_url())
+    videos = guest.locator("#recordings video")
+    assert videos.count() == 2
+    durations = []
+    for n in range(2):
+        videos.nth(n).evaluate(
+            "v => new Promise(ok => v.readyState > 0 ? ok() : v.onloadedmetadata = ok)"
+        )
+        durations.append(videos.nth(n).evaluate("v => v.duration"))
+    assert all(2 < d < 10 for d in durations), durations

@@ -1,7 +1,10 @@
 from collections.abc import Iterator
 
 import pytest
+from django.utils import timezone
 
+from caunoi.accounts.models import User
+from caunoi.video.services import video_session_schedule
 from caunoi.video.tests.janus_server import JanusServer, start_janus
 
 
@@ -20,3 +23,27 @@ def janus(janus_server, settings):
     settings.JANUS_TOKEN_SECRET = janus_server.token_secret
     settings.JANUS_ADMIN_KEY = janus_server.admin_key
     return janus_server
+
+
+def colleagues(specialist, n):
+    """``n`` clinical people of the fixture network other than ``specialist``."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__role__in=["specialist", "clinician", "coordinator", "worker"],
+            memberships__facility__isnull=False,
+        )
+        .exclude(pk=specialist.pk)
+        .distinct()
+        .order_by("pk")[:n]
+    )
+
+
+@pytest.fixture
+def conference(specialist):
+    return video_session_schedule(
+        actor=specialist,
+        title="Hội chẩn liên viện: ca khó tuần này",
+        scheduled_at=timezone.now(),
+        participants=colleagues(specialist, 5),
+    )

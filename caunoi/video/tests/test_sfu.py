@@ -15,7 +15,6 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from caunoi.accounts.models import User
 from caunoi.video import sfu
 from caunoi.video.models import VideoParticipant
 from caunoi.video.services import (
@@ -23,32 +22,10 @@ from caunoi.video.services import (
     video_session_end,
     video_session_schedule,
 )
+from caunoi.video.tests.conftest import colleagues
 from caunoi.video.tests.janus_server import deliver, has_event
 
 pytestmark = pytest.mark.django_db
-
-
-def _colleagues(specialist, n):
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__role__in=["specialist", "clinician", "coordinator", "worker"],
-            memberships__facility__isnull=False,
-        )
-        .exclude(pk=specialist.pk)
-        .distinct()
-        .order_by("pk")[:n]
-    )
-
-
-@pytest.fixture
-def conference(specialist):
-    return video_session_schedule(
-        actor=specialist,
-        title="Hội chẩn liên viện: ca khó tuần này",
-        scheduled_at=timezone.now(),
-        participants=_colleagues(specialist, 5),
-    )
 
 
 def _admit(api_client, user, session, status=200):
@@ -347,7 +324,7 @@ def test_the_events_endpoint_takes_only_janus(janus, settings, client):
 def test_with_janus_a_conference_holds_twelve_sites_and_without_it_six(janus, specialist, settings):
     from django.core.exceptions import ValidationError
 
-    people = _colleagues(specialist, 12)
+    people = colleagues(specialist, 12)
     assert len(people) == 12
 
     def schedule(n):

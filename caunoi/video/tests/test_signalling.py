@@ -505,3 +505,33 @@ def test_hands_are_for_teaching_sessions_only(people, room):
         await sock.disconnect()
 
     run_async(run)
+
+
+def test_recording_frames_are_checked_and_follow_the_rules(people, room):
+    async def run():
+        host = _socket(people["specialist"], room.public_id)
+        guest = _socket(people["worker"], room.public_id)
+        for sock in (host, guest):
+            assert (await sock.connect())[0]
+        await guest.send_to(text_data=json.dumps({"type": "record", "on": True}))
+        refused = await _next(guest, "error")
+        assert (refused["code"], refused["message"]) == (
+            "refused",
+            "Only the host records the session.",
+        )
+        await host.send_to(text_data=json.dumps({"type": "record", "on": True}))
+        refused = await _next(host, "error")
+        assert "video server" in refused["message"]  # no Janus here: no recording
+        bad = {"type": "consent", "recording": "not-a-uuid", "agree": True}
+        await guest.send_to(text_data=json.dumps(bad))
+        assert (await _next(guest, "error"))["code"] == "bad_consent"
+        unknown = {"type": "consent", "recording": str(uuid.uuid4()), "agree": True}
+        await guest.send_to(text_data=json.dumps(unknown))
+        assert (await _next(guest, "error"))["code"] == "refused"
+        for sock in (host, guest):
+            await sock.disconnect()
+
+    run_async(run)
+    from caunoi.video.models import VideoRecording
+
+    assert not VideoRecording.objects.filter(session=room).exists()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -244,7 +245,11 @@ class Command(BaseCommand):
             "JANUS_TOKEN_SECRET": secrets.token_hex(16),
             "JANUS_ADMIN_KEY": secrets.token_hex(16),
             "JANUS_EVENTS_SECRET": secrets.token_hex(16),
+            # Recordings (with consent): Janus writes here, the task worker converts them.
+            "JANUS_RECORDINGS_DIR": settings.JANUS_RECORDINGS_DIR
+            or str(settings.DATA_DIR / "janus-recordings"),
         }
+        Path(values["JANUS_RECORDINGS_DIR"]).mkdir(parents=True, exist_ok=True)
         for name, value in values.items():
             setattr(settings, name, value)
             os.environ[name] = value

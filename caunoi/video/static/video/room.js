@@ -487,6 +487,52 @@
     });
   }
 
+  // --- recording, with consent ---------------------------------------------------------------------
+  function showRecording(m) {
+    var banner = document.getElementById("recording-banner");
+    var dialog = document.getElementById("consent");
+    var start = document.getElementById("record"), stop = document.getElementById("record-stop");
+    var text = "";
+    dialog.hidden = true;
+    if (m.state === "asking") {
+      if (isHost) {
+        text = T.rec_waiting;
+      } else if (m.asked !== false) {
+        document.getElementById("consent-text").textContent = T.rec_ask.replace("%(name)s", m.by);
+        dialog.hidden = false;
+        state.consentFor = m.id;
+        document.getElementById("consent-yes").focus();
+      }
+    } else if (m.state === "recording") {
+      text = m.asked === false && !isHost ? T.rec_told : T.rec_on;
+    } else if (m.state === "declined") {
+      text = m.declined_by ? T.rec_declined.replace("%(name)s", m.declined_by) : T.rec_withdrawn;
+    } else if (m.state === "processing") {
+      text = T.rec_processing;
+    } else if (m.state === "failed") {
+      text = T.rec_failed;
+    }
+    banner.textContent = text;
+    banner.hidden = !text;
+    root.setAttribute("data-recording", m.state);
+    if (start) {
+      var running = m.state === "asking" || m.state === "recording";
+      start.hidden = running;
+      stop.hidden = !running;
+    }
+  }
+
+  function answer(agree) {
+    if (state.consentFor) { send({ type: "consent", recording: state.consentFor, agree: agree }); }
+    document.getElementById("consent").hidden = true;
+  }
+  document.getElementById("consent-yes").onclick = function () { answer(true); };
+  document.getElementById("consent-no").onclick = function () { answer(false); };
+  if (document.getElementById("record")) {
+    document.getElementById("record").onclick = function () { send({ type: "record", on: true }); };
+    document.getElementById("record-stop").onclick = function () { send({ type: "record", on: false }); };
+  }
+
   function answeredButton(id) {
     return button(T.mark_answered, function () { send({ type: "answered", id: id }); });
   }
@@ -560,6 +606,7 @@
     if (m.type === "hands") { showHands(m); return; }
     if (m.type === "question") { addQuestion(m); return; }
     if (m.type === "answered") { markAnswered(m.id); return; }
+    if (m.type === "recording") { showRecording(m); return; }
     if (m.type === "error") { say(m.message || ""); return; }
     if (sfuMode && ["welcome", "peer-joined", "peer-left", "signal"].indexOf(m.type) >= 0) {
       if (m.type === "welcome") { state.me = m.you; }
