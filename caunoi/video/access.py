@@ -40,19 +40,25 @@ def access_recording_file(
     user: User | AnonymousUser, public_id: UUID | str, file_id: UUID | str
 ) -> RecordingFile:
     """A part of a session's recording, for the session's own people (others: 404); every
-    play is audited."""
-    session = access_video_session(user, public_id)
+    play is audited — as a read of the patient's data when the session is about a
+    consultation (the request's read row, purpose "recording played"), otherwise by a row of
+    its own."""
+    session = get_or_404(
+        visible_sessions(user).as_read("recording played").select_related("consultation"),
+        public_id=public_id,
+    )
     part = get_or_404(
         RecordingFile.objects.filter(
             recording__session=session, recording__status=RecordingStatus.READY
         ).select_related("recording", "user"),
         public_id=file_id,
     )
-    audit_record(
-        actor=user,
-        action=AuditAction.VIEW,
-        obj=session,
-        purpose="recording played",
-        detail={"recording": str(part.recording.public_id), "file": str(part.public_id)},
-    )
+    if session.consultation_id is None:
+        audit_record(
+            actor=user,
+            action=AuditAction.VIEW,
+            obj=session,
+            purpose="recording played",
+            detail={"recording": str(part.recording.public_id), "file": str(part.public_id)},
+        )
     return part

@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ from caunoi.referrals.services import (
     referral_discharge,
 )
 from caunoi.referrals.tests.factories import make_referral
+from caunoi.video.models import RecordingFile, VideoRecording
 from caunoi.video.services import video_session_schedule
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,7 @@ READS = {
     "video:new": ("specialist", "/video/new/?consult={open}", "other"),
     "video:room": ("worker", "/video/{session}/", "patient"),
     "video:ics": ("worker", "/video/{session}/invite.ics", "patient"),
+    "video:recording": ("worker", "/video/{session}/recordings/{recording}.webm", "patient"),
     "referrals:list": ("receiver", "/referrals/?box=in", "patient"),
     "referrals:new": ("worker", "/referrals/new/?patient={patient}", "patient"),
     "referrals:detail": ("receiver", "/referrals/{referral}/", "patient"),
@@ -225,6 +228,11 @@ def world(worker, specialist, receiver):
     counter.refresh_from_db()
     referral_counter_refer(referral=counter, actor=receiver, diagnosis="Viêm phổi", follow_up="x")
     patient.refresh_from_db()
+    recording = VideoRecording.objects.create(
+        session=session, requested_by=specialist, status="ready"
+    )
+    part = RecordingFile(recording=recording, duration_seconds=3.0, size=4)
+    part.file.save("r.webm", ContentFile(b"\x1a\x45\xdf\xa3"), save=True)
     return {
         "patient": patient,
         # FHIR's version of the patient's record: the instant of its last change.
@@ -238,6 +246,7 @@ def world(worker, specialist, receiver):
         "referral": referral,
         "counter": counter,
         "pending": pending[0],
+        "recording": part,
     }
 
 

@@ -750,6 +750,22 @@
       };
     },
     applyMode: applyMode,
+    // What this browser received from each peer, by kind (packets, bytes, frames decoded).
+    received: async function () {
+      var out = {};
+      for (var peer of state.peers.values()) {
+        if (!peer.pc) { continue; }
+        var got = { audio: { packets: 0, bytes: 0 }, video: { packets: 0, bytes: 0, frames: 0, width: 0 }, layer: peer.layer === undefined ? null : peer.layer };
+        (await peer.pc.getStats()).forEach(function (s) {
+          if (s.type !== "inbound-rtp" || !got[s.kind]) { return; }
+          got[s.kind].packets += s.packetsReceived || 0;
+          got[s.kind].bytes += s.bytesReceived || 0;
+          if (s.kind === "video") { got.video.frames += s.framesDecoded || 0; got.video.width = s.frameWidth || 0; }
+        });
+        out[peer.id] = got;
+      }
+      return out;
+    },
     // Through the SFU: each simulcast layer this browser sends (rid, size, bytes).
     sentLayers: async function () {
       var pc = state.publisher && state.publisher.webrtcStuff.pc;
