@@ -6,8 +6,9 @@
    (aiortc), a third on each layer. For each run: Janus's CPU (from /proc, over a measured
    window) and memory (RSS) in all and per viewer, the bitrate each viewer receives per layer,
    and join-to-first-frame (subscribe request → first decoded frame) p50 and p95.
-2. **A conference of twelve sites.** Twelve publishers (aiortc, 320×240 at 15 fps, the light
-   mode's picture), each receiving the eleven others: Janus's CPU and memory, what each
+2. **A conference of twelve sites.** Twelve publishers (aiortc, 320×240 at 15 fps, a picture
+   that keeps the encoder busy, at whatever rate the room's 512 kbit/s cap lets it send), each
+   receiving the eleven others (counted, not decoded): Janus's CPU and memory, what each
    participant sends and receives.
 
     .venv/bin/python benchmarks/video_sfu.py            # BENCH_VIEWERS=10,50,100 BENCH_SECONDS=20
@@ -135,6 +136,7 @@ async def viewers_run(
     peers = [janus_peer.JanusPeer(settings.JANUS_URL, token) for _ in range(count)]
     for p in peers:
         await asyncio.to_thread(p.__enter__)
+    alive = asyncio.ensure_future(janus_peer.keep_alive(peers))
     viewers: list[tuple[int, janus_peer.Viewer]] = []
     for start in range(0, count, 10):  # people arrive ten at a time
         batch = range(start, min(start + 10, count))
@@ -161,6 +163,7 @@ async def viewers_run(
         per_layer[layer].append(8 * got / elapsed / 1000)
         fps[layer].append((v.frames - frames_before[id(v)]) / elapsed)
         sizes[layer].update(v.sizes[-5:])
+    alive.cancel()
     for _l, v in viewers:
         await v.close()
     for p in peers:
@@ -174,14 +177,17 @@ async def viewers_run(
         "first_frame_p95_ms": round(1000 * joined[int(0.95 * (len(joined) - 1))])
         if joined
         else None,
-        "kbps_by_layer": {k: round(statistics.mean(v), 1) for k, v in per_layer.items() if v},
+        "received_kbps_by_layer": {
+            k: round(statistics.mean(v), 1) for k, v in per_layer.items() if v
+        },
         "fps_by_layer": {k: round(statistics.mean(v), 1) for k, v in fps.items() if v},
         "size_by_layer": {k: sorted(v) for k, v in sizes.items() if v},
     }
 
 
 class SmallPicture(VideoStreamTrack):
-    """The light mode's picture: 320×240 at 15 fps, a moving bar so that VP8 has work."""
+    """A 320×240 picture at 15 fps whose top quarter changes every frame (noise), so that the
+    encoder spends what the room lets it (a still picture would cost almost nothing)."""
 
     kind = "video"
 
@@ -193,16 +199,32 @@ class SmallPicture(VideoStreamTrack):
         await asyncio.sleep(1 / 15)
         self.n += 1
         frame = av.VideoFrame(width=320, height=240, format="yuv420p")
-        for plane in frame.planes:
-            plane.update(bytes([(self.n * 7) % 256]) * plane.buffer_size)
+        luma = frame.planes[0]
+        busy = luma.buffer_size // 4
+        luma.update(os.urandom(busy) + bytes([(self.n * 3) % 256]) * (luma.buffer_size - busy))
+        for plane in frame.planes[1:]:
+            plane.update(bytes([128]) * plane.buffer_size)
         frame.pts = self.n * 6000
         frame.time_base = fractions.Fraction(1, 90000)
         return frame
 
 
+class CountOnly:
+    """A decoder that decodes nothing: the conference's receivers count bytes only (132
+    decoders in this process would take the machine's two cores from Janus)."""
+
+    def decode(self, encoded_frame: object) -> list[object]:
+        return []
+
+
 async def conference_run(pid: int, sites: int = 12) -> dict[str, Any]:
+    import aiortc.rtcrtpreceiver
+
+    aiortc.rtcrtpreceiver.get_decoder = lambda codec: CountOnly()  # type: ignore[assignment]
     token = sfu.signed_token(3600)
-    people = []
+    people: list[tuple[janus_peer.JanusPeer, RTCPeerConnection, list[janus_peer.Viewer]]] = []
+    sessions: list[janus_peer.JanusPeer] = []
+    alive = asyncio.ensure_future(janus_peer.keep_alive(sessions))
     for n in range(sites):
         peer = janus_peer.JanusPeer(settings.JANUS_URL, token)
         await asyncio.to_thread(peer.__enter__)
@@ -220,6 +242,7 @@ async def conference_run(pid: int, sites: int = 12) -> dict[str, Any]:
         answer = await asyncio.to_thread(janus_peer.answer_to, peer, handle, "jsep", "error_code")
         await pc.setRemoteDescription(RTCSessionDescription(**answer["jsep"]))
         people.append((peer, pc, []))
+        sessions.append(peer)
     await asyncio.sleep(3)
     for n, (peer, _pc, subs) in enumerate(people):
         for m in range(sites):
@@ -249,6 +272,7 @@ async def conference_run(pid: int, sites: int = 12) -> dict[str, Any]:
         8 * (sum([await v.bytes_received() for v in subs]) - b) / elapsed / 1000
         for (_p, _pc, subs), b in zip(people, down0, strict=True)
     ]
+    alive.cancel()
     for peer, pc, subs in people:
         for v in subs:
             await v.close()

@@ -87,7 +87,10 @@ def start_janus(
         libraries / "events" / "libjanus_sampleevh.so", folder / "events" / "libjanus_sampleevh.so"
     )
     (folder / "loggers").mkdir()
-    rtp = 20000 + secrets.randbelow(200) * 100
+    # Each connection takes a port of its own (media bundled): a thousand of them, below the
+    # kernel's ephemeral ports (32768 and up), so that a 300-viewer session fits. Where two
+    # Janus share a block (tests in parallel), each binds only the ports that are free.
+    rtp = 10000 + secrets.randbelow(22) * 1000
     token_secret = token_secret or secrets.token_hex(16)
     admin_key = admin_key or secrets.token_hex(16)
     events_secret = events_secret or secrets.token_hex(16)
@@ -106,7 +109,7 @@ def start_janus(
 \tsession_timeout = 60
 }}
 media: {{
-\trtp_port_range = "{rtp}-{rtp + 99}"
+\trtp_port_range = "{rtp}-{rtp + 999}"
 }}
 nat: {{
 \tnice_debug = false

@@ -66,6 +66,10 @@ class JanusPeer:
         with contextlib.suppress(OSError):
             self.post(f"{self.url}/{self.session}", {"janus": "destroy"})
 
+    def keepalive(self) -> None:
+        """Janus ends a session that says nothing for a minute (its session_timeout)."""
+        self.post(f"{self.url}/{self.session}", {"janus": "keepalive"})
+
     def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = {**body, "transaction": secrets.token_hex(6), "token": self.token}
         request = urllib.request.Request(  # noqa: S310 (the test's own Janus)
@@ -103,6 +107,15 @@ class JanusPeer:
                 got = json.loads(r.read())
             self.pending += got if isinstance(got, list) else [got]
         raise AssertionError(f"no event for handle {handle} within {seconds} s")
+
+
+async def keep_alive(peers: list[JanusPeer], every: float = 20) -> None:
+    """Keep these Janus sessions alive until cancelled (a long-lived viewer polls no events)."""
+    while True:
+        await asyncio.sleep(every)
+        for peer in list(peers):
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(peer.keepalive)
 
 
 def answer_to(peer: JanusPeer, handle: int, *keys: str) -> dict[str, Any]:
@@ -161,11 +174,12 @@ class Viewer:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def bytes_received(self) -> int:
+        """Everything this viewer's link carried in (audio, video and their control)."""
         stats = await self.pc.getStats()
         return sum(
             int(getattr(s, "bytesReceived", 0) or 0)
             for s in stats.values()
-            if s.type == "inbound-rtp" and getattr(s, "kind", "") == "video"
+            if s.type == "transport"
         )
 
     async def close(self) -> None:
