@@ -5,7 +5,10 @@
    page does (three layers, ≤ 300/120/50 kbit/s) — and 10, 50 and 100 receive-only viewers
    (aiortc), a third on each layer. For each run: Janus's CPU (from /proc, over a measured
    window) and memory (RSS) in all and per viewer, the bitrate each viewer receives per layer,
-   and join-to-first-frame (subscribe request → first decoded frame) p50 and p95.
+   and join-to-first-frame (subscribe request → first decoded frame) p50 and p95, frame rate per layer. Nine of the
+   viewers decode what they receive (their frames are the experience); the others count the
+   bytes only, so that the viewers' decoding, in this Python process, does not take the
+   machine's two cores from Janus.
 2. **A conference of twelve sites.** Twelve publishers (aiortc, 320×240 at 15 fps, a picture
    that keeps the encoder busy, at whatever rate the room's 512 kbit/s cap lets it send), each
    receiving the eleven others (counted, not decoded): Janus's CPU and memory, what each
@@ -13,9 +16,8 @@
 
     .venv/bin/python benchmarks/video_sfu.py            # BENCH_VIEWERS=10,50,100 BENCH_SECONDS=20
 
-The viewers run in this process and decode what they receive (aiortc always does): on a
-2-core machine they compete with Janus for the CPU, so join times here are an upper bound;
-Janus's own CPU seconds are what Janus spent, whoever else ran.
+The viewers run in this process and compete with Janus for the 2 cores, so join times here are
+an upper bound; Janus's own CPU seconds are what Janus spent, whoever else ran.
 """
 
 from __future__ import annotations
@@ -97,6 +99,14 @@ def janus_usage(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def machine_busy() -> tuple[float, float]:
+    """CPU seconds so far of the whole machine (all cores, busy time) and of this process."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    times = os.times()
+    return (sum(fields) - idle) / CLOCK, times.user + times.system
+
+
 def serve_page(folder: Path) -> http.server.ThreadingHTTPServer:
     handler = type(
         "Quiet",
@@ -129,9 +139,42 @@ def make_room(publishers: int, allowed: list[str]) -> None:
         )
 
 
+class CountOnly:
+    """A decoder that decodes nothing: the conference's receivers count bytes only (132
+    decoders in this process would take the machine's two cores from Janus)."""
+
+    def decode(self, encoded_frame: object) -> list[object]:
+        return []
+
+
+DECODERS = int(os.environ.get("BENCH_DECODERS", "9"))
+
+
+def decode_only_some(budget: int) -> None:
+    """The first ``budget`` video receivers decode (their frames and first-frame times are
+    the viewers' experience); the others count bytes only, so that the viewers' decoding does
+    not take the CPU from Janus (a hundred decoders in one Python process would)."""
+    import aiortc.rtcrtpreceiver
+    from aiortc import codecs
+
+    left = [budget]
+    lock = threading.Lock()
+
+    def make(codec: Any) -> Any:
+        with lock:
+            if codec.mimeType.lower().startswith("audio/") or left[0] > 0:
+                if not codec.mimeType.lower().startswith("audio/"):
+                    left[0] -= 1
+                return codecs.get_decoder(codec)
+        return CountOnly()
+
+    aiortc.rtcrtpreceiver.get_decoder = make  # type: ignore[assignment]
+
+
 async def viewers_run(
     media: janus_peer.MediaLoop, count: int, pid: int
 ) -> dict[str, Any]:  # runs in the media loop
+    decode_only_some(DECODERS)
     token = sfu.signed_token(3600)
     peers = [janus_peer.JanusPeer(settings.JANUS_URL, token) for _ in range(count)]
     for p in peers:
@@ -145,15 +188,19 @@ async def viewers_run(
         )
         viewers += [(i % 3, v) for i, (v, _h) in zip(batch, made, strict=True)]
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(v.first_frame is None for _l, v in viewers):
+    while time.monotonic() < deadline and sum(1 for _l, v in viewers if v.first_frame) < min(
+        DECODERS, count
+    ):
         await asyncio.sleep(0.2)
     joined = sorted(v.first_frame - v.started for _l, v in viewers if v.first_frame)
     before = {id(v): await v.bytes_received() for _l, v in viewers}
     frames_before = {id(v): v.frames for _l, v in viewers}
     cpu0, _rss = janus_usage(pid)
+    machine0, viewers0 = machine_busy()
     t0 = time.monotonic()
     await asyncio.sleep(SECONDS)
     cpu1, rss = janus_usage(pid)
+    machine1, viewers1 = machine_busy()
     elapsed = time.monotonic() - t0
     per_layer: dict[int, list[float]] = {0: [], 1: [], 2: []}
     fps: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -161,7 +208,8 @@ async def viewers_run(
     for layer, v in viewers:
         got = await v.bytes_received() - before[id(v)]
         per_layer[layer].append(8 * got / elapsed / 1000)
-        fps[layer].append((v.frames - frames_before[id(v)]) / elapsed)
+        if v.first_frame is not None:  # one of those that decode
+            fps[layer].append((v.frames - frames_before[id(v)]) / elapsed)
         sizes[layer].update(v.sizes[-5:])
     alive.cancel()
     for _l, v in viewers:
@@ -170,9 +218,12 @@ async def viewers_run(
         await asyncio.to_thread(p.__exit__)
     return {
         "viewers": count,
-        "joined": len(joined),
+        "receiving": sum(1 for layer in per_layer.values() for kbps in layer if kbps > 20),
+        "decoding": len(joined),
         "janus_cpu_pct": round(100 * (cpu1 - cpu0) / elapsed, 1),
         "janus_rss_mb": round(rss / 2**20, 1),
+        "machine_cpu_pct": round(100 * (machine1 - machine0) / elapsed, 1),
+        "viewers_process_cpu_pct": round(100 * (viewers1 - viewers0) / elapsed, 1),
         "first_frame_p50_ms": round(1000 * statistics.median(joined)) if joined else None,
         "first_frame_p95_ms": round(1000 * joined[int(0.95 * (len(joined) - 1))])
         if joined
@@ -209,18 +260,8 @@ class SmallPicture(VideoStreamTrack):
         return frame
 
 
-class CountOnly:
-    """A decoder that decodes nothing: the conference's receivers count bytes only (132
-    decoders in this process would take the machine's two cores from Janus)."""
-
-    def decode(self, encoded_frame: object) -> list[object]:
-        return []
-
-
 async def conference_run(pid: int, sites: int = 12) -> dict[str, Any]:
-    import aiortc.rtcrtpreceiver
-
-    aiortc.rtcrtpreceiver.get_decoder = lambda codec: CountOnly()  # type: ignore[assignment]
+    decode_only_some(0)
     token = sfu.signed_token(3600)
     people: list[tuple[janus_peer.JanusPeer, RTCPeerConnection, list[janus_peer.Viewer]]] = []
     sessions: list[janus_peer.JanusPeer] = []
@@ -260,9 +301,11 @@ async def conference_run(pid: int, sites: int = 12) -> dict[str, Any]:
     up0 = [await sent(pc) for _p, pc, _s in people]
     down0 = [sum([await v.bytes_received() for v in subs]) for _p, _pc, subs in people]
     cpu0, _ = janus_usage(pid)
+    machine0, _own = machine_busy()
     t0 = time.monotonic()
     await asyncio.sleep(SECONDS)
     cpu1, rss = janus_usage(pid)
+    machine1, _own = machine_busy()
     elapsed = time.monotonic() - t0
     up = [
         8 * (await sent(pc) - b) / elapsed / 1000
@@ -282,6 +325,7 @@ async def conference_run(pid: int, sites: int = 12) -> dict[str, Any]:
         "sites": sites,
         "janus_cpu_pct": round(100 * (cpu1 - cpu0) / elapsed, 1),
         "janus_rss_mb": round(rss / 2**20, 1),
+        "machine_cpu_pct": round(100 * (machine1 - machine0) / elapsed, 1),
         "upload_kbps_mean": round(statistics.mean(up), 1),
         "download_kbps_mean": round(statistics.mean(down), 1),
     }
