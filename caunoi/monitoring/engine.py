@@ -48,7 +48,7 @@ from caunoi.referrals.models import Referral, ReferralStatus
 from caunoi.training.models import Enrolment, EnrolmentStatus
 from caunoi.training.selectors import cme_standings
 from caunoi.transfers.models import STEPS, MonthlyReport, Transfer, TransferStatus
-from caunoi.video.models import SessionStatus, VideoSession
+from caunoi.video.models import SessionKind, SessionStatus, VideoSession
 
 # --- the rows each source reads ------------------------------------------------------------------
 
@@ -160,9 +160,11 @@ def _referral_rows(period: Period, place: Place) -> list[dict[str, Any]]:
 
 
 def _video_rows(period: Period, place: Place) -> list[dict[str, Any]]:
+    # Consults and case conferences (hội chẩn); a course's teaching sessions are training,
+    # counted by its attendance.
     qs: QuerySet[Any] = VideoSession.objects.filter(
         status=SessionStatus.ENDED, started_at__gte=period.start_at, started_at__lt=period.end_at
-    )
+    ).exclude(kind=SessionKind.TEACHING)
     if place.kind != "network":
         qs = _place_filter(
             qs, place, "consultation__requester_facility", hub_field="consultation__hub"

@@ -232,3 +232,40 @@ def test_a_viewer_cannot_publish(janus, lesson, specialist, worker, settings, cl
         assert _tokens(room, specialist).peer_id in in_room  # the host publishes on
         for c in connections:
             media.run(c.close())
+
+
+def test_a_teaching_session_is_training_not_a_video_consultation_in_the_indicators(
+    janus, specialist, worker
+):
+    from caunoi.monitoring.catalogue import BY_CODE, Place
+    from caunoi.monitoring.indicators import compute
+    from caunoi.monitoring.periods import parse_period
+    from caunoi.video.models import VideoSession
+    from caunoi.video.services import video_session_schedule, video_teaching_schedule
+
+    def held(session):
+        start = timezone.now() - timedelta(hours=1)
+        VideoSession.objects.filter(pk=session.pk).update(
+            status="ended", started_at=start, ended_at=start + timedelta(minutes=30)
+        )
+
+    month = parse_period(timezone.localdate().strftime("%Y-%m"))
+    before = compute(BY_CODE["video_sessions"], month, Place()).total.value
+    held(
+        video_session_schedule(
+            actor=specialist,
+            title="Hội chẩn",
+            scheduled_at=timezone.now(),
+            participants=[worker],
+        )
+    )
+    held(
+        video_teaching_schedule(
+            actor=specialist,
+            title="Bài giảng",
+            scheduled_at=timezone.now(),
+            duration_minutes=60,
+            viewers=[worker],
+        )
+    )
+    assert compute(BY_CODE["video_sessions"], month, Place()).total.value == before + 1
