@@ -6,16 +6,21 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
 
 from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.services import audit_record
 from caunoi.core.access import get_or_404
-from caunoi.video.models import RecordingFile, RecordingStatus, VideoParticipant, VideoSession
+from caunoi.video.models import (
+    RecordingFile,
+    RecordingStatus,
+    VideoParticipant,
+    VideoSession,
+    VideoSessionQuerySet,
+)
 
 
-def visible_sessions(user: User | AnonymousUser) -> QuerySet[VideoSession]:
+def visible_sessions(user: User | AnonymousUser) -> VideoSessionQuerySet:
     if isinstance(user, AnonymousUser):
         return VideoSession.objects.none()
     invited = VideoParticipant.objects.active().filter(user_id=user.pk).values("session_id")
