@@ -20,7 +20,7 @@
   var isHost = root.getAttribute("data-host") === "true";
   var myUser = root.getAttribute("data-user");
   var state = {
-    role: root.getAttribute("data-role") || "speaker", tokens: null, handUp: false,
+    role: root.getAttribute("data-role") || "speaker", handUp: false,
     ws: null, me: null, ice: [], local: new MediaStream(), camera: null, screen: null,
     janus: null, publisher: null,
     peers: new Map(), mode: "normal", muted: false, cameraOff: false,
