@@ -405,3 +405,10 @@ class RecordingFile(models.Model):
 
     def __str__(self) -> str:
         return self.file.name or ""
+
+    @property
+    def duration_text(self) -> str:
+        """The duration as a player shows it: 12:05, or 1:02:05."""
+        minutes, seconds = divmod(round(self.duration_seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

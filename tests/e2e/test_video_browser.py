@@ -370,8 +370,10 @@ def test_recording_asks_everyone_records_and_plays_back_in_the_browser(
     assert videos.count() == 2
     durations = []
     for n in range(2):
+        # The page loads nothing until asked (a station's link); asked, the browser reads the
+        # file's header.
         videos.nth(n).evaluate(
-            "v => new Promise(ok => v.readyState > 0 ? ok() : v.onloadedmetadata = ok)"
+            "v => new Promise(ok => { v.onloadedmetadata = ok; v.preload = 'metadata'; v.load(); })"
         )
         durations.append(videos.nth(n).evaluate("v => v.duration"))
     assert all(2 < d < 10 for d in durations), durations

@@ -127,6 +127,7 @@ def test_a_recording_is_made_converted_played_by_insiders_and_deleted_in_time(
     assert part.user == specialist
     assert (part.video_codec, part.audio_codec) == ("vp8", "opus")
     assert 2.0 < part.duration_seconds < 6.0
+    assert part.duration_text == f"0:{round(part.duration_seconds):02d}"  # as a player shows it
     stored = Path(settings.MEDIA_ROOT) / str(part.file.name)
     assert recordings.read_back(stored)[1:] == ("vp8", "opus")
     assert part.size == stored.stat().st_size
