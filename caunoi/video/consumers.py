@@ -150,6 +150,8 @@ def _post_chat(
     session = VideoSession.objects.select_related("consultation").get(public_id=session_id)
     try:
         if session.consultation is not None:
+            if kind != "chat":
+                return None  # questions belong to teaching sessions, which have no consultation
             message_post(consultation=session.consultation, actor=user, body=f"[video] {text}")
             number = 0
         else:
@@ -166,9 +168,10 @@ def _post_chat(
     }
 
 
-def _teaching_act(session_id: str, user: User, message: Frame) -> None:
-    """A hand, the floor given or taken, a question marked answered (the services tell the
-    room after commit)."""
+def _room_act(session_id: str, user: User, message: Frame) -> None:
+    """A step someone takes in the room: a hand, the floor given or taken, a question marked
+    answered, a recording asked for, stopped or answered. The services check who may, and
+    tell the room after commit."""
     session = VideoSession.objects.get(public_id=session_id)
     if isinstance(message, Hand):
         services.video_hand(session=session, user=user, up=message.up)
@@ -305,9 +308,7 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
                     await self._chat(message, kind="question")
                 elif isinstance(message, (Hand, Speaker, Answered, Record, Consent)):
                     try:
-                        await database_sync_to_async(_teaching_act)(
-                            self.session_id, self.user, message
-                        )
+                        await database_sync_to_async(_room_act)(self.session_id, self.user, message)
                     except (PermissionDenied, ValidationError) as exc:
                         raise FrameError("refused", _refusal(exc)) from exc
                 elif isinstance(message, Ping):
