@@ -302,21 +302,21 @@ def read_back(path: Path) -> tuple[float, str, str]:
     return duration, video, audio
 
 
-def _convert(mjr: Path, out: Path) -> None:
-    tool = shutil.which("janus-pp-rec")
-    if tool is None:
-        raise RuntimeError("janus-pp-rec is not installed (apt install janus-tools).")
+def _convert(tool: str, mjr: Path, out: Path) -> None:
     done = subprocess.run(  # noqa: S603 (Debian's converter, our files)
         [tool, str(mjr), str(out)], capture_output=True, text=True, timeout=3600
     )
-    if done.returncode != 0 or not out.exists():
-        raise RuntimeError(f"janus-pp-rec failed on {mjr.name}: {done.stderr[-500:]}")
+    if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        said = (done.stderr or done.stdout or "").strip().splitlines()[-3:]
+        raise RuntimeError(f"janus-pp-rec could not convert {mjr.name}: {' / '.join(said)}")
 
 
 def recording_process(*, recording_id: int) -> int:
     """Convert a stopped recording: each speaker's streams into one WebM in the platform's
-    storage; Janus's files are removed once kept. Answers the number of files made. Safe to
-    run twice (a recording already converted is left alone)."""
+    storage; Janus's files are removed once kept. A stream that cannot be converted (a video
+    that never got a keyframe, say) is left out and said in ``error``; the speaker's other
+    stream is still kept. Answers the number of files made. Safe to run twice (a recording
+    already converted is left alone)."""
     r = VideoRecording.objects.select_related("session").get(pk=recording_id)
     if r.status != RecordingStatus.PROCESSING:
         return 0
@@ -332,16 +332,24 @@ def recording_process(*, recording_id: int) -> int:
             "user", "session"
         )
     }
-    made = 0
+    tool = shutil.which("janus-pp-rec")
+    made, problems = 0, []
     try:
+        if tool is None:
+            raise RuntimeError("janus-pp-rec is not installed (apt install janus-tools).")
         with tempfile.TemporaryDirectory(prefix="caunoi-rec-") as work:
             for janus_id, kinds in sorted(streams.items()):
                 converted: dict[str, Path] = {}
                 for kind, mjr in kinds.items():
-                    converted[kind] = (
-                        Path(work) / f"{janus_id}-{kind}.{'opus' if kind == 'audio' else 'webm'}"
-                    )
-                    _convert(mjr, converted[kind])
+                    out = Path(work) / f"{janus_id}-{kind}.{'opus' if kind == 'audio' else 'webm'}"
+                    try:
+                        _convert(tool, mjr, out)
+                    except RuntimeError as exc:
+                        problems.append(str(exc))
+                        continue
+                    converted[kind] = out
+                if not converted:
+                    continue
                 out = Path(work) / f"{janus_id}.webm"
                 _mux(converted.get("audio"), converted.get("video"), out)
                 duration, video, audio = read_back(out)
@@ -356,16 +364,21 @@ def recording_process(*, recording_id: int) -> int:
                     )
                     part.file.save(f"{janus_id}.webm", File(handle), save=True)
                 made += 1
+        if streams and not made:
+            raise RuntimeError(" · ".join(problems) or "nothing could be converted")
     except (RuntimeError, OSError, av.FFmpegError) as exc:
         logger.exception("Recording %s could not be converted", r.pk)
         VideoRecording.objects.filter(pk=r.pk).update(
             status=RecordingStatus.FAILED, error=str(exc)[:2000], updated_at=timezone.now()
         )
         return made
+    if problems:
+        logger.warning("Recording %s: %s", r.pk, " · ".join(problems))
     with transaction.atomic():
         VideoRecording.objects.filter(pk=r.pk).update(
             status=RecordingStatus.READY,
             delete_after=timezone.now() + timedelta(days=settings.VIDEO_RECORDING_RETENTION_DAYS),
+            error=" · ".join(problems)[:2000],
             updated_at=timezone.now(),
         )
         audit_record(

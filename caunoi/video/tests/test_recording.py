@@ -5,6 +5,7 @@ are read back from the file; the session's own people play it (audited), an outs
 404; the retention period deletes it."""
 
 import contextlib
+import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -118,8 +119,19 @@ def test_a_recording_is_made_converted_played_by_insiders_and_deleted_in_time(
     written = sorted(p.name.split("-")[-2] for p in recorded.iterdir())
     assert written == ["audio", "video"]
     # The task worker's part: converted, put together, kept in the storage, read back.
-    assert recordings.recording_process(recording_id=r.pk) == 1
+    # A second speaker whose video cannot be converted (no frame Janus could write): their
+    # sound is kept all the same, and the record says what was left out.
+    [audio] = [p for p in recorded.iterdir() if "-audio-" in p.name]
+    other = f"videoroom-{conference.sfu_room}-user-777-1-"
+    shutil.copy(audio, recorded / f"{other}audio-0.mjr")
+    (recorded / f"{other}video-1.mjr").write_bytes(b"not a recording")
+    assert recordings.recording_process(recording_id=r.pk) == 2
     assert recordings.recording_process(recording_id=r.pk) == 0  # run twice: once
+    r.refresh_from_db()
+    assert f"{other}video-1.mjr" in r.error
+    lone = RecordingFile.objects.get(recording=r, user=None)
+    assert (lone.video_codec, lone.audio_codec) == ("", "opus")
+    lone.delete()
     r.refresh_from_db()
     assert r.status == RecordingStatus.READY
     assert list(recorded.iterdir()) == []  # Janus's files removed once kept
