@@ -31,7 +31,7 @@ from caunoi.core.websocket import (
     socket_language,
 )
 from caunoi.video import recordings, services
-from caunoi.video.models import VideoRecording, VideoSession
+from caunoi.video.models import VideoParticipant, VideoRecording, VideoSession
 
 RECHECK_SECONDS = 10
 MAX_SIGNAL = 64 * 1024  # an SDP with many codecs and candidates stays well under this
@@ -211,8 +211,17 @@ def _on_joining(session_id: str, user: User) -> list[dict[str, object]]:
     return told
 
 
-def _is_teaching_viewer(session_id: str, user: User) -> bool:
-    return services.video_role(session_id=session_id, user=user) == "viewer"
+def _seat(session_id: str, user: User) -> tuple[bool, bool]:
+    """Whether ``user`` is a teaching session's viewer, and whether its host."""
+    role = services.video_role(session_id=session_id, user=user)
+    hosting = (
+        VideoParticipant.objects.active()
+        .filter(
+            session__public_id=session_id, session__kind="teaching", user_id=user.pk, is_host=True
+        )
+        .exists()
+    )
+    return role == "viewer", hosting
 
 
 class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
@@ -231,7 +240,7 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             return
         join, stale = joined
         self.user = user
-        self.viewer = await database_sync_to_async(_is_teaching_viewer)(self.session_id, user)
+        self.viewer, self.teaching_host = await database_sync_to_async(_seat)(self.session_id, user)
         self.language = socket_language(self.scope)
         self.join_id = join.pk
         self.peer_id = str(join.peer_id)
@@ -358,9 +367,11 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             mode=message.mode,
         )
         if self.viewer:
-            return  # a teaching session's viewers have no tile for the others to mark
-        rtt, loss = message.rtt, message.loss
-        level = "good" if loss < 2 and rtt < 250 else "fair" if loss < 8 and rtt < 600 else "poor"
+            return  # a teaching session's viewers have no tile: the host sees them counted
+        if self.teaching_host:
+            links = await database_sync_to_async(services.viewers_links)(session_id=self.session_id)
+            await self._send(links)
+        level = services.link_level(message.rtt, message.loss)
         await self.channel_layer.group_send(
             self.group,
             {

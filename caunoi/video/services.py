@@ -519,8 +519,16 @@ def video_leave(*, join_id: int) -> None:
     VideoJoin.objects.filter(pk=join_id, left_at__isnull=True).update(left_at=timezone.now())
 
 
+def link_level(rtt_ms: float, loss_pct: float) -> str:
+    """A link as the room shows it: good, fair or poor."""
+    if loss_pct < 2 and rtt_ms < 250:
+        return "good"
+    return "fair" if loss_pct < 8 and rtt_ms < 600 else "poor"
+
+
 def video_quality(*, join_id: int, rtt_ms: float, loss_pct: float, kbps: float, mode: str) -> None:
-    """Fold one getStats() sample into the join's running summary (no row per sample)."""
+    """Fold one getStats() sample into the join's running summary (no row per sample), with
+    the link's level now."""
     with transaction.atomic():
         join = VideoJoin.objects.select_for_update().filter(pk=join_id).first()
         if join is None:
@@ -532,8 +540,30 @@ def video_quality(*, join_id: int, rtt_ms: float, loss_pct: float, kbps: float, 
         q["kbps_sum"] = q.get("kbps_sum", 0) + kbps
         q["rtt_max"] = max(q.get("rtt_max", 0), rtt_ms)
         q["mode"] = mode
+        q["level"] = link_level(rtt_ms, loss_pct)
         join.quality = q
         join.save(update_fields=["quality"])
+
+
+def viewers_links(*, session_id: str) -> dict[str, object]:
+    """How the links of a teaching session's viewers in the room are now: how many good, fair,
+    poor (and not measured yet). The host's page shows it: three hundred tiles it has not."""
+    viewers = VideoParticipant.objects.active().filter(
+        session__public_id=session_id, role=ParticipantRole.VIEWER
+    )
+    counts = {"good": 0, "fair": 0, "poor": 0, "unknown": 0}
+    seen: set[int] = set()
+    for user_id, quality in VideoJoin.objects.filter(
+        session__public_id=session_id,
+        left_at__isnull=True,
+        user_id__in=viewers.values("user_id"),
+    ).values_list("user_id", "quality"):
+        if user_id in seen:
+            continue  # the websocket's row and Janus's: one person
+        seen.add(user_id)
+        level = (quality or {}).get("level")
+        counts[level if level in counts else "unknown"] += 1
+    return {"type": "viewers", **counts}
 
 
 def video_room_peers(*, session_id: str, exclude_join: int) -> list[dict[str, str]]:

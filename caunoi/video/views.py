@@ -166,6 +166,10 @@ def _room_text() -> dict[str, str]:
         "you_speak": _("You have the floor: your camera and microphone are on."),
         "you_watch": _("You are watching. Raise your hand to speak."),
         "no_hands": _("No hands raised."),
+        "viewer_links": _(
+            "Viewers' links: %(good)s good · %(fair)s fair · %(poor)s poor · %(unknown)s not "
+            "measured yet"
+        ),
         "nosfu": _("The video server does not answer; the chat and questions still work."),
         "rec_ask": _(
             "%(name)s asks to record this session. The recording is kept with the session "

@@ -535,3 +535,37 @@ def test_recording_frames_are_checked_and_follow_the_rules(people, room):
     from caunoi.video.models import VideoRecording
 
     assert not VideoRecording.objects.filter(session=room).exists()
+
+
+def test_the_host_of_a_teaching_session_sees_the_viewers_links_counted(people, lecture):
+    async def run():
+        host = _socket(people["specialist"], lecture.public_id)
+        weak = _socket(people["worker"], lecture.public_id)
+        fine = _socket(people["coordinator"], lecture.public_id)
+        for sock in (host, weak, fine):
+            assert (await sock.connect())[0]
+        quality = {"type": "quality", "rtt": 900, "loss": 15, "kbps": 40, "mode": "audio"}
+        await weak.send_to(text_data=json.dumps(quality))
+        await fine.send_to(text_data=json.dumps({**quality, "rtt": 80, "loss": 0, "kbps": 300}))
+        await weak.send_to(text_data=json.dumps({"type": "ping"}))
+        await _next(weak, "pong")  # the samples above are saved
+        await fine.send_to(text_data=json.dumps({"type": "ping"}))
+        await _next(fine, "pong")
+        await host.send_to(text_data=json.dumps({**quality, "rtt": 50, "loss": 0}))
+        links = await _next(host, "viewers")
+        assert links == {"type": "viewers", "good": 1, "fair": 0, "poor": 1, "unknown": 0}
+        # The viewers' samples are not broadcast to the room (three hundred of them would be).
+        assert await _next(weak, "quality") == {
+            "type": "quality",
+            "peer": (await database_sync_to_async(_peer_of)(people["specialist"], lecture)),
+            "level": "good",
+            "mode": "audio",
+        }
+        for sock in (host, weak, fine):
+            await sock.disconnect()
+
+    run_async(run)
+
+
+def _peer_of(user, session):
+    return str(VideoJoin.objects.get(session=session, user=user, left_at__isnull=True).peer_id)

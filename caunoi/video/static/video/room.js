@@ -607,6 +607,15 @@
     if (m.type === "question") { addQuestion(m); return; }
     if (m.type === "answered") { markAnswered(m.id); return; }
     if (m.type === "recording") { showRecording(m); return; }
+    if (m.type === "viewers") {
+      var links = document.getElementById("viewer-links");
+      if (links) {
+        links.textContent = T.viewer_links.replace("%(good)s", m.good).replace("%(fair)s", m.fair)
+          .replace("%(poor)s", m.poor).replace("%(unknown)s", m.unknown);
+        links.hidden = false;
+      }
+      return;
+    }
     if (m.type === "error") { say(m.message || ""); return; }
     if (sfuMode && ["welcome", "peer-joined", "peer-left", "signal"].indexOf(m.type) >= 0) {
       if (m.type === "welcome") { state.me = m.you; }
