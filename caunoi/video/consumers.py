@@ -122,6 +122,10 @@ class Record(Frame):
     on: bool
 
 
+class Links(Frame):
+    type: Literal["links"]
+
+
 KINDS = {
     ("type", "signal"): Kind(Signal, "bad_signal"),
     ("type", "chat"): Kind(Chat, "bad_chat"),
@@ -133,6 +137,7 @@ KINDS = {
     ("type", "answered"): Kind(Answered, "bad_answered"),
     ("type", "consent"): Kind(Consent, "bad_consent"),
     ("type", "record"): Kind(Record, "bad_record"),
+    ("type", "links"): Kind(Links),
 }
 
 
@@ -322,6 +327,8 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
                         raise FrameError("refused", _refusal(exc)) from exc
                 elif isinstance(message, Ping):
                     await self._send({"type": "pong"})
+                elif isinstance(message, Links):
+                    await self._links()
             except FrameError as exc:
                 await self.send(text_data=exc.frame())
 
@@ -383,6 +390,14 @@ class VideoRoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
                     "mode": message.mode,
                 },
             },
+        )
+
+    async def _links(self) -> None:
+        """The host of a teaching session asks how the viewers' links are (every 2 s)."""
+        if not self.teaching_host:
+            raise FrameError("refused", _("Only the host of a teaching session sees this."))
+        await self._send(
+            await database_sync_to_async(services.viewers_links)(session_id=self.session_id)
         )
 
     async def video_signal(self, event: dict[str, Any]) -> None:

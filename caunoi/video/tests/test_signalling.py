@@ -551,9 +551,12 @@ def test_the_host_of_a_teaching_session_sees_the_viewers_links_counted(people, l
         await _next(weak, "pong")  # the samples above are saved
         await fine.send_to(text_data=json.dumps({"type": "ping"}))
         await _next(fine, "pong")
-        await host.send_to(text_data=json.dumps({**quality, "rtt": 50, "loss": 0}))
+        await host.send_to(text_data=json.dumps({"type": "links"}))
         links = await _next(host, "viewers")
         assert links == {"type": "viewers", "good": 1, "fair": 0, "poor": 1, "unknown": 0}
+        await weak.send_to(text_data=json.dumps({"type": "links"}))  # only the host sees them
+        assert (await _next(weak, "error"))["code"] == "refused"
+        await host.send_to(text_data=json.dumps({**quality, "rtt": 50, "loss": 0}))
         # The viewers' samples are not broadcast to the room (three hundred of them would be).
         assert await _next(weak, "quality") == {
             "type": "quality",

@@ -802,6 +802,10 @@
       try { await startSfu(); } catch (e) { if (teaching) { say(T.nosfu); } else { sfuMode = false; } }
     }
     connect();
-    window.setInterval(function () { if (!state.closed) { sample(); } }, 2000);
+    window.setInterval(function () {
+      if (state.closed) { return; }
+      sample();
+      if (teaching && isHost) { send({ type: "links" }); }  // the viewers' links, counted
+    }, 2000);
   })();
 })();
