@@ -621,8 +621,9 @@ def session_case_add_view(request: AuthedRequest, session: TrainingSession) -> s
     return _("The case is on the session's programme; its presenter earns tiết of teaching.")
 
 
-def _to_room(request: AuthedRequest, session: TrainingSession, enter: Any) -> HttpResponse:
-    """Run ``enter`` (opening or entering the room) and go to the room, or back with why not."""
+def _to_room(request: AuthedRequest, back: str, enter: Any) -> HttpResponse:
+    """Run ``enter`` (opening or entering the room) and go to the room, or ``back`` with why
+    not."""
     try:
         room = enter()
     except PermissionDenied as exc:
@@ -631,7 +632,7 @@ def _to_room(request: AuthedRequest, session: TrainingSession, enter: Any) -> Ht
         messages.error(request, " ".join(exc.messages))
     else:
         return redirect(room.get_absolute_url())
-    return redirect(request.POST.get("back") or session.course.get_absolute_url())
+    return redirect(back)
 
 
 @login_required
@@ -640,7 +641,7 @@ def session_room_open_view(request: AuthedRequest, public_id: str) -> HttpRespon
     session = access_organised_session(request.user, public_id)
     return _to_room(
         request,
-        session,
+        session.get_absolute_url(),
         lambda: session_room_open(session=session, actor=request.user, origin=origin_of(request)),
     )
 
@@ -651,7 +652,7 @@ def session_room_enter_view(request: AuthedRequest, public_id: str) -> HttpRespo
     session = access_session(request.user, public_id)
     return _to_room(
         request,
-        session,
+        session.course.get_absolute_url(),
         lambda: session_room_enter(session=session, user=request.user, origin=origin_of(request)),
     )
 

@@ -274,3 +274,15 @@ def test_a_teaching_session_is_training_not_a_video_consultation_in_the_indicato
         )
     )
     assert count() == before + 1
+
+
+def test_a_learner_coming_before_the_room_opens_goes_back_to_the_course_and_nowhere_else(
+    janus, lesson, worker, login
+):
+    answer = login(worker).post(
+        f"/training/sessions/{lesson.public_id}/room/", {"back": "https://example.org/"}
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == lesson.course.get_absolute_url()
+    lesson.refresh_from_db()
+    assert lesson.video_session is None
