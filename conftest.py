@@ -286,7 +286,9 @@ def _free_port() -> int:
 class AsgiServer:
     """The real ASGI application (pages, API, websockets) under uvicorn in a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, bind: str = "127.0.0.1") -> None:
+        """``bind``: the address it listens on ("0.0.0.0" for browsers in another network
+        namespace too); ``url`` is always the loopback one."""
         import uvicorn
 
         from caunoi.config.asgi import application
@@ -294,7 +296,7 @@ class AsgiServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            application, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            application, host=bind, port=self.port, log_level="warning", lifespan="off"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -332,6 +334,21 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
         yield
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    # Host candidates as plain loopback addresses: the sandbox has no multicast DNS
+    # to resolve Chromium's .local names between two browser contexts.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -340,19 +357,7 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                # Host candidates as plain loopback addresses: the sandbox has no multicast DNS
-                # to resolve Chromium's .local names between two browser contexts.
-                "--disable-features=WebRtcHideLocalIpsWithMdns",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield chromium
         chromium.close()

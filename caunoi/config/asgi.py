@@ -18,7 +18,7 @@ django_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from caunoi.accounts.websocket import TwoFactorWebsocketMiddleware  # noqa: E402
@@ -33,7 +33,21 @@ from caunoi.core.request_size import AsgiApp, Receive, Scope, Send, guard_reques
 for _database in settings.DATABASES.values():
     _database["CONN_MAX_AGE"] = 0
 
-websockets = AllowedHostsOriginValidator(
+
+class AllowedHostsOrigin(OriginValidator):  # type: ignore[misc]
+    """Channels' check of a websocket's Origin against ``ALLOWED_HOSTS``, read on each
+    connection rather than once at start-up, so that pages and websockets always agree on
+    which hosts are this site (a setting changed later, as tests do, applies to both)."""
+
+    def __init__(self, application: AsgiApp) -> None:
+        self.application = application
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return list(settings.ALLOWED_HOSTS)
+
+
+websockets = AllowedHostsOrigin(
     AuthMiddlewareStack(TwoFactorWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
 )
 

@@ -14,15 +14,15 @@ from caunoi.config.asgi import application
 from caunoi.core.tests.aio import run_async
 
 
-def _connect(session_key: str) -> tuple[bool, int | None]:
+def _connect(session_key: str, origin: str = "127.0.0.1") -> tuple[bool, int | None]:
     async def run():
         communicator = WebsocketCommunicator(
             application,
             "/ws/live/",
             headers=[
                 (b"cookie", f"sessionid={session_key}".encode()),
-                (b"origin", b"http://127.0.0.1"),
-                (b"host", b"127.0.0.1"),
+                (b"origin", f"http://{origin}".encode()),
+                (b"host", origin.encode()),
             ],
         )
         connected, code = await communicator.connect(timeout=5)
@@ -76,3 +76,14 @@ def test_a_session_of_someone_with_an_app_must_have_given_a_code(session_of):
         assert _connect(key)[0] is True
     finally:
         device.delete()
+
+
+def test_another_site_is_refused_and_a_host_this_site_has_since_taken_is_not(
+    settings, session_of
+):
+    # Another site's page: refused before the session is looked at.
+    assert _connect(session_of("worker"), origin="evil.example")[0] is False
+    # A host added to ALLOWED_HOSTS after start-up (the check reads the setting each time).
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "tram.example"]
+    assert _connect(session_of("worker"), origin="tram.example")[0] is True
+    assert _connect(session_of("worker"), origin="evil.example")[0] is False

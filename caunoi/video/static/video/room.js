@@ -207,13 +207,21 @@
   // in audio only — and what this browser sends (capped in light mode, no video in audio only).
   function sfuLayer(peer, layer) {
     if (!peer.handle || !peer.mids) { return; }
-    var wanted = state.mode === "audio" ? "off" : String(state.mode === "weak" ? Math.min(layer, 1) : layer);
+    var target = Math.max(state.mode === "weak" ? Math.min(layer, 1) : layer, peer.floor || 0);
+    var wanted = state.mode === "audio" ? "off" : String(target);
     if (peer.layer === wanted) {
-      // Janus switches on a keyframe of the layer asked; should the picture not have changed
-      // a few seconds later, ask again (a few times).
-      var stale = wanted !== "off" && peer.frameWidth === peer.widthAsked &&
-        performance.now() - peer.askedAt > 3000 && peer.asks < 4;
-      if (!stale) { return; }
+      // Janus switches on a keyframe of the layer asked, and says so (its "substream" event);
+      // should it not have switched a few seconds later, ask again (a few times). A lower
+      // layer still not reached after two asks is one the presenter does not send (Chrome
+      // sends fewer layers of a small picture): the layer above becomes this peer's lowest.
+      var reached = peer.substream !== undefined ? String(peer.substream) === wanted : peer.frameWidth !== peer.widthAsked;
+      var stale = wanted !== "off" && !reached && performance.now() - peer.askedAt > 3000;
+      if (!stale || peer.asks >= 4) { return; }
+      if (peer.asks >= 2 && target < 2 && peer.substream !== undefined && peer.substream > target) {
+        peer.floor = target + 1;
+        sfuLayer(peer, layer);
+        return;
+      }
     } else {
       peer.asks = 0;
     }
@@ -228,6 +236,30 @@
     });
     // A keyframe asked of the presenter: Janus switches layers on one.
     peer.handle.send({ message: { request: "configure", streams: streams, keyframe: true } });
+  }
+
+  // From the layer the last sample says the downlink carries, the layer to ask for: lower at
+  // once; higher one layer at a time, and only after a quiet spell, which doubles (20 s, 40 s,
+  // … 2 min) each time the layer above was tried and lost packets again, and is reset once a
+  // tried layer has held for 30 s. A line that carries the half-size layer but not the full one
+  // is so sent the full one for a few seconds every two minutes, not every other sample.
+  function linkStep(peer, fits, now) {
+    var current = peer.linkLayer === undefined ? 2 : peer.linkLayer;
+    var wait = peer.backoff || 20000;
+    if (fits < current) {
+      if (peer.trying) { peer.backoff = Math.min(wait * 2, 120000); }
+      peer.trying = false;
+      peer.upAfter = now + (peer.backoff || 20000);
+      return fits;
+    }
+    if (peer.trying && now - peer.triedAt > 30000) { peer.trying = false; peer.backoff = 20000; }
+    if (fits > current && now >= (peer.upAfter || 0)) {
+      peer.trying = true;
+      peer.triedAt = now;
+      peer.upAfter = now + wait;
+      return current + 1;
+    }
+    return current;
   }
 
   function sfuApply(mode) {
@@ -301,10 +333,12 @@
       peer.last = now;
       peer.framesDecoded = now.frames;
       peer.frameWidth = now.width || 0;
+      peer.loss = Math.max(loss, 0);
+      peer.rtt = now.rtt;
       if (sfuMode && peer.handle) {
         // The layer this participant's downlink carries, from what it lost and how long it
         // took (Janus then forwards that layer only).
-        peer.linkLayer = loss > 12 || now.rtt > 800 ? 0 : loss > 5 || now.rtt > 400 ? 1 : 2;
+        peer.linkLayer = linkStep(peer, loss > 12 || now.rtt > 800 ? 0 : loss > 5 || now.rtt > 400 ? 1 : 2, now.at);
         sfuLayer(peer, peer.linkLayer);
       }
     }
@@ -363,6 +397,7 @@
         } });
       },
       onmessage: function (msg, jsep) {
+        if (msg.substream !== undefined) { peer.substream = msg.substream; }
         if (!jsep) { return; }
         peer.handle.createAnswer({
           jsep: jsep, tracks: [{ type: "data" }],
@@ -750,7 +785,9 @@
         if (!p.pc) { return; }
         out.push({
           peer: p.id, state: p.pc.connectionState, framesDecoded: p.framesDecoded || 0,
-          frameWidth: p.frameWidth || 0, layer: p.layer === undefined ? null : p.layer
+          frameWidth: p.frameWidth || 0, layer: p.layer === undefined ? null : p.layer,
+          loss: Math.round((p.loss || 0) * 10) / 10, rtt: Math.round(p.rtt || 0),
+          substream: p.substream === undefined ? null : p.substream, floor: p.floor || 0
         });
       });
       return {
@@ -764,12 +801,14 @@
       var out = {};
       for (var peer of state.peers.values()) {
         if (!peer.pc) { continue; }
-        var got = { audio: { packets: 0, bytes: 0 }, video: { packets: 0, bytes: 0, frames: 0, width: 0 }, layer: peer.layer === undefined ? null : peer.layer };
+        var got = { audio: { packets: 0, bytes: 0, samples: 0, concealed: 0 }, video: { packets: 0, bytes: 0, frames: 0, width: 0 }, layer: peer.layer === undefined ? null : peer.layer };
         (await peer.pc.getStats()).forEach(function (s) {
           if (s.type !== "inbound-rtp" || !got[s.kind]) { return; }
           got[s.kind].packets += s.packetsReceived || 0;
           got[s.kind].bytes += s.bytesReceived || 0;
           if (s.kind === "video") { got.video.frames += s.framesDecoded || 0; got.video.width = s.frameWidth || 0; }
+          // Audio samples played, and those the decoder had to invent for packets that never came.
+          if (s.kind === "audio") { got.audio.samples += s.totalSamplesReceived || 0; got.audio.concealed += s.concealedSamples || 0; }
         });
         out[peer.id] = got;
       }
@@ -783,7 +822,7 @@
       (await pc.getStats()).forEach(function (s) {
         if (s.type === "outbound-rtp" && s.kind === "video") {
           out.push({ rid: s.rid || "", frameWidth: s.frameWidth || 0, bytesSent: s.bytesSent || 0,
-            limited: s.qualityLimitationReason || "" });
+            framesSent: s.framesSent || 0, limited: s.qualityLimitationReason || "" });
         }
       });
       return out;
