@@ -401,6 +401,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Resumable uploads' bytes while they arrive (caunoi/consults/resumable.py): a local folder,
+# since pieces are written at an offset, which Django's storage API does not do.
+RESUMABLE_UPLOAD_DIR = Path(env_str("RESUMABLE_UPLOAD_DIR", str(DATA_DIR / "resumable")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed file names let browsers keep CSS and JS for a year: a repeat visit over a

@@ -18,6 +18,7 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="caunoi-test-media-"))
+RESUMABLE_UPLOAD_DIR = MEDIA_ROOT.parent / f"{MEDIA_ROOT.name}-resumable"
 
 # Tests read the indicators right after making their data: refresh the facts on every read.
 MONITORING_FACTS_MAX_AGE = 0

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from caunoi.accounts import views as account_views
 from caunoi.config.api import api
+from caunoi.consults import tus_views
 from caunoi.core import errors
 from caunoi.core.health import healthz
 from caunoi.home import views as home_views
@@ -44,6 +45,9 @@ urlpatterns = [
     path("verify/", training_views.certificate_verify_form, name="certificate_verify_form"),
     path("monitoring/", include("caunoi.monitoring.urls")),
     path("places/communes/", place_views.commune_options, name="commune_options"),
+    # Resumable uploads (tus 1.0): before the ninja API, whose protocol they do not follow.
+    path("api/uploads/", tus_views.uploads, name="uploads"),
+    path("api/uploads/<uuid:public_id>", tus_views.upload, name="upload"),
     path("api/", api.urls),
     path("fhir/R4/", include("caunoi.fhir.urls")),
     path("admin/", admin.site.urls),

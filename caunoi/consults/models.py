@@ -619,6 +619,55 @@ class PendingUpload(models.Model):
         return self.original_name
 
 
+# How long a resumable upload may stay unfinished: a worker whose link fell in the afternoon
+# resumes it the next morning.
+RESUMABLE_UPLOAD_HOURS = 24
+
+
+class ResumableUpload(models.Model):
+    """A file on its way to a consult form in pieces (the tus 1.0 protocol, ``resumable.py``):
+    how many bytes of it have arrived (``offset``), kept on disk until the last one does. The
+    whole file's SHA-256, given when the upload is created, is checked when it is complete;
+    only then is the file checked as an attachment is and kept for the form (``pending``). Only
+    its owner sees it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", verbose_name=_("patient"), on_delete=models.CASCADE, related_name="+"
+    )
+    client_id = models.UUIDField(_("form"))
+    name = models.CharField(_("file name"), max_length=200)
+    length = models.PositiveBigIntegerField(_("size (bytes)"))
+    offset = models.PositiveBigIntegerField(_("bytes received"), default=0)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("kept until"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    pending = models.ForeignKey(
+        PendingUpload,
+        verbose_name=_("kept file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("resumable upload")
+        verbose_name_plural = _("resumable uploads")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["expires_at"], name="resumable_upload_expiry_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ConsultationEventKind(models.TextChoices):
     CREATED = "created", _("draft created")
     SUBMITTED = "submitted", _("submitted")

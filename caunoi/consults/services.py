@@ -125,7 +125,7 @@ def consultation_submit(
     if existing is not None and existing.status != Status.DRAFT:
         return existing, False
     patient = data.patient
-    _check_form_patient(actor, patient)
+    form_patient_check(actor, patient)
     errors: dict[str, list[str]] = {}
     if data.urgency not in Urgency.values:
         errors["urgency"] = [_("Choose the urgency.")]
@@ -448,7 +448,7 @@ def pending_uploads_keep(
     stored for the form (``client_id``) and ``actor`` only, until ``consultation_submit`` with
     the same form attaches it or it expires (``PENDING_UPLOAD_HOURS``; ``tasks`` removes it).
     Answers every file now kept for the form, and a message per file refused."""
-    _check_form_patient(actor, patient)
+    form_patient_check(actor, patient)
     refused: list[str] = []
     held = PendingUpload.objects.filter(owner=actor, client_id=client_id)
     draft = Consultation.objects.filter(requester=actor, client_id=client_id).first()
@@ -557,7 +557,8 @@ def _schedule_pending_expiry(expires_at: Any) -> None:
     pending_uploads_expire_task.using(run_after=expires_at).enqueue()
 
 
-def _check_form_patient(actor: User, patient: Patient) -> None:
+def form_patient_check(actor: User, patient: Patient) -> None:
+    """The patient of a consult form must be one of the actor's own facility's."""
     if (
         not visible_patients(actor)
         .filter(pk=patient.pk, facility_id__in=user_scope(actor).facility_ids)

@@ -19,3 +19,12 @@ def pending_uploads_expire_task() -> int:
     ``run_after`` = when they expire: removes every kept file past its time (the form was never
     sent again). Safe to run twice or late."""
     return pending_uploads_expire()
+
+
+@task()
+def resumable_uploads_expire_task() -> int:
+    """Scheduled when a resumable upload is created, with ``run_after`` = when it expires:
+    removes every upload past its time and its bytes. Safe to run twice or late."""
+    from caunoi.consults.resumable import resumable_expire
+
+    return resumable_expire()

@@ -85,6 +85,9 @@ WRITES = {
     "consults:message", "consults:attach", "consults:advice", "consults:close", "consults:claim",
     "consults:cancel", "consults:assign", "consults:reroute", "consults:invite",
     "video:remove", "video:end", "referrals:step",
+    # Resumable uploads (tus): the person's own bytes and offsets; completing one keeps the
+    # file for the form (audited as an attachment), and no answer shows patient data.
+    "uploads", "upload",
     "api:create_patient", "api:create_consult", "api:add_attachments", "api:post_message",
     "api:claim", "api:advise", "api:close", "api:create_session", "api:create_referral",
     "api:accept", "api:decline", "api:arrive", "api:discharge", "api:counter_referral",

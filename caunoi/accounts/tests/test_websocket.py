@@ -78,9 +78,7 @@ def test_a_session_of_someone_with_an_app_must_have_given_a_code(session_of):
         device.delete()
 
 
-def test_another_site_is_refused_and_a_host_this_site_has_since_taken_is_not(
-    settings, session_of
-):
+def test_another_site_is_refused_and_a_host_this_site_has_since_taken_is_not(settings, session_of):
     # Another site's page: refused before the session is looked at.
     assert _connect(session_of("worker"), origin="evil.example")[0] is False
     # A host added to ALLOWED_HOSTS after start-up (the check reads the setting each time).
