@@ -66,8 +66,13 @@ def main() -> None:
             cdp.on(
                 "Network.loadingFinished", lambda e: transferred.append(int(e["encodedDataLength"]))
             )
+            # The consult form, for a patient of the worker's station (its scripts include the
+            # resumable-upload client).
+            page.goto("/patients/")
+            patient = page.locator("li > a[href^='/patients/']").first.get_attribute("href")
+            pages = [*PAGES, ("consult form", f"/consults/new/?patient={patient.split('/')[2]}")]
             print(f"{'page':32} {'first visit':>12} {'repeat':>10} {'load at 256 kbit/s':>20}")
-            for label, path in PAGES:
+            for label, path in pages:
                 cdp.send("Network.clearBrowserCache")
                 transferred.clear()
                 page.goto(path, wait_until="load")

@@ -217,8 +217,30 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
     return render(
         request,
         "consults/consult_form.html",
-        {"form": form, "patient": patient, "draft": draft, "pending": pending},
+        {
+            "form": form,
+            "patient": patient,
+            "draft": draft,
+            "pending": pending,
+            "upload_text": _upload_text(),
+            "no_id": uuid.UUID(int=0),
+        },
     )
+
+
+def _upload_text() -> dict[str, str]:
+    """What upload.js says while it sends the chosen files in resumable pieces (tus)."""
+    return {
+        "sending": _("Sending %(name)s: %(percent)s %%"),
+        "resuming": _("The link dropped: %(name)s will go on from where it stopped."),
+        "received": _("%(name)s has reached the server."),
+        "failed": _("%(name)s could not be sent ahead (%(reason)s): it will go with the form."),
+        "kept": _(
+            "These files have reached the server and are kept for this form: they are attached "
+            "when you save or send it. Tick “Remove” to leave one out."
+        ),
+        "remove": _("Remove"),
+    }
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
