@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from caunoi.accounts import views as account_views
 from caunoi.config.api import api
 from caunoi.consults import tus_views
-from caunoi.core import errors
+from caunoi.core import errors, pwa
 from caunoi.core.health import healthz
 from caunoi.home import views as home_views
 from caunoi.places import views as place_views
@@ -19,6 +19,10 @@ admin.site.index_title = _("Network registry")
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # The installable app (core/pwa.py): at the root, so that the worker's scope is the site.
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("accounts/", include("caunoi.accounts.urls")),
     # One log-in page for everybody: the admin's own would skip the second factor's wording.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

@@ -46,6 +46,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ),
     ("anonymous", "password reset", "/accounts/password/reset/", ()),
     ("anonymous", "page not found", "/no-such-page/", ()),
+    ("anonymous", "offline", "/offline/", ()),
     ("worker", "home", "/", ()),
     ("worker", "consultations", "/consults/", ()),
     ("worker", "consultation", "/consults/{consult}/", ()),

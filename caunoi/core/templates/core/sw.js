@@ -1,0 +1,38 @@
+{% autoescape off %}// Cầu Nối's service worker (caunoi/core/pwa.py says what it keeps and why).
+"use strict";
+importScripts({% for url in workbox %}"{{ url }}"{% if not forloop.last %}, {% endif %}{% endfor %});
+
+var OFFLINE = "{{ offline }}";
+
+self.skipWaiting();
+workbox.core.clientsClaim();
+workbox.core.setCacheNameDetails({ prefix: "caunoi" });
+
+// The offline page and the files every page needs, fetched when the worker is installed.
+workbox.precaching.precacheAndRoute([
+  { url: OFFLINE, revision: "{{ revision }}" }{% for url in precache %},
+  { url: "{{ url }}", revision: null }{% endfor %}
+]);
+workbox.precaching.cleanupOutdatedCaches();
+
+// Static files: from the cache once fetched (a new version has a new name).
+workbox.routing.registerRoute(
+  function (options) { return options.url.origin === self.location.origin && options.url.pathname.indexOf("{{ static_prefix }}") === 0; },
+  new workbox.strategies.CacheFirst({
+    cacheName: "caunoi-static",
+    plugins: [new workbox.expiration.ExpirationPlugin({ maxEntries: 120, maxAgeSeconds: 60 * 24 * 3600 })]
+  })
+);
+
+// Pages: from the network only, never kept (they carry patient data); offline, the offline page.
+workbox.routing.registerRoute(
+  function (options) { return options.request.mode === "navigate"; },
+  new workbox.strategies.NetworkOnly()
+);
+workbox.routing.setCatchHandler(function (options) {
+  if (options.request.mode === "navigate") {
+    return workbox.precaching.matchPrecache(OFFLINE).then(function (page) { return page || Response.error(); });
+  }
+  return Promise.resolve(Response.error());
+});
+{% endautoescape %}
