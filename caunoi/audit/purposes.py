@@ -30,6 +30,8 @@ PURPOSES: dict[str, Promise] = {
     "draft": pgettext_lazy("audit purpose", "draft"),
     "cancelled": pgettext_lazy("audit purpose", "cancelled"),
     "attachment": pgettext_lazy("audit purpose", "attachment"),
+    # Notifications: the channels a person chose, the devices they allowed
+    "notification channels": pgettext_lazy("audit purpose", "notification channels"),
     "message": pgettext_lazy("audit purpose", "message"),
     "second opinion": pgettext_lazy("audit purpose", "second opinion"),
     "video guest admitted": pgettext_lazy("audit purpose", "video guest admitted"),

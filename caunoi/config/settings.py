@@ -518,6 +518,18 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cầu Nối <no-reply@caunoi.local>")
 # The address people reach the platform at, for links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Notifications beyond e-mail (caunoi/notifications/channels.py). SMS: a gateway's HTTP API,
+# off while SMS_GATEWAY_URL is empty. Web push: a VAPID key pair's private key (base64url DER
+# or PEM; `vapid --gen` of py-vapid makes one), off while empty.
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
+SMS_SENDER = env_str("SMS_SENDER", "CAUNOI")
+SMS_UNICODE = env_bool("SMS_UNICODE", False)
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_CONTACT = env_str("WEBPUSH_CONTACT", "mailto:admin@caunoi.local")
+# Browsers' push services are HTTPS; the tests' recording service is not.
+WEBPUSH_ALLOW_HTTP = env_bool("WEBPUSH_ALLOW_HTTP", False)
 # The Ed25519 key that signs CME certificates as verifiable credentials (32 bytes, base64url;
 # `caunoi certificate-key` prints a new one). Empty: derived from SECRET_KEY (training/README).
 CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")

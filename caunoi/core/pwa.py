@@ -86,6 +86,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "revision": _offline_revision(),
             "precache": [static("core/caunoi.css"), static("core/caunoi.js")],
             "static_prefix": settings.STATIC_URL,
+            "icon": static("core/icons/caunoi-192.png"),
         },
         content_type="text/javascript; charset=utf-8",
     )

@@ -51,6 +51,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    texted_at = models.DateTimeField(_("sent by SMS at"), null=True, blank=True)
+    pushed_at = models.DateTimeField(_("pushed to devices at"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -69,3 +71,54 @@ class Notification(models.Model):
         return message_shown(
             self.message, self.params, language, written=Shown(self.title, self.body)
         )
+
+
+class ChannelChoice(models.Model):
+    """How a person wants to hear of notifications while no page of theirs is open: the bell
+    is always there; e-mail, SMS (to their phone number) and web push (to the devices where they
+    allowed it) each on or off. No row: e-mail and push on, SMS off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="channel_choice",
+    )
+    email = models.BooleanField(_("e-mail"), default=True)
+    sms = models.BooleanField(_("SMS"), default=False)
+    push = models.BooleanField(_("notifications on my devices"), default=True)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification channels")
+        verbose_name_plural = _("notification channels")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class PushSubscription(models.Model):
+    """One browser where a person allowed notifications: the push service's address for it and
+    the keys its messages are encrypted with (RFC 8291). Removed when the push service says the
+    browser is gone (404, 410)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+    )
+    endpoint = models.URLField(_("push service address"), max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=64)
+    device = models.CharField(_("device"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("allowed at"), default=timezone.now)
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device receiving notifications")
+        verbose_name_plural = _("devices receiving notifications")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.device or self.endpoint[:60]

@@ -11,7 +11,7 @@ from caunoi.notifications.live import push, user_group
 from caunoi.notifications.messages import Param, message_kind, message_render, params_stored
 from caunoi.notifications.models import Notification
 from caunoi.notifications.presence import online_among
-from caunoi.notifications.tasks import notification_email_send
+from caunoi.notifications.tasks import notification_channels_send, notification_email_send
 
 
 def notify(
@@ -56,7 +56,8 @@ def notify(
 
 
 def _deliver(rows: list[Notification]) -> None:
-    """Mail people who have no page open, then push to the open pages.
+    """Mail (and text, and push to the devices of) people who have no page open, as each
+    chose, then push to the open pages.
 
     The email is enqueued first: it is the delivery that must not be lost, while a push is an
     extra that may be skipped (``push`` never raises). When Redis is down, presence reads as
@@ -67,6 +68,7 @@ def _deliver(rows: list[Notification]) -> None:
     offline = [r.id for r in rows if r.user_id not in online]
     if offline:
         notification_email_send.enqueue(offline)
+        notification_channels_send.enqueue(offline)
     unread = {user_id: Notification.objects.bell_count(user_id) for user_id in set(user_ids)}
     for row in rows:
         # Each open page renders the title in its own language (``consumers.LiveConsumer``).

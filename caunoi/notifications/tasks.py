@@ -26,8 +26,10 @@ def notification_email_send(notification_ids: list[int]) -> int:
         id__in=notification_ids, read_at__isnull=True, emailed_at__isnull=True
     )
     base = settings.SITE_URL.rstrip("/")
+    from caunoi.notifications.channels import choice_for
+
     for row in rows:
-        if not row.user.email:
+        if not row.user.email or not choice_for(row.user).email:
             continue
         with translation.override(row.user.language or "vi"):
             shown = row.shown()
@@ -38,3 +40,12 @@ def notification_email_send(notification_ids: list[int]) -> int:
         Notification.objects.filter(pk=row.pk).update(emailed_at=timezone.now())
         sent += 1
     return sent
+
+
+@task()
+def notification_channels_send(notification_ids: list[int]) -> dict[str, int]:
+    """SMS and web push for notifications still unread (people who were offline), by the
+    channels each person chose. Safe to run again: each channel is marked as it sends."""
+    from caunoi.notifications.channels import channels_send
+
+    return channels_send(notification_ids)

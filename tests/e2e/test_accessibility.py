@@ -49,6 +49,7 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("anonymous", "offline", "/offline/", ()),
     ("worker", "home", "/", ()),
     ("worker", "consultations", "/consults/", ()),
+    ("worker", "notification channels", "/notifications/channels/", ()),
     ("worker", "consultation", "/consults/{consult}/", ()),
     ("worker", "consultation form", "/consults/new/?patient={patient}", ()),
     (

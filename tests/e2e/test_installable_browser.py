@@ -90,3 +90,41 @@ def test_every_page_says_when_the_link_is_down_and_when_it_is_back(new_page, sig
     page.context.set_offline(False)
     expect(bar).to_contain_text("Đã kết nối lại")
     expect(bar).to_be_hidden(timeout=8000)
+
+
+def test_a_push_message_is_shown_by_the_service_worker(new_page, sign_in, live_server_url):
+    page = new_page()
+    page.context.grant_permissions(["notifications"], origin=live_server_url)
+    sign_in(page, "worker")
+    _worker_ready(page)
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    registration = next(r for r in registrations if not r.get("isDeleted"))
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server_url,
+            "registrationId": registration["registrationId"],
+            "data": '{"title": "Bác sĩ đã trả lời", "body": "Nhi khoa: đã có ý kiến.", '
+            '"url": "/consults/", "tag": "t1"}',
+        },
+    )
+    shown = []
+    for _ in range(50):
+        shown = page.evaluate(
+            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+            ".then(ns => ns.map(n => [n.title, n.body, n.data.url]))"
+        )
+        if shown:
+            break
+        page.wait_for_timeout(100)
+    assert shown == [["Bác sĩ đã trả lời", "Nhi khoa: đã có ý kiến.", "/consults/"]]

@@ -120,7 +120,8 @@ WRITES = {
 
 # No patient data at all: the registry, codes, aggregates, the person's own things.
 NO_PATIENT_DATA = {
-    "healthz", "manifest", "service_worker", "offline", "login", "password_reset_done", "password_reset_complete",
+    "healthz", "manifest", "service_worker", "offline", "notifications:channels",
+    "notifications:push", "login", "password_reset_done", "password_reset_complete",
     "password_change_done", "two_factor", "profile", "network:facilities", "network:facility",
     "network:provinces", "network:province", "consults:icd", "consults:roster",
     "notifications:list", "monitoring:dashboard", "commune_options",

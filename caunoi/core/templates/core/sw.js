@@ -36,3 +36,25 @@ workbox.routing.setCatchHandler(function (options) {
   return Promise.resolve(Response.error());
 });
 {% endautoescape %}
+{% autoescape off %}
+// Web push (caunoi/notifications/channels.py): show the notification; a click opens its page.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  event.waitUntil(self.registration.showNotification(data.title || "Cầu Nối", {
+    body: data.body || "", tag: data.tag || "", data: { url: data.url || "/" },
+    icon: "{{ icon }}", badge: "{{ icon }}", lang: "vi"
+  }));
+});
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var url = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  if (url.origin !== self.location.origin) { url = new URL("/", self.location.origin); }
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then(function (windows) {
+    for (var i = 0; i < windows.length; i++) {
+      if (windows[i].url === url.href && "focus" in windows[i]) { return windows[i].focus(); }
+    }
+    return self.clients.openWindow(url.href);
+  }));
+});
+{% endautoescape %}
