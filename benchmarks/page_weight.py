@@ -53,7 +53,9 @@ def main() -> None:
                 executable_path="/usr/bin/chromium",
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
-            context = browser.new_context(base_url=base, locale="vi-VN")
+            # Without the service worker (core/pwa.py): the page's DevTools session does not see
+            # the requests a worker makes, so bytes would be undercounted.
+            context = browser.new_context(base_url=base, locale="vi-VN", service_workers="block")
             page = context.new_page()
             page.goto("/accounts/login/")
             page.fill("#id_username", "worker")

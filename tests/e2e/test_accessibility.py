@@ -14,6 +14,8 @@ persona for the whole module, both widths by resizing the same page.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -637,3 +639,72 @@ def test_axe_core_is_read_from_the_installed_package_and_the_browser_stays_on_th
         page.goto("https://cdn.example.org/axe.min.js")
     assert personas.outside == ["https://cdn.example.org/axe.min.js"]
     personas.outside.clear()
+
+
+# --- page weight: every worker page fits a commune station's link (issue 19) ----------------
+WORKER_PAGES = [(name, path) for persona, name, path, steps in PAGES if persona == "worker"]
+FIRST_VISIT_BUDGET = 150 * 1024
+REPEAT_VISIT_BUDGET = 30 * 1024
+
+
+@pytest.fixture(scope="module")
+def scale(personas: Personas) -> Iterator[tuple[Any, Any, list[int]]]:
+    """``worker``'s session in a context of its own without the service worker (the page's
+    DevTools session does not see the requests a worker makes), its bytes counted as they
+    cross the network (compressed, headers included)."""
+    worker = personas.page("worker")
+    context = personas.browser.new_context(
+        base_url=personas.base_url,
+        locale="vi-VN",
+        service_workers="block",
+        storage_state=worker.context.storage_state(),
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    got: list[int] = []
+    plain: dict[str, str] = {}  # static files sent uncompressed here, by request id
+
+    def received(event: dict[str, Any]) -> None:
+        response = event["response"]
+        encoding = {k.lower(): v for k, v in response.get("headers", {}).items()}
+        if "/static/" in response["url"] and not encoding.get("content-encoding"):
+            plain[event["requestId"]] = response["url"]
+
+    def finished(event: dict[str, Any]) -> None:
+        size = int(event["encodedDataLength"])
+        if size and event["requestId"] in plain:  # 0: from the cache, nothing crossed
+            # The test server sends static files as they are; production's storage keeps them
+            # gzipped (WhiteNoise's CompressedManifestStaticFilesStorage, level 9) and sends
+            # that: counted as it would be sent.
+            body = cdp.send("Network.getResponseBody", {"requestId": event["requestId"]})
+            data = (
+                base64.b64decode(body["body"]) if body["base64Encoded"] else body["body"].encode()
+            )
+            size = max(size - len(data), 0) + len(gzip.compress(data, compresslevel=9))
+        got.append(size)
+
+    cdp.on("Network.responseReceived", received)
+    cdp.on("Network.loadingFinished", finished)
+    yield page, cdp, got
+    context.close()
+
+
+@pytest.mark.parametrize(("name", "path"), WORKER_PAGES, ids=[n for n, _p in WORKER_PAGES])
+def test_every_worker_page_is_light_enough_for_a_weak_link(
+    scale: tuple[Any, Any, list[int]], journey: dict[str, str], name: str, path: str
+) -> None:
+    page, cdp, got = scale
+    cdp.send("Network.clearBrowserCache")
+    got.clear()
+    page.goto(path.format(**journey), wait_until="load")
+    page.wait_for_timeout(300)
+    first = sum(got)
+    got.clear()
+    page.goto(path.format(**journey), wait_until="load")
+    page.wait_for_timeout(300)
+    repeat = sum(got)
+    assert first <= FIRST_VISIT_BUDGET, f"{name}: first visit {first / 1024:.1f} KB"
+    assert repeat <= REPEAT_VISIT_BUDGET, f"{name}: repeat visit {repeat / 1024:.1f} KB"
+    assert first > 2 * 1024  # counted at all: even the smallest page and its stylesheet
