@@ -11,6 +11,7 @@ Prints one table per measurement (BENCHMARKS.md, "A commune station on a weak li
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -162,11 +163,24 @@ print(json.dumps({"cut_at": first.offset, "resumed_at": resumed_at, "size": len(
 """
 
 
+def scanned_pdf() -> bytes:
+    """A scanned document of about 3 MB: a PDF holding one page's scan (a JPEG of grain, which
+    does not compress). PDFs are checked, not re-encoded, so it arrives as it left."""
+    from fpdf import FPDF
+
+    rng = random.Random(3)
+    scan = Image.frombytes("RGB", (2200, 1600), rng.randbytes(2200 * 1600 * 3))
+    jpeg = io.BytesIO()
+    scan.save(jpeg, "JPEG", quality=90)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(io.BytesIO(jpeg.getvalue()), x=10, y=10, w=190)
+    return bytes(pdf.output())
+
+
 def resumed_uploads(link: WeakLink, base: str, cookie: str, token: str, patient: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="caunoi-weak-"))
-    # A scanned document: a PDF of 3 MB (kept as it is: PDFs are not re-encoded).
-    body = b"%PDF-1.4\n" + random.Random(3).randbytes(3 * 1024 * 1024) + b"\n%%EOF\n"
-    (folder / "scan.pdf").write_bytes(body)
+    (folder / "scan.pdf").write_bytes(scanned_pdf())
     (folder / "resume.py").write_text(RESUME)
     print(
         f"\n{'cut at':>8} {'resumed from':>13} {'sent again':>11} {'before the cut':>15} {'after':>8}"
