@@ -4,7 +4,8 @@ upload cut part-way and resumed — everything through ``tests/weaklink``'s line
 (or tuspy) inside the line's network namespace. Needs root (a network namespace and TUN
 devices) and a seeded database (``make demo``; or ``DATABASE_URL`` naming one)::
 
-    sudo .venv/bin/python benchmarks/weak_station.py            # BENCH_RATE=256 BENCH_DELAY=150 BENCH_LOSS=3
+    sudo .venv/bin/python benchmarks/weak_station.py   # BENCH_RATE=256 BENCH_DELAY=150 BENCH_LOSS=3
+                                                       # BENCH_PARTS=pages,consult,resume
 
 Prints one table per measurement (BENCHMARKS.md, "A commune station on a weak line").
 """
@@ -36,6 +37,8 @@ CAUNOI = os.path.join(os.path.dirname(sys.executable), "caunoi")
 RATE = float(os.environ.get("BENCH_RATE", 256))
 DELAY = float(os.environ.get("BENCH_DELAY", 150))
 LOSS = float(os.environ.get("BENCH_LOSS", 3))
+# Which measurements: BENCH_PARTS=pages,consult,resume (all by default).
+PARTS = set(os.environ.get("BENCH_PARTS", "pages,consult,resume").split(","))
 
 
 def free_port() -> int:
@@ -250,24 +253,27 @@ def main() -> None:
                 patient = href.strip("/").split("/")[-1]
                 cdp = context.new_cdp_session(page)
                 cdp.send("Network.enable")
-                page_loads(
-                    context,
-                    cdp,
-                    [
-                        ("home", "/"),
-                        ("patients", "/patients/"),
-                        ("patient", f"/patients/{patient}/"),
-                        ("consult form", f"/consults/new/?patient={patient}"),
-                    ],
-                )
-                consult_with_photos(page, patient, photos)
+                if "pages" in PARTS:
+                    page_loads(
+                        context,
+                        cdp,
+                        [
+                            ("home", "/"),
+                            ("patients", "/patients/"),
+                            ("patient", f"/patients/{patient}/"),
+                            ("consult form", f"/consults/new/?patient={patient}"),
+                        ],
+                    )
+                if "consult" in PARTS:
+                    consult_with_photos(page, patient, photos)
                 cookies = {c["name"]: c["value"] for c in context.cookies()}
                 token = cookies.get("csrftoken") or page.locator(
                     "input[name=csrfmiddlewaretoken]"
                 ).first.get_attribute("value")
                 cookie = f"sessionid={cookies['sessionid']}; csrftoken={token}"
                 browser.close()
-            resumed_uploads(link, base, cookie, token or "", patient)
+            if "resume" in PARTS:
+                resumed_uploads(link, base, cookie, token or "", patient)
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -29,7 +29,9 @@ class MultipleFileField(forms.FileField):
             MultipleFileInput(
                 attrs={
                     "accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf",
-                    "data-downscale": "2048",
+                    # The browser's shrinking (static/consults/upload.js): what a commune
+                    # station's link carries; the server still takes up to 2048 px.
+                    "data-downscale": "1600",
                 }
             ),
         )

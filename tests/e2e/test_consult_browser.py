@@ -91,4 +91,4 @@ def test_worker_asks_specialist_answers_live_and_minutes_download(
     assert c.status == "closed"
     assert c.attachments.count() == 1
     stored = c.attachments.get()
-    assert max(stored.width, stored.height) == 2048  # shrunk in the browser before upload
+    assert max(stored.width, stored.height) == 1600  # shrunk in the browser before upload

@@ -35,17 +35,29 @@ def patient(committed_db):
     p.delete()
 
 
-def test_a_photo_sent_with_a_form_that_came_back_is_kept_and_attached_later(
-    new_page, sign_in, patient, tmp_path
-):
+def _the_form(new_page, sign_in, patient, reason, question):
+    """``worker`` on the consult form for ``patient``, a dermatology question filled in."""
     page = new_page()
     sign_in(page, "worker")
     page.goto(f"/consults/new/?patient={patient.public_id}")
     page.select_option("#id_specialty", label="Da liễu")
     page.check("input[name=urgency][value=routine]")
-    page.fill("#id_reason", "Mảng da đỏ, ngứa ở cẳng tay 2 tuần")
+    page.fill("#id_reason", reason)
+    page.fill("#id_question", question)
+    return page
+
+
+def test_a_photo_sent_with_a_form_that_came_back_is_kept_and_attached_later(
+    new_page, sign_in, patient, tmp_path
+):
+    page = _the_form(
+        new_page,
+        sign_in,
+        patient,
+        "Mảng da đỏ, ngứa ở cẳng tay 2 tuần",
+        "Chẩn đoán và hướng điều trị?",
+    )
     page.fill("#id_temperature", "73")  # a slip of the finger: 37
-    page.fill("#id_question", "Chẩn đoán và hướng điều trị?")
     photo = tmp_path / "cang-tay.jpg"
     photo.write_bytes(jpeg_bytes(1200, 900, color="pink"))
     page.set_input_files("#id_attachments", str(photo))
@@ -89,13 +101,13 @@ def _noise_photo(path, seed, width=900, height=700):
 def test_photos_go_ahead_in_pieces_a_cut_link_resumes_and_each_is_attached_once(
     new_page, sign_in, patient, tmp_path
 ):
-    page = new_page()
-    sign_in(page, "worker")
-    page.goto(f"/consults/new/?patient={patient.public_id}")
-    page.select_option("#id_specialty", label="Da liễu")
-    page.check("input[name=urgency][value=routine]")
-    page.fill("#id_reason", "Vết loét ở cổ chân không lành sau 3 tuần")
-    page.fill("#id_question", "Có cần chuyển tuyến không?")
+    page = _the_form(
+        new_page,
+        sign_in,
+        patient,
+        "Vết loét ở cổ chân không lành sau 3 tuần",
+        "Có cần chuyển tuyến không?",
+    )
     calls: list[tuple[str, str]] = []
     cut: list[str] = []
 
