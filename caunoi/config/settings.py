@@ -528,7 +528,19 @@ SMS_SENDER = env_str("SMS_SENDER", "CAUNOI")
 SMS_UNICODE = env_bool("SMS_UNICODE", False)
 WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_CONTACT = env_str("WEBPUSH_CONTACT", "mailto:admin@caunoi.local")
-# Browsers' push services are HTTPS; the tests' recording service is not.
+# The push services browsers subscribe with (a subscription naming another host is refused: the
+# server would post wherever it says). Chrome, Edge, Firefox, Safari.
+WEBPUSH_SERVICES = env_list(
+    "WEBPUSH_SERVICES",
+    [
+        "fcm.googleapis.com",
+        "android.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ],
+)
+# Browsers' push services are HTTPS; the tests' recording service is neither HTTPS nor listed.
 WEBPUSH_ALLOW_HTTP = env_bool("WEBPUSH_ALLOW_HTTP", False)
 # The Ed25519 key that signs CME certificates as verifiable credentials (32 bytes, base64url;
 # `caunoi certificate-key` prints a new one). Empty: derived from SECRET_KEY (training/README).

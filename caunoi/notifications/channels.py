@@ -24,6 +24,7 @@ import logging
 import re
 import unicodedata
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -256,6 +257,13 @@ def push_subscribe(
         raise ValidationError(_("The browser gave no push address."))
     if not endpoint.startswith(("https://", "http://")) or len(endpoint) > 1000:
         raise ValidationError(_("The browser gave no push address."))
+    # The server posts to this address: only the browsers' own push services, never a host
+    # of the operator's network that a made-up subscription would name.
+    host = (urllib.parse.urlsplit(endpoint).hostname or "").lower()
+    if not settings.WEBPUSH_ALLOW_HTTP and not any(
+        host == known or host.endswith("." + known) for known in settings.WEBPUSH_SERVICES
+    ):
+        raise ValidationError(_("This browser's push service is not one Cầu Nối sends to."))
     if not re.fullmatch(r"[A-Za-z0-9_-]{80,100}", p256dh) or not re.fullmatch(
         r"[A-Za-z0-9_-]{16,30}", auth
     ):

@@ -260,6 +260,7 @@ def test_the_person_chooses_channels_and_sms_needs_a_mobile_number():
 
 def test_a_browser_subscription_is_kept_once_and_bad_ones_refused(settings):
     settings.WEBPUSH_ALLOW_HTTP = False
+    settings.WEBPUSH_SERVICES = ["push.example.org"]
     worker = User.objects.get(username="worker")
     client = Client()
     client.force_login(worker)
@@ -271,6 +272,9 @@ def test_a_browser_subscription_is_kept_once_and_bad_ones_refused(settings):
     for bad in (
         "not json",
         json.dumps({**good, "endpoint": "http://push.example.org/x"}),
+        # A host of the server's own network, or anyone's: the server would post there.
+        json.dumps({**good, "endpoint": "https://10.0.0.5/admin"}),
+        json.dumps({**good, "endpoint": "https://push.example.org.evil.example/x"}),
         json.dumps({**good, "keys": {"p256dh": "short", "auth": "x"}}),
         json.dumps(["a list"]),
     ):
