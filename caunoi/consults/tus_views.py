@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from caunoi.accounts.models import User
 from caunoi.audit.origin import origin_of
 from caunoi.consults.models import ResumableUpload
 from caunoi.consults.resumable import (
@@ -74,6 +75,14 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def _actor(request: HttpRequest) -> User:
+    """The person signed in (``_refusal`` has answered everyone else)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise TusRefused(401, _("Sign in again to send files."))
+    return user
+
+
 def _integer(request: HttpRequest, header: str) -> int:
     value = request.headers.get(header, "")
     if not value.isdigit():
@@ -97,7 +106,7 @@ def uploads(request: HttpRequest) -> HttpResponse:
         if "Upload-Defer-Length" in request.headers:
             raise TusRefused(400, _("Give the file's length when the upload starts."))
         upload = resumable_create(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             length=_integer(request, "Upload-Length"),
             metadata=parse_metadata(request.headers.get("Upload-Metadata", "")),
             origin=origin_of(request),
@@ -117,13 +126,13 @@ def upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     refused = _refusal(request)
     if refused is not None:
         return refused
-    actor = request.user
     try:
+        actor = _actor(request)
         if request.method == "DELETE":
-            resumable_terminate(actor=actor, public_id=public_id, origin=origin_of(request))  # type: ignore[arg-type]
+            resumable_terminate(actor=actor, public_id=public_id, origin=origin_of(request))
             return _answer(204)
         if request.method == "HEAD":
-            found = resumable_for(actor, public_id)  # type: ignore[arg-type]
+            found = resumable_for(actor, public_id)
             response = _answer(200)
             response["Upload-Length"] = str(found.length)
         else:
@@ -155,7 +164,7 @@ def _patch(request: HttpRequest, public_id: uuid.UUID) -> ResumableUpload:
     if len(data) > settings.ATTACHMENT_MAX_BYTES:
         raise TusRefused(413, _("A piece may be at most the largest file allowed."))
     return resumable_append(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=_actor(request),
         public_id=public_id,
         offset=offset,
         data=data,
