@@ -225,6 +225,12 @@ class VideoJoin(models.Model):
             return None
         return int((self.left_at - self.joined_at).total_seconds())
 
+    @property
+    def through_server(self) -> bool:
+        """A join of the media to Janus (from its events), beside the join of the room page
+        (the websocket): in a session through the SFU each person has both."""
+        return self.channel_name.startswith("janus:")
+
     def quality_summary(self) -> dict[str, Any]:
         q = self.quality or {}
         n = q.get("samples", 0)

@@ -264,6 +264,15 @@ def test_joins_and_leaves_reach_the_session_record_from_janus_events(
     row.refresh_from_db()
     assert row.left_at is not None
     assert row.left_at > row.joined_at
+    # The session record says which join is which: this one is the media's, through Janus.
+    from caunoi.video.services import video_session_end
+
+    video_session_end(session=conference, actor=specialist, conclusion="Thống nhất điều trị.")
+    client.force_login(specialist)
+    page = client.get(conference.get_absolute_url(), headers={"Accept-Language": "vi"})
+    joins = page.content.decode().split('id="joins"')[1].split("</table>")[0]
+    assert "qua máy chủ video" in joins
+    assert "trang phòng họp" not in joins  # no page joined in this test
 
 
 def test_a_join_not_as_issued_is_kicked_on_its_event(
