@@ -211,13 +211,14 @@
     var wanted = state.mode === "audio" ? "off" : String(target);
     if (peer.layer === wanted) {
       // Janus switches on a keyframe of the layer asked, and says so (its "substream" event);
-      // should it not have switched a few seconds later, ask again (a few times). A lower
+      // should it not have switched a few seconds later, ask again (a few times). The quarter
       // layer still not reached after two asks is one the presenter does not send (Chrome
-      // sends fewer layers of a small picture): the layer above becomes this peer's lowest.
+      // sends two layers of a 640×480 camera): the half layer becomes this peer's lowest. (Only
+      // the quarter: a half layer slow to come on a lossy line must not pin the full one.)
       var reached = peer.substream !== undefined ? String(peer.substream) === wanted : peer.frameWidth !== peer.widthAsked;
       var stale = wanted !== "off" && !reached && performance.now() - peer.askedAt > 3000;
       if (!stale || peer.asks >= 4) { return; }
-      if (peer.asks >= 2 && target < 2 && peer.substream !== undefined && peer.substream > target) {
+      if (peer.asks >= 2 && target === 0 && peer.substream !== undefined && peer.substream > 0) {
         peer.floor = target + 1;
         sfuLayer(peer, layer);
         return;
