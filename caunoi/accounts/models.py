@@ -185,3 +185,29 @@ class AssertionUse(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class DraftKey(models.Model):
+    """The key a browser encrypts the forms it keeps unsent with (core/static/core/drafts.js).
+
+    The browser never writes it to disk: it asks for it while signed in and holds it in memory
+    only. Signing out destroys the keys the session used, so what a shared computer's disk still
+    holds can no longer be read; a session that merely expires leaves them, so the same person
+    signing in again finds her forms (README: "Forms kept on this device")."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="draft_keys",
+    )
+    secret = models.BinaryField(max_length=32, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("key for forms kept on a device")
+        verbose_name_plural = _("keys for forms kept on a device")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"

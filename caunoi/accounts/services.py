@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from axes.utils import reset as axes_reset
@@ -10,7 +11,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from caunoi.accounts.models import ApiToken, User
+from caunoi.accounts.models import ApiToken, DraftKey, User
 from caunoi.accounts.throttle import login_throttle_reset
 from caunoi.accounts.tokens import token_digest, token_generate
 from caunoi.audit.models import AuditAction
@@ -255,3 +256,34 @@ def two_factor_disable(
             origin=origin,
         )
     return True
+
+
+# A key unused for this long goes with its forms: a device left with unsent forms for a month
+# holds nothing anyone should still send.
+DRAFT_KEY_DAYS = 30
+DRAFT_KEYS_SESSION = "caunoi_draft_keys"
+
+
+def draft_key_issue(*, user: User, origin: AuditOrigin = SYSTEM) -> DraftKey:
+    """A new key for the forms this person's browser keeps unsent; keys older than
+    ``DRAFT_KEY_DAYS`` are destroyed on the way (nobody's forms are read with them again)."""
+    with transaction.atomic():
+        DraftKey.objects.filter(
+            created_at__lt=timezone.now() - timedelta(days=DRAFT_KEY_DAYS)
+        ).delete()
+        key = DraftKey.objects.create(user=user, secret=secrets.token_bytes(32))
+        audit_record(actor=user, action=AuditAction.CREATE, obj=key, origin=origin)
+    return key
+
+
+def draft_keys_destroy(*, user: User, public_ids: list[str], origin: AuditOrigin = SYSTEM) -> int:
+    """Destroy these keys of ``user`` (signing out): the forms encrypted with them can no longer
+    be read by anyone. Returns how many there were."""
+    with transaction.atomic():
+        keys = list(
+            DraftKey.objects.select_for_update().filter(user=user, public_id__in=public_ids)
+        )
+        for key in keys:
+            audit_record(actor=user, action=AuditAction.DELETE, obj=key, origin=origin)
+        DraftKey.objects.filter(pk__in=[k.pk for k in keys]).delete()
+    return len(keys)

@@ -1,4 +1,5 @@
-"""Log-ins and log-outs go into the audit trail; the interface language a person chose is
+"""Log-ins and log-outs go into the audit trail (and a log-out destroys the keys of the forms
+the browser kept unsent); the interface language a person chose is
 restored when they sign in on another computer; failed log-ins count towards the slow-down of
 that username; where the session stands with two-factor sign-in is settled at log-in."""
 
@@ -12,6 +13,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from caunoi.accounts.models import User
+from caunoi.accounts.services import DRAFT_KEYS_SESSION, draft_keys_destroy
 from caunoi.accounts.throttle import login_failure_record
 from caunoi.accounts.two_factor import two_factor_state_store
 from caunoi.audit.models import AuditAction
@@ -40,6 +42,11 @@ def _on_logout(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         return
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.LOGOUT, obj=user, origin=_origin(request))
+    # The forms this browser keeps unsent can no longer be read, by anyone (README: "Forms kept
+    # on this device"); the page deletes them too, but a disk copied before is left unreadable.
+    used = request.session.get(DRAFT_KEYS_SESSION, []) if request is not None else []
+    if used:
+        draft_keys_destroy(user=user, public_ids=used, origin=_origin(request))
 
 
 @receiver(user_login_failed)

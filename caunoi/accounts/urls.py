@@ -9,6 +9,8 @@ from caunoi.accounts import views
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("draft-key/", views.draft_key, name="draft_key"),
+    path("draft-key/<uuid:public_id>/", views.draft_key, name="draft_key_earlier"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -9,12 +11,21 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 from django_otp import login as otp_login
@@ -31,10 +42,12 @@ from caunoi.accounts.forms import (
     TokenCreateForm,
 )
 from caunoi.accounts.http import AuthedRequest
-from caunoi.accounts.models import ApiToken, User
+from caunoi.accounts.models import ApiToken, DraftKey, User
 from caunoi.accounts.services import (
+    DRAFT_KEYS_SESSION,
     api_token_create,
     api_token_revoke,
+    draft_key_issue,
     two_factor_enrol_confirm,
     two_factor_enrol_start,
     two_factor_recovery_codes_renew,
@@ -350,3 +363,38 @@ def two_factor_disable(request: AuthedRequest) -> HttpResponse:
         two_factor_state_store(request.session, request.user)
         messages.success(request, _("Two-factor sign-in is turned off for your account."))
     return redirect("two_factor")
+
+
+DRAFT_KEY_CURRENT = "caunoi_draft_key"
+
+
+@login_required
+@never_cache
+def draft_key(request: AuthedRequest, public_id: uuid.UUID | None = None) -> HttpResponse:
+    """The key this browser encrypts the forms it keeps unsent with (README: "Forms kept on this
+    device"), with a CSRF token for sending them. POST: this session's key, made at the first
+    ask. GET with an id: a key of the signed-in person made earlier (her forms from a session
+    that expired); somebody else's key is 404. Every key the session used is destroyed when she
+    signs out (accounts.signals)."""
+    used: list[str] = list(request.session.get(DRAFT_KEYS_SESSION, []))
+    key: DraftKey | None
+    if public_id is None:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        current = request.session.get(DRAFT_KEY_CURRENT, "")
+        key = (
+            DraftKey.objects.filter(user=request.user, public_id=current).first()
+            if current
+            else None
+        )
+        if key is None:
+            key = draft_key_issue(user=request.user, origin=origin_of(request))
+            request.session[DRAFT_KEY_CURRENT] = str(key.public_id)
+    else:
+        key = DraftKey.objects.filter(user=request.user, public_id=public_id).first()
+        if key is None:
+            raise Http404
+    if str(key.public_id) not in used:
+        request.session[DRAFT_KEYS_SESSION] = [*used, str(key.public_id)]
+    secret = base64.urlsafe_b64encode(bytes(key.secret)).decode().rstrip("=")
+    return JsonResponse({"id": str(key.public_id), "key": secret, "csrf": get_token(request)})

@@ -23,6 +23,7 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("forms/received/", home_views.forms_received, name="forms_received"),
     path("accounts/", include("caunoi.accounts.urls")),
     # One log-in page for everybody: the admin's own would skip the second factor's wording.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

@@ -5,7 +5,8 @@ the static files — their names carry their hash — and the offline page, noth
 come from the network only: most carry patient data, which is never kept on a device that a
 station's staff share; when the network fails the worker sees the offline page instead of the
 browser's error. What the worker types offline is kept by the form's own script (issue 19's
-drafts), not by this cache.
+drafts, core/static/core/drafts.js), not by this cache; the worker sends them when the link
+is back (Background Sync).
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "precache": [static("core/caunoi.css"), static("core/caunoi.js")],
             "static_prefix": settings.STATIC_URL,
             "icon": static("core/icons/caunoi-192.png"),
+            "drafts": {
+                "keyUrl": reverse("draft_key"),
+                "receivedUrl": reverse("forms_received"),
+                "loginUrl": reverse("login"),
+            },
+            "drafts_script": static("core/drafts.js"),
         },
         content_type="text/javascript; charset=utf-8",
     )

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import uuid
 
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from caunoi.accounts.http import AuthedRequest
+from caunoi.consults.models import Consultation
 from caunoi.consults.selectors import QUEUES, queue, queues_for
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
 from caunoi.network.selectors import hubs_by_specialty, network_totals, spokes_of
+from caunoi.patients.models import Patient
 from caunoi.places.models import Province
 from caunoi.referrals.access import visible_referrals
 from caunoi.referrals.models import OPEN_REFERRAL
@@ -47,3 +53,27 @@ def home(request: HttpRequest) -> HttpResponse:
     elif role in (Role.DONOR, Role.ADMIN):
         context["totals"] = network_totals()
     return render(request, "home/home.html", context)
+
+
+@login_required
+@never_cache
+def forms_received(request: AuthedRequest) -> JsonResponse:
+    """Which of these forms (their ``client_id``, up to 50) the server already holds from the
+    signed-in person: a consultation she asked, or a patient she registered. The browser asks
+    before it sends a form it kept (core/static/core/drafts.js), so a form whose answer was lost
+    with the link is not sent, photos and all, a second time. Answers ids only, never content."""
+    wanted: list[uuid.UUID] = []
+    for value in request.GET.getlist("id")[:50]:
+        try:
+            wanted.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    received = {
+        *Consultation.objects.filter(requester=request.user, client_id__in=wanted).values_list(
+            "client_id", flat=True
+        ),
+        *Patient.objects.filter(registered_by=request.user, client_id__in=wanted).values_list(
+            "client_id", flat=True
+        ),
+    }
+    return JsonResponse({"received": sorted(str(c) for c in received if c)})

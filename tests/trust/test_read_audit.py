@@ -95,6 +95,9 @@ WRITES = {
     "token_revoke", "set_language", "notifications:read", "monitoring:dhis2_push", "logout",
     "password_reset", "password_reset_confirm", "password_change", "two_factor_enrol",
     "two_factor_verify", "two_factor_codes", "two_factor_disable",
+    # The key a browser encrypts the forms it keeps unsent with (made and audited; only ever
+    # a key, never a form's content).
+    "draft_key", "draft_key_earlier",
     # Training: enrolments, attendance, certificates; proposing a teaching case reads the
     # consultation through its access helper (audited there) and writes the case.
     "training:enrol", "training:cancel", "training:revoke", "training:compute",
@@ -125,6 +128,7 @@ NO_PATIENT_DATA = {
     "password_change_done", "two_factor", "profile", "network:facilities", "network:facility",
     "network:provinces", "network:province", "consults:icd", "consults:roster",
     "notifications:list", "monitoring:dashboard", "commune_options",
+    "forms_received",  # which of the person's own form ids the server holds, ids only
     "api:openapi-json", "api:openapi-view", "api:api-root", "api:list_provinces",
     "api:list_communes", "api:list_specialties", "api:list_facilities", "api:get_facility",
     "api:list_support_links", "api:list_indicators", "api:indicator_values",

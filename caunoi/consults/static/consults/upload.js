@@ -135,13 +135,23 @@
             var kept = payload && payload.lastResponse ? payload.lastResponse.getHeader("Upload-Kept") : "";
             if (kept) { showKept(form, kept, file); }
             status.textContent = text("received", { name: file.name });
-            resolve(Boolean(kept));
+            settled(Boolean(kept));
           },
           onError: function (error) {
             status.textContent = text("failed", { name: file.name, reason: reason(error) });
-            resolve(false);
+            settled(false);
           }
         });
+        // The link went down: the file stays in the form, which is kept on this device and
+        // sent with it (core/drafts.js); the worker need not wait for the retries to give up.
+        var dropped = function () {
+          window.removeEventListener("offline", dropped);
+          upload.abort();
+          status.textContent = text("failed", { name: file.name, reason: "offline" });
+          resolve(false);
+        };
+        window.addEventListener("offline", dropped);
+        var settled = function (value) { window.removeEventListener("offline", dropped); resolve(value); };
         upload.start();
       });
     }).catch(function () { return false; });
@@ -158,6 +168,7 @@
       var transfer = new DataTransfer();
       left.forEach(function (f) { transfer.items.add(f); });
       input.files = transfer.files;
+      input.dispatchEvent(new Event("input", { bubbles: true }));  // the kept form follows
       if (left.length) { status.textContent += " " + describe(input.files); }
     });
   }
@@ -174,8 +185,9 @@
       var transfer = new DataTransfer();
       files.forEach(function (f) { transfer.items.add(f); });
       input.files = transfer.files;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
       if (status) { status.textContent = describe(input.files); }
-      if (status && canSendAhead(form) && input.files.length) { return sendAhead(form, input, status); }
+      if (status && canSendAhead(form) && input.files.length && navigator.onLine) { return sendAhead(form, input, status); }
     }).finally(function () {
       buttons.forEach(function (b) { b.disabled = false; });
     });

@@ -37,6 +37,20 @@ workbox.routing.setCatchHandler(function (options) {
 });
 {% endautoescape %}
 {% autoescape off %}
+// Forms kept on this device while the link was down (core/drafts.js): sent when it is back.
+self.caunoiDraftsConfig = { keyUrl: "{{ drafts.keyUrl }}", receivedUrl: "{{ drafts.receivedUrl }}", loginUrl: "{{ drafts.loginUrl }}" };
+importScripts("{{ drafts_script }}");
+self.addEventListener("sync", function (event) {
+  if (event.tag !== self.caunoiDrafts.syncTag) { return; }
+  event.waitUntil(self.caunoiDrafts.sendAll().then(function (results) {
+    return self.clients.matchAll({ type: "window" }).then(function (windows) {
+      windows.forEach(function (w) { w.postMessage({ drafts: results }); });
+      // A form still waiting makes the browser try again later.
+      if (results.some(function (r) { return r.outcome === "later"; })) { throw new Error("forms wait"); }
+    });
+  }));
+});
+
 // Web push (caunoi/notifications/channels.py): show the notification; a click opens its page.
 self.addEventListener("push", function (event) {
   var data = {};
