@@ -233,6 +233,10 @@ def _upload_text() -> dict[str, str]:
     return {
         "sending": _("Sending %(name)s: %(percent)s %%"),
         "resuming": _("The link dropped: %(name)s will go on from where it stopped."),
+        "paused": _(
+            "No connection: %(name)s goes on from where it stopped when the link is back. You "
+            "may send the form now: it is kept on this device with the file."
+        ),
         "received": _("%(name)s has reached the server."),
         "failed": _("%(name)s could not be sent ahead (%(reason)s): it will go with the form."),
         "kept": _(

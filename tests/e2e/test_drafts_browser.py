@@ -283,3 +283,58 @@ def test_the_service_worker_sends_a_waiting_registration_with_no_page_open(
     again.wait_for_load_state("networkidle")
     assert again.evaluate(RAW) == []
     assert Patient.objects.filter(full_name="Hà Thị Sen").count() == 1
+
+
+def test_a_photo_going_ahead_pauses_when_the_link_drops_and_resumes_from_the_servers_offset(
+    new_page, sign_in, patient, tmp_path
+):
+    page = new_page()
+    sign_in(page, "worker")
+    page.goto(f"/consults/new/?patient={patient.public_id}")
+    page.select_option("#id_specialty", label="Nhi khoa")
+    page.check("input[name=urgency][value=routine]")
+    page.fill("#id_reason", REASON)
+    page.fill("#id_question", "Xin ý kiến điều trị")
+    calls: list[tuple[str, str]] = []
+    state = {"cut": False, "back": False}
+
+    def line(route):
+        """The link falls under the second piece, and stays down until the test says."""
+        request = route.request
+        calls.append((request.method, request.headers.get("upload-offset", "")))
+        piece = request.method == "PATCH" and request.headers.get("upload-offset") == "262144"
+        if (piece and not state["cut"]) or (state["cut"] and not state["back"]):
+            state["cut"] = True
+            route.abort("internetdisconnected")
+            return
+        route.continue_()
+
+    page.route("**/api/uploads/**", line)
+    # Grain does not shrink: about 900 KB, four pieces, sent as it is.
+    from PIL import Image
+
+    rng = random.Random(7)
+    big = Image.frombytes("RGB", (1500, 1100), rng.randbytes(1500 * 1100 * 3))
+    big.save(tmp_path / "ban-lon.jpg", "JPEG", quality=92)
+    page.set_input_files("#id_attachments", str(tmp_path / "ban-lon.jpg"))
+    for _ in range(100):
+        if state["cut"]:
+            break
+        page.wait_for_timeout(50)
+    page.context.set_offline(True)
+    status = page.locator("#upload-status")
+    expect(status).to_contain_text("Bạn có thể gửi biểu mẫu ngay")
+    expect(page.locator("button[name=submit]")).to_be_enabled()  # she may send the form now
+    state["back"] = True
+    page.context.set_offline(False)
+    expect(page.locator("#pending-files li")).to_have_count(1, timeout=30_000)
+    assert page.locator("#id_attachments").evaluate("input => input.files.length") == 0
+    # One upload made, and after the link came back it went on from the server's offset.
+    assert calls.count(("POST", "")) == 1, calls
+    after = calls[calls.index(("PATCH", "262144")) + 1 :]
+    assert ("PATCH", "0") not in after, calls
+    assert calls[-1][0] == "PATCH" and int(calls[-1][1]) > 262144, calls
+    page.click("button[name=submit]")
+    page.wait_for_url(re.compile(r"/consults/[0-9a-f-]{36}/$"))
+    c = Consultation.objects.get(patient=patient)
+    assert [a.original_name for a in c.attachments.all()] == ["ban-lon.jpg"]

@@ -104,7 +104,7 @@
     box.querySelector("ul.gallery").appendChild(item);
   }
 
-  function sendOne(form, file, status) {
+  function sendOne(form, file, status, hold) {
     return file.arrayBuffer().then(function (data) {
       return window.crypto.subtle.digest("SHA-256", data);
     }).then(function (digest) {
@@ -142,27 +142,46 @@
             settled(false);
           }
         });
-        // The link went down: the file stays in the form, which is kept on this device and
-        // sent with it (core/drafts.js); the worker need not wait for the retries to give up.
+        // The link went down (the browser says so): the upload pauses and the buttons come
+        // back, so that the worker may send the form now; it is then kept on this device with
+        // the file and goes when the link is back (core/drafts.js, data-kept). Otherwise the
+        // upload goes on from the server's offset when the link returns.
+        var paused = false;
         var dropped = function () {
-          window.removeEventListener("offline", dropped);
+          if (paused) { return; }
+          paused = true;
           upload.abort();
-          status.textContent = text("failed", { name: file.name, reason: "offline" });
-          resolve(false);
+          status.textContent = text("paused", { name: file.name });
+          hold(false);
+        };
+        var back = function () {
+          if (!paused) { return; }
+          paused = false;
+          if (form.getAttribute("data-kept")) { settled(false); return; }
+          hold(true);
+          status.textContent = text("resuming", { name: file.name });
+          upload.start();
+        };
+        var settled = function (value) {
+          window.removeEventListener("offline", dropped);
+          window.removeEventListener("online", back);
+          resolve(value);
         };
         window.addEventListener("offline", dropped);
-        var settled = function (value) { window.removeEventListener("offline", dropped); resolve(value); };
+        window.addEventListener("online", back);
         upload.start();
       });
     }).catch(function () { return false; });
   }
 
-  function sendAhead(form, input, status) {
+  function sendAhead(form, input, status, hold) {
     var files = Array.prototype.slice.call(input.files);
     var left = [];
     return files.reduce(function (chain, file) {
       return chain.then(function () {
-        return sendOne(form, file, status).then(function (kept) { if (!kept) { left.push(file); } });
+        // The form went while offline, with its files: the rest are not sent ahead.
+        if (form.getAttribute("data-kept")) { left.push(file); return; }
+        return sendOne(form, file, status, hold).then(function (kept) { if (!kept) { left.push(file); } });
       });
     }, Promise.resolve()).then(function () {
       var transfer = new DataTransfer();
@@ -179,7 +198,8 @@
     var form = input.form;
     var status = form && form.querySelector(".upload-status");
     var buttons = form ? form.querySelectorAll("button[type=submit]") : [];
-    buttons.forEach(function (b) { b.disabled = true; });
+    var hold = function (on) { buttons.forEach(function (b) { b.disabled = on; }); };
+    hold(true);
     var edge = +input.getAttribute("data-downscale") || 1600;
     Promise.all(Array.prototype.map.call(input.files, function (f) { return shrink(f, edge); })).then(function (files) {
       var transfer = new DataTransfer();
@@ -187,10 +207,8 @@
       input.files = transfer.files;
       input.dispatchEvent(new Event("input", { bubbles: true }));
       if (status) { status.textContent = describe(input.files); }
-      if (status && canSendAhead(form) && input.files.length && navigator.onLine) { return sendAhead(form, input, status); }
-    }).finally(function () {
-      buttons.forEach(function (b) { b.disabled = false; });
-    });
+      if (status && canSendAhead(form) && input.files.length && navigator.onLine) { return sendAhead(form, input, status, hold); }
+    }).finally(function () { hold(false); });
   });
 
   // ICD-10 search results: a click adds the code to the diagnosis field.

@@ -303,20 +303,26 @@
     }
   }
 
-  function note(target, message, actions) {
+  // A word in the form: at its top, or just above the buttons when it answers a press of one.
+  function note(target, message, actions, above) {
     var box = target.querySelector(".draft-note");
-    if (!box) {
-      box = document.createElement("div");
-      box.className = "draft-note wide notice";
-      box.setAttribute("role", "status");
-      target.insertBefore(box, target.firstElementChild ? target.firstElementChild.nextSibling : null);
-    }
+    if (box) { box.remove(); }
+    box = document.createElement("div");
+    box.className = "draft-note wide notice";
+    box.setAttribute("role", "status");
+    var place = above && above.parentNode === target ? above : target.firstElementChild ? target.firstElementChild.nextSibling : null;
+    target.insertBefore(box, place);
     box.textContent = "";
     var p = document.createElement("p");
     p.textContent = message;
     box.appendChild(p);
     (actions || []).forEach(function (a) { box.appendChild(a); });
     return box;
+  }
+
+  function buttonsOf(submitter) {
+    var row = submitter && submitter.parentNode;
+    return row && row !== form ? row : submitter;
   }
 
   function button(label, onClick, kind) {
@@ -419,31 +425,38 @@
     var passing = false;
     var timer = null;
     var touched = false;
+    var lastSubmitter = null;
     // Fetched while the link is up, so that the form can be kept when it falls.
     currentKey(csrf).catch(function () {});
     var keep = function () {
       touched = true;
       root.clearTimeout(timer);
-      timer = root.setTimeout(function () { save(form, "editing").then(render).catch(function () {}); }, 800);
+      // Once sent offline, the form still waits to go whatever is changed after.
+      var waiting = Boolean(form.getAttribute("data-kept"));
+      timer = root.setTimeout(function () {
+        save(form, waiting ? "waiting" : "editing", waiting ? lastSubmitter : null).then(render).catch(function () {});
+      }, 800);
     };
     form.addEventListener("input", keep);
     form.addEventListener("change", keep);
     form.addEventListener("submit", function (event) {
       if (passing) { return; }
       var submitter = event.submitter;
+      lastSubmitter = submitter;
       event.preventDefault();
       root.clearTimeout(timer);
       var offline = !navigator.onLine;
       save(form, offline ? "waiting" : "sending", submitter).then(function () {
         if (offline) {
-          note(form, say("kept"));
+          form.setAttribute("data-kept", "waiting");  // upload.js sends nothing ahead now
+          note(form, say("kept"), [], buttonsOf(submitter));
           askSync();
           return render();
         }
         passing = true;
         form.requestSubmit(submitter);
       }, function () {
-        if (offline) { note(form, say("not-kept")); return; }
+        if (offline) { note(form, say("not-kept"), [], buttonsOf(submitter)); return; }
         passing = true;
         form.requestSubmit(submitter);
       });
@@ -453,7 +466,6 @@
     ready = get(clientId).then(function (record) {
       if (record && record.state !== "editing") { record.state = "editing"; return put(record); }
     }).catch(function () {});
-    var asked = /#draft=([0-9a-f-]{36})$/.exec(root.location.hash);
     var opening = function (record) {
       return keyFor(record.keyId).then(function (k) { return openRecord(record, k, true); }).then(function (content) {
         restore(form, content);
@@ -461,10 +473,16 @@
         note(form, say("restored", { when: when(record.savedAt) }));
       });
     };
-    if (asked) {
+    var openAsked = function () {
+      var found = /#draft=([0-9a-f-]{36})$/.exec(root.location.hash);
+      if (!found) { return false; }
       history.replaceState(null, "", root.location.pathname + root.location.search);
-      get(asked[1]).then(function (record) { if (record) { return opening(record); } }).catch(function () {});
-    } else {
+      get(found[1]).then(function (record) { if (record) { return opening(record); } }).catch(function () {});
+      return true;
+    };
+    // "Open" in the list, on the page of the same form, changes only the address's fragment.
+    root.addEventListener("hashchange", openAsked);
+    if (!openAsked()) {
       // A form begun on this device and not sent: offer to go on with it.
       all().then(function (records) {
         return Promise.all(records.filter(function (r) { return r.id !== clientId && !DUE[r.state]; }).map(function (r) {
