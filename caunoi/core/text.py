@@ -11,15 +11,20 @@ import re
 import unicodedata
 
 # đ/Đ is a letter of its own, not d with a combining mark, so NFD leaves it alone.
-_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
+_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})
 _SPACES = re.compile(r"\s+")
+
+
+def unmarked(text: str) -> str:
+    """``text`` without diacritics, its case kept ("Đắk Lắk" → "Dak Lak"): what a phone that
+    cannot show Vietnamese in an SMS is sent."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_EXTRA))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
 def fold(text: str) -> str:
     """Lower-case ``text`` without diacritics and with single spaces."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_EXTRA))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    return _SPACES.sub(" ", unmarked(text).casefold()).strip()
 
 
 def search_terms(query: str) -> list[str]:

@@ -22,13 +22,15 @@ import base64
 import json
 import logging
 import re
-import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,6 +39,7 @@ from caunoi.accounts.models import User
 from caunoi.audit.models import AuditAction
 from caunoi.audit.origin import SYSTEM, AuditOrigin
 from caunoi.audit.services import audit_record
+from caunoi.core.text import unmarked
 from caunoi.notifications.models import ChannelChoice, Notification, PushSubscription
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,13 @@ def choice_for(user: User) -> ChannelChoice:
     """The person's choice, or the defaults (e-mail and push on, SMS off) when they made none."""
     found = ChannelChoice.objects.filter(user=user).first()
     return found or ChannelChoice(user=user)
+
+
+def choices_for(users: Iterable[User]) -> dict[int, ChannelChoice]:
+    """``choice_for`` of each of these people, by id, read in one query."""
+    people = {u.pk: u for u in users}
+    found = {c.user_id: c for c in ChannelChoice.objects.filter(user_id__in=list(people))}
+    return {pk: found.get(pk) or ChannelChoice(user=u) for pk, u in people.items()}
 
 
 def sms_ready() -> bool:
@@ -78,12 +88,6 @@ def push_public_key() -> str:
 # --- SMS --------------------------------------------------------------------------------------
 
 
-def plain(text: str) -> str:
-    """``text`` without diacritics, its case kept (Đ → D)."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
 def phone_e164(phone: str) -> str:
     """A Vietnamese number as +84…: 0912 345 678 → +84912345678; "" when it is not one."""
     digits = re.sub(r"[^\d+]", "", phone)
@@ -102,7 +106,7 @@ def sms_text(row: Notification) -> str:
     text = " ".join(part for part in (f"{shown.title}.", shown.body, link) if part)
     text = re.sub(r"\s+", " ", text).strip()
     if not settings.SMS_UNICODE:
-        text = plain(text)
+        text = unmarked(text)
     return text if len(text) <= SMS_LIMIT else text[: SMS_LIMIT - 1] + "…"
 
 
@@ -170,11 +174,17 @@ def channels_send(notification_ids: list[int]) -> dict[str, int]:
     """Send each notification still unread by SMS and web push, as its person chose, each at
     most once per channel. A channel that fails is logged and left for the next run."""
     sent = {"sms": 0, "push": 0}
-    rows = Notification.objects.select_related("user").filter(
-        id__in=notification_ids, read_at__isnull=True
+    rows = list(
+        Notification.objects.select_related("user").filter(
+            id__in=notification_ids, read_at__isnull=True
+        )
     )
+    choices = choices_for(row.user for row in rows)
+    devices: dict[int, list[PushSubscription]] = defaultdict(list)
+    for subscription in PushSubscription.objects.filter(user_id__in=list(choices)):
+        devices[subscription.user_id].append(subscription)
     for row in rows:
-        choice = choice_for(row.user)
+        choice = choices[row.user_id]
         with translation.override(row.user.language or "vi"):
             if choice.sms and row.texted_at is None and sms_ready():
                 to = phone_e164(row.user.phone)
@@ -189,7 +199,7 @@ def channels_send(notification_ids: list[int]) -> dict[str, int]:
             if choice.push and row.pushed_at is None and push_ready():
                 payload = push_payload(row)
                 reached = 0
-                for subscription in PushSubscription.objects.filter(user=row.user):
+                for subscription in devices[row.user_id]:
                     try:
                         reached += push_send(subscription, payload)
                     except ChannelError as exc:
@@ -214,8 +224,6 @@ def channels_choose(
 ) -> ChannelChoice:
     """The person's own channels, and the phone number SMS goes to (checked: a Vietnamese
     mobile number when SMS is on)."""
-    from django.core.exceptions import ValidationError
-
     phone = phone.strip()
     if phone and not phone_e164(phone):
         raise ValidationError(
@@ -247,8 +255,6 @@ def push_subscribe(
 ) -> PushSubscription:
     """Keep the browser's subscription (``PushSubscription.toJSON()``); the same address again
     is the same browser (its keys updated, its owner now ``actor``)."""
-    from django.core.exceptions import ValidationError
-
     endpoint = str(data.get("endpoint") or "")
     given = data.get("keys")
     keys: dict[str, Any] = given if isinstance(given, dict) else {}

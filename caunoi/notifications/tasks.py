@@ -22,14 +22,17 @@ def notification_email_send(notification_ids: list[int]) -> int:
     its mail is sent. Only a worker killed between sending one mail and marking it can send that
     one mail twice."""
     sent = 0
-    rows = Notification.objects.select_related("user").filter(
-        id__in=notification_ids, read_at__isnull=True, emailed_at__isnull=True
+    rows = list(
+        Notification.objects.select_related("user").filter(
+            id__in=notification_ids, read_at__isnull=True, emailed_at__isnull=True
+        )
     )
     base = settings.SITE_URL.rstrip("/")
-    from caunoi.notifications.channels import choice_for
+    from caunoi.notifications.channels import choices_for
 
+    choices = choices_for(row.user for row in rows)
     for row in rows:
-        if not row.user.email or not choice_for(row.user).email:
+        if not row.user.email or not choices[row.user_id].email:
             continue
         with translation.override(row.user.language or "vi"):
             shown = row.shown()

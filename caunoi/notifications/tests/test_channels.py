@@ -295,3 +295,31 @@ def test_a_browser_subscription_is_kept_once_and_bad_ones_refused(settings):
     )
     assert removed.json() == {"removed": 1}
     assert not PushSubscription.objects.exists()
+
+
+def test_a_batch_reads_the_choices_and_devices_once_whatever_its_size(vapid, push_service):
+    """The queries of a batch do not grow with its rows (one per person read before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = list(User.objects.filter(username__in=["worker", "specialist", "coordinator"]))
+    for person in people:
+        _key, p256dh, auth = _browser_keys()
+        PushSubscription.objects.create(
+            user=person,
+            endpoint=f"{push_service.url}/{person.pk}",
+            p256dh=p256dh,
+            auth=b64url(auth),
+        )
+    ChannelChoice.objects.create(user=people[1], push=False)
+
+    def reads(rows: list[Notification]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            channels_send([r.pk for r in rows])
+        return sum(1 for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT"))
+
+    assert reads([_notify(people[0])]) == reads([_notify(p) for p in people])
+    # Each reached by its own choice: the one who turned device notifications off is not.
+    assert sorted(path for path, _h, _b in push_service.requests) == sorted(
+        f"/{p.pk}" for p in (people[0], people[0], people[2])
+    )
