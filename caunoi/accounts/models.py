@@ -203,6 +203,9 @@ class DraftKey(models.Model):
         related_name="draft_keys",
     )
     secret = models.BinaryField(max_length=32, editable=False)
+    # The SHA-256 of the session that last asked for it: signing out of that session destroys
+    # it (written with one UPDATE, so two pages asking at once cannot lose it).
+    session = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -258,32 +259,73 @@ def two_factor_disable(
     return True
 
 
-# A key unused for this long goes with its forms: a device left with unsent forms for a month
-# holds nothing anyone should still send.
+# A key made this long ago is destroyed with what it sealed: a device left with unsent forms for
+# a month holds nothing anyone should still send.
 DRAFT_KEY_DAYS = 30
-DRAFT_KEYS_SESSION = "caunoi_draft_keys"
 
 
-def draft_key_issue(*, user: User, origin: AuditOrigin = SYSTEM) -> DraftKey:
-    """A new key for the forms this person's browser keeps unsent; keys older than
-    ``DRAFT_KEY_DAYS`` are destroyed on the way (nobody's forms are read with them again)."""
+def session_digest(session_key: str | None) -> str:
+    """How a draft key names the session that uses it (never the session key itself)."""
+    return hashlib.sha256((session_key or "").encode()).hexdigest() if session_key else ""
+
+
+def draft_key_issue(*, user: User, session: str, origin: AuditOrigin = SYSTEM) -> DraftKey:
+    """A new key for the forms this person's browser keeps unsent, used by ``session`` (a
+    ``session_digest``); destroyed after ``DRAFT_KEY_DAYS`` by a task scheduled now."""
+    from caunoi.accounts.tasks import draft_keys_expire_task
+
     with transaction.atomic():
-        DraftKey.objects.filter(
-            created_at__lt=timezone.now() - timedelta(days=DRAFT_KEY_DAYS)
-        ).delete()
-        key = DraftKey.objects.create(user=user, secret=secrets.token_bytes(32))
+        key = DraftKey.objects.create(user=user, secret=secrets.token_bytes(32), session=session)
         audit_record(actor=user, action=AuditAction.CREATE, obj=key, origin=origin)
+        expires_at = key.created_at + timedelta(days=DRAFT_KEY_DAYS)
+        transaction.on_commit(lambda: draft_keys_expire_task.using(run_after=expires_at).enqueue())
     return key
 
 
-def draft_keys_destroy(*, user: User, public_ids: list[str], origin: AuditOrigin = SYSTEM) -> int:
-    """Destroy these keys of ``user`` (signing out): the forms encrypted with them can no longer
-    be read by anyone. Returns how many there were."""
+def draft_key_hand_out(
+    *, user: User, public_id: str, session: str, origin: AuditOrigin = SYSTEM
+) -> DraftKey | None:
+    """``user``'s key ``public_id`` for ``session`` (her forms kept from a session that ended
+    without signing out), or None when it is not hers or no longer exists. Handing it to
+    another session than the last is audited: it opens what the device kept."""
     with transaction.atomic():
-        keys = list(
-            DraftKey.objects.select_for_update().filter(user=user, public_id__in=public_ids)
-        )
+        key = DraftKey.objects.filter(user=user, public_id=public_id).first()
+        if key is None:
+            return None
+        moved = DraftKey.objects.filter(pk=key.pk).exclude(session=session).update(session=session)
+        if moved:
+            audit_record(
+                actor=user,
+                action=AuditAction.VIEW,
+                obj=key,
+                detail={"handed_to": "another session"},
+                origin=origin,
+            )
+    return key
+
+
+def draft_keys_destroy(*, user: User, session: str, origin: AuditOrigin = SYSTEM) -> int:
+    """Destroy the keys ``session`` used (signing out): the forms encrypted with them can no
+    longer be read by anyone. Returns how many there were."""
+    if not session:
+        return 0
+    with transaction.atomic():
+        keys = list(DraftKey.objects.select_for_update().filter(user=user, session=session))
         for key in keys:
             audit_record(actor=user, action=AuditAction.DELETE, obj=key, origin=origin)
+        DraftKey.objects.filter(pk__in=[k.pk for k in keys]).delete()
+    return len(keys)
+
+
+def draft_keys_expire() -> int:
+    """Destroy every key made more than ``DRAFT_KEY_DAYS`` ago. Safe to run twice or late."""
+    with transaction.atomic():
+        keys = list(
+            DraftKey.objects.select_for_update(skip_locked=True).filter(
+                created_at__lt=timezone.now() - timedelta(days=DRAFT_KEY_DAYS)
+            )
+        )
+        for key in keys:
+            audit_record(actor=None, action=AuditAction.DELETE, obj=key, detail={"why": "expired"})
         DraftKey.objects.filter(pk__in=[k.pk for k in keys]).delete()
     return len(keys)

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from caunoi.accounts.models import User
-from caunoi.accounts.services import DRAFT_KEYS_SESSION, draft_keys_destroy
+from caunoi.accounts.services import draft_keys_destroy, session_digest
 from caunoi.accounts.throttle import login_failure_record
 from caunoi.accounts.two_factor import two_factor_state_store
 from caunoi.audit.models import AuditAction
@@ -44,9 +44,11 @@ def _on_logout(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         audit_record(actor=user, action=AuditAction.LOGOUT, obj=user, origin=_origin(request))
     # The forms this browser keeps unsent can no longer be read, by anyone (README: "Forms kept
     # on this device"); the page deletes them too, but a disk copied before is left unreadable.
-    used = request.session.get(DRAFT_KEYS_SESSION, []) if request is not None else []
-    if used:
-        draft_keys_destroy(user=user, public_ids=used, origin=_origin(request))
+    session = getattr(request, "session", None)
+    if session is not None:
+        draft_keys_destroy(
+            user=user, session=session_digest(session.session_key), origin=_origin(request)
+        )
 
 
 @receiver(user_login_failed)

@@ -44,10 +44,11 @@ from caunoi.accounts.forms import (
 from caunoi.accounts.http import AuthedRequest
 from caunoi.accounts.models import ApiToken, DraftKey, User
 from caunoi.accounts.services import (
-    DRAFT_KEYS_SESSION,
     api_token_create,
     api_token_revoke,
+    draft_key_hand_out,
     draft_key_issue,
+    session_digest,
     two_factor_enrol_confirm,
     two_factor_enrol_start,
     two_factor_recovery_codes_renew,
@@ -374,27 +375,29 @@ def draft_key(request: AuthedRequest, public_id: uuid.UUID | None = None) -> Htt
     """The key this browser encrypts the forms it keeps unsent with (README: "Forms kept on this
     device"), with a CSRF token for sending them. POST: this session's key, made at the first
     ask. GET with an id: a key of the signed-in person made earlier (her forms from a session
-    that expired); somebody else's key is 404. Every key the session used is destroyed when she
-    signs out (accounts.signals)."""
-    used: list[str] = list(request.session.get(DRAFT_KEYS_SESSION, []))
+    that ended without signing out); somebody else's key is 404. Signing out destroys every key
+    the session asked for (accounts.signals)."""
+    session = session_digest(request.session.session_key)
     key: DraftKey | None
     if public_id is None:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         current = request.session.get(DRAFT_KEY_CURRENT, "")
         key = (
-            DraftKey.objects.filter(user=request.user, public_id=current).first()
+            draft_key_hand_out(
+                user=request.user, public_id=current, session=session, origin=origin_of(request)
+            )
             if current
             else None
         )
         if key is None:
-            key = draft_key_issue(user=request.user, origin=origin_of(request))
+            key = draft_key_issue(user=request.user, session=session, origin=origin_of(request))
             request.session[DRAFT_KEY_CURRENT] = str(key.public_id)
     else:
-        key = DraftKey.objects.filter(user=request.user, public_id=public_id).first()
+        key = draft_key_hand_out(
+            user=request.user, public_id=str(public_id), session=session, origin=origin_of(request)
+        )
         if key is None:
             raise Http404
-    if str(key.public_id) not in used:
-        request.session[DRAFT_KEYS_SESSION] = [*used, str(key.public_id)]
     secret = base64.urlsafe_b64encode(bytes(key.secret)).decode().rstrip("=")
     return JsonResponse({"id": str(key.public_id), "key": secret, "csrf": get_token(request)})

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from caunoi.accounts.http import AuthedRequest
-from caunoi.consults.models import Consultation
+from caunoi.consults.models import Consultation, Status
 from caunoi.consults.selectors import QUEUES, queue, queues_for
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Role
@@ -61,7 +61,8 @@ def forms_received(request: AuthedRequest) -> JsonResponse:
     """Which of these forms (their ``client_id``, up to 50) the server already holds from the
     signed-in person: a consultation she asked, or a patient she registered. The browser asks
     before it sends a form it kept (core/static/core/drafts.js), so a form whose answer was lost
-    with the link is not sent, photos and all, a second time. Answers ids only, never content."""
+    with the link is not sent, photos and all, a second time. A consultation saved as a draft
+    does not count (the kept form may be the one that sends it). Answers ids only."""
     wanted: list[uuid.UUID] = []
     for value in request.GET.getlist("id")[:50]:
         try:
@@ -69,9 +70,10 @@ def forms_received(request: AuthedRequest) -> JsonResponse:
         except ValueError:
             continue
     received = {
-        *Consultation.objects.filter(requester=request.user, client_id__in=wanted).values_list(
-            "client_id", flat=True
-        ),
+        # A consultation still in draft is not what a kept form asks the server to do.
+        *Consultation.objects.filter(requester=request.user, client_id__in=wanted)
+        .exclude(status=Status.DRAFT)
+        .values_list("client_id", flat=True),
         *Patient.objects.filter(registered_by=request.user, client_id__in=wanted).values_list(
             "client_id", flat=True
         ),

@@ -78,13 +78,18 @@ def _photo(path, seed):
     return path
 
 
-def _until(check, timeout=30.0, every=0.2):
+def _until(check, timeout=30.0, every=0.2, page=None):
+    """``check()`` once it is true, or its last value. With ``page``, Playwright waits between
+    checks (its routes and events are served only while it does)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value or time.monotonic() > deadline:
             return value
-        time.sleep(every)
+        if page is not None:
+            page.wait_for_timeout(every * 1000)
+        else:
+            time.sleep(every)
 
 
 @pytest.fixture
@@ -126,7 +131,8 @@ def test_a_consult_sent_offline_with_two_photos_waits_encrypted_and_goes_once(
     page = new_page()
     sign_in(page, "worker")
     posts: list[str] = []
-    page.on(
+    # On the context: the page's requests and the service worker's alike.
+    page.context.on(
         "request",
         lambda r: posts.append(r.url) if r.method == "POST" and "/consults/new/" in r.url else None,
     )
@@ -261,6 +267,11 @@ def test_the_service_worker_sends_a_waiting_registration_with_no_page_open(
             break
         blank.wait_for_timeout(100)
     registration = next(r for r in registrations if not r.get("isDeleted"))
+    posts: list[str] = []
+    blank.context.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "/patients/new/" in r.url else None,
+    )
     blank.context.set_offline(False)
     cdp.send(
         "ServiceWorker.dispatchSyncEvent",
@@ -283,6 +294,7 @@ def test_the_service_worker_sends_a_waiting_registration_with_no_page_open(
     again.wait_for_load_state("networkidle")
     assert again.evaluate(RAW) == []
     assert Patient.objects.filter(full_name="Hà Thị Sen").count() == 1
+    assert len(posts) == 1, posts
 
 
 def test_a_photo_going_ahead_pauses_when_the_link_drops_and_resumes_from_the_servers_offset(
@@ -339,3 +351,46 @@ def test_a_photo_going_ahead_pauses_when_the_link_drops_and_resumes_from_the_ser
     page.wait_for_url(re.compile(r"/consults/[0-9a-f-]{36}/$"))
     c = Consultation.objects.get(patient=patient)
     assert [a.original_name for a in c.attachments.all()] == ["ban-lon.jpg"]
+
+
+def test_a_form_whose_answer_was_lost_is_not_sent_again(new_page, sign_in, registered):
+    """The registration reached the server but its answer was lost with the link: the next page
+    asks which forms the server holds, and forgets this one without sending it again."""
+    registered.append("Lý Văn Chảo")
+    page = new_page()
+    sign_in(page, "worker")
+    posts: list[str] = []
+    page.context.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "/patients/new/" in r.url else None,
+    )
+
+    def answer_lost(route):
+        route.fetch()  # the server has it...
+        route.abort("connectionreset")  # ...and the answer never comes back
+
+    page.route(
+        "**/patients/new/",
+        lambda route: answer_lost(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.goto("/patients/new/")
+    _key_ready(page)
+    page.fill("#id_full_name", "Lý Văn Chảo")
+    page.check("input[name=sex][value=male]")
+    page.fill("#id_age_years", "47")
+    page.click("form[data-draft] button[type=submit].primary")
+    patient = _until(lambda: Patient.objects.filter(full_name="Lý Văn Chảo").first(), page=page)
+    assert patient is not None, posts
+    page.unroute("**/patients/new/")
+    page.goto("/offline/")  # a page of the site that sends nothing, to look at what is kept
+    [record] = page.evaluate(RAW)
+    assert record["state"] == "sending"
+    assert record["id"] == str(patient.client_id)
+    page.goto("/patients/")
+    for _ in range(50):
+        if not page.evaluate(RAW):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(RAW) == []
+    assert len(posts) == 1, posts
+    assert Patient.objects.filter(full_name="Lý Văn Chảo").count() == 1

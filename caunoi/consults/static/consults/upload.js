@@ -179,8 +179,9 @@
     var left = [];
     return files.reduce(function (chain, file) {
       return chain.then(function () {
-        // The form went while offline, with its files: the rest are not sent ahead.
-        if (form.getAttribute("data-kept")) { left.push(file); return; }
+        // The form went while offline, with its files, or the link is down: the rest are not
+        // sent ahead (they go with the form).
+        if (form.getAttribute("data-kept") || !navigator.onLine) { left.push(file); return; }
         return sendOne(form, file, status, hold).then(function (kept) { if (!kept) { left.push(file); } });
       });
     }, Promise.resolve()).then(function () {

@@ -19,6 +19,8 @@
   var LOCK = "caunoi-drafts-send";
   var SYNC_TAG = "caunoi-drafts";
   var DUE = { waiting: true, sending: true };
+  // A form the page is sending itself (the browser's own POST) is left to it this long.
+  var SENDING_GRACE = 90 * 1000;
   var config = root.caunoiDraftsConfig || {};
 
   // --- storage -------------------------------------------------------------------------------
@@ -147,17 +149,23 @@
   function sendAll() {
     var run = function () {
       return all().then(function (records) {
-        var due = records.filter(function (r) { return DUE[r.state]; });
-        if (!due.length) { return []; }
-        var query = due.map(function (r) { return "id=" + encodeURIComponent(r.id); }).join("&");
+        var asked = records.filter(function (r) { return DUE[r.state]; });
+        if (!asked.length) { return []; }
+        var query = asked.map(function (r) { return "id=" + encodeURIComponent(r.id); }).join("&");
         return fetchJson(config.receivedUrl + "?" + query).then(function (answer) {
           var held = answer.received || [];
           var results = [];
-          return due.reduce(function (chain, record) {
+          var now = Date.now();
+          return asked.reduce(function (chain, record) {
             return chain.then(function () {
-              var step = held.indexOf(record.id) !== -1
-                ? remove(record.id).then(function () { return { id: record.id, outcome: "sent" }; })
-                : sendOne(record);
+              var step;
+              if (held.indexOf(record.id) !== -1) {
+                step = remove(record.id).then(function () { return { id: record.id, outcome: "sent" }; });
+              } else if (record.state === "waiting" || now - record.savedAt > SENDING_GRACE) {
+                step = sendOne(record);
+              } else {
+                return;  // the page's own POST may still be on its way
+              }
               return step.then(function (result) { results.push(result); });
             });
           }, Promise.resolve()).then(function () { return results; });
@@ -189,10 +197,15 @@
               return { id: record.id, outcome: "sent", url: response.url, title: content.title };
             });
           }
-          if (response.ok && !response.redirected) {
-            // The server sent the form back (a mistake, a possible duplicate): the worker opens it.
-            record.state = "attention";
-            return put(record).then(function () { return { id: record.id, outcome: "attention", title: content.title }; });
+          if ((response.ok && !response.redirected) || (response.status >= 400 && response.status < 500)) {
+            // The server sent the form back (a mistake, a possible duplicate, a file refused):
+            // sending it again as it is would change nothing; the worker opens it. Unless she
+            // changed it meanwhile.
+            return get(record.id).then(function (latest) {
+              if (!latest || latest.savedAt !== record.savedAt) { return later(); }
+              latest.state = "attention";
+              return put(latest).then(function () { return { id: record.id, outcome: "attention", title: content.title }; });
+            });
           }
           return later();
         });
@@ -266,13 +279,23 @@
     };
   }
 
+  // Saves go one after another, each with what the form held when it was asked for: a slow
+  // one never lands after a later one. Signing out closes the queue.
+  var queue = Promise.resolve();
+  var closing = false;
+
   function save(target, state, submitter) {
     var id = target.elements.client_id && target.elements.client_id.value;
     if (!id) { return Promise.reject(new Error("no client_id")); }
     var taken = capture(target, submitter);
-    return currentKey(csrf).then(function (k) {
-      return sealRecord(k, id, target.getAttribute("data-draft"), state, taken.content, taken.files);
-    }).then(put);
+    var result = queue.then(function () {
+      if (closing) { throw new Error("signing out"); }
+      return currentKey(csrf).then(function (k) {
+        return sealRecord(k, id, target.getAttribute("data-draft"), state, taken.content, taken.files);
+      }).then(put);
+    });
+    queue = result.catch(function () {});
+    return result;
   }
 
   function restore(target, content) {
@@ -377,16 +400,21 @@
     }).catch(function () { return []; });
   }
 
+  // What was sent, by this page or by the service worker: the form on this page, once sent,
+  // makes way for what it made.
+  function settle(results) {
+    (results || []).forEach(function (result) {
+      var mine = form && form.elements.client_id && form.elements.client_id.value === result.id;
+      if (result.outcome === "sent" && mine && result.url) { root.location.assign(result.url); }
+      else if (result.outcome === "sent" && result.title) { toast(say("sent", { title: result.title })); }
+      else if (result.outcome === "attention") { toast(say("state-attention") + ": " + result.title); }
+    });
+    return render();
+  }
+
   function sendNow() {
     if (!navigator.onLine) { return Promise.resolve(); }
-    return sendAll().then(function (results) {
-      results.forEach(function (result) {
-        var mine = form && form.elements.client_id && form.elements.client_id.value === result.id;
-        if (result.outcome === "sent" && mine && result.url) { root.location.assign(result.url); }
-        else if (result.outcome === "sent" && result.title) { toast(say("sent", { title: result.title })); }
-        else if (result.outcome === "attention") { toast(say("state-attention") + ": " + result.title); }
-      });
-    }).catch(function () {}).then(render);
+    return sendAll().then(settle, function () { return render(); });
   }
 
   function askSync() {
@@ -402,7 +430,7 @@
   if (navigator.serviceWorker) {
     // The service worker sent what waited (Background Sync): the list follows.
     navigator.serviceWorker.addEventListener("message", function (event) {
-      if (event.data && event.data.drafts) { render(); }
+      if (event.data && event.data.drafts) { settle(event.data.drafts); }
     });
   }
 
@@ -413,9 +441,16 @@
     logout.addEventListener("submit", function (event) {
       if (leaving) { return; }
       event.preventDefault();
+      // Offline the log-out would not reach the server: the forms would be gone, the session not.
+      if (!navigator.onLine) { root.alert(say("logout-offline")); return; }
       all().catch(function () { return []; }).then(function (records) {
         if (records.length && !root.confirm(say("logout-confirm", { n: records.length }))) { return; }
-        forget().then(function () { leaving = true; logout.requestSubmit(); });
+        closing = true;
+        queue.then(forget).then(function () {
+          leaving = true;
+          logout.requestSubmit();
+          leaving = false;
+        });
       });
     });
   }
@@ -454,11 +489,13 @@
           return render();
         }
         passing = true;
-        form.requestSubmit(submitter);
+        form.requestSubmit(submitter);  // the submit event comes at once, not later
+        passing = false;
       }, function () {
         if (offline) { note(form, say("not-kept"), [], buttonsOf(submitter)); return; }
         passing = true;
         form.requestSubmit(submitter);
+        passing = false;
       });
     });
     // The same form back from the server (a mistake to mend): it is being edited again, and
@@ -467,7 +504,9 @@
       if (record && record.state !== "editing") { record.state = "editing"; return put(record); }
     }).catch(function () {});
     var opening = function (record) {
-      return keyFor(record.keyId).then(function (k) { return openRecord(record, k, true); }).then(function (content) {
+      // Opened, it is the worker's again: nothing sends it before she does.
+      record.state = "editing";
+      return put(record).then(function () { return keyFor(record.keyId); }).then(function (k) { return openRecord(record, k, true); }).then(function (content) {
         restore(form, content);
         clientId = record.id;
         note(form, say("restored", { when: when(record.savedAt) }));
