@@ -32,7 +32,7 @@ from playwright.sync_api import Error as PlaywrightError
 # (a course of Huế's hub, `worker` enrolled), {session} (its in-person session) and {teaching}
 # (the room of another course's online session: `specialist` hosts, `worker` watches).
 # Steps run after the page loads, before the check: ("fill", selector, text),
-# ("submit", selector) clicks and waits for the next page, ("wait", selector).
+# ("submit", selector) clicks and waits for the next page, ("wait", selector), ("goto", path).
 Step = tuple[str, ...]
 PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("anonymous", "login", "/accounts/login/", ()),
@@ -68,6 +68,17 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
         "patient form with errors",
         "/patients/new/",
         (("submit", "main form button.primary"), ("wait", ".error-summary")),
+    ),
+    (
+        "worker",
+        "patient form with a form kept on the device",
+        "/patients/new/",
+        (
+            ("fill", "#id_full_name", "Lò Văn Pọm"),
+            ("wait", "#drafts li"),
+            ("goto", "/patients/new/"),
+            ("wait", ".draft-note button.primary"),
+        ),
     ),
     ("worker", "referrals", "/referrals/", ()),
     ("worker", "referral", "/referrals/{referral}/", ()),
@@ -541,6 +552,8 @@ def run_steps(page: Any, steps: tuple[Step, ...]) -> None:
                     page.click(selector)
             case ("wait", selector):
                 page.wait_for_selector(selector)
+            case ("goto", path):
+                page.goto(path)
             case ("open", selector):  # every <details> of the selector opened
                 page.eval_on_selector_all(selector, "all => all.forEach(d => { d.open = true })")
             case _:
