@@ -1,11 +1,12 @@
-"""A commune station on a weak line: page loads, a consult with two phone photos, and a 3 MB
-upload cut part-way and resumed — everything through ``tests/weaklink``'s line (256 kbit/s,
+"""A commune station on a weak line: page loads, a consult with two phone photos, a 3 MB scan
+going ahead from the consult form when the browser loses its network, and a 3 MB upload cut
+part-way and resumed — everything through ``tests/weaklink``'s line (256 kbit/s,
 150 ms and 3 % loss each way), with the platform's own server on this machine and Chromium
 (or tuspy) inside the line's network namespace. Needs root (a network namespace and TUN
 devices) and a seeded database (``make demo``; or ``DATABASE_URL`` naming one)::
 
     sudo .venv/bin/python benchmarks/weak_station.py   # BENCH_RATE=256 BENCH_DELAY=150 BENCH_LOSS=3
-                                                       # BENCH_PARTS=pages,consult,resume
+                                                       # BENCH_PARTS=pages,consult,cut,resume
 
 Prints one table per measurement (BENCHMARKS.md, "A commune station on a weak line").
 """
@@ -37,8 +38,8 @@ CAUNOI = os.path.join(os.path.dirname(sys.executable), "caunoi")
 RATE = float(os.environ.get("BENCH_RATE", 256))
 DELAY = float(os.environ.get("BENCH_DELAY", 150))
 LOSS = float(os.environ.get("BENCH_LOSS", 3))
-# Which measurements: BENCH_PARTS=pages,consult,resume (all by default).
-PARTS = set(os.environ.get("BENCH_PARTS", "pages,consult,resume").split(","))
+# Which measurements: BENCH_PARTS=pages,consult,cut,resume (all by default).
+PARTS = set(os.environ.get("BENCH_PARTS", "pages,consult,cut,resume").split(","))
 
 
 def free_port() -> int:
@@ -181,6 +182,46 @@ def scanned_pdf() -> bytes:
     return bytes(pdf.output())
 
 
+def browser_cut(page: object, patient: str, pdf: Path, cuts: int = 3) -> None:
+    """The station's own browser, on the consult form, sending a 3 MB scan ahead (PDFs go as
+    they are) when its network goes: the browser is offline for 10 s (a phone losing its
+    network: the piece on its way fails, the page pauses the upload), then back. The page then
+    asks the server where the upload stands and goes on from there."""
+    page.context.set_offline(False)  # type: ignore[attr-defined]
+    print(
+        f"\n{'cut during the piece from':>26} {'went on from':>13} {'sent again, at most':>20} {'received after':>15}"
+    )
+    for _ in range(cuts):
+        page.goto(f"/consults/new/?patient={patient}", wait_until="load", timeout=120_000)  # type: ignore[attr-defined]
+        pieces: list[tuple[float, int]] = []
+
+        def piece(r: object) -> None:
+            if r.method == "PATCH" and "/api/uploads/" in r.url:  # type: ignore[attr-defined]
+                pieces.append((time.perf_counter(), int(r.headers.get("upload-offset", 0))))  # type: ignore[attr-defined]
+
+        page.on("request", piece)  # type: ignore[attr-defined]
+        started = time.perf_counter()
+        page.set_input_files("#id_attachments", str(pdf))  # type: ignore[attr-defined]
+        while len(pieces) < 5:  # the fifth piece (1 MB sent) is on its way
+            page.wait_for_timeout(200)  # type: ignore[attr-defined]
+        page.wait_for_timeout(3000)  # type: ignore[attr-defined]
+        cut_at = time.perf_counter()
+        cut_piece = pieces[-1][1]
+        page.context.set_offline(True)  # type: ignore[attr-defined]
+        page.wait_for_timeout(10_000)  # type: ignore[attr-defined]
+        page.context.set_offline(False)  # type: ignore[attr-defined]
+        page.locator("#pending-files li").first.wait_for(timeout=600_000)  # type: ignore[attr-defined]
+        done = time.perf_counter()
+        page.remove_listener("request", piece)  # type: ignore[attr-defined]
+        after = [offset for moment, offset in pieces if moment > cut_at]
+        resumed = after[0] if after else 0
+        print(
+            f"{cut_piece / 1024:>23.0f} KB {resumed / 1024:>10.0f} KB"
+            f" {max(0, cut_piece + 256 * 1024 - resumed) / 1024:>17.0f} KB"
+            f" {done - cut_at - 10:>13.1f} s   (whole upload {done - started:.0f} s)"
+        )
+
+
 def resumed_uploads(link: WeakLink, base: str, cookie: str, token: str, patient: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="caunoi-weak-"))
     (folder / "scan.pdf").write_bytes(scanned_pdf())
@@ -266,6 +307,10 @@ def main() -> None:
                     )
                 if "consult" in PARTS:
                     consult_with_photos(page, patient, photos)
+                if "cut" in PARTS:
+                    pdf = folder / "phim-x-quang.pdf"
+                    pdf.write_bytes(scanned_pdf())
+                    browser_cut(page, patient, pdf)
                 cookies = {c["name"]: c["value"] for c in context.cookies()}
                 token = cookies.get("csrftoken") or page.locator(
                     "input[name=csrfmiddlewaretoken]"
