@@ -195,7 +195,7 @@ def browser_cut(page: object, patient: str, pdf: Path, cuts: int = 3) -> None:
         page.goto(f"/consults/new/?patient={patient}", wait_until="load", timeout=120_000)  # type: ignore[attr-defined]
         pieces: list[tuple[float, int]] = []
 
-        def piece(r: object) -> None:
+        def piece(r: object, pieces: list[tuple[float, int]] = pieces) -> None:
             if r.method == "PATCH" and "/api/uploads/" in r.url:  # type: ignore[attr-defined]
                 pieces.append((time.perf_counter(), int(r.headers.get("upload-offset", 0))))  # type: ignore[attr-defined]
 
