@@ -27,14 +27,20 @@ def run_guarded(request: HttpRequest, run: Callable[[], str | None], to: str) ->
     service itself keeps the step atomic, idempotent and audited; this only speaks for it."""
     try:
         done = run()
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("You cannot do this."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (PermissionDenied, ValidationError) as exc:
+        show_refusal(request, exc)
     else:
         if done:
             messages.success(request, done)
     return redirect(to)
+
+
+def show_refusal(request: HttpRequest, exc: PermissionDenied | ValidationError) -> None:
+    """A service's refusal, as the error message the next page shows."""
+    if isinstance(exc, ValidationError):
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, str(exc) or _("You cannot do this."))
 
 
 def guarded_action[M: _Page](

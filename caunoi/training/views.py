@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,7 +24,7 @@ from caunoi.audit.origin import origin_of
 from caunoi.audit.services import audit_record
 from caunoi.consults.access import access_consultation
 from caunoi.core.access import get_or_404
-from caunoi.core.actions import guarded_action, run_guarded
+from caunoi.core.actions import guarded_action, run_guarded, show_refusal
 from caunoi.network.access import user_scope
 from caunoi.network.models import Facility, Membership
 from caunoi.training.access import (
@@ -626,13 +625,10 @@ def _to_room(request: AuthedRequest, back: str, enter: Any) -> HttpResponse:
     not."""
     try:
         room = enter()
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("You cannot do this."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        return redirect(room.get_absolute_url())
-    return redirect(back)
+    except (PermissionDenied, ValidationError) as exc:
+        show_refusal(request, exc)
+        return redirect(back)
+    return redirect(room.get_absolute_url())
 
 
 @login_required

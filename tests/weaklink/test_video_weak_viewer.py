@@ -76,21 +76,13 @@ def teaching(committed_db, link, janus, station_server, settings):
     VideoSession.objects.filter(pk=s.pk).delete()
 
 
-def _sign_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "caunoi-demo")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
 def _received(page: Any) -> dict[str, Any]:
     got = page.evaluate("window.caunoiRoom.received()")
     return next(iter(got.values())) if got else {}
 
 
 def test_a_viewer_on_a_256_kbit_line_keeps_audio_and_ten_frames_a_second_of_the_low_layer(
-    browser, link, station_server, teaching
+    browser, link, station_server, teaching, sign_in
 ):
     from conftest import CHROMIUM_ARGS
 
@@ -106,11 +98,11 @@ def test_a_viewer_on_a_256_kbit_line_keeps_audio_and_ten_frames_a_second_of_the_
     try:
         host = host_context.new_page()
         host.set_default_timeout(20_000)
-        _sign_in(host, "specialist")
+        sign_in(host, "specialist")
         host.goto(teaching.get_absolute_url())
         viewer = station.new_context(base_url=origin, locale="vi-VN").new_page()
         viewer.set_default_timeout(60_000)
-        _sign_in(viewer, "worker")
+        sign_in(viewer, "worker")
         viewer.goto(teaching.get_absolute_url())
         assert viewer.locator("#room").get_attribute("data-role") == "viewer"
         # The page, on its own, settles on the layer the line carries.

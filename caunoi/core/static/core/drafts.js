@@ -147,6 +147,9 @@
   // One sender at a time across the pages and the service worker (Web Locks): two of them would
   // each send the same photos before the server's once-only answer.
   function sendAll() {
+    // The service worker may outlive a sign-out and a sign-in: it asks for its keys (and their
+    // CSRF token) afresh each time.
+    if (typeof document === "undefined") { keys = {}; }
     var run = function () {
       return all().then(function (records) {
         var asked = records.filter(function (r) { return DUE[r.state]; });
