@@ -365,9 +365,12 @@ def test_a_form_whose_answer_was_lost_is_not_sent_again(new_page, sign_in, regis
         lambda r: posts.append(r.url) if r.method == "POST" and "/patients/new/" in r.url else None,
     )
 
+    handled: list[bool] = []
+
     def answer_lost(route):
         route.fetch()  # the server has it...
         route.abort("connectionreset")  # ...and the answer never comes back
+        handled.append(True)
 
     page.route(
         "**/patients/new/",
@@ -381,6 +384,9 @@ def test_a_form_whose_answer_was_lost_is_not_sent_again(new_page, sign_in, regis
     page.click("form[data-draft] button[type=submit].primary")
     patient = _until(lambda: Patient.objects.filter(full_name="Lý Văn Chảo").first(), page=page)
     assert patient is not None, posts
+    # The server saves the patient before the handler has its answer: wait for the handler to
+    # abort the request, or leaving the page would cancel it first ("Route is already handled").
+    assert _until(lambda: handled, page=page), posts
     page.unroute("**/patients/new/")
     page.goto("/offline/")  # a page of the site that sends nothing, to look at what is kept
     [record] = page.evaluate(RAW)
