@@ -15,6 +15,7 @@ from caunoi.quality.api import router as quality_router
 from caunoi.referrals.api import router as referrals_router
 from caunoi.training.api import router as training_router
 from caunoi.transfers.api import router as transfers_router
+from caunoi.triage.api import router as triage_router
 from caunoi.video.api import router as video_router
 
 api = DocumentedErrorsAPI(
@@ -36,6 +37,7 @@ api.add_router("", places_router)
 api.add_router("", network_router)
 api.add_router("", patients_router)
 api.add_router("", consults_router)
+api.add_router("", triage_router)
 api.add_router("", protocols_router)
 api.add_router("", video_router)
 api.add_router("", referrals_router)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "caunoi.places",
     "caunoi.network",
     "caunoi.codes",
+    "caunoi.triage",
     "caunoi.patients",
     "caunoi.protocols",
     "caunoi.consults",

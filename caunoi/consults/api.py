@@ -48,6 +48,8 @@ from caunoi.core.api import (
 from caunoi.network.models import Specialty
 from caunoi.patients.access import access_patient
 from caunoi.protocols.models import ProtocolVersion
+from caunoi.triage.api import CheckOut
+from caunoi.triage.present import stored_out
 
 router = Router(tags=["consults"])
 
@@ -80,6 +82,19 @@ class ConsultIn(Schema):
     weight: Decimal | None = Field(None, description="kg")
     height: Decimal | None = Field(None, description="cm")
     glucose: Decimal | None = Field(None, description="mmol/L")
+    consciousness: Literal["A", "C", "V", "P", "U", ""] = Field(
+        "", description="ACVPU: A alert, C new confusion, V voice, P pain, U unresponsive"
+    )
+    signs_found: list[str] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Danger signs seen (ids, POST /api/triage/check lists them in its rules)",
+    )
+    urgency_reason: str = Field(
+        "",
+        max_length=2000,
+        description="Required when the urgency is lower than the danger signs imply",
+    )
     submit: bool = Field(True, description="false keeps a draft")
 
 
@@ -178,6 +193,12 @@ class ConsultOut(ConsultListOut):
     current_treatment: str
     question: str
     vitals: VitalsOut
+    consciousness: str = Field(description="ACVPU, empty when not assessed")
+    signs_found: list[str] = Field(description="The danger signs the station ticked")
+    danger_signs: CheckOut | None = Field(
+        description="The rules' check when it was sent: signs, score, the urgency they imply"
+    )
+    urgency_reason: str = Field(description="Why it was sent less urgent than the signs imply")
     answered_at: datetime | None
     closed_at: datetime | None
     advice: str
@@ -246,6 +267,10 @@ def consult_out(c: Consultation) -> dict[str, object]:
             "current_treatment": c.current_treatment,
             "question": c.question,
             "vitals": {name: getattr(c, name) for name in VITALS},
+            "consciousness": c.consciousness,
+            "signs_found": c.signs_found,
+            "danger_signs": stored_out(c.triage),
+            "urgency_reason": c.urgency_reason,
             "answered_at": c.answered_at,
             "closed_at": c.closed_at,
             "advice": c.advice,
@@ -305,12 +330,28 @@ def create_consult(
     specialty = Specialty.objects.filter(code=payload.specialty).first()
     if specialty is None:
         raise FieldErrors({"specialty": _("Unknown specialty code.")})
-    summary = payload.model_dump(exclude={"patient", "specialty", "urgency", "submit"})
+    summary = payload.model_dump(
+        exclude={
+            "patient",
+            "specialty",
+            "urgency",
+            "submit",
+            "consciousness",
+            "signs_found",
+            "urgency_reason",
+        }
+    )
     c, created = consultation_submit(
         actor=request.user,
         client_id=idempotency_key,
         data=ConsultationInput(
-            patient=patient, specialty=specialty, urgency=payload.urgency, summary=summary
+            patient=patient,
+            specialty=specialty,
+            urgency=payload.urgency,
+            summary=summary,
+            consciousness=payload.consciousness,
+            signs_found=payload.signs_found,
+            urgency_reason=payload.urgency_reason,
         ),
         submit=payload.submit,
         origin=origin_of(request),

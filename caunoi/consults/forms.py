@@ -5,15 +5,18 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from caunoi.accounts.models import User
 from caunoi.codes.models import IcdCode
-from caunoi.consults.models import VITALS, Consultation, Outcome
+from caunoi.consults.models import VITALS, Consciousness, Consultation, Outcome
 from caunoi.consults.services import Upload
 from caunoi.core.dateinputs import DateTimeLocalInput
 from caunoi.network.models import Facility, Membership, Role, Specialty, SupportLink
+from caunoi.patients.models import Patient
+from caunoi.triage import engine as triage
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -64,20 +67,31 @@ class ConsultationForm(forms.ModelForm[Consultation]):
         ),
     )
 
+    signs_found = forms.MultipleChoiceField(
+        label=gettext_lazy("Signs found"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Tick each sign you see now. The list fits the patient's age."),
+    )
+
     class Meta:
         model = Consultation
         fields = [
             "specialty",
             "urgency",
+            "urgency_reason",
             "reason",
             "history",
             "examination",
             "current_treatment",
             *VITALS,
+            "consciousness",
             "question",
         ]
         widgets = {
             "urgency": forms.RadioSelect,
+            "consciousness": forms.RadioSelect,
+            "urgency_reason": forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
             "reason": forms.Textarea(attrs={"rows": 2}),
             "history": forms.Textarea(attrs={"rows": 3}),
             "examination": forms.Textarea(attrs={"rows": 3}),
@@ -85,8 +99,29 @@ class ConsultationForm(forms.ModelForm[Consultation]):
             "question": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, facility: Facility, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, facility: Facility, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.age_months = triage.age_in_months(patient.birth_date, timezone.localdate())
+        # The signs that fit this patient (a pregnancy sign for a woman of childbearing age, the
+        # young infant's signs under 2 months), and any ticked on a draft, kept whatever its age.
+        ticked = set(self.instance.signs_found or []) if self.instance.pk else set()
+        inputs = triage.Inputs.of(age_months=self.age_months, sex=patient.sex)
+        signs = self.fields["signs_found"]
+        assert isinstance(signs, forms.MultipleChoiceField)
+        signs.choices = [
+            (s["id"], triage.in_language(s))
+            for s in triage.rules()["signs"]
+            if triage.applies(s, inputs) or s["id"] in ticked
+        ]
+        if self.instance.pk:
+            self.initial.setdefault("signs_found", self.instance.signs_found)
+        consciousness = self.fields["consciousness"]
+        assert isinstance(consciousness, forms.ChoiceField)
+        consciousness.choices = [("", gettext_lazy("not assessed")), *Consciousness.choices]
+        self.fields["urgency_reason"].help_text = gettext_lazy(
+            "Only when you send it as less urgent than the danger signs imply: the specialist "
+            "reads it."
+        )
         routable = SupportLink.objects.current().filter(spoke=facility).values("specialties")
         self.fields["specialty"].queryset = Specialty.objects.filter(id__in=routable)  # type: ignore[attr-defined]
         self.fields["specialty"].empty_label = None  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caunoi.core.models import TimelineEvent, TimeStampedModel
 from caunoi.patients.reads import PatientReadQuerySet
+from caunoi.triage.engine import in_language
 
 
 class Urgency(models.TextChoices):
@@ -28,6 +29,16 @@ class Urgency(models.TextChoices):
 
 # Default response deadlines; each hub may set its own (HubSettings).
 DEFAULT_DEADLINE_MINUTES = {Urgency.EMERGENCY: 30, Urgency.URGENT: 4 * 60, Urgency.ROUTINE: 48 * 60}
+
+
+class Consciousness(models.TextChoices):
+    """The ACVPU scale: alert, new confusion, voice, pain, unresponsive."""
+
+    ALERT = "A", _("A: alert")
+    CONFUSED = "C", _("C: new confusion")
+    VOICE = "V", _("V: responds to voice")
+    PAIN = "P", _("P: responds only to pain")
+    UNRESPONSIVE = "U", _("U: unresponsive")
 
 
 class Status(models.TextChoices):
@@ -228,6 +239,23 @@ class Consultation(TimeStampedModel):
     weight = _vital(_("weight (kg)"), "0.3", "300", 1, 4)
     height = _vital(_("height (cm)"), "20", "250", 1, 4)
     glucose = _vital(_("blood glucose (mmol/L)"), "1", "50", 1, 3)
+    consciousness = models.CharField(
+        _("consciousness (AVPU)"), max_length=1, choices=Consciousness.choices, blank=True
+    )
+    # The danger signs the station ticked (ids of caunoi/triage's rule set), and the check of
+    # the rules as the server ran it when the consult was last saved: its version, the signs
+    # that fired with their words, the score and the measurements that would have helped.
+    signs_found = models.JSONField(_("signs found"), default=list, blank=True)
+    triage = models.JSONField(_("danger-sign check"), default=dict, blank=True, editable=False)
+    # The urgency the signs implied ("" when none fired), and why the station sent it lower.
+    triage_urgency = models.CharField(
+        _("urgency the signs imply"),
+        max_length=16,
+        choices=Urgency.choices,
+        blank=True,
+        editable=False,
+    )
+    urgency_reason = models.TextField(_("why the urgency is lower than the signs"), blank=True)
 
     hub = models.ForeignKey(
         "network.Facility",
@@ -322,6 +350,10 @@ class Consultation(TimeStampedModel):
                 condition=Q(urgency__in=Urgency.values), name="consultation_urgency_valid"
             ),
             models.CheckConstraint(
+                condition=Q(triage_urgency__in=["", *Urgency.values]),
+                name="consultation_triage_urgency_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(status="draft") | Q(status="cancelled") | Q(hub__isnull=False),
                 name="consultation_routed_when_submitted",
             ),
@@ -354,6 +386,27 @@ class Consultation(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("consults:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def has_danger_signs(self) -> bool:
+        return bool(self.triage_urgency)
+
+    @property
+    def triage_signs(self) -> list[dict[str, Any]]:
+        signs: list[dict[str, Any]] = (self.triage or {}).get("signs", [])
+        return signs
+
+    def danger_sign_labels(self) -> list[str]:
+        """The signs that fired when it was sent, in the reader's language."""
+        return [in_language(s["label"]) for s in self.triage_signs]
+
+    @property
+    def urgency_lowered(self) -> bool:
+        order = {Urgency.ROUTINE: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
+        return (
+            bool(self.triage_urgency)
+            and order[Urgency(self.urgency)] < order[Urgency(self.triage_urgency)]
+        )
 
     @property
     def is_open(self) -> bool:

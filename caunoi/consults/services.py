@@ -31,6 +31,7 @@ from caunoi.consults.models import (
     SUMMARY_FIELDS,
     SUMMARY_TEXT_FIELDS,
     Attachment,
+    Consciousness,
     Consultation,
     ConsultationEventKind,
     Message,
@@ -56,6 +57,7 @@ from caunoi.patients.access import visible_patients
 from caunoi.patients.models import Patient
 from caunoi.patients.services import has_consent
 from caunoi.protocols.models import ProtocolVersion
+from caunoi.triage import engine as triage
 
 
 @dataclass
@@ -71,6 +73,33 @@ class ConsultationInput:
     urgency: str = Urgency.ROUTINE
     summary: dict[str, Any] = field(default_factory=dict)
     uploads: list[Upload] = field(default_factory=list)
+    # The danger signs (caunoi/triage): consciousness on the ACVPU scale, the ids of the signs
+    # ticked, and why the urgency is lower than the signs imply (required then).
+    consciousness: str = ""
+    signs_found: list[str] = field(default_factory=list)
+    urgency_reason: str = ""
+
+
+def _measurement(value: Any) -> float | None:
+    try:
+        return None if value in (None, "") else float(value)
+    except (TypeError, ValueError):
+        return None  # refused with its own message by the model's validation
+
+
+def danger_sign_check(patient: Patient, data: ConsultationInput) -> triage.Result:
+    """The rules run on what the station entered, for this patient's age and sex today."""
+    return triage.check(
+        triage.Inputs.of(
+            age_months=triage.age_in_months(patient.birth_date, timezone.localdate()),
+            sex=patient.sex,
+            measurements={
+                name: _measurement(data.summary.get(name)) for name in triage.MEASUREMENTS
+            },
+            consciousness=data.consciousness,
+            signs=data.signs_found,
+        )
+    )
 
 
 def _broadcast(c: Consultation, event: str) -> None:
@@ -129,6 +158,21 @@ def consultation_submit(
     errors: dict[str, list[str]] = {}
     if data.urgency not in Urgency.values:
         errors["urgency"] = [_("Choose the urgency.")]
+    if data.consciousness not in ("", *Consciousness.values):
+        errors["consciousness"] = [_("Choose the consciousness on the AVPU scale.")]
+    unknown = sorted(set(data.signs_found) - set(triage.sign_ids()))
+    if unknown:
+        errors["signs_found"] = [_("Unknown signs: %(ids)s.") % {"ids": ", ".join(unknown)}]
+    check = danger_sign_check(patient, data)
+    reason = data.urgency_reason.strip()
+    lowered = data.urgency in Urgency.values and triage.lower_than(data.urgency, check.urgency)
+    if submit and lowered and not reason:
+        errors["urgency_reason"] = [
+            _("The danger signs call for “%(urgency)s”. To send it as less urgent, write why.")
+            % {"urgency": Urgency(check.urgency).label}
+        ]
+    if len(reason) > 2000:
+        errors["urgency_reason"] = [_("At most 2,000 characters.")]
     hub: Facility | None = None
     if submit:
         if not has_consent(patient):
@@ -167,6 +211,11 @@ def consultation_submit(
                 elif value == "":
                     value = None
                 setattr(c, name, value)
+            c.consciousness = data.consciousness
+            c.signs_found = [i for i in triage.sign_ids() if i in set(data.signs_found)]
+            c.triage = check.as_dict()
+            c.triage_urgency = check.urgency if check.has_signs else ""
+            c.urgency_reason = reason if lowered else ""
             c.full_clean(
                 exclude=["requester", "requester_facility", "patient", "specialty", "client_id"],
                 validate_constraints=False,
@@ -193,7 +242,12 @@ def consultation_submit(
                     actor=actor,
                     action=AuditAction.CREATE,
                     purpose="teleconsultation request",
-                    audit_detail={"hub": hub.name},
+                    audit_detail={
+                        "hub": hub.name,
+                        "danger_signs": [sign.id for sign in check.signs],
+                        "rules": check.version,
+                        "urgency_lowered": lowered,
+                    },
                     origin=origin,
                 )
                 record_event(c, ConsultationEventKind.ROUTED, actor=actor, detail={"hub": hub.name})
@@ -231,22 +285,38 @@ def _schedule_deadline(c: Consultation) -> None:
     consultation_deadline_check.using(run_after=c.deadline_at).enqueue(c.pk)
 
 
+def _on_call(c: Consultation, now: Any) -> list[User]:
+    shifts = OnCallShift.objects.at(now).filter(hub_id=c.hub_id).select_related("user")
+    return [s.user for s in shifts if s.specialty_id in (None, c.specialty_id)]
+
+
 def _notify_hub(c: Consultation, actor: User) -> None:
+    """Tell the hub's coordinators and the specialists of the specialty. An emergency with
+    danger signs also goes at once to whoever is on call: its clock started with the sending,
+    and nobody waits for the deadline to pass to hear of it."""
     assert c.hub_id is not None  # only routed consults notify a hub
     people = hub_staff(
         c.hub_id, roles=(Role.COORDINATOR, Role.SPECIALIST), specialty_id=c.specialty_id
     )
     assert c.deadline_at is not None  # set when it was routed
+    params: dict[str, Any] = {
+        "urgency": in_each_language(c.get_urgency_display),
+        "specialty": in_each_language(lambda: c.specialty.name),
+        "facility": c.requester_facility.name,
+        "deadline": c.deadline_at,
+    }
+    message = "consult.new"
+    if c.triage_urgency == Urgency.EMERGENCY and c.urgency == Urgency.EMERGENCY:
+        message = "consult.danger"
+        people = list({u.pk: u for u in [*people, *_on_call(c, timezone.now())]}.values())
+        params["signs"] = in_each_language(
+            lambda: "; ".join(triage.in_language(s["label"]) for s in c.triage_signs)
+        )
     # No patient identifiers: notifications may leave the platform by email.
     notify(
         users=people,
-        message="consult.new",
-        params={
-            "urgency": in_each_language(c.get_urgency_display),
-            "specialty": in_each_language(lambda: c.specialty.name),
-            "facility": c.requester_facility.name,
-            "deadline": c.deadline_at,
-        },
+        message=message,
+        params=params,
         url=c.get_absolute_url(),
         exclude=actor,
     )
@@ -1090,9 +1160,7 @@ def consultation_escalate(*, consultation_id: int) -> bool:
             actor=None,
             purpose="deadline passed",
         )
-        shifts = OnCallShift.objects.at(now).filter(hub_id=c.hub_id).select_related("user")
-        on_call = [s.user for s in shifts if s.specialty_id in (None, c.specialty_id)]
-        people = hub_staff(c.hub_id or 0, roles=(Role.COORDINATOR,)) + on_call
+        people = hub_staff(c.hub_id or 0, roles=(Role.COORDINATOR,)) + _on_call(c, now)
         if c.specialist is not None:
             people.append(c.specialist)
         notify(

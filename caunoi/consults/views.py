@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,7 +38,14 @@ from caunoi.consults.forms import (
     uploads_from,
 )
 from caunoi.consults.minutes import minutes_pdf
-from caunoi.consults.models import Attachment, Consultation, Message, OnCallShift, Status
+from caunoi.consults.models import (
+    Attachment,
+    Consultation,
+    Message,
+    OnCallShift,
+    Status,
+    Urgency,
+)
 from caunoi.consults.queue_cache import cached_rows, keep_rows, queue_cache_key
 from caunoi.consults.selectors import QUEUES, READ_PURPOSE, queue, queues_for
 from caunoi.consults.services import (
@@ -64,6 +72,7 @@ from caunoi.network.access import user_scope
 from caunoi.network.models import Facility
 from caunoi.patients.access import access_patient
 from caunoi.patients.reads import reads_note
+from caunoi.triage import present as triage_present
 
 
 @login_required
@@ -154,14 +163,14 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 origin=origin_of(request),
             )
         form = ConsultationForm(
-            request.POST, request.FILES, instance=draft, facility=patient.facility
+            request.POST, request.FILES, instance=draft, facility=patient.facility, patient=patient
         )
         if form.is_valid():
             d = form.cleaned_data
             summary = {
                 name: d.get(name)
                 for name in ConsultationForm.Meta.fields
-                if name not in ("specialty", "urgency")
+                if name not in ("specialty", "urgency", "urgency_reason", "consciousness")
             }
             data = ConsultationInput(
                 patient=patient,
@@ -169,6 +178,9 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
                 urgency=d["urgency"],
                 summary=summary,
                 uploads=uploads_from(d["attachments"]),
+                consciousness=d.get("consciousness") or "",
+                signs_found=list(d.get("signs_found") or []),
+                urgency_reason=d.get("urgency_reason") or "",
             )
             submit = "submit" in request.POST
             try:
@@ -211,6 +223,7 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
         form = ConsultationForm(
             instance=draft,
             facility=patient.facility,
+            patient=patient,
             initial={"client_id": draft.client_id if draft else uuid.uuid4()},
         )
     pending = list(pending_uploads_for(request.user, client_id)) if client_id else []
@@ -224,8 +237,30 @@ def consult_form(request: AuthedRequest, public_id: str | None = None) -> HttpRe
             "pending": pending,
             "upload_text": _upload_text(),
             "no_id": uuid.UUID(int=0),
+            "age_months": form.age_months,
+            "triage_text": _triage_text(),
+            "triage_notice": triage_present.NOTICE,
         },
     )
+
+
+def _triage_text() -> dict[str, object]:
+    """What static/triage/form.js says as it checks the danger signs live."""
+    return {
+        "lang": "en" if (get_language() or "vi").startswith("en") else "vi",
+        "urgency": {u.value: str(u.label) for u in Urgency},
+        "none": _("No danger sign among those checked."),
+        "found": _("Danger signs found:"),
+        "implies": _("They call for: %(urgency)s."),
+        "raised": _("The urgency was raised to “%(urgency)s” because of the danger signs."),
+        "meanwhile": _("While you wait for the answer:"),
+        "score": _("%(name)s: %(total)s points"),
+        "partial": _("%(name)s: at least %(total)s points (not every measurement is in)"),
+        "missing": _("Would help the check: %(names)s."),
+        "reason": _(
+            "You chose less urgent than the signs imply: write why below; the specialist reads it."
+        ),
+    }
 
 
 def _upload_text() -> dict[str, str]:
@@ -300,6 +335,7 @@ def consult_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         "message_form": MessageForm(initial={"client_id": uuid.uuid4()}),
     }
     context["cited"] = list(c.cited_protocols.select_related("protocol"))
+    context["danger_signs"] = triage_present.signs_out(c.triage_signs)
     if perms.can_advise:
         context["advice_form"] = AdviceForm(
             protocols=_protocol_choices(c),

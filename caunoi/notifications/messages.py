@@ -46,6 +46,11 @@ MESSAGES: dict[str, Message] = {
         _("New %(urgency)s consultation in %(specialty)s"),
         _("From %(facility)s. Answer due %(deadline)s."),
     ),
+    "consult.danger": Message(
+        _("Danger signs: emergency consultation in %(specialty)s"),
+        _("From %(facility)s: %(signs)s. Answer due %(deadline)s."),
+        kind="consult.new",
+    ),
     "consult.message": Message(
         _("New message in a consultation"),
         _("%(author)s wrote in a consultation about %(specialty)s."),

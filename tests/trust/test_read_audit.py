@@ -133,6 +133,7 @@ NO_PATIENT_DATA = {
     "api:list_communes", "api:list_specialties", "api:list_facilities", "api:get_facility",
     "api:list_support_links", "api:list_indicators", "api:indicator_values",
     "api:get_ice_servers", "api:post_sfu",
+    "api:triage_check",  # ages, measurements and signs in, the rules' answer out: no patient
     # Training: courses, ledgers and certificates hold no patient data; a teaching case is
     # de-identified by construction (training/README.md) and never leads back to the record.
     "training:catalogue", "training:course", "training:ledger", "training:session",

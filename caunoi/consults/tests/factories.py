@@ -39,11 +39,13 @@ def summary(**overrides: Any) -> dict[str, Any]:
         "examination": "Phổi ran ẩm đáy phải",
         "current_treatment": "Paracetamol 500 mg",
         "question": "Có cần chuyển viện không?",
-        "temperature": "39.2",
-        "pulse": "104",
-        "systolic": "110",
-        "diastolic": "70",
-        "spo2": "93",
+        # NEWS2 2 for an adult (1 for the fever, 1 for the pulse): no danger sign, so a
+        # routine consultation needs no reason (caunoi/triage).
+        "temperature": "38.4",
+        "pulse": "96",
+        "systolic": "118",
+        "diastolic": "76",
+        "spo2": "96",
     }
     values.update(overrides)
     return values

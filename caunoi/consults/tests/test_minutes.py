@@ -99,7 +99,7 @@ def test_vital_signs_use_the_vietnamese_decimal_comma_as_the_page_does(
     assert "Nhiệt độ 37,8 °C" in text
     assert "Cân nặng 55,5 kg" in text
     assert "Đường huyết 6,2 mmol/L" in text
-    assert "Huyết áp 110/70 mmHg" in text
+    assert "Huyết áp 118/76 mmHg" in text
     assert "37.8" not in text
     page = login(worker).get(c.get_absolute_url(), headers={"Accept-Language": "vi"})
     assert "37,8 °C" in page.content.decode()

@@ -21,7 +21,7 @@ __all__ = ["case"]  # the fixture, shared
 
 def test_a_consultations_vital_signs_and_summary_read_as_observations(case, worker):
     client = client_of(worker)
-    consult = case["consult"]  # summary(): 39.2 °C, pulse 104, 110/70 mmHg, SpO2 93 %
+    consult = case["consult"]  # summary(): 38.4 °C, pulse 96, 118/76 mmHg, SpO2 96 %
     request = get(client, f"ServiceRequest/{consult.public_id}")
     listed = [s["reference"] for s in request["supportingInfo"]]
     keys = [r.removeprefix(f"Observation/{consult.public_id}-") for r in listed]
@@ -47,18 +47,18 @@ def test_a_consultations_vital_signs_and_summary_read_as_observations(case, work
         "display": "Body temperature",
     }
     assert temperature["valueQuantity"] == {
-        "value": 39.2,
+        "value": 38.4,
         "unit": "°C",
         "system": "http://unitsofmeasure.org",
         "code": "Cel",
     }
-    assert by_key["spo2"]["valueQuantity"]["value"] == 93
+    assert by_key["spo2"]["valueQuantity"]["value"] == 96
     assert isinstance(by_key["spo2"]["valueQuantity"]["value"], int)
     pressure = by_key["blood-pressure"]
     assert "valueQuantity" not in pressure
     assert [
         (c["code"]["coding"][0]["code"], c["valueQuantity"]["value"]) for c in pressure["component"]
-    ] == [("8480-6", 110), ("8462-4", 70)]
+    ] == [("8480-6", 118), ("8462-4", 76)]
     assert by_key["examination"]["valueString"] == "Phổi ran ẩm đáy phải"
     assert by_key["examination"]["category"][0]["coding"][0]["code"] == "exam"
     assert "category" not in by_key["history"]
@@ -85,7 +85,7 @@ def test_a_consultations_vital_signs_and_summary_read_as_observations(case, work
     assert_valid(request, found, read)
 
 
-def _ask(patient, *contained, key=None):
+def _ask(patient, *contained, key=None, priority="urgent"):
     return {
         "resourceType": "ServiceRequest",
         "identifier": [
@@ -96,7 +96,7 @@ def _ask(patient, *contained, key=None):
         "intent": "order",
         "category": [{"coding": [{"code": "teleconsultation"}]}],
         "code": {"coding": [{"code": "internal-medicine"}]},
-        "priority": "urgent",
+        "priority": priority,
         "subject": {"reference": f"Patient/{patient.public_id}"},
         "supportingInfo": [{"reference": f"#{o['id']}"} for o in contained],
         "reasonCode": [{"text": "Khó thở"}],
@@ -143,14 +143,21 @@ HISTORY = {
 def test_a_consultation_asked_over_fhir_carries_its_vital_signs(case, worker):
     client = client_of(worker)
     patient = case["patient"]
-    body = _ask(
-        patient,
+    vitals = (
         _vital("sat", "59408-5", 88, "%"),
         _vital("rr", "9279-2", 32, "/min"),
         _vital("t", "8310-5", 38.5, "Cel"),
         PRESSURE,
         HISTORY,
     )
+    # SpO2 88 % is a danger sign (caunoi/triage): "urgent" is refused, and nothing is saved.
+    refused = client.post(
+        f"{BASE}/ServiceRequest", json.dumps(_ask(patient, *vitals)), content_type=FHIR
+    )
+    assert refused.status_code == 422
+    assert "cấp cứu" in refused.json()["issue"][0]["diagnostics"]
+    assert not Consultation.objects.filter(spo2=88).exists()
+    body = _ask(patient, *vitals, priority="stat")
     assert_valid(body)  # what a client sends is valid R4 too
     made = client.post(f"{BASE}/ServiceRequest", json.dumps(body), content_type=FHIR)
     assert made.status_code == 201, made.content
