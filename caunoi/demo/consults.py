@@ -57,6 +57,7 @@ from caunoi.consults.services import (
     consultation_close,
     consultation_escalate,
     consultation_submit,
+    danger_sign_check,
     message_post,
     oncall_shift_add,
 )
@@ -83,6 +84,7 @@ from caunoi.notifications.models import Notification
 from caunoi.patients.ethnicity import ETHNIC_GROUPS
 from caunoi.patients.models import ConsentMethod, Household, Patient, PatientConsent, Sex
 from caunoi.patients.services import PatientInput, consent_record, patient_register
+from caunoi.triage import engine as triage
 
 SEED = "consults-demo-1"
 
@@ -184,6 +186,15 @@ CASE_BY_KEY = {c.key: c for c in CASES}
 _MESSAGES = content.load("messages")
 NUDGES: list[str] = list(_MESSAGES["nudges"])
 THANKS: list[str] = list(_MESSAGES["thanks"])
+# Why a station sends a case with danger signs less urgent than they call for (the form asks).
+LOWER_REASONS = [
+    "Gia đình đã đưa bệnh nhân xuống bệnh viện huyện bằng xe riêng; xin ý kiến để xử trí "
+    "trên đường và bàn giao.",
+    "Đã cho thở oxy tại trạm, SpO₂ lên 94 %, bệnh nhân tỉnh; xin ý kiến trong ngày.",
+    "Trung tâm y tế khu vực đã nhận bệnh nhân; trạm hỏi để theo dõi sau khi về.",
+    "Chỉ số đo lần hai đã về bình thường; xin ý kiến về hướng theo dõi tại nhà.",
+]
+
 IMAGE_NAMES = {
     "ecg": "dien-tim.jpg",
     "ecg_af": "dien-tim.jpg",
@@ -648,7 +659,10 @@ class DemoConsults:
             group = "GD4"
         return f"{group}{station.legacy_province:02d}{self.serial(10):010d}"
 
-    def register(self, plan: Plan, when: datetime) -> Patient:
+    def register(self, plan: Plan) -> tuple[Patient, Callable[[datetime], None]]:
+        """Register the plan's patient (and record consent, unless a draft is still waiting
+        for it); answers the patient and how to date both once the consultation's time is
+        known (``when``: the case was begun)."""
         rng = self.rng
         case, station = plan.case, plan.station
         sex = case.sex or rng.choice([Sex.FEMALE, Sex.MALE])
@@ -705,28 +719,39 @@ class DemoConsults:
             client_id=stable_uuid("demo-patient", plan.n),
             allow_duplicate=True,
         )
-        registered = when - (
+        before = (
             timedelta(days=rng.uniform(1, 400))
             if rng.random() < 0.4
             else timedelta(minutes=rng.uniform(20, 180))
         )
-        Patient.objects.filter(pk=patient.pk).update(created_at=registered, updated_at=registered)
-        if plan.status == Status.DRAFT and rng.random() < 0.3:
-            return patient  # Consent still to be asked: the case stays a draft.
-        given_by = ""
-        if age < 16:
-            # A child's consent is given by a representative (Law 91/2025), usually the mother.
-            mother = rng.random() < 0.8
-            parent = self.names.person(north=station.region == MOUNTAIN, female=mother)
-            given_by = f"{parent} ({'mẹ' if mother else 'bố'})"
-        consent = consent_record(
-            patient=patient,
-            actor=plan.requester,
-            method=ConsentMethod.VERBAL if rng.random() < 0.6 else ConsentMethod.WRITTEN,
-            given_by=given_by,
-        )
-        PatientConsent.objects.filter(pk=consent.pk).update(given_at=when - timedelta(minutes=3))
-        return patient
+        consent_id: int | None = None
+        if not (plan.status == Status.DRAFT and rng.random() < 0.3):
+            # Otherwise consent is still to be asked: the case stays a draft.
+            given_by = ""
+            if age < 16:
+                # A child's consent is given by a representative (Law 91/2025), usually the
+                # mother.
+                mother = rng.random() < 0.8
+                parent = self.names.person(north=station.region == MOUNTAIN, female=mother)
+                given_by = f"{parent} ({'mẹ' if mother else 'bố'})"
+            consent_id = consent_record(
+                patient=patient,
+                actor=plan.requester,
+                method=ConsentMethod.VERBAL if rng.random() < 0.6 else ConsentMethod.WRITTEN,
+                given_by=given_by,
+            ).pk
+
+        def date_them(when: datetime) -> None:
+            registered = when - before
+            Patient.objects.filter(pk=patient.pk).update(
+                created_at=registered, updated_at=registered
+            )
+            if consent_id is not None:
+                PatientConsent.objects.filter(pk=consent_id).update(
+                    given_at=when - timedelta(minutes=3)
+                )
+
+        return patient, date_them
 
     # --- clinical content ---------------------------------------------------------------------
 
@@ -852,6 +877,21 @@ class DemoConsults:
                 )
         Consultation.objects.filter(pk=c.pk).update(**changes)
 
+    def danger_signs(
+        self, plan: Plan, patient: Patient, specialty: Specialty, summary: dict[str, Any]
+    ) -> str:
+        """As a worker does when the form's danger-sign check calls for more: most raise the
+        urgency (``plan.urgency``); one in five keeps it and writes why. Answers the reason."""
+        check = danger_sign_check(
+            patient, ConsultationInput(patient=patient, specialty=specialty, summary=summary)
+        )
+        if not triage.lower_than(plan.urgency, check.urgency):
+            return ""
+        if plan.n % 5 == 0:
+            return self.rng.choice(LOWER_REASONS)
+        plan.urgency = check.urgency
+        return ""
+
     # --- one consultation ---------------------------------------------------------------------
 
     def make(self, plan: Plan) -> Consultation:
@@ -861,8 +901,11 @@ class DemoConsults:
         hub = self.hub(station, specialty)
         if hub is None:
             raise ValueError(f"No hub supports {station.facility} in {specialty.code}.")
+        patient, date_patient = self.register(plan)
+        summary = self.summary(case, patient)
+        reason = self.danger_signs(plan, patient, specialty, summary)
         times = plan_times(plan, deadline_minutes(hub.pk, plan.urgency), self.now, rng)
-        patient = self.register(plan, times.created)
+        date_patient(times.created)
         image = case.image if case.image and rng.random() < 0.85 else ""
         image_in_reply = bool(image) and plan.thread and rng.random() < 0.3
         uploads = (
@@ -874,8 +917,9 @@ class DemoConsults:
             patient=patient,
             specialty=specialty,
             urgency=plan.urgency,
-            summary=self.summary(case, patient),
+            summary=summary,
             uploads=uploads,
+            urgency_reason=reason,
         )
         send = plan.status != Status.DRAFT and not plan.from_draft
         requester = plan.requester

@@ -305,6 +305,9 @@ STAFF_STANDING = (*STAFF_PLACE_BREAKDOWNS, "profession")
 TRANSFERS = (*GRAINS, *TRANSFER_PLACE_BREAKDOWNS)
 # The reports after a transfer are monthly: no day or week holds one.
 MONTHLY = ("month", "quarter", "year", *TRANSFER_PLACE_BREAKDOWNS)
+# Consultations with danger signs: by period, place and what the clinical rows allow.
+DANGER = (*PERIOD_AND_PLACE, "specialty", "urgency", "sex", "age_band")
+URGENCY_RANK = {"routine": 0, "urgent": 1, "emergency": 2}
 # A standing (today's reading, a year's self-assessments), not activity over the period.
 FACILITY_STANDING = ("province", "facility")
 
@@ -707,6 +710,67 @@ CATALOGUE: list[Indicator] = [
         _mean(lambda r: r["score"]),
         source="quality",
         counts_patients=False,
+    ),
+    # Danger signs (issue 20): consultations sent in the period whose danger-sign check
+    # (caunoi/triage) found at least one sign; the row carries the urgency the signs implied.
+    Indicator(
+        "danger_sign_consults",
+        "Số ca hội chẩn có dấu hiệu nguy hiểm",
+        "Consultations with danger signs",
+        "Số ca gửi trong kỳ mà bộ quy tắc dấu hiệu nguy hiểm (IMCI, ETAT, IMPAC, NEWS2) phát "
+        "hiện ít nhất một dấu hiệu.",
+        "Consultations sent in the period in which the danger-sign rules (IMCI, ETAT, IMPAC, "
+        "NEWS2) found at least one sign.",
+        "ca có dấu hiệu nguy hiểm",
+        "—",
+        "count",
+        DANGER,
+        _count,
+        source="danger_signs",
+    ),
+    Indicator(
+        "danger_sent_emergency",
+        "Tỷ lệ ca có dấu hiệu cấp cứu được gửi ở mức cấp cứu",
+        "Emergency signs sent as emergency",
+        "Trong các ca mà dấu hiệu nguy hiểm đòi hỏi mức cấp cứu, tỷ lệ ca được gửi ở mức cấp cứu.",
+        "Of the consultations whose danger signs call for an emergency, the share sent as one.",
+        "ca gửi ở mức cấp cứu",
+        "ca có dấu hiệu đòi hỏi mức cấp cứu",
+        "percent",
+        DANGER,
+        _share(
+            lambda r: r["urgency"] == "emergency" if r["triage_urgency"] == "emergency" else None
+        ),
+        source="danger_signs",
+    ),
+    Indicator(
+        "danger_downgraded",
+        "Tỷ lệ ca có dấu hiệu nguy hiểm được hạ mức khẩn (có lý do)",
+        "Danger signs sent less urgent, with a reason",
+        "Tỷ lệ ca có dấu hiệu nguy hiểm được trạm gửi ở mức khẩn thấp hơn mức mà dấu hiệu đòi "
+        "hỏi; mỗi ca như vậy có lý do được ghi lại.",
+        "Share of the consultations with danger signs that the station sent less urgent than "
+        "the signs call for; each has its written reason.",
+        "ca hạ mức khẩn",
+        "ca có dấu hiệu nguy hiểm",
+        "percent",
+        DANGER,
+        _share(lambda r: URGENCY_RANK[r["urgency"]] < URGENCY_RANK[r["triage_urgency"]]),
+        source="danger_signs",
+    ),
+    Indicator(
+        "danger_response_median",
+        "Thời gian phản hồi ca có dấu hiệu nguy hiểm (trung vị)",
+        "Time to first response, danger signs (median)",
+        "Trung vị số phút từ khi gửi đến phản hồi đầu tiên, với các ca có dấu hiệu nguy hiểm.",
+        "Median minutes from sending to the hub's first response, for consultations with "
+        "danger signs.",
+        "—",
+        "ca có phản hồi",
+        "minutes",
+        DANGER,
+        _quantile(0.5, lambda r: minutes(r["submitted_at"], r["first_response_at"])),
+        source="danger_signs",
     ),
 ]
 BY_CODE = {i.code: i for i in CATALOGUE}

@@ -431,6 +431,58 @@ def capacity(period: Period, place: Place) -> Table:
     )
 
 
+def danger_signs(period: Period, place: Place) -> Table:
+    """Consultations sent with danger signs (caunoi/triage): how many, whether those that call
+    for an emergency went as one, how many went less urgent with a reason, how fast answered."""
+    codes = (
+        "danger_sign_consults",
+        "danger_sent_emergency",
+        "danger_downgraded",
+        "danger_response_median",
+    )
+    cells = {code: compute(BY_CODE[code], period, place).total for code in codes}
+
+    def row(code: str, number: float | None, share: bool = False, time: bool = False) -> Row:
+        cell = cells[code]
+        return Row(
+            code,
+            BY_CODE[code].name,
+            [
+                Figure(number, "count", cell.suppressed),
+                _figure(cell, code) if share else Figure(None, "percent"),
+                _figure(cell, code) if time else Figure(None, "minutes"),
+            ],
+        )
+
+    emergency = cells["danger_sent_emergency"]
+    lowered = cells["danger_downgraded"]
+    return Table(
+        "danger_signs",
+        _("Danger signs"),
+        _("Indicator"),
+        [
+            Column(_("Consultations")),
+            Column(_("Share"), "percent"),
+            Column(_("Median time"), "minutes"),
+        ],
+        [
+            row("danger_sign_consults", cells["danger_sign_consults"].value),
+            row("danger_sent_emergency", emergency.numerator, share=True),
+            row("danger_downgraded", lowered.numerator, share=True),
+            row(
+                "danger_response_median",
+                cells["danger_response_median"].denominator,
+                time=True,
+            ),
+        ],
+        note=_(
+            "Signs found by the danger-sign rules when the consultation was sent. The share "
+            "sent as emergency is over the consultations whose signs call for an emergency; a "
+            "consultation sent less urgent always has the station's written reason."
+        ),
+    )
+
+
 def dashboard_tables(period: Period, place: Place) -> list[Table]:
     url = reverse("monitoring:dashboard")
     if place.kind == "facility" and place.facility is not None and place.facility.is_hub:
@@ -441,6 +493,7 @@ def dashboard_tables(period: Period, place: Place) -> list[Table]:
         tables = [trend(period, place), comparison(period, place, url)]
     tables += [
         in_time_by_urgency(period, place),
+        danger_signs(period, place),
         vulnerable_groups(period, place),
         breakdown(
             period,

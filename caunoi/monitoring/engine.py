@@ -83,6 +83,8 @@ TIME_FIELD = {
     "consults": "submitted_at",
     "consults_answered": "answered_at",
     "consults_closed": "closed_at",
+    # Consultations sent with danger signs (caunoi/triage): the row engine reads them, few.
+    "danger_signs": "submitted_at",
 }
 
 
@@ -92,7 +94,11 @@ def _consult_rows(source: str, period: Period, place: Place) -> list[dict[str, A
         status__in=[Status.DRAFT, Status.CANCELLED]
     ).filter(**{f"{time_field}__gte": period.start_at, f"{time_field}__lt": period.end_at})
     qs = _place_filter(qs, place, "requester_facility", hub_field="hub")
-    rows: list[dict[str, Any]] = [dict(r) for r in qs.values(*CONSULT_FIELDS)]
+    fields = CONSULT_FIELDS
+    if source == "danger_signs":
+        qs = qs.exclude(triage_urgency="")
+        fields = [*CONSULT_FIELDS, "triage_urgency"]
+    rows: list[dict[str, Any]] = [dict(r) for r in qs.values(*fields)]
     referred = set()
     if source == "consults_closed":
         referred = set(

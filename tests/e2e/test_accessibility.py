@@ -32,7 +32,8 @@ from playwright.sync_api import Error as PlaywrightError
 # (a course of Huế's hub, `worker` enrolled), {session} (its in-person session) and {teaching}
 # (the room of another course's online session: `specialist` hosts, `worker` watches).
 # Steps run after the page loads, before the check: ("fill", selector, text),
-# ("submit", selector) clicks and waits for the next page, ("wait", selector), ("goto", path).
+# ("submit", selector) clicks and waits for the next page, ("wait", selector), ("goto", path),
+# ("check", selector) ticks a box or a radio button.
 Step = tuple[str, ...]
 PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("anonymous", "login", "/accounts/login/", ()),
@@ -54,6 +55,17 @@ PAGES: list[tuple[str, str, str, tuple[Step, ...]]] = [
     ("worker", "notification channels", "/notifications/channels/", ()),
     ("worker", "consultation", "/consults/{consult}/", ()),
     ("worker", "consultation form", "/consults/new/?patient={patient}", ()),
+    (
+        "worker",
+        "consultation form with danger signs, sent lower",
+        "/consults/new/?patient={patient}",
+        (
+            ("check", "input[name=consciousness][value=U]"),
+            ("wait", ".triage-result.urgency-emergency"),
+            ("check", "input[name=urgency][value=urgent]"),
+            ("wait", "#urgency-reason:not([hidden])"),
+        ),
+    ),
     (
         "worker",
         "consultation form with errors",
@@ -552,6 +564,8 @@ def run_steps(page: Any, steps: tuple[Step, ...]) -> None:
                     page.click(selector)
             case ("wait", selector):
                 page.wait_for_selector(selector)
+            case ("check", selector):
+                page.check(selector)
             case ("goto", path):
                 page.goto(path)
             case ("open", selector):  # every <details> of the selector opened

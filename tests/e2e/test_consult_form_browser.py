@@ -6,10 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from caunoi.accounts.models import User
 from caunoi.consults.models import Consultation, PendingUpload, ResumableUpload
 from caunoi.consults.tests.factories import jpeg_bytes
-from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.browser
 
@@ -17,22 +15,8 @@ PATIENT = "Giàng Thị Chư"
 
 
 @pytest.fixture
-def patient(committed_db):
-    worker = User.objects.get(username="worker")
-    p = make_patient(worker, name=PATIENT, age_years=29)
-    yield p
-    for c in Consultation.objects.filter(patient=p):
-        for a in c.attachments.all():
-            a.file.delete(save=False)
-            a.thumbnail.delete(save=False)
-    Consultation.objects.filter(patient=p).delete()
-    for kept in PendingUpload.objects.filter(patient=p):
-        kept.file.delete(save=False)
-        kept.thumbnail.delete(save=False)
-    PendingUpload.objects.filter(patient=p).delete()
-    ResumableUpload.objects.filter(patient=p).delete()
-    p.consents.all().delete()
-    p.delete()
+def patient(station_patient):
+    return station_patient(PATIENT, age_years=29)
 
 
 def _the_form(new_page, sign_in, patient, reason, question):

@@ -15,10 +15,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from caunoi.accounts.models import DraftKey, User
-from caunoi.consults.models import Consultation, PendingUpload
+from caunoi.accounts.models import DraftKey
+from caunoi.consults.models import Consultation
 from caunoi.patients.models import Patient
-from caunoi.patients.tests.factories import make_patient
 
 pytestmark = pytest.mark.browser
 
@@ -93,18 +92,8 @@ def _until(check, timeout=30.0, every=0.2, page=None):
 
 
 @pytest.fixture
-def patient(committed_db):
-    worker = User.objects.get(username="worker")
-    p = make_patient(worker, name=PATIENT, age_years=4)
-    yield p
-    for c in Consultation.objects.filter(patient=p):
-        for a in c.attachments.all():
-            a.file.delete(save=False)
-            a.thumbnail.delete(save=False)
-    Consultation.objects.filter(patient=p).delete()
-    PendingUpload.objects.filter(patient=p).delete()
-    p.consents.all().delete()
-    p.delete()
+def patient(station_patient):
+    return station_patient(PATIENT, age_years=4)
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@
         var note = reasonWrap.querySelector(".triage-reason-note");
         if (note) note.textContent = lowered ? text.reason : "";
       }
-      render(result, raisedNote);
+      render(result, chosenUrgency() === implied ? raisedNote : "");
     }
 
     form.addEventListener("input", update);
