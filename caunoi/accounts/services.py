@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from axes.utils import reset as axes_reset
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp import verify_token as otp_verify_token
 from django_otp.models import Device
@@ -304,28 +305,38 @@ def draft_key_hand_out(
     return key
 
 
+def _draft_keys_delete(
+    keys: QuerySet[DraftKey],
+    *,
+    actor: User | None,
+    origin: AuditOrigin = SYSTEM,
+    detail: dict[str, str] | None = None,
+    skip_locked: bool = False,
+) -> int:
+    """Lock ``keys``, write a DELETE audit row for each and delete them, in one transaction
+    (``skip_locked``: leave the rows another transaction holds to it)."""
+    with transaction.atomic():
+        locked = list(keys.select_for_update(skip_locked=skip_locked))
+        for key in locked:
+            audit_record(
+                actor=actor, action=AuditAction.DELETE, obj=key, origin=origin, detail=detail
+            )
+        DraftKey.objects.filter(pk__in=[k.pk for k in locked]).delete()
+    return len(locked)
+
+
 def draft_keys_destroy(*, user: User, session: str, origin: AuditOrigin = SYSTEM) -> int:
     """Destroy the keys ``session`` used (signing out): the forms encrypted with them can no
     longer be read by anyone. Returns how many there were."""
     if not session:
         return 0
-    with transaction.atomic():
-        keys = list(DraftKey.objects.select_for_update().filter(user=user, session=session))
-        for key in keys:
-            audit_record(actor=user, action=AuditAction.DELETE, obj=key, origin=origin)
-        DraftKey.objects.filter(pk__in=[k.pk for k in keys]).delete()
-    return len(keys)
+    return _draft_keys_delete(
+        DraftKey.objects.filter(user=user, session=session), actor=user, origin=origin
+    )
 
 
 def draft_keys_expire() -> int:
-    """Destroy every key made more than ``DRAFT_KEY_DAYS`` ago. Safe to run twice or late."""
-    with transaction.atomic():
-        keys = list(
-            DraftKey.objects.select_for_update(skip_locked=True).filter(
-                created_at__lt=timezone.now() - timedelta(days=DRAFT_KEY_DAYS)
-            )
-        )
-        for key in keys:
-            audit_record(actor=None, action=AuditAction.DELETE, obj=key, detail={"why": "expired"})
-        DraftKey.objects.filter(pk__in=[k.pk for k in keys]).delete()
-    return len(keys)
+    """Destroy every key made more than ``DRAFT_KEY_DAYS`` ago. Safe to run twice or late: rows
+    another run holds are skipped."""
+    old = DraftKey.objects.filter(created_at__lt=timezone.now() - timedelta(days=DRAFT_KEY_DAYS))
+    return _draft_keys_delete(old, actor=None, detail={"why": "expired"}, skip_locked=True)

@@ -54,12 +54,11 @@ class ChannelError(Exception):
 
 def choice_for(user: User) -> ChannelChoice:
     """The person's choice, or the defaults (e-mail and push on, SMS off) when they made none."""
-    found = ChannelChoice.objects.filter(user=user).first()
-    return found or ChannelChoice(user=user)
+    return choices_for([user])[user.pk]
 
 
 def choices_for(users: Iterable[User]) -> dict[int, ChannelChoice]:
-    """``choice_for`` of each of these people, by id, read in one query."""
+    """Each person's choice, or the defaults when they made none, by id, in one query."""
     people = {u.pk: u for u in users}
     found = {c.user_id: c for c in ChannelChoice.objects.filter(user_id__in=list(people))}
     return {pk: found.get(pk) or ChannelChoice(user=u) for pk, u in people.items()}

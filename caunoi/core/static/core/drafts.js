@@ -327,6 +327,8 @@
     if (status && content.files.length) {
       status.textContent = content.files.map(function (f) { return f.name; }).join(", ");
     }
+    // For scripts that read the form (the danger-sign check): its values changed at once.
+    target.dispatchEvent(new CustomEvent("caunoi:restored"));
   }
 
   // A word in the form: at its top, or just above the buttons when it answers a press of one.

@@ -120,6 +120,11 @@
 
     form.addEventListener("input", update);
     form.addEventListener("change", update);
+    // A form kept on the device (drafts.js): its urgency is the worker's own choice, kept.
+    form.addEventListener("caunoi:restored", function () {
+      lastImplied = null;
+      update();
+    });
     update();
   }
 
