@@ -197,3 +197,45 @@ def test_age_in_months_from_the_patients_birth(worker):
     assert isinstance(patient.birth_date, date)
     c = _ask(worker, patient, urgency="urgent", signs=("chest_indrawing",))
     assert [s["id"] for s in c.triage["signs"]] == ["child-chest-indrawing"]
+
+
+def test_the_api_asks_for_the_reason_and_answers_the_stored_check(worker, api_client):
+    patient = _infant(worker)
+    client = api_client(worker)
+    body = {
+        "patient": str(patient.public_id),
+        "specialty": "paediatrics",
+        "urgency": "urgent",
+        "question": "Xử trí trước khi chuyển?",
+        "respiratory_rate": 58,
+        "consciousness": "A",
+        "signs_found": ["chest_indrawing"],
+    }
+    refused = client.post(
+        "/api/consults",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["urgency_reason"]
+    assert not Consultation.objects.filter(patient=patient).exists()
+    made = client.post(
+        "/api/consults",
+        {**body, "urgency_reason": "Đã chuyển bằng xe cứu thương của huyện."},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert made.status_code == 201, made.content
+    data = made.json()
+    assert data["urgency_reason"] == "Đã chuyển bằng xe cứu thương của huyện."
+    assert data["signs_found"] == ["chest_indrawing"]
+    assert data["consciousness"] == "A"
+    check = data["danger_signs"]
+    assert check["urgency"] == "emergency"
+    assert [s["id"] for s in check["signs"]] == ["yi-chest-indrawing"]
+    assert check["signs"][0]["label"] == "Trẻ nhỏ rút lõm lồng ngực nặng"
+    assert check["missing"] == [
+        {"name": "temperature", "label": "nhiệt độ"},
+        {"name": "spo2", "label": "SpO₂"},
+    ]
