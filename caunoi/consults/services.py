@@ -58,6 +58,7 @@ from caunoi.patients.models import Patient
 from caunoi.patients.services import has_consent
 from caunoi.protocols.models import ProtocolVersion
 from caunoi.triage import engine as triage
+from caunoi.triage.present import not_fitting_message
 
 
 @dataclass
@@ -87,19 +88,22 @@ def _measurement(value: Any) -> float | None:
         return None  # refused with its own message by the model's validation
 
 
+def _triage_inputs(patient: Patient, data: ConsultationInput) -> triage.Inputs:
+    """What the check reads; a consciousness or sign the rules do not know is left out (the
+    submission refuses it with its own message, and the check must not fail before)."""
+    known = set(triage.sign_ids())
+    return triage.Inputs.of(
+        age_months=triage.age_in_months(patient.birth_date, timezone.localdate()),
+        sex=patient.sex,
+        measurements={name: _measurement(data.summary.get(name)) for name in triage.MEASUREMENTS},
+        consciousness=data.consciousness if data.consciousness in triage.CONSCIOUSNESS else "",
+        signs=[s for s in data.signs_found if s in known],
+    )
+
+
 def danger_sign_check(patient: Patient, data: ConsultationInput) -> triage.Result:
     """The rules run on what the station entered, for this patient's age and sex today."""
-    return triage.check(
-        triage.Inputs.of(
-            age_months=triage.age_in_months(patient.birth_date, timezone.localdate()),
-            sex=patient.sex,
-            measurements={
-                name: _measurement(data.summary.get(name)) for name in triage.MEASUREMENTS
-            },
-            consciousness=data.consciousness,
-            signs=data.signs_found,
-        )
-    )
+    return triage.check(_triage_inputs(patient, data))
 
 
 def _broadcast(c: Consultation, event: str) -> None:
@@ -163,7 +167,13 @@ def consultation_submit(
     unknown = sorted(set(data.signs_found) - set(triage.sign_ids()))
     if unknown:
         errors["signs_found"] = [_("Unknown signs: %(ids)s.") % {"ids": ", ".join(unknown)}]
-    check = danger_sign_check(patient, data)
+    inputs = _triage_inputs(patient, data)
+    check = triage.check(inputs)
+    stray = triage.not_fitting(inputs)
+    if submit and stray and "signs_found" not in errors:
+        # A sign kept on a draft may no longer fit (a birthday since), or an API client sent one
+        # that never did: read as not ticked, it must not pass unseen.
+        errors["signs_found"] = [not_fitting_message(stray)]
     reason = data.urgency_reason.strip()
     lowered = data.urgency in Urgency.values and triage.lower_than(data.urgency, check.urgency)
     if submit and lowered and not reason:
@@ -309,10 +319,8 @@ def _notify_hub(c: Consultation, actor: User) -> None:
     if c.triage_urgency == Urgency.EMERGENCY and c.urgency == Urgency.EMERGENCY:
         message = "consult.danger"
         people = list({u.pk: u for u in [*people, *_on_call(c, timezone.now())]}.values())
-        params["signs"] = in_each_language(
-            lambda: "; ".join(triage.in_language(s["label"]) for s in c.triage_signs)
-        )
-    # No patient identifiers: notifications may leave the platform by email.
+    # No patient identifiers, nor the signs (clinical details that, with the station and the
+    # hour, may point to a patient): notifications may leave the platform by email or SMS.
     notify(
         users=people,
         message=message,

@@ -48,7 +48,7 @@ MESSAGES: dict[str, Message] = {
     ),
     "consult.danger": Message(
         _("Danger signs: emergency consultation in %(specialty)s"),
-        _("From %(facility)s: %(signs)s. Answer due %(deadline)s."),
+        _("From %(facility)s, with danger signs. Answer due %(deadline)s."),
         kind="consult.new",
     ),
     "consult.message": Message(

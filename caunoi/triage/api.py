@@ -8,7 +8,13 @@ from pydantic import ConfigDict
 
 from caunoi.core.api import FieldErrors
 from caunoi.triage import engine
-from caunoi.triage.present import NOTICE, instruction_texts, missing_labels, signs_out
+from caunoi.triage.present import (
+    NOTICE,
+    instruction_texts,
+    missing_labels,
+    not_fitting_message,
+    signs_out,
+)
 
 router = Router(tags=["triage"])
 
@@ -20,12 +26,16 @@ class TriageIn(Schema):
     model_config = ConfigDict(extra="forbid")
     age_months: int = Field(..., ge=0, le=1800, description="Age in whole months")
     sex: Literal["male", "female", ""] = ""
-    temperature: Decimal | None = Field(None, ge=30, le=45, description="°C")
-    pulse: Decimal | None = Field(None, ge=20, le=250, description="beats/min")
-    systolic: Decimal | None = Field(None, ge=50, le=260, description="mmHg")
-    diastolic: Decimal | None = Field(None, ge=20, le=160, description="mmHg")
-    respiratory_rate: Decimal | None = Field(None, ge=4, le=80, description="breaths/min")
-    spo2: Decimal | None = Field(None, ge=50, le=100, description="%, on air or on oxygen")
+    temperature: Decimal | None = Field(None, ge=30, le=45, decimal_places=1, description="°C")
+    pulse: Decimal | None = Field(None, ge=20, le=250, decimal_places=0, description="beats/min")
+    systolic: Decimal | None = Field(None, ge=50, le=260, decimal_places=0, description="mmHg")
+    diastolic: Decimal | None = Field(None, ge=20, le=160, decimal_places=0, description="mmHg")
+    respiratory_rate: Decimal | None = Field(
+        None, ge=4, le=80, decimal_places=0, description="breaths/min"
+    )
+    spo2: Decimal | None = Field(
+        None, ge=50, le=100, decimal_places=0, description="%, on air or on oxygen"
+    )
     consciousness: Literal["A", "C", "V", "P", "U", ""] = Field(
         "", description="A alert, C new confusion, V voice, P pain, U unresponsive"
     )
@@ -76,15 +86,17 @@ def triage_check(request: HttpRequest, payload: TriageIn) -> dict[str, object]:
     unknown = sorted(set(payload.signs) - set(engine.sign_ids()))
     if unknown:
         raise FieldErrors({"signs": _("Unknown signs: %(ids)s.") % {"ids": ", ".join(unknown)}})
-    result = engine.check(
-        engine.Inputs.of(
-            age_months=payload.age_months,
-            sex=payload.sex,
-            measurements={name: getattr(payload, name) for name in engine.MEASUREMENTS},
-            consciousness=payload.consciousness,
-            signs=payload.signs,
-        )
+    inputs = engine.Inputs.of(
+        age_months=payload.age_months,
+        sex=payload.sex,
+        measurements={name: getattr(payload, name) for name in engine.MEASUREMENTS},
+        consciousness=payload.consciousness,
+        signs=payload.signs,
     )
+    stray = engine.not_fitting(inputs)
+    if stray:
+        raise FieldErrors({"signs": not_fitting_message(stray)})
+    result = engine.check(inputs)
     return {
         "version": result.version,
         "urgency": result.urgency,

@@ -11,7 +11,7 @@ unknown names the measurements that would settle it (``missing``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -195,8 +195,18 @@ def _sign(item: dict[str, Any], urgency: str, instruction: str, score: int | Non
     )
 
 
+def not_fitting(inputs: Inputs) -> list[str]:
+    """The signs ticked that are not asked at this age or for this sex (pregnancy for a man, a
+    young infant's sign for an adult): the check reads them as not ticked."""
+    fit = {s["id"] for s in rules()["signs"] if applies(s, inputs)}
+    return sorted(inputs.signs - fit)
+
+
 def check(inputs: Inputs) -> Result:
     data = rules()
+    stray = not_fitting(inputs)
+    if stray:
+        inputs = replace(inputs, signs=inputs.signs - set(stray))
     signs: list[Sign] = []
     missing: list[str] = []
     for rule in data["rules"]:

@@ -23,6 +23,15 @@ def instruction_texts(result: engine.Result) -> list[str]:
     return [engine.in_language(texts[k]) for k in keys]
 
 
+def not_fitting_message(ids: list[str]) -> str:
+    """A refusal naming, in the reader's language, the signs not asked at the patient's age or
+    for the patient's sex."""
+    labels = {sign["id"]: engine.in_language(sign) for sign in engine.rules()["signs"]}
+    return _(
+        "These signs are not asked at the patient's age or for the patient's sex: %(signs)s."
+    ) % {"signs": "; ".join(labels.get(i, i) for i in ids)}
+
+
 def missing_labels(result: engine.Result) -> list[tuple[str, str]]:
     names = engine.rules()["measurements"]
     return [(name, engine.in_language(names[name])) for name in result.missing]

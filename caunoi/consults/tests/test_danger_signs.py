@@ -65,7 +65,7 @@ def test_sent_as_emergency_the_check_is_stored_and_audited(worker):
     c.refresh_from_db()
     assert c.triage_urgency == "emergency"
     assert [s["id"] for s in c.triage["signs"]] == ["yi-fast-breathing", "yi-chest-indrawing"]
-    assert c.triage["version"] == "2026.11-1"
+    assert c.triage["version"] == "2026.11-2"
     assert c.triage["missing"] == ["consciousness"]  # the SpO2 was measured (96 %)
     assert c.signs_found == ["chest_indrawing"]
     assert c.urgency_reason == ""  # not lowered: no reason kept
@@ -173,8 +173,11 @@ def test_an_emergency_with_danger_signs_reaches_whoever_is_on_call_at_once(worke
     alert = Notification.objects.get(user=night, url=c.get_absolute_url())
     assert alert.message == "consult.danger"
     assert alert.kind == "consult.new"
-    assert "Trẻ nhỏ rút lõm lồng ngực nặng" in alert.params["signs"]["text"]["vi"]
-    assert "Young infant with severe chest indrawing" in alert.params["signs"]["text"]["en"]
+    # It says there are danger signs, not which: a notification may leave by e-mail or SMS.
+    shown = alert.shown("vi")
+    assert shown.title.startswith("Dấu hiệu nguy hiểm: ca hội chẩn cấp cứu")
+    assert "có dấu hiệu nguy hiểm" in shown.body
+    assert "rút lõm" not in f"{shown.title} {shown.body} {alert.params}"
     # A routine consult does not call the person on call.
     adult = make_patient(worker, name="Lò Văn Pọm")
     routine = consultation_submit(
@@ -239,3 +242,47 @@ def test_the_api_asks_for_the_reason_and_answers_the_stored_check(worker, api_cl
         {"name": "temperature", "label": "nhiệt độ"},
         {"name": "spo2", "label": "SpO₂"},
     ]
+
+
+def test_an_adult_with_an_unknown_consciousness_gets_every_message_not_a_crash(worker):
+    """NEWS2 reads the consciousness by its letter: an unknown one is refused with the other
+    faults of the form, the check having read it as not assessed."""
+    adult = make_patient(worker, name="Giàng Thị Dua", sex="female", age_years=40)
+    with pytest.raises(ValidationError) as refused:
+        consultation_submit(
+            actor=worker,
+            client_id=uuid.uuid4(),
+            submit=True,
+            data=ConsultationInput(
+                patient=adult,
+                specialty=Specialty.objects.get(code="paediatrics"),
+                urgency="routine",
+                summary=summary(question=""),
+                consciousness="X",
+            ),
+        )
+    assert set(refused.value.message_dict) == {"consciousness", "question"}
+
+
+def test_a_sign_that_does_not_fit_the_patient_may_wait_on_a_draft_but_is_not_sent(worker):
+    patient = _infant(worker)
+    draft = _ask(worker, patient, urgency="emergency", submit=False, signs=("pregnant",))
+    assert draft.signs_found == ["pregnant"]
+    with pytest.raises(ValidationError) as refused:
+        consultation_submit(
+            actor=worker,
+            client_id=draft.client_id,
+            submit=True,
+            data=ConsultationInput(
+                patient=patient,
+                specialty=Specialty.objects.get(code="paediatrics"),
+                urgency="emergency",
+                summary=summary(),
+                signs_found=["pregnant", "chest_indrawing"],
+            ),
+        )
+    assert refused.value.message_dict["signs_found"] == [
+        "Các dấu hiệu này không hỏi ở tuổi hoặc giới của người bệnh: Đang mang thai."
+    ]
+    draft.refresh_from_db()
+    assert draft.status == "draft"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -111,3 +112,14 @@ def test_results_are_json_and_carry_the_version() -> None:
 )
 def test_age_in_whole_months(birth: date, on: date, months: int) -> None:
     assert engine.age_in_months(birth, on) == months
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_ticking_one_more_sign_never_lowers_the_urgency(case: Case) -> None:
+    """A sign is evidence of more danger, never of less: whatever the patient, adding any sign
+    of the rule set leaves the urgency where it was or raises it (pregnancy once switched NEWS2
+    off and let a woman in shock through as routine)."""
+    before = engine.ORDER[run(case).urgency]
+    for sign in engine.sign_ids():
+        more = replace(case, ticked=(*case.ticked, sign))
+        assert engine.ORDER[run(more).urgency] >= before, sign

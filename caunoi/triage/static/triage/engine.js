@@ -101,6 +101,13 @@
   /* inputs: {ageMonths, sex, measurements: {name: number|null}, consciousness: "A".."U"|"",
      signs: [id]} */
   function check(data, inputs) {
+    // Signs not asked at this age or for this sex are read as not ticked (as the server does).
+    var fit = data.signs.filter(function (s) { return applies(s, inputs); }).map(function (s) { return s.id; });
+    inputs = {
+      ageMonths: inputs.ageMonths, sex: inputs.sex, measurements: inputs.measurements,
+      consciousness: inputs.consciousness,
+      signs: inputs.signs.filter(function (id) { return fit.indexOf(id) >= 0; })
+    };
     var signs = [];
     var missing = [];
     data.rules.forEach(function (rule) {
