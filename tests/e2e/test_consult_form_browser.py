@@ -46,7 +46,8 @@ def test_a_photo_sent_with_a_form_that_came_back_is_kept_and_attached_later(
     photo.write_bytes(jpeg_bytes(1200, 900, color="pink"))
     page.set_input_files("#id_attachments", str(photo))
     expect(page.locator("#upload-status")).to_contain_text("cang-tay")
-    page.click("button[name=submit]")
+    with page.expect_navigation():
+        page.click("button[name=submit]")
 
     # The form is back with the error, and says the photo is already on the server.
     expect(page.locator("#id_temperature")).to_have_value("73")
@@ -54,6 +55,8 @@ def test_a_photo_sent_with_a_form_that_came_back_is_kept_and_attached_later(
     expect(kept).to_contain_text("cang-tay.jpg")
     thumbnail = kept.locator("img")
     expect(thumbnail).to_have_attribute("alt", "cang-tay.jpg")
+    # The small picture loads lazily, as the worker scrolls down to it.
+    thumbnail.scroll_into_view_if_needed()
     page.wait_for_function(
         "() => { const i = document.querySelector('#pending-files img');"
         " return i && i.complete && i.naturalWidth > 0; }"
